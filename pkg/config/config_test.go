@@ -1,0 +1,151 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func write(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const goodRegistry = `
+units:
+  - {id: fj, name: 福建省人民政府办公厅, region: "350000"}
+  - {id: fz, name: 福州市人民政府办公厅, region: "350100", parent: fj}
+accounts:
+  - id: fz-wechat
+    name: 福州发布
+    platform: wechat
+    unit: fz
+    source: {type: rss, url: "http://127.0.0.1:8080/feeds/fz-wechat.rss"}
+    stale_after: 10d
+`
+
+func TestLoadGood(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "registry.yaml", goodRegistry)
+	t.Setenv("GW_TEST_HOOK", "https://hooks.example.org/alert")
+	p := write(t, dir, "govwatch.yaml", `
+registry: {file: registry.yaml}
+analyzer: {stale_after: 14d, sweep_interval: 30s}
+notifier:
+  receivers:
+    - {name: console, console: {}}
+    - {name: ops, webhook: {url: "${GW_TEST_HOOK}", secret_env: GW_TEST_HOOK}}
+  route: {receiver: console, routes: [{receiver: ops, match: {severity: critical}}]}
+`)
+	l, err := Load(p)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got, want := l.Analyzer.StaleAfter.D(), 14*24*time.Hour; got != want {
+		t.Errorf("stale_after = %v, want %v", got, want)
+	}
+	if got, want := l.Notifier.Receivers[1].Webhook.URL, "https://hooks.example.org/alert"; got != want {
+		t.Errorf("expanded url = %q, want %q", got, want)
+	}
+	if got, want := l.Collector.Workers, Default().Collector.Workers; got != want {
+		t.Errorf("default workers = %d, want %d", got, want)
+	}
+	a, ok := l.Registry.Account("fz-wechat")
+	if !ok || a.StaleAfter != 10*24*time.Hour || a.Status != "active" {
+		t.Errorf("account = %+v, want stale_after 10d and status active", a)
+	}
+	if chain := l.Registry.Chain("fz"); len(chain) != 2 || chain[1].ID != "fj" {
+		t.Errorf("chain = %v, want fz then fj", chain)
+	}
+}
+
+func TestLoadReportsEveryProblemWithLine(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "bad.yaml", `bogus_top: 1
+analyzer:
+  stale_after: fortnight
+  sweep_intervall: 1m
+registry:
+  units:
+    - {id: fz, name: 福州}
+    - {id: a, name: A, parent: b}
+    - {id: b, name: B, parent: a}
+  accounts:
+    - {id: x1, name: X, platform: wechat, unit: nowhere, source: {type: rss, url: "http://h/f"}}
+    - {id: x1, name: X, platform: wechat, unit: fz, source: {type: rss, url: "http://h/f"}}
+    - {id: "Bad Id", name: Y, platform: weibo, unit: fz, source: {type: rss, url: "http://h/f"}}
+    - {id: x3, name: Z, platform: myspace, unit: fz, source: {type: carrier-pigeon}}
+notifier:
+  route: {receiver: nobody}
+last_unknown: true
+`)
+	_, err := Load(p)
+	if err == nil {
+		t.Fatal("Load succeeded on a bad file")
+	}
+	out := err.Error()
+	for _, want := range []string{
+		"bad.yaml:1: bogus_top: unknown key \"bogus_top\"",
+		"bad.yaml:3:", "fortnight",
+		"bad.yaml:4: analyzer.sweep_intervall: unknown key",
+		"parent cycle",
+		"bad.yaml:11: registry.accounts[0].unit: unknown unit \"nowhere\"",
+		"bad.yaml:12: registry.accounts[1].id: duplicate account id \"x1\"",
+		"bad.yaml:13: registry.accounts[2].id: id \"Bad Id\" must match",
+		"unknown platform \"myspace\"",
+		"unknown source type \"carrier-pigeon\"",
+		"notifier.route.receiver: unknown receiver \"nobody\"",
+		"bad.yaml:17: last_unknown: unknown key",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("problems lack %q; got:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\n") + 1; n < 11 {
+		t.Errorf("got %d problem lines, want one per problem (≥ 11):\n%s", n, out)
+	}
+}
+
+func TestUnsetEnvIsAProblem(t *testing.T) {
+	p := write(t, t.TempDir(), "c.yaml", "data_dir: ${GOVWATCH_SURELY_UNSET_VAR}\n")
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:1: environment variable GOVWATCH_SURELY_UNSET_VAR is not set") {
+		t.Fatalf("got %v, want the unset variable named with file:line", err)
+	}
+}
+
+func TestRegistryFileProblemsPointIntoThatFile(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "reg.yaml", "units:\n  - {id: fz, name: 福州}\naccounts:\n  - {id: a, name: A, platform: weibo, unit: gone, source: {type: rss, url: \"http://h/f\"}}\n")
+	p := write(t, dir, "c.yaml", "registry: {file: reg.yaml}\n")
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), "reg.yaml:4: accounts[0].unit: unknown unit \"gone\"") {
+		t.Fatalf("got %v, want the problem located in reg.yaml:4", err)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{in: "14d", want: 14 * 24 * time.Hour},
+		{in: "1d12h", want: 36 * time.Hour},
+		{in: "90s", want: 90 * time.Second},
+		{in: "d", bad: true},
+		{in: "-5m", bad: true},
+		{in: "soon", bad: true},
+	} {
+		got, err := ParseDuration(tc.in)
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v, bad=%v", tc.in, got, err, tc.want, tc.bad)
+		}
+	}
+}

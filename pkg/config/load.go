@@ -1,0 +1,302 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/govwatch/govwatch/pkg/registry"
+)
+
+// SourceTypes are the collection methods an account's source may name.
+var SourceTypes = []string{"rss"}
+
+// Loaded is a checked configuration and the registry it describes.
+type Loaded struct {
+	Config
+	Registry *registry.Registry
+}
+
+// Load reads, expands, decodes and validates the file at path and the
+// registry file it names. The error, when not nil, is a Problems listing every
+// problem found, each with file:line.
+func Load(path string) (*Loaded, error) {
+	cfg := Default()
+	cfg.Path = path
+	pos, err := DecodeFile(path, &cfg)
+	var probs Problems
+	if err != nil {
+		ps, ok := err.(Problems)
+		if !ok {
+			return nil, err
+		}
+		probs = append(probs, ps...)
+	}
+	reg, rprobs := cfg.buildRegistry(pos)
+	probs = append(probs, rprobs...)
+	probs = append(probs, cfg.validate(pos)...)
+	if len(probs) > 0 {
+		return nil, probs.sorted()
+	}
+	return &Loaded{Config: cfg, Registry: reg}, nil
+}
+
+// Resolve returns p relative to the config file's directory, unless absolute.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.Path == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.Path), p)
+}
+
+type origin struct {
+	pos  *Positions
+	path string // e.g. registry.accounts[3] or accounts[0]
+}
+
+func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
+	units, accounts := c.Registry.Units, c.Registry.Accounts
+	var uo, ao []origin
+	for i := range units {
+		uo = append(uo, origin{pos, fmt.Sprintf("registry.units[%d]", i)})
+	}
+	for i := range accounts {
+		ao = append(ao, origin{pos, fmt.Sprintf("registry.accounts[%d]", i)})
+	}
+	var probs Problems
+	if c.Registry.File != "" {
+		var f RegistryFile
+		file := c.Resolve(c.Registry.File)
+		fpos, err := DecodeFile(file, &f)
+		if err != nil {
+			if ps, ok := err.(Problems); ok {
+				return nil, ps
+			}
+			return nil, Problems{pos.Problem("registry.file", "%v", err)}
+		}
+		for i := range f.Units {
+			uo = append(uo, origin{fpos, fmt.Sprintf("units[%d]", i)})
+		}
+		for i := range f.Accounts {
+			ao = append(ao, origin{fpos, fmt.Sprintf("accounts[%d]", i)})
+		}
+		units = append(append([]UnitConfig(nil), units...), f.Units...)
+		accounts = append(append([]AccountConfig(nil), accounts...), f.Accounts...)
+	}
+	ru := make([]registry.Unit, len(units))
+	for i, u := range units {
+		ru[i] = registry.Unit{ID: u.ID, Name: u.Name, Region: u.Region, Parent: u.Parent, Head: u.Head.contact()}
+		for _, ct := range u.Contacts {
+			ru[i].Contacts = append(ru[i].Contacts, ct.contact())
+		}
+	}
+	ra := make([]registry.Account, len(accounts))
+	for i, a := range accounts {
+		ra[i] = registry.Account{
+			ID: a.ID, Name: a.Name, Platform: a.Platform, Unit: a.Unit, Status: a.Status,
+			Source:     registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D()},
+			StaleAfter: a.StaleAfter.D(),
+		}
+		o := ao[i]
+		switch {
+		case a.Source.Type == "":
+			probs = append(probs, o.pos.Problem(o.path+".source.type", "account %q has no source type (one of %v)", a.ID, SourceTypes))
+		case !slices.Contains(SourceTypes, a.Source.Type):
+			probs = append(probs, o.pos.Problem(o.path+".source.type", "unknown source type %q (one of %v)", a.Source.Type, SourceTypes))
+		}
+		if a.Source.Type == "rss" {
+			if err := httpURL(a.Source.URL); err != nil {
+				probs = append(probs, o.pos.Problem(o.path+".source.url", "%v", err))
+			}
+		}
+	}
+	reg, rps := registry.New(ru, ra)
+	for _, p := range rps {
+		o := uo
+		if p.Kind == "accounts" {
+			o = ao
+		}
+		probs = append(probs, o[p.Index].pos.Problem(o[p.Index].path+"."+p.Field, "%s", p.Msg))
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return reg, nil
+}
+
+func (ct ContactConfig) contact() registry.Contact {
+	return registry.Contact{Name: ct.Name, Title: ct.Title, Mobile: ct.Mobile, Email: ct.Email}
+}
+
+func (c *Config) validate(pos *Positions) Problems {
+	var ps Problems
+	bad := func(path, format string, args ...any) { ps = append(ps, pos.Problem(path, format, args...)) }
+
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "unknown level %q (debug, info, warn or error)", c.Log.Level)
+	}
+	if !slices.Contains([]string{"json", "console"}, c.Log.Format) {
+		bad("log.format", "unknown format %q (json or console)", c.Log.Format)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	if !c.NATS.Embedded && len(c.NATS.URLs) == 0 {
+		bad("nats.urls", "no NATS server: set nats.embedded: true or list nats.urls")
+	}
+	for i, u := range c.NATS.URLs {
+		if _, err := url.Parse(u); err != nil || !strings.Contains(u, "://") {
+			bad(fmt.Sprintf("nats.urls[%d]", i), "bad NATS URL %q (want nats://host:4222)", u)
+		}
+	}
+	if c.NATS.SubjectPrefix == "" || !registry.SafeID(c.NATS.SubjectPrefix) {
+		bad("nats.subject_prefix", "prefix %q must match [a-z0-9_-]+", c.NATS.SubjectPrefix)
+	}
+	if c.NATS.StreamReplicas < 1 || c.NATS.StreamReplicas > 5 {
+		bad("nats.stream_replicas", "must be 1 to 5, not %d", c.NATS.StreamReplicas)
+	}
+	c.checkFile(bad, "nats.credentials_file", c.NATS.CredentialsFile)
+	c.checkFile(bad, "nats.nkey_file", c.NATS.NKeyFile)
+	switch c.Store.Backend {
+	case "embedded":
+	case "redis":
+		if len(c.Store.Redis.Addrs) == 0 {
+			bad("store.redis.addrs", "the redis backend needs at least one address")
+		}
+		c.checkFile(bad, "store.redis.password_file", c.Store.Redis.PasswordFile)
+		checkEnv(bad, "store.redis.password_env", c.Store.Redis.PasswordEnv)
+	default:
+		bad("store.backend", "unknown backend %q (embedded or redis)", c.Store.Backend)
+	}
+
+	positive := func(path string, v int) {
+		if v < 1 {
+			bad(path, "must be at least 1, not %d", v)
+		}
+	}
+	positive("collector.workers", c.Collector.Workers)
+	positive("analyzer.workers", c.Analyzer.Workers)
+	positive("notifier.workers", c.Notifier.Workers)
+	atLeast := func(path string, d Duration, min Duration) {
+		if d < min {
+			bad(path, "must be at least %s, not %s", min, d)
+		}
+	}
+	atLeast("collector.interval", c.Collector.Interval, Duration(time.Second))
+	atLeast("collector.timeout", c.Collector.Timeout, Duration(time.Second))
+	atLeast("analyzer.stale_after", c.Analyzer.StaleAfter, Duration(time.Second))
+	atLeast("analyzer.sweep_interval", c.Analyzer.SweepInterval, Duration(time.Second))
+	if c.Collector.MaxBody < 1024 {
+		bad("collector.max_body", "must be at least 1KiB")
+	}
+
+	names := map[string]bool{}
+	for i, r := range c.Notifier.Receivers {
+		p := fmt.Sprintf("notifier.receivers[%d]", i)
+		switch {
+		case r.Name == "":
+			bad(p+".name", "receiver has no name")
+		case names[r.Name]:
+			bad(p+".name", "duplicate receiver %q", r.Name)
+		}
+		names[r.Name] = true
+		n := 0
+		if r.Console != nil {
+			n++
+		}
+		if r.Webhook != nil {
+			n++
+			if err := httpURL(r.Webhook.URL); err != nil {
+				bad(p+".webhook.url", "%v", err)
+			}
+			c.checkFile(bad, p+".webhook.secret_file", r.Webhook.SecretFile)
+			checkEnv(bad, p+".webhook.secret_env", r.Webhook.SecretEnv)
+		}
+		if n == 0 {
+			bad(p, "receiver %q has no channel (console or webhook)", r.Name)
+		}
+	}
+	if len(c.Notifier.Receivers) > 0 && c.Notifier.Route.Receiver == "" {
+		bad("notifier.route.receiver", "the root route needs a receiver")
+	}
+	var walkRoute func(r RouteConfig, path string)
+	walkRoute = func(r RouteConfig, path string) {
+		if r.Receiver != "" && !names[r.Receiver] {
+			bad(path+".receiver", "unknown receiver %q", r.Receiver)
+		}
+		for i, ch := range r.Routes {
+			walkRoute(ch, fmt.Sprintf("%s.routes[%d]", path, i))
+		}
+	}
+	walkRoute(c.Notifier.Route, "notifier.route")
+
+	if c.Simulate.Enabled {
+		if c.Simulate.Scenario == "" {
+			bad("simulate.scenario", "the simulator is enabled but names no scenario file")
+		} else {
+			c.checkFile(bad, "simulate.scenario", c.Simulate.Scenario)
+		}
+	}
+	return ps
+}
+
+func (c *Config) checkFile(bad func(string, string, ...any), path, file string) {
+	if file == "" {
+		return
+	}
+	if _, err := os.Stat(c.Resolve(file)); err != nil {
+		bad(path, "cannot read %q: %v", file, unwrapPathError(err))
+	}
+}
+
+func checkEnv(bad func(string, string, ...any), path, name string) {
+	if name == "" {
+		return
+	}
+	if _, ok := os.LookupEnv(name); !ok {
+		bad(path, "environment variable %s is not set", name)
+	}
+}
+
+// Secret reads a secret from a file (trailing newline trimmed) or an
+// environment variable; file wins when both are given. No secret is an empty
+// result, not an error.
+func (c *Config) Secret(file, env string) ([]byte, error) {
+	if file != "" {
+		b, err := os.ReadFile(c.Resolve(file))
+		if err != nil {
+			return nil, fmt.Errorf("read secret: %w", err)
+		}
+		return []byte(strings.TrimRight(string(b), "\r\n")), nil
+	}
+	if env != "" {
+		v, ok := os.LookupEnv(env)
+		if !ok {
+			return nil, fmt.Errorf("secret: environment variable %s is not set", env)
+		}
+		return []byte(v), nil
+	}
+	return nil, nil
+}
+
+func httpURL(s string) error {
+	u, err := url.Parse(s)
+	if s == "" {
+		return fmt.Errorf("missing url")
+	}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("bad url %q (want http:// or https://)", s)
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
