@@ -1,0 +1,148 @@
+package simulate
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"go.uber.org/zap"
+)
+
+// Server is the fake platform. It holds no mutable state: every feed is
+// rendered from the scenario and the clock's current time.
+type Server struct {
+	sc       *Scenario
+	clock    clockwork.Clock
+	accounts map[string]*AccountScenario
+}
+
+// New returns a server for sc reading time from clock. Defaults are applied
+// to a copy of sc; sc itself is left untouched. Call Scenario.Validate first
+// on scenarios not read by LoadScenario.
+func New(sc *Scenario, clock clockwork.Clock) *Server {
+	cp := *sc
+	cp.Accounts = append([]AccountScenario(nil), sc.Accounts...)
+	cp.setDefaults()
+	s := &Server{sc: &cp, clock: clock, accounts: make(map[string]*AccountScenario)}
+	for i := range cp.Accounts {
+		s.accounts[cp.Accounts[i].ID] = &cp.Accounts[i]
+	}
+	return s
+}
+
+// FeedPath is the path of an account's feed relative to where the handler is
+// mounted, e.g. "/feeds/fz-wechat.atom".
+func (s *Server) FeedPath(accountID string) string {
+	a, ok := s.accounts[accountID]
+	if !ok {
+		return ""
+	}
+	return "/feeds/" + a.ID + "." + a.Format
+}
+
+// Posts returns the posts an account's feed carries now, newest first.
+func (s *Server) Posts(accountID string) []Post {
+	a, ok := s.accounts[accountID]
+	if !ok {
+		return nil
+	}
+	return s.posts(a, s.clock.Now())
+}
+
+// Handler serves GET /feeds/<account_id>.<rss|atom|json>, with an ETag and a
+// Last-Modified on every response and 304 on a matching If-None-Match or
+// If-Modified-Since.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /feeds/{file}", s.serveFeed)
+	return mux
+}
+
+func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	dot := strings.LastIndexByte(file, '.')
+	if dot < 0 {
+		http.NotFound(w, r)
+		return
+	}
+	a, ok := s.accounts[file[:dot]]
+	if !ok || a.Format != file[dot+1:] {
+		http.NotFound(w, r)
+		return
+	}
+	posts := s.posts(a, s.clock.Now())
+	var modified time.Time
+	if len(posts) > 0 {
+		modified = posts[0].Published
+	}
+	body, err := s.render(a, posts, modified)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	sum := sha256.Sum256(body)
+	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:12])+`"`)
+	w.Header().Set("Content-Type", contentType(a))
+	w.Header().Set("Cache-Control", "no-cache")
+	if modified.IsZero() {
+		modified = time.Unix(0, 0)
+	}
+	// ServeContent answers If-None-Match (which wins) and If-Modified-Since
+	// with 304 and sets Last-Modified.
+	http.ServeContent(w, r, file, modified, bytes.NewReader(body))
+}
+
+// contentType names the charset in the header only for utf-8 feeds: a gbk
+// feed declares its encoding in the XML declaration alone.
+func contentType(a *AccountScenario) string {
+	switch {
+	case a.Format == FormatJSON:
+		return "application/feed+json; charset=utf-8"
+	case a.Encoding == EncodingGBK && a.Format == FormatAtom:
+		return "application/atom+xml"
+	case a.Encoding == EncodingGBK:
+		return "application/rss+xml"
+	case a.Format == FormatAtom:
+		return "application/atom+xml; charset=utf-8"
+	default:
+		return "application/rss+xml; charset=utf-8"
+	}
+}
+
+// Run serves the scenario on addr with the real clock until ctx is done.
+func Run(ctx context.Context, addr string, sc *Scenario, log *zap.Logger) error {
+	s := New(sc, clockwork.NewRealClock())
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	for _, a := range s.sc.Accounts {
+		log.Info("serving feed", zap.String("account_id", a.ID),
+			zap.String("url", "http://"+ln.Addr().String()+s.FeedPath(a.ID)))
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("simulate: %w", err)
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("simulate shutdown: %w", err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	return nil
+}
