@@ -1,0 +1,195 @@
+// Package schedule spreads per-account polls over their intervals the way
+// Prometheus spreads scrapes: each account gets a fixed phase inside its
+// interval from a hash of its id, plus a little jitter, and one loop over a
+// heap of next-due times hands due polls to a bounded pool of workers. There
+// is no timer or cron entry per account, so 300,000 accounts cost one heap.
+package schedule
+
+import (
+	"container/heap"
+	"context"
+	"hash/fnv"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+)
+
+// Task is one recurring job.
+type Task struct {
+	Key      string
+	Interval time.Duration
+}
+
+// Func runs one due task. due is when it was meant to start.
+type Func func(ctx context.Context, key string, due time.Time)
+
+// Options tune a Scheduler.
+type Options struct {
+	Workers int             // concurrent runs; default 8
+	Jitter  time.Duration   // at most this much random delay added to each run; default 0
+	Clock   clockwork.Clock // default the real clock
+	// Lag, when set, is told how late each run started (start − due).
+	Lag func(time.Duration)
+	// Skipped, when set, is told of runs dropped because the task's previous
+	// run was still going when it came due again.
+	Skipped func(key string)
+}
+
+// Scheduler runs a fixed set of tasks forever.
+type Scheduler struct {
+	o Options
+
+	mu      sync.Mutex
+	running map[string]bool // tasks handed to a worker and not yet returned
+}
+
+// New returns a scheduler with defaults filled in.
+func New(o Options) *Scheduler {
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	return &Scheduler{o: o, running: map[string]bool{}}
+}
+
+// Phase is the offset of key inside interval: fnv64a(key) mod interval.
+func Phase(key string, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+// NextDue returns the first time at or after now that lies on key's phase
+// inside its interval, counted from the Unix epoch, so every replica and every
+// restart agrees on it.
+func NextDue(key string, interval time.Duration, now time.Time) time.Time {
+	if interval <= 0 {
+		return now
+	}
+	phase := Phase(key, interval)
+	base := now.Truncate(interval)
+	due := base.Add(phase)
+	if due.Before(now) {
+		due = due.Add(interval)
+	}
+	return due
+}
+
+type entry struct {
+	task Task
+	due  time.Time
+	at   time.Time // due plus jitter
+}
+
+type dueHeap []*entry
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)        { *h = append(*h, x.(*entry)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// Run schedules tasks until ctx is done, then waits for running tasks to
+// return. A task is never run twice at once: a run that comes due while the
+// previous one is still going is skipped.
+func (s *Scheduler) Run(ctx context.Context, tasks []Task, run Func) {
+	clock := s.o.Clock
+	now := clock.Now()
+	h := make(dueHeap, 0, len(tasks))
+	for _, t := range tasks {
+		due := NextDue(t.Key, t.Interval, now)
+		h = append(h, &entry{task: t, due: due, at: s.jittered(due)})
+	}
+	heap.Init(&h)
+
+	type job struct {
+		key string
+		due time.Time
+	}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range s.o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if s.o.Lag != nil {
+					s.o.Lag(clock.Since(j.due))
+				}
+				run(ctx, j.key, j.due)
+				s.mu.Lock()
+				delete(s.running, j.key)
+				s.mu.Unlock()
+			}
+		}()
+	}
+	defer func() {
+		close(jobs)
+		wg.Wait()
+	}()
+
+	for len(h) > 0 {
+		next := h[0]
+		if wait := next.at.Sub(clock.Now()); wait > 0 {
+			t := clock.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.Chan():
+			}
+		}
+		e := heap.Pop(&h).(*entry)
+		s.mu.Lock()
+		busy := s.running[e.task.Key]
+		if !busy {
+			s.running[e.task.Key] = true
+		}
+		s.mu.Unlock()
+		if busy {
+			if s.o.Skipped != nil {
+				s.o.Skipped(e.task.Key)
+			}
+		} else {
+			select {
+			case jobs <- job{key: e.task.Key, due: e.due}:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if e.task.Interval <= 0 {
+			continue // one-shot
+		}
+		// The next slot after now: a scheduler that fell behind catches up
+		// by skipping slots, not by running a burst of stale polls.
+		e.due = NextDue(e.task.Key, e.task.Interval, clock.Now().Add(time.Nanosecond))
+		e.at = s.jittered(e.due)
+		heap.Push(&h, e)
+	}
+}
+
+// InFlight returns the number of runs handed to workers and not yet returned.
+func (s *Scheduler) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.running)
+}
+
+func (s *Scheduler) jittered(due time.Time) time.Time {
+	if s.o.Jitter <= 0 {
+		return due
+	}
+	return due.Add(time.Duration(rand.Int64N(int64(s.o.Jitter))))
+}

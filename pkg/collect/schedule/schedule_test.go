@@ -1,0 +1,155 @@
+package schedule
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+)
+
+func TestNextDueIsStableAndOnPhase(t *testing.T) {
+	iv := 10 * time.Minute
+	now := time.Date(2026, 11, 27, 8, 3, 0, 0, time.UTC)
+	for _, key := range []string{"fz-wechat", "xm-douyin", "a", ""} {
+		due := NextDue(key, iv, now)
+		if due.Before(now) || due.Sub(now) >= iv {
+			t.Errorf("%q: due %v not within [now, now+interval)", key, due)
+		}
+		if got, want := due.Sub(due.Truncate(iv)), Phase(key, iv); got != want {
+			t.Errorf("%q: offset %v, want phase %v", key, got, want)
+		}
+		if again := NextDue(key, iv, now); !again.Equal(due) {
+			t.Errorf("%q: NextDue not stable: %v then %v", key, due, again)
+		}
+	}
+}
+
+func TestPhasesSpreadOverTheInterval(t *testing.T) {
+	iv := time.Minute
+	buckets := make([]int, 6)
+	n := 6000
+	for i := range n {
+		p := Phase(fmt.Sprintf("acct-%d", i), iv)
+		buckets[p/(10*time.Second)]++
+	}
+	for i, b := range buckets {
+		if b < n/6*8/10 || b > n/6*12/10 {
+			t.Errorf("bucket %d has %d of %d phases, want about %d", i, b, n, n/6)
+		}
+	}
+}
+
+func TestRunPollsEachTaskOncePerIntervalInVirtualTime(t *testing.T) {
+	start := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(start)
+	var mu sync.Mutex
+	runs := map[string][]time.Time{}
+	tasks := []Task{{Key: "a", Interval: 10 * time.Second}, {Key: "b", Interval: 10 * time.Second}, {Key: "c", Interval: 30 * time.Second}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s := New(Options{Workers: 2, Clock: clock,
+		Skipped: func(k string) { t.Errorf("skipped %s at %v", k, clock.Now()) }})
+	idle := func() bool { return s.InFlight() == 0 }
+	go func() {
+		s.Run(ctx, tasks, func(_ context.Context, key string, due time.Time) {
+			mu.Lock()
+			runs[key] = append(runs[key], due)
+			mu.Unlock()
+		})
+		close(done)
+	}()
+	for range 60 {
+		if err := clock.BlockUntilContext(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, idle)
+		clock.Advance(time.Second)
+	}
+	// let the last dispatched runs finish
+	if err := clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	for _, tc := range []struct {
+		key      string
+		min, max int
+	}{{"a", 5, 7}, {"b", 5, 7}, {"c", 2, 3}} {
+		got := runs[tc.key]
+		if len(got) < tc.min || len(got) > tc.max {
+			t.Errorf("%s ran %d times in 60s, want %d..%d", tc.key, len(got), tc.min, tc.max)
+		}
+		for i := 1; i < len(got); i++ {
+			iv := tasks[0].Interval
+			if tc.key == "c" {
+				iv = tasks[2].Interval
+			}
+			if d := got[i].Sub(got[i-1]); d != iv {
+				t.Errorf("%s: runs %v apart, want %v", tc.key, d, iv)
+			}
+		}
+	}
+}
+
+func TestBusyTaskIsSkippedNotDoubled(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC))
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var concurrent, maxConcurrent, skipped int
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s := New(Options{Workers: 4, Clock: clock, Skipped: func(string) { mu.Lock(); skipped++; mu.Unlock() }})
+	go func() {
+		s.Run(ctx, []Task{{Key: "slow", Interval: time.Second}}, func(ctx context.Context, _ string, _ time.Time) {
+			mu.Lock()
+			concurrent++
+			if concurrent > maxConcurrent {
+				maxConcurrent = concurrent
+			}
+			mu.Unlock()
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			mu.Lock()
+			concurrent--
+			mu.Unlock()
+		})
+		close(done)
+	}()
+	for range 5 {
+		if err := clock.BlockUntilContext(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+	}
+	if err := clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	cancel()
+	<-done
+	if maxConcurrent != 1 {
+		t.Errorf("max concurrent runs of one task = %d, want 1", maxConcurrent)
+	}
+	if skipped < 3 {
+		t.Errorf("skipped = %d, want the due runs during the long run skipped (≥ 3)", skipped)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a deadline.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
