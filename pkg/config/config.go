@@ -135,9 +135,10 @@ type AnalyzerConfig struct {
 	// StaleAfter is the default silence after which account.stale fires
 	// (the checklist's two weeks).
 	StaleAfter Duration `yaml:"stale_after"`
-	// SweepInterval is how often every account's silence is judged.
-	SweepInterval Duration `yaml:"sweep_interval"`
-	Workers       int      `yaml:"workers"`
+	// Sweep is the cron schedule (robfig/cron syntax with CRON_TZ and
+	// @every) on which every account's silence is judged.
+	Sweep   string `yaml:"sweep"`
+	Workers int    `yaml:"workers"`
 }
 
 // NotifierConfig lists where alerts go.
@@ -211,10 +212,10 @@ func Default() Config {
 			UserAgent: "govwatch-collector/1",
 		},
 		Analyzer: AnalyzerConfig{
-			Listen:        ":9102",
-			StaleAfter:    Duration(14 * 24 * time.Hour),
-			SweepInterval: Duration(5 * time.Minute),
-			Workers:       1,
+			Listen:     ":9102",
+			StaleAfter: Duration(14 * 24 * time.Hour),
+			Sweep:      "@every 1m",
+			Workers:    1,
 		},
 		Notifier: NotifierConfig{
 			Listen:         ":9103",

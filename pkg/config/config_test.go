@@ -36,7 +36,7 @@ func TestLoadGood(t *testing.T) {
 	t.Setenv("GW_TEST_HOOK", "https://hooks.example.org/alert")
 	p := write(t, dir, "govwatch.yaml", `
 registry: {file: registry.yaml}
-analyzer: {stale_after: 14d, sweep_interval: 30s}
+analyzer: {stale_after: 14d, sweep: "CRON_TZ=Asia/Shanghai */5 * * * *"}
 notifier:
   receivers:
     - {name: console, console: {}}
@@ -146,6 +146,30 @@ func TestParseDuration(t *testing.T) {
 		got, err := ParseDuration(tc.in)
 		if (err != nil) != tc.bad || got != tc.want {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v, bad=%v", tc.in, got, err, tc.want, tc.bad)
+		}
+	}
+}
+
+func TestShippedConfigsLoad(t *testing.T) {
+	for _, p := range []string{"../../configs/govwatch.yaml"} {
+		l, err := Load(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if len(l.Registry.Accounts()) == 0 {
+			t.Errorf("%s: no accounts", p)
+		}
+	}
+}
+
+func TestBadCronIsAProblem(t *testing.T) {
+	// robfig/cron panics on "CRON_TZ=Asia/Shanghai" with nothing after it;
+	// the loader must turn that into a problem, not a crash.
+	for _, spec := range []string{"every minute", "CRON_TZ=Asia/Shanghai", "CRON_TZ=Mars/Olympus * * * * *"} {
+		p := write(t, t.TempDir(), "c.yaml", "analyzer: {sweep: \""+spec+"\"}\n")
+		_, err := Load(p)
+		if err == nil || !strings.Contains(err.Error(), "c.yaml:1: analyzer.sweep: bad cron schedule") {
+			t.Errorf("sweep %q: got %v, want a bad cron schedule problem at c.yaml:1", spec, err)
 		}
 	}
 }

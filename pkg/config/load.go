@@ -10,7 +10,23 @@ import (
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/registry"
+	"github.com/robfig/cron/v3"
 )
+
+// CronParser reads the schedules of global jobs: five fields, descriptors
+// such as @every 1m, and an optional CRON_TZ=Area/City prefix.
+var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseSchedule parses a cron spec with CronParser, turning the parser's
+// panic on a bare "CRON_TZ=…" into an error.
+func ParseSchedule(spec string) (s cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	return CronParser.Parse(spec)
+}
 
 // SourceTypes are the collection methods an account's source may name.
 var SourceTypes = []string{"rss"}
@@ -189,7 +205,9 @@ func (c *Config) validate(pos *Positions) Problems {
 	atLeast("collector.interval", c.Collector.Interval, Duration(time.Second))
 	atLeast("collector.timeout", c.Collector.Timeout, Duration(time.Second))
 	atLeast("analyzer.stale_after", c.Analyzer.StaleAfter, Duration(time.Second))
-	atLeast("analyzer.sweep_interval", c.Analyzer.SweepInterval, Duration(time.Second))
+	if _, err := ParseSchedule(c.Analyzer.Sweep); err != nil {
+		bad("analyzer.sweep", "bad cron schedule %q: %v", c.Analyzer.Sweep, err)
+	}
 	if c.Collector.MaxBody < 1024 {
 		bad("collector.max_body", "must be at least 1KiB")
 	}
