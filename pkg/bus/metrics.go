@@ -1,0 +1,65 @@
+package bus
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the bus's counters; nil when Options.Metrics is nil.
+type metrics struct {
+	published *prometheus.CounterVec // stream, result: ok|duplicate|error
+	handled   *prometheus.CounterVec // stream, result: ack|nak|term
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	if reg == nil {
+		return nil, nil
+	}
+	m := &metrics{
+		published: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_bus_published_total",
+			Help: "Messages published to JetStream, by stream and result (ok, duplicate, error).",
+		}, []string{"stream", "result"}),
+		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_bus_handled_total",
+			Help: "Messages consumed from JetStream, by stream and outcome (ack, nak, term).",
+		}, []string{"stream", "result"}),
+	}
+	var err error
+	if m.published, err = register(reg, m.published); err != nil {
+		return nil, err
+	}
+	if m.handled, err = register(reg, m.handled); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// register registers c, or returns the collector already registered under
+// its name, so components of one process can share a registry.
+func register(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+				return existing, nil
+			}
+		}
+		return nil, fmt.Errorf("register bus metrics: %w", err)
+	}
+	return c, nil
+}
+
+func (m *metrics) publishedInc(stream, result string) {
+	if m != nil {
+		m.published.WithLabelValues(stream, result).Inc()
+	}
+}
+
+func (m *metrics) handledInc(stream, result string) {
+	if m != nil {
+		m.handled.WithLabelValues(stream, result).Inc()
+	}
+}

@@ -1,0 +1,43 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// StreamConfig is the configuration EnsureStreams applies to the stream of
+// kind k: limits retention (several consumers may read the same message),
+// file storage, Options' replicas, max age and duplicate window.
+func (b *Bus) StreamConfig(k Kind) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        b.Stream(k),
+		Description: "govwatch " + string(k) + " messages",
+		Subjects:    []string{StreamSubjects(b.opts.Prefix, k)},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Discard:     jetstream.DiscardOld,
+		Replicas:    b.opts.Replicas,
+		MaxAge:      b.opts.MaxAge,
+		Duplicates:  b.opts.DuplicateWindow,
+	}
+}
+
+// EnsureStreams creates the four streams or updates them to the current
+// Options; running it again, from any number of processes, is harmless.
+// Open calls it, so a process started with a new MaxAge updates the streams.
+func (b *Bus) EnsureStreams(ctx context.Context) error {
+	for _, k := range kinds {
+		cfg := b.StreamConfig(k)
+		s, err := b.js.CreateOrUpdateStream(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
+		}
+		info := s.CachedInfo()
+		b.log.Debug("stream ensured", zap.String("stream", cfg.Name),
+			zap.Uint64("messages", info.State.Msgs), zap.Duration("max_age", info.Config.MaxAge))
+	}
+	return nil
+}
