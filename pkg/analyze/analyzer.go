@@ -1,0 +1,200 @@
+// Package analyze runs the analyzer: it consumes what collectors publish,
+// hands each post to the post detectors, runs the sweepers on a cron
+// schedule, and publishes the alerts they raise. It never notifies.
+package analyze
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+	"go.uber.org/zap"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/bus"
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/registry"
+)
+
+// Bus is what the analyzer needs of the message bus.
+type Bus interface {
+	detect.Publisher
+	Consume(ctx context.Context, c bus.ConsumerConfig, h bus.Handler) error
+	Stream(k bus.Kind) string
+	Prefix() string
+}
+
+// Options build an Analyzer.
+type Options struct {
+	Registry   *registry.Registry
+	Bus        Bus
+	Store      detect.Store
+	Posts      []detect.PostDetector
+	Sweepers   []detect.Sweeper
+	Sweep      cron.Schedule // when sweepers run
+	Workers    int
+	Clock      clockwork.Clock
+	Log        *zap.Logger
+	Metrics    prometheus.Registerer
+	SelfURL    string // the analyzer's external URL, for generatorURL
+	Consumer   string // durable consumer name, default "analyzer"
+	AckWait    time.Duration
+	MaxDeliver int
+}
+
+// Analyzer consumes posts and raises alerts.
+type Analyzer struct {
+	o   Options
+	env *detect.Env
+	m   *metrics
+}
+
+// New returns an Analyzer.
+func New(o Options) *Analyzer {
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if o.Consumer == "" {
+		o.Consumer = "analyzer"
+	}
+	if o.Workers <= 0 {
+		o.Workers = 1
+	}
+	a := &Analyzer{o: o, m: newMetrics(o.Metrics)}
+	a.env = &detect.Env{
+		Registry:     o.Registry,
+		Store:        o.Store,
+		Publisher:    o.Bus,
+		Now:          o.Clock.Now,
+		GeneratorURL: o.SelfURL,
+		Published: func(al *model.Alert) {
+			status := "firing"
+			if !al.EndsAt.IsZero() {
+				status = "resolved"
+			}
+			a.m.alerts.WithLabelValues(al.Name(), status).Inc()
+		},
+	}
+	return a
+}
+
+// Run consumes posts and runs the sweep schedule until ctx is done; in-flight
+// posts finish and are acknowledged, or are left for redelivery.
+func (a *Analyzer) Run(ctx context.Context) error {
+	if a.o.Sweep != nil && len(a.o.Sweepers) > 0 {
+		c := cron.New(cron.WithChain(cron.Recover(cronLogger{a.o.Log}), cron.SkipIfStillRunning(cronLogger{a.o.Log})))
+		c.Schedule(a.o.Sweep, cron.FuncJob(func() {
+			if err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
+				a.o.Log.Warn("sweep failed", zap.Error(err))
+			}
+		}))
+		c.Start()
+		defer func() { <-c.Stop().Done() }()
+	}
+	return a.o.Bus.Consume(ctx, bus.ConsumerConfig{
+		Stream:         a.o.Bus.Stream(bus.KindPost),
+		Durable:        a.o.Consumer,
+		FilterSubjects: []string{bus.StreamSubjects(a.o.Bus.Prefix(), bus.KindPost)},
+		AckWait:        a.o.AckWait,
+		MaxDeliver:     a.o.MaxDeliver,
+		Concurrency:    a.o.Workers,
+	}, a.handle)
+}
+
+func (a *Analyzer) handle(ctx context.Context, m bus.Message) error {
+	var p model.Post
+	if err := json.Unmarshal(m.Data, &p); err != nil {
+		a.m.posts.WithLabelValues("unknown", "malformed").Inc()
+		return bus.Permanent(fmt.Errorf("decode post on %s: %w", m.Subject, err))
+	}
+	return a.HandlePost(ctx, &p)
+}
+
+// HandlePost runs every post detector on p. Posts of unknown or inactive
+// accounts are counted and dropped.
+func (a *Analyzer) HandlePost(ctx context.Context, p *model.Post) error {
+	acct, ok := a.o.Registry.Account(p.AccountID)
+	switch {
+	case !ok:
+		a.m.posts.WithLabelValues(p.Platform, "unknown_account").Inc()
+		return nil
+	case !acct.Active():
+		a.m.posts.WithLabelValues(p.Platform, "inactive_account").Inc()
+		return nil
+	}
+	var errs []error
+	for _, d := range a.o.Posts {
+		if err := d.Post(ctx, a.env, p, acct); err != nil {
+			errs = append(errs, fmt.Errorf("%s on %s: %w", d.Name(), p.ID, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		a.m.posts.WithLabelValues(p.Platform, "error").Inc()
+		return err
+	}
+	a.m.posts.WithLabelValues(p.Platform, "ok").Inc()
+	return nil
+}
+
+// Sweep runs every sweeper once.
+func (a *Analyzer) Sweep(ctx context.Context) error {
+	start := a.o.Clock.Now()
+	var errs []error
+	for _, s := range a.o.Sweepers {
+		if err := s.Sweep(ctx, a.env); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
+		}
+	}
+	a.m.sweeps.Inc()
+	a.m.sweepDuration.Observe(a.o.Clock.Since(start).Seconds())
+	return errors.Join(errs...)
+}
+
+type metrics struct {
+	posts         *prometheus.CounterVec
+	alerts        *prometheus.CounterVec
+	sweeps        prometheus.Counter
+	sweepDuration prometheus.Histogram
+}
+
+func newMetrics(r prometheus.Registerer) *metrics {
+	m := &metrics{
+		posts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_analyzer_posts_total",
+			Help: "Posts analysed, by platform and result (ok, error, malformed, unknown_account, inactive_account).",
+		}, []string{"platform", "result"}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_analyzer_alerts_published_total",
+			Help: "Alerts published, by category and status (firing, resolved).",
+		}, []string{"category", "status"}),
+		sweeps: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "govwatch_analyzer_sweeps_total",
+			Help: "Scheduled sweeps over all accounts.",
+		}),
+		sweepDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "govwatch_analyzer_sweep_duration_seconds",
+			Help:    "Time one sweep over all accounts took.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
+		}),
+	}
+	if r != nil {
+		r.MustRegister(m.posts, m.alerts, m.sweeps, m.sweepDuration)
+	}
+	return m
+}
+
+// cronLogger sends robfig/cron's log lines to zap.
+type cronLogger struct{ l *zap.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Sugar().Debugw(msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Sugar().Errorw(msg, append(kv, "error", err)...)
+}

@@ -1,0 +1,184 @@
+// Package content is the detector that reads what an account published: it
+// runs textscan over each post's title and text and raises one alert per
+// category found in the post (privacy.phone, privacy.id_number, …). An edit
+// that removes the problem, or the post's deletion, resolves the alert.
+package content
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/registry"
+	"github.com/govwatch/govwatch/pkg/store"
+	"github.com/govwatch/govwatch/pkg/textscan"
+)
+
+// Scanner finds problems in a text.
+type Scanner func(text string) []textscan.Finding
+
+// Detector is the content detector.
+type Detector struct {
+	scan  Scanner
+	texts *detect.Texts
+}
+
+// New returns a detector using scan (textscan.ScanPersonalData when nil).
+func New(scan Scanner) *Detector {
+	if scan == nil {
+		scan = textscan.ScanPersonalData
+	}
+	return &Detector{scan: scan, texts: detect.MustTexts(Templates)}
+}
+
+// Templates are the default Chinese texts; keys are summary and description.
+var Templates = map[string]string{
+	"summary": `{{.Account.Name}}（{{platform .Account.Platform}}）发布的内容涉及{{category .Category}}，共 {{len .Findings}} 处`,
+	"description": `{{.Unit}}「{{.Account.Name}}」于 {{cst .Post.PublishedAt}} 发布的《{{.Title}}》中发现{{category .Category}}：` +
+		`{{range $i, $f := .Findings}}{{if $i}}；{{end}}{{$f.Masked}}（第 {{$f.Line}} 行）{{end}}。请立即核实并处理。`,
+}
+
+// Name implements detect.PostDetector.
+func (d *Detector) Name() string { return "content" }
+
+// record is what the detector remembers of a post: the alerts it raised.
+type record struct {
+	Firing map[string]time.Time `json:"firing"` // category → startsAt
+}
+
+const recordTTL = 180 * 24 * time.Hour
+
+// Post implements detect.PostDetector.
+func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *registry.Account) error {
+	key := "analyzer/content/" + p.ID
+	var rec record
+	old, err := env.Store.Get(ctx, key)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(old, &rec); err != nil {
+			return fmt.Errorf("content record %s: %w", p.ID, err)
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if rec.Firing == nil {
+		rec.Firing = map[string]time.Time{}
+	}
+
+	byCat := map[string][]textscan.Finding{}
+	if !p.Deleted {
+		for _, f := range d.scan(p.Title + "\n" + p.Text) {
+			byCat[f.Category] = append(byCat[f.Category], f)
+		}
+	}
+	cats := make([]string, 0, len(byCat))
+	for c := range byCat {
+		cats = append(cats, c)
+	}
+	sort.Strings(cats)
+	for _, c := range cats {
+		start, firing := rec.Firing[c]
+		if !firing {
+			// The first sight of the problem starts the alert; collection
+			// time is stable across redeliveries of the same post version.
+			start = p.CollectedAt
+			rec.Firing[c] = start
+		}
+		if err := env.Publish(ctx, d.alert(env, p, a, c, byCat[c], start, time.Time{})); err != nil {
+			return err
+		}
+	}
+	for c, start := range rec.Firing {
+		if _, still := byCat[c]; still {
+			continue
+		}
+		if err := env.Publish(ctx, d.alert(env, p, a, c, nil, start, p.CollectedAt)); err != nil {
+			return err
+		}
+		delete(rec.Firing, c)
+	}
+	if len(rec.Firing) == 0 {
+		if len(old) > 0 {
+			return env.Store.Delete(ctx, key)
+		}
+		return nil
+	}
+	b, _ := json.Marshal(rec)
+	return env.Store.Set(ctx, key, b, recordTTL)
+}
+
+type shown struct {
+	textscan.Finding
+	Masked string
+}
+
+func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, category string, fs []textscan.Finding, start, end time.Time) *model.Alert {
+	labels := detect.AccountLabels(env.Registry, a, category)
+	labels[model.LabelPostID] = p.ID
+	if len(fs) > 0 && fs[0].Severity != "" {
+		labels[model.LabelSeverity] = fs[0].Severity
+	}
+	title := p.Title
+	if title == "" {
+		title = strings.TrimSpace(firstRunes(p.Text, 30))
+	}
+	var shownFs []shown
+	var evidence, suggestion []string
+	for _, f := range fs {
+		m := Mask(f.Match)
+		shownFs = append(shownFs, shown{Finding: f, Masked: m})
+		evidence = append(evidence, fmt.Sprintf("%s（第 %d 行，第 %d–%d 字）", m, f.Line, f.Start, f.End))
+		if f.Suggestion != "" && !slices.Contains(suggestion, f.Suggestion) {
+			suggestion = append(suggestion, f.Suggestion)
+		}
+	}
+	data := map[string]any{
+		"Account": a, "Post": p, "Title": title, "Category": category,
+		"Findings": shownFs, "Unit": detect.UnitName(env.Registry, a.Unit),
+	}
+	ann := map[string]string{
+		model.AnnotationURL: p.URL,
+	}
+	if len(fs) > 0 {
+		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
+		ann[model.AnnotationDescription] = d.texts.Render("description", data)
+		ann[model.AnnotationEvidence] = strings.Join(evidence, "；")
+		ann[model.AnnotationSuggestion] = strings.Join(suggestion, "；")
+	} else {
+		ann[model.AnnotationSummary] = fmt.Sprintf("%s（%s）发布内容中的%s已不再出现", a.Name, model.PlatformName(a.Platform), model.CategoryName(category))
+	}
+	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
+}
+
+// Mask hides the middle of a number so the alert itself does not spread the
+// leak: all digits but the first three and the last four become '*'.
+func Mask(s string) string {
+	rs := []rune(s)
+	var digits []int
+	for i, r := range rs {
+		if (r >= '0' && r <= '9') || (r >= '０' && r <= '９') || r == 'X' || r == 'x' {
+			digits = append(digits, i)
+		}
+	}
+	for k, i := range digits {
+		if k >= 3 && k < len(digits)-4 {
+			rs[i] = '*'
+		}
+	}
+	return string(rs)
+}
+
+func firstRunes(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) > n {
+		return string(rs[:n]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,148 @@
+// Package detect declares what a detector is and gives detectors the pieces
+// they share: the labels of an alert about an account, the Chinese texts
+// rendered from templates, and the publishing of firing and resolved alerts.
+// Each detector is a folder below this one.
+package detect
+
+import (
+	"bytes"
+	"context"
+	"text/template"
+	"time"
+
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/registry"
+)
+
+// Store is the state detectors keep; all of it lives in the shared store so
+// several analyzer replicas agree and a restart loses nothing.
+type Store interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error)
+	CompareAndSwap(ctx context.Context, key string, old, val []byte, ttl time.Duration) (bool, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// Publisher sends alerts. Publishing the same alert twice (same
+// fingerprint, start and state) is harmless: the bus drops the repeat.
+type Publisher interface {
+	PublishAlert(ctx context.Context, a *model.Alert) (duplicate bool, err error)
+}
+
+// Env is what every detector is given.
+type Env struct {
+	Registry  *registry.Registry
+	Store     Store
+	Publisher Publisher
+	Now       func() time.Time
+	// GeneratorURL is the analyzer's external URL, linked from alerts.
+	GeneratorURL string
+	// Published, when set, is told of every alert sent.
+	Published func(a *model.Alert)
+}
+
+// PostDetector judges each collected item.
+//
+// Lifecycle: built once at start; Post is called for every Post the
+// analyzer consumes, concurrently for different posts. An error means the
+// post is redelivered later, so Post must be safe to repeat.
+type PostDetector interface {
+	Name() string
+	Post(ctx context.Context, env *Env, p *model.Post, a *registry.Account) error
+}
+
+// Sweeper judges every account on a schedule, noticing what no message
+// announces (silence). Sweep must be safe to run on several replicas at once.
+type Sweeper interface {
+	Name() string
+	Sweep(ctx context.Context, env *Env) error
+}
+
+// AccountLabels are the labels of an alert about account a.
+func AccountLabels(reg *registry.Registry, a *registry.Account, category string) model.LabelSet {
+	ls := model.LabelSet{
+		model.LabelAlertname:   category,
+		model.LabelSeverity:    model.DefaultSeverity(category),
+		model.LabelAccountID:   a.ID,
+		model.LabelAccountName: a.Name,
+		model.LabelPlatform:    a.Platform,
+		model.LabelUnit:        a.Unit,
+	}
+	if u, ok := reg.Unit(a.Unit); ok && u.Region != "" {
+		ls[model.LabelRegion] = u.Region
+	}
+	return ls
+}
+
+// UnitName returns the unit's name for texts, or its id.
+func UnitName(reg *registry.Registry, id string) string {
+	if u, ok := reg.Unit(id); ok && u.Name != "" {
+		return u.Name
+	}
+	return id
+}
+
+// Publish sends a, telling env.Published.
+func (env *Env) Publish(ctx context.Context, a *model.Alert) error {
+	if a.GeneratorURL == "" {
+		a.GeneratorURL = env.GeneratorURL
+	}
+	if _, err := env.Publisher.PublishAlert(ctx, a); err != nil {
+		return err
+	}
+	if env.Published != nil {
+		env.Published(a)
+	}
+	return nil
+}
+
+// Texts renders the Chinese texts of alerts from templates that a
+// deployment can replace.
+type Texts struct {
+	t *template.Template
+}
+
+// Shanghai is the zone people read times in.
+var Shanghai = func() *time.Location {
+	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return l
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+// NewTexts parses named templates; each value is a text/template body.
+// Templates may call cst (format a time in Beijing time), platform and
+// category (Chinese names).
+func NewTexts(defs map[string]string) (*Texts, error) {
+	t := template.New("").Funcs(template.FuncMap{
+		"cst":      func(t time.Time) string { return t.In(Shanghai).Format("2006-01-02 15:04") },
+		"platform": model.PlatformName,
+		"category": model.CategoryName,
+	})
+	for name, body := range defs {
+		if _, err := t.New(name).Parse(body); err != nil {
+			return nil, err
+		}
+	}
+	return &Texts{t: t}, nil
+}
+
+// MustTexts is NewTexts for the built-in templates.
+func MustTexts(defs map[string]string) *Texts {
+	t, err := NewTexts(defs)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Render executes the named template; a failing template renders its error,
+// so an alert is never lost over its wording.
+func (t *Texts) Render(name string, data any) string {
+	var b bytes.Buffer
+	if err := t.t.ExecuteTemplate(&b, name, data); err != nil {
+		return "template " + name + ": " + err.Error()
+	}
+	return b.String()
+}

@@ -1,0 +1,57 @@
+package rss
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+
+	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/registry"
+)
+
+// Source adapts a Fetcher to the collector: the account's source URL is the
+// feed, and the poll state is the cache validators as JSON.
+type Source struct {
+	Fetcher *Fetcher
+}
+
+var _ source.Source = (*Source)(nil)
+
+// Poll fetches a.Source.URL with the validators from state.
+func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*source.Batch, error) {
+	var v Validators
+	if len(state) > 0 {
+		_ = json.Unmarshal(state, &v) // unreadable state: fetch unconditionally
+	}
+	res, err := s.Fetcher.Fetch(ctx, a.Source.URL, v)
+	if err != nil {
+		return nil, err
+	}
+	next, err := json.Marshal(res.Validators)
+	if err != nil {
+		return nil, err
+	}
+	b := &source.Batch{State: next, NotModified: res.NotModified}
+	now := s.Fetcher.now().UTC()
+	for _, it := range res.Items {
+		b.Posts = append(b.Posts, model.Post{
+			Schema:      model.SchemaVersion,
+			ID:          model.PostID(a.Platform, a.ID, it.NativeID),
+			AccountID:   a.ID,
+			Platform:    a.Platform,
+			NativeID:    it.NativeID,
+			Kind:        model.KindPost,
+			URL:         it.URL,
+			Title:       it.Title,
+			Text:        it.Text,
+			Author:      it.Author,
+			PublishedAt: it.PublishedAt.UTC(),
+			CollectedAt: now,
+			ContentHash: model.ContentHash(it.Title, it.Text, it.URL),
+			Metrics:     it.Metrics,
+		})
+	}
+	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	return b, nil
+}

@@ -1,0 +1,40 @@
+// Package source declares what a collection method provides. Each method is a
+// folder below this one (rss, …) with its code, tests, recorded payloads and
+// a README holding its config sample; the collector picks one by the
+// account's source type.
+package source
+
+import (
+	"context"
+
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/registry"
+)
+
+// Source collects one account's new items.
+//
+// Lifecycle: a Source is built once at start and shared by all accounts of
+// its type; Poll is called at most once at a time per account, from many
+// goroutines for different accounts. state is what the previous successful
+// Poll of this account returned in Batch.State (nil the first time): cache
+// validators, cursors. The collector keeps it in the store so replicas and
+// restarts continue where the last poll left off.
+type Source interface {
+	Poll(ctx context.Context, a *registry.Account, state []byte) (*Batch, error)
+}
+
+// Batch is the result of one poll.
+type Batch struct {
+	// Posts are complete Posts (id, hash, times filled), newest first.
+	Posts []model.Post
+	// State is handed back to the next Poll.
+	State []byte
+	// NotModified means the upstream said nothing changed.
+	NotModified bool
+}
+
+// Retryable is implemented by errors that may go away by themselves
+// (timeouts, 5xx, 429); others are permanent until someone fixes the source.
+type Retryable interface {
+	Retryable() bool
+}
