@@ -1,0 +1,155 @@
+package rss
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"mime"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	ext "github.com/mmcdole/gofeed/extensions"
+	"golang.org/x/net/html/charset"
+
+	"github.com/govwatch/govwatch/pkg/model"
+)
+
+var (
+	// xmlDecl is a leading XML declaration, after an optional BOM.
+	xmlDecl = regexp.MustCompile(`^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\?>`)
+	// declEncoding is the encoding pseudo-attribute inside it.
+	declEncoding = regexp.MustCompile(`\s+encoding\s*=\s*(?:"[^"]*"|'[^']*')`)
+)
+
+// parse turns a feed body into a Result. contentType is the response's
+// Content-Type; now dates items without a time; loc is the zone of
+// zone-less times.
+func parse(body []byte, contentType string, now time.Time, loc *time.Location) (*Result, error) {
+	body, err := toUTF8(body, contentType)
+	if err != nil {
+		return nil, err
+	}
+	feed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{FeedTitle: plainText(feed.Title), Items: make([]Item, 0, len(feed.Items))}
+	for _, it := range feed.Items {
+		if it == nil {
+			continue
+		}
+		res.Items = append(res.Items, item(it, feed, now, loc))
+	}
+	return res, nil
+}
+
+// toUTF8 decodes body from the charset named in the Content-Type header,
+// once, and then drops the encoding from the XML declaration so the XML
+// parser does not decode again. Without a header charset the body is left
+// alone: gofeed honours the XML declaration itself.
+func toUTF8(body []byte, contentType string) ([]byte, error) {
+	if contentType == "" {
+		return body, nil
+	}
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil || params["charset"] == "" {
+		return body, nil
+	}
+	enc, name := charset.Lookup(params["charset"])
+	if enc == nil {
+		return nil, fmt.Errorf("unknown charset %q", params["charset"])
+	}
+	if name != "utf-8" {
+		if body, err = enc.NewDecoder().Bytes(body); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", name, err)
+		}
+	}
+	if loc := xmlDecl.FindIndex(body); loc != nil {
+		decl := declEncoding.ReplaceAll(body[loc[0]:loc[1]], nil)
+		body = append(append([]byte(nil), decl...), body[loc[1]:]...)
+	}
+	return body, nil
+}
+
+// item converts one gofeed item.
+func item(it *gofeed.Item, feed *gofeed.Feed, now time.Time, loc *time.Location) Item {
+	text := it.Content
+	if strings.TrimSpace(text) == "" {
+		text = it.Description
+	}
+	out := Item{
+		URL:     strings.TrimSpace(it.Link),
+		Title:   plainText(it.Title),
+		Text:    plainText(text),
+		Author:  author(it, feed),
+		Metrics: metrics(it.Extensions),
+	}
+	out.NativeID = nativeID(it.GUID, out.URL, out.Title, out.Text)
+
+	raw, parsed := it.Published, it.PublishedParsed
+	if strings.TrimSpace(raw) == "" && parsed == nil {
+		raw, parsed = it.Updated, it.UpdatedParsed
+	}
+	if t, ok := itemTime(raw, parsed, loc); ok {
+		out.PublishedAt = t.UTC()
+	} else {
+		out.PublishedAt = now.UTC()
+	}
+	return out
+}
+
+// nativeID is the guid, else the link, else a hash of title and text.
+func nativeID(guid, link, title, text string) string {
+	if g := strings.TrimSpace(guid); g != "" {
+		return g
+	}
+	if link != "" {
+		return link
+	}
+	h := sha256.Sum256([]byte(title + "\x00" + text))
+	return "sha256:" + hex.EncodeToString(h[:16])
+}
+
+func author(it *gofeed.Item, feed *gofeed.Feed) string {
+	for _, people := range [][]*gofeed.Person{it.Authors, feed.Authors} {
+		for _, p := range people {
+			if p != nil && strings.TrimSpace(p.Name) != "" {
+				return strings.TrimSpace(p.Name)
+			}
+		}
+	}
+	if it.DublinCoreExt != nil && len(it.DublinCoreExt.Creator) > 0 {
+		return strings.TrimSpace(it.DublinCoreExt.Creator[0])
+	}
+	return ""
+}
+
+// metrics reads RSSHub's engagement extensions (rsshub:upvotes,
+// rsshub:comments, and shares or views when a route adds them). Values that
+// are missing or not numbers count as zero.
+func metrics(exts ext.Extensions) model.Metrics {
+	hub := exts["rsshub"]
+	if hub == nil {
+		return model.Metrics{}
+	}
+	count := func(names ...string) int64 {
+		for _, name := range names {
+			for _, e := range hub[name] {
+				if n, err := strconv.ParseInt(strings.TrimSpace(e.Value), 10, 64); err == nil && n >= 0 {
+					return n
+				}
+			}
+		}
+		return 0
+	}
+	return model.Metrics{
+		Likes:    count("upvotes", "likes"),
+		Comments: count("comments"),
+		Shares:   count("shares", "reposts"),
+		Views:    count("views"),
+	}
+}
