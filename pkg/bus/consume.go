@@ -202,6 +202,9 @@ func (b *Bus) Consume(ctx context.Context, c ConsumerConfig, h Handler) error {
 	log := b.log.With(zap.String("stream", c.Stream), zap.String("consumer", c.Durable))
 	cons, err := b.js.CreateOrUpdateConsumer(ctx, c.Stream, c.jetstream())
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // shut down before the first message
+		}
 		return fmt.Errorf("consumer %s/%s: %w", c.Stream, c.Durable, err)
 	}
 
