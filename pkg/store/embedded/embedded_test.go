@@ -102,8 +102,10 @@ func TestJanitor(t *testing.T) {
 	clock := clockwork.NewFakeClock()
 	s := openTest(t, filepath.Join(t.TempDir(), "state.db"),
 		WithClock(clock), WithJanitorInterval(time.Minute))
-	const n = 3*sweepBatch + 7 // several sweep transactions
-	err := s.db.Update(func(tx *bolt.Tx) error { // one commit, not n
+	// Enough keys for several sweep transactions, written in one commit
+	// rather than n.
+	const n = 3*sweepBatch + 7
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		for i := range n {
 			if err := tx.Bucket(bucketName).Put(fmt.Appendf(nil, "old/%d", i), s.encode([]byte("v"), 30*time.Second)); err != nil {
 				return err
