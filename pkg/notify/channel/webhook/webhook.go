@@ -1,0 +1,242 @@
+// Package webhook is the generic webhook channel: it POSTs Alertmanager's
+// webhook payload (version 4), so receivers written for Alertmanager work
+// unchanged, optionally signed with HMAC-SHA256.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+)
+
+// Headers set on every signed request.
+const (
+	// HeaderSignature is "sha256=" and the hex HMAC-SHA256 of the request
+	// body, keyed with the receiver's secret.
+	HeaderSignature = "X-Govwatch-Signature"
+	// HeaderTimestamp is the Unix time in seconds at which the request was
+	// signed.
+	HeaderTimestamp = "X-Govwatch-Timestamp"
+)
+
+// DefaultTimeout bounds one delivery attempt when the configuration sets none.
+const DefaultTimeout = 10 * time.Second
+
+// maxErrorBody is how much of a refusing receiver's answer goes into the error.
+const maxErrorBody = 200
+
+// Config is the webhook receiver's configuration.
+type Config struct {
+	URL string `yaml:"url"`
+	// SecretFile names the file holding the signing secret. The channel never
+	// reads it: the runtime does and passes the bytes as Options.Secret, so
+	// the secret never sits in YAML or in this struct.
+	SecretFile string `yaml:"secret_file"`
+	// MaxAlerts caps the alerts in one payload; 0 means no limit. Dropped
+	// alerts are counted in truncatedAlerts.
+	MaxAlerts int `yaml:"max_alerts"`
+	// Timeout bounds one attempt; 0 means DefaultTimeout.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Options are the runtime parts of a webhook channel.
+type Options struct {
+	// Secret keys the HMAC-SHA256 signature; empty sends unsigned requests.
+	Secret []byte
+	// Client sends the requests; nil means a client that does not follow
+	// redirects (a redirected POST would turn into a GET and carry the
+	// signature to another host).
+	Client *http.Client
+	// Now is the clock for the timestamp header; nil means time.Now.
+	Now func() time.Time
+}
+
+// Message is Alertmanager's webhook payload, version 4.
+type Message struct {
+	Version           string            `json:"version"`
+	GroupKey          string            `json:"groupKey"`
+	TruncatedAlerts   int               `json:"truncatedAlerts"`
+	Status            string            `json:"status"`
+	Receiver          string            `json:"receiver"`
+	GroupLabels       map[string]string `json:"groupLabels"`
+	CommonLabels      map[string]string `json:"commonLabels"`
+	CommonAnnotations map[string]string `json:"commonAnnotations"`
+	ExternalURL       string            `json:"externalURL"`
+	Alerts            []Alert           `json:"alerts"`
+}
+
+// Alert is one alert in a Message.
+type Alert struct {
+	Status       string            `json:"status"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	Fingerprint  string            `json:"fingerprint"`
+}
+
+// Webhook delivers notifications to one URL. It is safe for concurrent use.
+type Webhook struct {
+	url       string
+	maxAlerts int
+	timeout   time.Duration
+	secret    []byte
+	client    *http.Client
+	now       func() time.Time
+}
+
+// New checks cfg and builds the channel.
+func New(cfg Config, opts Options) (*Webhook, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		// url.Parse quotes the URL, which may carry a token: say less.
+		return nil, errors.New("webhook url: not a valid URL")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("webhook url: want an absolute http or https URL")
+	}
+	if cfg.MaxAlerts < 0 {
+		return nil, fmt.Errorf("webhook max_alerts: got %d, want 0 (no limit) or more", cfg.MaxAlerts)
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("webhook timeout: got %s, want 0 (default) or more", cfg.Timeout)
+	}
+	w := &Webhook{
+		url:       cfg.URL,
+		maxAlerts: cfg.MaxAlerts,
+		timeout:   cfg.Timeout,
+		secret:    bytes.Clone(opts.Secret),
+		client:    opts.Client,
+		now:       opts.Now,
+	}
+	if w.timeout == 0 {
+		w.timeout = DefaultTimeout
+	}
+	if w.client == nil {
+		w.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	return w, nil
+}
+
+// Name implements channel.Channel.
+func (w *Webhook) Name() string { return "webhook" }
+
+// Notify POSTs n once. A 2xx answer is success; 429, 5xx, timeouts and
+// network failures are retryable; any other answer is permanent. Errors carry
+// the status and the start of the answer, never the URL or the secret.
+func (w *Webhook) Notify(ctx context.Context, n *channel.Notification) error {
+	body, err := json.Marshal(NewMessage(n, w.maxAlerts))
+	if err != nil {
+		return channel.Permanent(fmt.Errorf("encode webhook payload: %w", err))
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
+	if err != nil {
+		return channel.Permanent(errors.New("build webhook request: bad url"))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "govwatch-notifier")
+	if len(w.secret) > 0 {
+		req.Header.Set(HeaderTimestamp, strconv.FormatInt(w.now().Unix(), 10))
+		req.Header.Set(HeaderSignature, Sign(w.secret, body))
+	}
+
+	resp, err := w.client.Do(req)
+	if err != nil {
+		// *url.Error repeats the URL, which may hold a token; keep the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("post webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
+
+	switch code := resp.StatusCode; {
+	case code >= 200 && code < 300:
+		return nil
+	case code == http.StatusTooManyRequests || code >= 500:
+		return fmt.Errorf("webhook answered %d: %q", code, head)
+	default:
+		return channel.Permanent(fmt.Errorf("webhook answered %d: %q", code, head))
+	}
+}
+
+// NewMessage builds the version 4 payload for n, keeping at most maxAlerts
+// alerts (0: all) and counting the rest in TruncatedAlerts. Nil label and
+// annotation maps are sent as {} as Alertmanager does.
+func NewMessage(n *channel.Notification, maxAlerts int) *Message {
+	alerts := n.Alerts
+	truncated := 0
+	if maxAlerts > 0 && len(alerts) > maxAlerts {
+		truncated = len(alerts) - maxAlerts
+		alerts = alerts[:maxAlerts]
+	}
+	m := &Message{
+		Version:           "4",
+		GroupKey:          n.GroupKey,
+		TruncatedAlerts:   truncated,
+		Status:            n.Status,
+		Receiver:          n.Receiver,
+		GroupLabels:       orEmpty(n.GroupLabels),
+		CommonLabels:      orEmpty(n.CommonLabels),
+		CommonAnnotations: orEmpty(n.CommonAnnotations),
+		ExternalURL:       n.ExternalURL,
+		Alerts:            make([]Alert, 0, len(alerts)),
+	}
+	for _, a := range alerts {
+		fp := a.Fingerprint
+		if fp == "" {
+			fp = a.Labels.Fingerprint()
+		}
+		m.Alerts = append(m.Alerts, Alert{
+			Status:       a.Status,
+			Labels:       orEmpty(a.Labels),
+			Annotations:  orEmpty(a.Annotations),
+			StartsAt:     a.StartsAt,
+			EndsAt:       a.EndsAt,
+			GeneratorURL: a.GeneratorURL,
+			Fingerprint:  fp,
+		})
+	}
+	return m
+}
+
+// Sign returns the X-Govwatch-Signature value for body: "sha256=" and the
+// hex HMAC-SHA256 of the body keyed with secret. Receivers recompute it over
+// the raw body and compare with hmac.Equal.
+func Sign(secret, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func orEmpty[M ~map[string]string](m M) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+var _ channel.Channel = (*Webhook)(nil)
