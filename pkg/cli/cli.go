@@ -1,0 +1,114 @@
+// Package cli is govwatch's command line: the subcommands of the govwatch
+// tool and the flags of the three daemons. Mains only turn signals into a
+// context and call in here.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/govwatch/govwatch/pkg/config"
+	"github.com/govwatch/govwatch/pkg/daemon"
+)
+
+// IO is where a command reads and writes.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Exit statuses.
+const (
+	ExitOK      = 0
+	ExitProblem = 1 // problems found (bad config, findings)
+	ExitUsage   = 2
+)
+
+const usage = `govwatch watches the official accounts of government bodies and pages the people on duty.
+
+Usage:
+  govwatch run -config FILE [-dev]        collector, analyzer and notifier in one process
+  govwatch config check FILE              check a config file; prints ok or every problem
+  govwatch simulate -scenario FILE [-listen ADDR]
+                                          serve the fake platform of a scenario
+  govwatch version
+`
+
+// Main runs the govwatch tool with args (without the program name) and
+// returns the exit status.
+func Main(ctx context.Context, args []string, io IO) int {
+	if len(args) == 0 {
+		fmt.Fprint(io.Stderr, usage)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "run":
+		return Daemon(ctx, daemon.All, args[1:], io)
+	case "config":
+		return configCmd(args[1:], io)
+	case "simulate":
+		return simulateCmd(ctx, args[1:], io)
+	case "version":
+		fmt.Fprintln(io.Stdout, "govwatch", daemon.Version)
+		return ExitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(io.Stdout, usage)
+		return ExitOK
+	}
+	fmt.Fprintf(io.Stderr, "govwatch: unknown command %q\n\n%s", args[0], usage)
+	return ExitUsage
+}
+
+// Daemon runs the given components with the daemon flags:
+// -config FILE, -listen ADDR, -dev.
+func Daemon(ctx context.Context, components []string, args []string, io IO) int {
+	name := "govwatch " + strings.Join(components, "+")
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	cfgPath := fs.String("config", "configs/govwatch.yaml", "config file")
+	listen := fs.String("listen", "", "HTTP listen address (default from the config)")
+	dev := fs.Bool("dev", false, "human-readable debug logs")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(io.Stderr, "%s: unexpected arguments %v\n", name, fs.Args())
+		return ExitUsage
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(io.Stderr, err)
+		return ExitProblem
+	}
+	log, err := daemon.NewLogger(cfg.Log, *dev)
+	if err != nil {
+		fmt.Fprintln(io.Stderr, err)
+		return ExitProblem
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
+	err = daemon.Run(ctx, daemon.Options{Config: cfg, Components: components, Listen: *listen, Log: log, Stdout: io.Stdout})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("govwatch failed", zap.Error(err))
+		return ExitProblem
+	}
+	return ExitOK
+}
+
+func configCmd(args []string, io IO) int {
+	if len(args) != 2 || args[0] != "check" {
+		fmt.Fprint(io.Stderr, "usage: govwatch config check FILE\n")
+		return ExitUsage
+	}
+	if _, err := config.Load(args[1]); err != nil {
+		fmt.Fprintln(io.Stderr, err)
+		return ExitProblem
+	}
+	fmt.Fprintln(io.Stdout, "ok")
+	return ExitOK
+}

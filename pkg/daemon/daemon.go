@@ -1,0 +1,274 @@
+// Package daemon turns a loaded configuration into running components: it
+// opens the store and the bus, builds the collector, analyzer and notifier
+// that were asked for, serves their HTTP endpoints (/metrics, /healthz,
+// /readyz, the notifier's API, the simulator) on one listener, and shuts
+// everything down in order when its context ends. The three daemons and the
+// all-in-one `govwatch run` are all this one Run with different components.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/govwatch/govwatch/pkg/bus"
+	"github.com/govwatch/govwatch/pkg/config"
+	"github.com/govwatch/govwatch/pkg/simulate"
+	"github.com/govwatch/govwatch/pkg/store"
+	"github.com/govwatch/govwatch/pkg/store/embedded"
+	"github.com/govwatch/govwatch/pkg/store/redis"
+)
+
+// Components.
+const (
+	Collector = "collector"
+	Analyzer  = "analyzer"
+	Notifier  = "notifier"
+)
+
+// All is every component: `govwatch run`.
+var All = []string{Collector, Analyzer, Notifier}
+
+// Options say what to run.
+type Options struct {
+	Config     *config.Loaded
+	Components []string
+	// Listen overrides the address to serve HTTP on; "" means the config's:
+	// http.listen for all components, otherwise the component's own listen.
+	Listen string
+	Log    *zap.Logger
+	// Stdout receives the console channel's output.
+	Stdout io.Writer
+	Clock  clockwork.Clock
+	// Ready, when set, is told the address HTTP is served on once every
+	// component is running.
+	Ready func(addr string)
+}
+
+// Run starts the components and blocks until ctx is done, then stops them:
+// the collector finishes polls in flight, consumers ack what they handled and
+// leave the rest for redelivery, and the bus and store close last.
+func Run(ctx context.Context, o Options) error {
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	cfg := o.Config
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	buildInfo(reg, o.Components)
+
+	st, err := openStore(ctx, cfg, o.Clock)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	b, err := openBus(ctx, cfg, o.Log, reg, name(o.Components))
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	mux := http.NewServeMux()
+	var ready readiness
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ready.check(r.Context(), b, st); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+
+	env := &env{cfg: cfg, log: o.Log, reg: reg, store: st, bus: b, clock: o.Clock, stdout: o.Stdout, mux: mux}
+	var runners []runner
+	for _, c := range o.Components {
+		r, err := env.build(c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c, err)
+		}
+		runners = append(runners, r)
+	}
+	if cfg.Simulate.Enabled && len(o.Components) == len(All) {
+		sc, err := simulate.LoadScenario(cfg.Resolve(cfg.Simulate.Scenario))
+		if err != nil {
+			return err
+		}
+		mux.Handle("/simulate/", http.StripPrefix("/simulate", simulate.New(sc, o.Clock).Handler()))
+	}
+
+	addr := o.Listen
+	if addr == "" {
+		addr = listenAddr(cfg, o.Components)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(ln) }()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(runners))
+	for i, r := range runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r(ctx); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("%s: %w", o.Components[i], err)
+				cancel()
+			}
+		}()
+	}
+	ready.set()
+	o.Log.Info("govwatch running", zap.Strings("components", o.Components), zap.String("http", ln.Addr().String()))
+	if o.Ready != nil {
+		o.Ready(ln.Addr().String())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-httpErr:
+		runErr = fmt.Errorf("http: %w", err)
+		cancel()
+	}
+	ready.unset()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		runErr = errors.Join(runErr, err)
+	}
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("http shutdown: %w", err))
+	}
+	o.Log.Info("govwatch stopped")
+	return runErr
+}
+
+// runner runs a component until ctx is done.
+type runner func(ctx context.Context) error
+
+func listenAddr(cfg *config.Loaded, comps []string) string {
+	if len(comps) != 1 {
+		return cfg.HTTP.Listen
+	}
+	switch comps[0] {
+	case Collector:
+		return cfg.Collector.Listen
+	case Analyzer:
+		return cfg.Analyzer.Listen
+	default:
+		return cfg.Notifier.Listen
+	}
+}
+
+func name(comps []string) string {
+	if len(comps) == 1 {
+		return "govwatch-" + comps[0]
+	}
+	return "govwatch"
+}
+
+func openStore(ctx context.Context, cfg *config.Loaded, clock clockwork.Clock) (store.Store, error) {
+	switch cfg.Store.Backend {
+	case "redis":
+		rc := cfg.Store.Redis
+		pw, err := cfg.Secret(rc.PasswordFile, rc.PasswordEnv)
+		if err != nil {
+			return nil, fmt.Errorf("redis password: %w", err)
+		}
+		return redis.Open(ctx, redis.Options{Addrs: rc.Addrs, Username: rc.Username, Password: string(pw), DB: rc.DB, MasterName: rc.MasterName, Prefix: rc.Prefix})
+	default:
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		return embedded.Open(filepath.Join(cfg.DataDir, "state.db"), embedded.WithClock(clock))
+	}
+}
+
+func openBus(ctx context.Context, cfg *config.Loaded, log *zap.Logger, reg prometheus.Registerer, connName string) (*bus.Bus, error) {
+	n := cfg.NATS
+	o := bus.Options{
+		Prefix: n.SubjectPrefix, CredentialsFile: cfg.Resolve(n.CredentialsFile), NKeyFile: cfg.Resolve(n.NKeyFile),
+		Replicas: n.StreamReplicas, MaxAge: n.MaxAge.D(), Name: connName, Logger: log, Metrics: reg,
+	}
+	if n.Embedded && len(n.URLs) == 0 {
+		o.Embedded = true
+		o.StoreDir = filepath.Join(cfg.DataDir, "nats")
+		o.Listen = n.Listen
+	} else {
+		o.URLs = n.URLs
+	}
+	return bus.Open(ctx, o)
+}
+
+// readiness is ready between start and shutdown, while the bus and store answer.
+type readiness struct {
+	mu sync.Mutex
+	on bool
+}
+
+func (r *readiness) set()   { r.mu.Lock(); r.on = true; r.mu.Unlock() }
+func (r *readiness) unset() { r.mu.Lock(); r.on = false; r.mu.Unlock() }
+
+func (r *readiness) check(ctx context.Context, b *bus.Bus, st store.Store) error {
+	r.mu.Lock()
+	on := r.on
+	r.mu.Unlock()
+	if !on {
+		return errors.New("starting or stopping")
+	}
+	if err := b.Ready(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := st.Get(ctx, "readyz"); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// Version is set at build time with -ldflags "-X …/daemon.Version=…".
+var Version = "dev"
+
+func buildInfo(reg prometheus.Registerer, comps []string) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "govwatch_build_info",
+		Help: "Always 1; the version and components of this process as labels.",
+	}, []string{"version", "components"})
+	label := ""
+	for i, c := range comps {
+		if i > 0 {
+			label += ","
+		}
+		label += c
+	}
+	g.WithLabelValues(Version, label).Set(1)
+	reg.MustRegister(g)
+}
