@@ -47,6 +47,7 @@ const (
 	AnnotationURL         = "url"
 	AnnotationSuggestion  = "suggestion"
 	AnnotationAckURL      = "ack_url"
+	AnnotationUnitName    = "unit_name" // the unit's name, for people; the unit label is its id
 )
 
 // LabelSet is an alert's identity.

@@ -88,6 +88,12 @@ func (env *Env) Publish(ctx context.Context, a *model.Alert) error {
 	if a.GeneratorURL == "" {
 		a.GeneratorURL = env.GeneratorURL
 	}
+	if u, ok := env.Registry.Unit(a.Labels[model.LabelUnit]); ok && u.Name != "" {
+		if a.Annotations == nil {
+			a.Annotations = map[string]string{}
+		}
+		a.Annotations[model.AnnotationUnitName] = u.Name
+	}
 	if _, err := env.Publisher.PublishAlert(ctx, a); err != nil {
 		return err
 	}

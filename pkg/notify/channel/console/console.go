@@ -148,6 +148,9 @@ func view(n *channel.Notification, a *channel.AlertState) Alert {
 		URL:         ann[model.AnnotationURL],
 		AckURL:      ann[model.AnnotationAckURL],
 	}
+	if name := ann[model.AnnotationUnitName]; name != "" {
+		v.Unit = name
+	}
 	if !v.Firing {
 		v.EndsAt = inBeijing(a.EndsAt)
 	}
