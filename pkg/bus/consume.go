@@ -21,6 +21,9 @@ const (
 	DefaultMaxAckPending = 1000
 )
 
+// pullExpiry bounds each pull request; its heartbeat is half of it.
+const pullExpiry = 5 * time.Second
+
 // DefaultBackoff is the Nak delay after a handler's 1st, 2nd, … failure; the
 // last one repeats.
 var defaultBackoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, time.Minute}
@@ -227,7 +230,9 @@ func (b *Bus) Consume(ctx context.Context, c ConsumerConfig, h Handler) error {
 // closes.
 func (b *Bus) pull(ctx context.Context, c *ConsumerConfig, log *zap.Logger, cons jetstream.Consumer, work chan<- jetstream.Msg) error {
 	for {
-		it, err := cons.Messages(jetstream.PullMaxMessages(c.Prefetch))
+		// Short pull expiry: a pull request lost on the way (reconnect,
+		// leader change) costs at most a few seconds of idling, not 30.
+		it, err := cons.Messages(jetstream.PullMaxMessages(c.Prefetch), jetstream.PullExpiry(pullExpiry))
 		if err != nil {
 			return fmt.Errorf("consume %s/%s: %w", c.Stream, c.Durable, err)
 		}
