@@ -29,14 +29,15 @@ import (
 
 // env is what building a component needs.
 type env struct {
-	cfg    *config.Loaded
-	log    *zap.Logger
-	reg    prometheus.Registerer
-	store  store.Store
-	bus    *bus.Bus
-	clock  clockwork.Clock
-	stdout io.Writer
-	mux    *http.ServeMux
+	external string // the HTTP endpoint's external URL
+	cfg      *config.Loaded
+	log      *zap.Logger
+	reg      prometheus.Registerer
+	store    store.Store
+	bus      *bus.Bus
+	clock    clockwork.Clock
+	stdout   io.Writer
+	mux      *http.ServeMux
 }
 
 func (e *env) build(component string) (runner, error) {
@@ -81,7 +82,7 @@ func (e *env) analyzer() (runner, error) {
 		Sweepers: []detect.Sweeper{stale},
 		Sweep:    sweep, Workers: ac.Workers,
 		Clock: e.clock, Log: e.log.Named("analyzer"), Metrics: e.reg,
-		SelfURL: e.cfg.HTTP.ExternalURL,
+		SelfURL: e.external,
 	})
 	return a.Run, nil
 }
@@ -113,7 +114,7 @@ func (e *env) notifier() (runner, error) {
 	}
 	n, err := notify.New(notify.Options{
 		Bus: e.bus, Store: e.store, Receivers: receivers, Route: route(nc.Route),
-		ExternalURL: e.cfg.HTTP.ExternalURL, ResolveTimeout: nc.ResolveTimeout.D(), Workers: nc.Workers,
+		ExternalURL: e.external, ResolveTimeout: nc.ResolveTimeout.D(), Workers: nc.Workers,
 		Clock: e.clock, Log: e.log.Named("notifier"), Metrics: e.reg,
 	})
 	if err != nil {

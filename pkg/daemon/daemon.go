@@ -99,7 +99,21 @@ func Run(ctx context.Context, o Options) error {
 		io.WriteString(w, "ok\n")
 	})
 
-	env := &env{cfg: cfg, log: o.Log, reg: reg, store: st, bus: b, clock: o.Clock, stdout: o.Stdout, mux: mux}
+	addr := o.Listen
+	if addr == "" {
+		addr = listenAddr(cfg, o.Components)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	defer ln.Close()
+	external := cfg.HTTP.ExternalURL
+	if external == "" {
+		external = externalURL(ln.Addr())
+	}
+
+	env := &env{external: external, cfg: cfg, log: o.Log, reg: reg, store: st, bus: b, clock: o.Clock, stdout: o.Stdout, mux: mux}
 	var runners []runner
 	for _, c := range o.Components {
 		r, err := env.build(c)
@@ -116,14 +130,6 @@ func Run(ctx context.Context, o Options) error {
 		mux.Handle("/simulate/", http.StripPrefix("/simulate", simulate.New(sc, o.Clock).Handler()))
 	}
 
-	addr := o.Listen
-	if addr == "" {
-		addr = listenAddr(cfg, o.Components)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", addr, err)
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
@@ -168,6 +174,22 @@ func Run(ctx context.Context, o Options) error {
 	}
 	o.Log.Info("govwatch stopped")
 	return runErr
+}
+
+// externalURL guesses how people reach addr when the config does not say.
+func externalURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		} else {
+			host = "localhost"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // runner runs a component until ctx is done.

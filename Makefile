@@ -1,0 +1,38 @@
+# govwatch — make help lists the targets.
+GO      ?= go
+BIN     ?= bin
+PKGS    ?= ./...
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/govwatch/govwatch/pkg/daemon.Version=$(VERSION)
+
+.PHONY: help build test vet fmt bench run demo check-config clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build govwatch and the three daemons into bin/
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+test: vet ## go vet, then every test with the race detector
+	$(GO) test -race -count=1 $(PKGS)
+
+vet: ## go vet and a gofmt check
+	$(GO) vet $(PKGS)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+fmt: ## gofmt every Go file
+	gofmt -w $$(git ls-files '*.go')
+
+bench: ## benchmarks (compare runs with benchstat)
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(PKGS)
+
+run: ## the demo: everything in one process on :8080
+	$(GO) run ./cmd/govwatch run -config configs/govwatch.yaml
+
+check-config: build ## check the shipped config
+	$(BIN)/govwatch config check configs/govwatch.yaml
+
+clean: ## remove build output and the demo's data directory
+	rm -rf $(BIN) data
