@@ -7,7 +7,7 @@ import (
 // Route is a node of the routing tree, as in Alertmanager: an alert that
 // matches a node goes to the first matching child, or to every matching
 // child that has Continue set before it, and to the node's own receiver when
-// no child takes it.
+// no child takes it. A node without a receiver uses its parent's.
 type Route struct {
 	Receiver string
 	Match    map[string]string // label equality; empty matches everything
@@ -20,7 +20,7 @@ type Route struct {
 func (r *Route) Receivers(ls model.LabelSet) []string {
 	var out []string
 	seen := map[string]bool{}
-	r.walk(ls, func(name string) {
+	r.walk(ls, "", func(name string) {
 		if name != "" && !seen[name] {
 			seen[name] = true
 			out = append(out, name)
@@ -38,14 +38,19 @@ func (r *Route) matches(ls model.LabelSet) bool {
 	return true
 }
 
-// walk reports whether r took the alert.
-func (r *Route) walk(ls model.LabelSet, emit func(string)) bool {
+// walk reports whether r took the alert; inherited is the receiver of the
+// nearest ancestor that has one.
+func (r *Route) walk(ls model.LabelSet, inherited string, emit func(string)) bool {
 	if !r.matches(ls) {
 		return false
 	}
+	recv := r.Receiver
+	if recv == "" {
+		recv = inherited
+	}
 	taken := false
 	for _, ch := range r.Routes {
-		if ch.walk(ls, emit) {
+		if ch.walk(ls, recv, emit) {
 			taken = true
 			if !ch.Continue {
 				break
@@ -53,7 +58,7 @@ func (r *Route) walk(ls model.LabelSet, emit func(string)) bool {
 		}
 	}
 	if !taken {
-		emit(r.Receiver)
+		emit(recv)
 	}
 	return true
 }
