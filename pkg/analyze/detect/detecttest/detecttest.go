@@ -1,0 +1,434 @@
+// Package detecttest runs a detector's golden test cases, in the manner of
+// Telegraf's testcases/<case>/ folders. Each case is a folder holding
+//
+//	config.yaml     the start time, the default threshold, units and accounts
+//	input.jsonl     events in virtual time: a post, or a sweep
+//	expected.jsonl  the alerts the detector publishes, one per line
+//
+// The runner moves a clockwork.FakeClock to each event's time, hands posts
+// to the detector's Post and sweeps to its Sweep over a fresh embedded store,
+// records what is published and compares it with expected.jsonl. Run the
+// tests with -update to rewrite the expected files from what the detector
+// does now; review the diff before committing it. See the README.md in a
+// detector's testcases folder for the exact comparison.
+package detecttest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"gopkg.in/yaml.v3"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/config"
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/registry"
+	"github.com/govwatch/govwatch/pkg/store/embedded"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected.jsonl of golden test cases")
+
+// Compared are the annotations kept in expected.jsonl: the texts people
+// read. url and unit_name repeat the input and are left out.
+var Compared = []string{
+	model.AnnotationSummary,
+	model.AnnotationDescription,
+	model.AnnotationEvidence,
+	model.AnnotationSuggestion,
+}
+
+// Config is a case's config.yaml.
+type Config struct {
+	// Start is the virtual time the clock starts at.
+	Start time.Time `yaml:"start"`
+	// StaleAfter is the detector's default threshold, for detectors that
+	// have one.
+	StaleAfter config.Duration `yaml:"stale_after"`
+	Units      []Unit          `yaml:"units"`
+	Accounts   []Account       `yaml:"accounts"`
+}
+
+// Unit is a registry unit of a case.
+type Unit struct {
+	ID     string `yaml:"id"`
+	Name   string `yaml:"name"`
+	Region string `yaml:"region"`
+}
+
+// Account is a registry account of a case.
+type Account struct {
+	ID         string          `yaml:"id"`
+	Name       string          `yaml:"name"`
+	Platform   string          `yaml:"platform"`
+	Unit       string          `yaml:"unit"`
+	Status     string          `yaml:"status"`
+	StaleAfter config.Duration `yaml:"stale_after"`
+}
+
+// Event is one line of input.jsonl.
+type Event struct {
+	At    time.Time   `json:"at"`
+	Post  *model.Post `json:"post,omitempty"`
+	Sweep bool        `json:"sweep,omitempty"`
+}
+
+// Alert is one line of expected.jsonl: an alert as published, reduced to
+// what is compared, and the virtual time of the event that published it.
+type Alert struct {
+	At          time.Time         `json:"at"`
+	Labels      model.LabelSet    `json:"labels"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	StartsAt    time.Time         `json:"startsAt"`
+	EndsAt      string            `json:"endsAt,omitempty"` // RFC 3339, absent while firing
+}
+
+// Published is an alert as the detector published it, whole, with the time
+// of the event that published it.
+type Published struct {
+	At    time.Time
+	Alert model.Alert
+}
+
+// Case is a loaded test case.
+type Case struct {
+	Name     string
+	Dir      string
+	Config   Config
+	Registry *registry.Registry
+	Events   []Event
+}
+
+// Build makes the detector under test for a case. It returns a
+// detect.PostDetector, a detect.Sweeper or both.
+type Build func(c *Case) any
+
+// RunAll runs every case under dir (normally "testcases") as a subtest and
+// returns what each published, by case name, for extra checks.
+func RunAll(t *testing.T, dir string, build Build) map[string][]Published {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]Published{}
+	var mu sync.Mutex
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		n++
+		t.Run(e.Name(), func(t *testing.T) {
+			got := Run(t, filepath.Join(dir, e.Name()), build)
+			mu.Lock()
+			out[e.Name()] = got
+			mu.Unlock()
+		})
+	}
+	if n == 0 {
+		t.Fatalf("no test cases under %s", dir)
+	}
+	return out
+}
+
+// Load reads the case in dir.
+func Load(dir string) (*Case, error) {
+	c := &Case{Name: filepath.Base(dir), Dir: dir}
+	b, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c.Config); err != nil {
+		return nil, fmt.Errorf("%s/config.yaml: %w", dir, err)
+	}
+	if c.Config.Start.IsZero() {
+		return nil, fmt.Errorf("%s/config.yaml: no start time", dir)
+	}
+	var units []registry.Unit
+	for _, u := range c.Config.Units {
+		units = append(units, registry.Unit{ID: u.ID, Name: u.Name, Region: u.Region})
+	}
+	var accounts []registry.Account
+	for _, a := range c.Config.Accounts {
+		accounts = append(accounts, registry.Account{ID: a.ID, Name: a.Name, Platform: a.Platform,
+			Unit: a.Unit, Status: a.Status, StaleAfter: a.StaleAfter.D()})
+	}
+	reg, probs := registry.New(units, accounts)
+	if len(probs) > 0 {
+		return nil, fmt.Errorf("%s/config.yaml: registry: %v", dir, probs)
+	}
+	c.Registry = reg
+
+	f, err := os.Open(filepath.Join(dir, "input.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var ev Event
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ev); err != nil {
+			return nil, fmt.Errorf("%s/input.jsonl:%d: %w", dir, line, err)
+		}
+		if ev.At.IsZero() || (ev.Post == nil) == !ev.Sweep {
+			return nil, fmt.Errorf("%s/input.jsonl:%d: want \"at\" and one of \"post\" or \"sweep\"", dir, line)
+		}
+		if len(c.Events) > 0 && ev.At.Before(c.Events[len(c.Events)-1].At) || ev.At.Before(c.Config.Start) {
+			return nil, fmt.Errorf("%s/input.jsonl:%d: time goes backwards", dir, line)
+		}
+		if ev.Post != nil {
+			fillPost(ev.Post, ev.At, reg)
+		}
+		c.Events = append(c.Events, ev)
+	}
+	return c, sc.Err()
+}
+
+// fillPost completes what a case may leave out of a post: the platform is
+// the account's, the id is built from it, the hash is computed, the kind is
+// post and collected_at is the event's time.
+func fillPost(p *model.Post, at time.Time, reg *registry.Registry) {
+	if p.Schema == 0 {
+		p.Schema = model.SchemaVersion
+	}
+	if a, ok := reg.Account(p.AccountID); ok && p.Platform == "" {
+		p.Platform = a.Platform
+	}
+	if p.Kind == "" {
+		p.Kind = model.KindPost
+	}
+	if p.ID == "" {
+		p.ID = model.PostID(p.Platform, p.AccountID, p.NativeID)
+	}
+	if p.ContentHash == "" {
+		p.ContentHash = model.ContentHash(p.Title, p.Text, p.URL)
+	}
+	if p.CollectedAt.IsZero() {
+		p.CollectedAt = at
+	}
+}
+
+// Run runs the case in dir and compares, or with -update rewrites, its
+// expected.jsonl. It returns what was published.
+func Run(t *testing.T, dir string, build Build) []Published {
+	t.Helper()
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Drive(t, c, build(c))
+	path := filepath.Join(dir, "expected.jsonl")
+	gotText := Encode(got)
+	if *update {
+		if err := os.WriteFile(path, []byte(gotText), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if d := diffLines(string(want), gotText); d != "" {
+		t.Errorf("%s: published alerts differ from expected.jsonl (-want +got):\n%s", c.Name, d)
+	}
+	return got
+}
+
+// Drive feeds c's events to detector d and returns what it published. Like
+// the analyzer, it drops posts of unknown and inactive accounts.
+func Drive(t *testing.T, c *Case, d any) []Published {
+	t.Helper()
+	pd, isPost := d.(detect.PostDetector)
+	sw, isSweep := d.(detect.Sweeper)
+	if !isPost && !isSweep {
+		t.Fatalf("%T is neither a PostDetector nor a Sweeper", d)
+	}
+	clock := clockwork.NewFakeClockAt(c.Config.Start)
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rec := &Recorder{}
+	env := &detect.Env{
+		Registry:     c.Registry,
+		Store:        st,
+		Publisher:    rec,
+		Now:          clock.Now,
+		GeneratorURL: "http://analyzer.test",
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []Published
+	for i, ev := range c.Events {
+		clock.Advance(ev.At.Sub(clock.Now()))
+		switch {
+		case ev.Post != nil:
+			a, ok := c.Registry.Account(ev.Post.AccountID)
+			if !ok || !a.Active() || !isPost {
+				continue
+			}
+			p := *ev.Post
+			if err := pd.Post(ctx, env, &p, a); err != nil {
+				t.Fatalf("event %d (%s): post %s: %v", i+1, ev.At.Format(time.RFC3339), p.ID, err)
+			}
+		case ev.Sweep:
+			if !isSweep {
+				continue
+			}
+			if err := sw.Sweep(ctx, env); err != nil {
+				t.Fatalf("event %d (%s): sweep: %v", i+1, ev.At.Format(time.RFC3339), err)
+			}
+		}
+		batch := rec.Take()
+		sortAlerts(batch)
+		for _, a := range batch {
+			out = append(out, Published{At: ev.At, Alert: a})
+		}
+	}
+	return out
+}
+
+// sortAlerts orders the alerts one event published, which detectors may
+// publish in map order: by alertname, account, post, then firing before
+// resolved.
+func sortAlerts(as []model.Alert) {
+	key := func(a model.Alert) string {
+		state := "0"
+		if !a.EndsAt.IsZero() {
+			state = "1"
+		}
+		return a.Labels[model.LabelAlertname] + "\x00" + a.Labels[model.LabelAccountID] + "\x00" +
+			a.Labels[model.LabelPostID] + "\x00" + state
+	}
+	sort.SliceStable(as, func(i, j int) bool { return key(as[i]) < key(as[j]) })
+}
+
+// Encode renders published alerts as expected.jsonl.
+func Encode(ps []Published) string {
+	var b strings.Builder
+	for _, p := range ps {
+		a := Alert{At: p.At.UTC(), Labels: p.Alert.Labels, StartsAt: p.Alert.StartsAt.UTC()}
+		if !p.Alert.EndsAt.IsZero() {
+			a.EndsAt = p.Alert.EndsAt.UTC().Format(time.RFC3339Nano)
+		}
+		for _, k := range Compared {
+			if v, ok := p.Alert.Annotations[k]; ok && v != "" {
+				if a.Annotations == nil {
+					a.Annotations = map[string]string{}
+				}
+				a.Annotations[k] = v
+			}
+		}
+		var line bytes.Buffer
+		enc := json.NewEncoder(&line)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(a); err != nil {
+			panic(err) // only strings and times
+		}
+		b.Write(line.Bytes())
+	}
+	return b.String()
+}
+
+// diffLines returns a line diff of want and got, or "" when equal.
+func diffLines(want, got string) string {
+	if want == got {
+		return ""
+	}
+	w := strings.Split(strings.TrimRight(want, "\n"), "\n")
+	g := strings.Split(strings.TrimRight(got, "\n"), "\n")
+	if want == "" {
+		w = nil
+	}
+	if got == "" {
+		g = nil
+	}
+	// Longest common subsequence, small inputs.
+	lcs := make([][]int, len(w)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(g)+1)
+	}
+	for i := len(w) - 1; i >= 0; i-- {
+		for j := len(g) - 1; j >= 0; j-- {
+			if w[i] == g[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var b strings.Builder
+	i, j := 0, 0
+	for i < len(w) || j < len(g) {
+		switch {
+		case i < len(w) && j < len(g) && w[i] == g[j]:
+			i++
+			j++
+		case i < len(w) && (j == len(g) || lcs[i+1][j] >= lcs[i][j+1]):
+			fmt.Fprintf(&b, "- %s\n", w[i])
+			i++
+		default:
+			fmt.Fprintf(&b, "+ %s\n", g[j])
+			j++
+		}
+	}
+	return b.String()
+}
+
+// Recorder is a detect.Publisher that keeps a copy of every alert it is
+// given, repeats included, so a case shows what reaches the bus; the bus's
+// own de-duplication is tested against the real bus.
+type Recorder struct {
+	mu     sync.Mutex
+	alerts []model.Alert
+}
+
+// PublishAlert implements detect.Publisher.
+func (r *Recorder) PublishAlert(_ context.Context, a *model.Alert) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cp := *a
+	cp.Labels = make(model.LabelSet, len(a.Labels))
+	for k, v := range a.Labels {
+		cp.Labels[k] = v
+	}
+	cp.Annotations = make(map[string]string, len(a.Annotations))
+	for k, v := range a.Annotations {
+		cp.Annotations[k] = v
+	}
+	r.alerts = append(r.alerts, cp)
+	return false, nil
+}
+
+// Take returns the alerts recorded since the last Take.
+func (r *Recorder) Take() []model.Alert {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.alerts
+	r.alerts = nil
+	return out
+}
