@@ -226,9 +226,13 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, l last, now, star
 		"Account": a, "Last": l, "Now": now, "Unit": detect.UnitName(env.Registry, a.Unit),
 		"Days": int(silent / (24 * time.Hour)), "Limit": int(limit / (24 * time.Hour)),
 	}
+	evidence := fmt.Sprintf("最近发布：%s《%s》", formatTime(l.At), l.Title)
+	if l.At.IsZero() {
+		evidence = "最近发布：无（未采集到任何发布）"
+	}
 	ann := map[string]string{
 		model.AnnotationURL:        l.URL,
-		model.AnnotationEvidence:   fmt.Sprintf("最近发布：%s《%s》", formatTime(l.At), l.Title),
+		model.AnnotationEvidence:   evidence,
 		model.AnnotationSuggestion: "尽快发布更新；如账号已停止运营，请按规定办理关停注销并在注册系统备案",
 	}
 	if end.IsZero() {
