@@ -125,9 +125,10 @@ func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, ca
 	if len(fs) > 0 && fs[0].Severity != "" {
 		labels[model.LabelSeverity] = fs[0].Severity
 	}
-	title := p.Title
+	// The title is quoted in the description: mask what it leaks too.
+	title := d.redact(p.Title)
 	if title == "" {
-		title = strings.TrimSpace(firstRunes(p.Text, 30))
+		title = strings.TrimSpace(firstRunes(d.redact(p.Text), 30))
 	}
 	var shownFs []shown
 	var evidence, suggestion []string
@@ -155,6 +156,24 @@ func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, ca
 		ann[model.AnnotationSummary] = fmt.Sprintf("%s（%s）发布内容中的%s已不再出现", a.Name, model.PlatformName(a.Platform), model.CategoryName(category))
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
+}
+
+// redact masks every finding in s, in place, so a text quoted in an alert
+// does not spread what the alert reports.
+func (d *Detector) redact(s string) string {
+	fs := d.scan(s)
+	if len(fs) == 0 {
+		return s
+	}
+	rs := []rune(s)
+	for _, f := range fs {
+		m := []rune(Mask(f.Match))
+		if f.Start < 0 || f.End > len(rs) || f.End-f.Start != len(m) {
+			continue
+		}
+		copy(rs[f.Start:f.End], m)
+	}
+	return string(rs)
 }
 
 // Mask hides the middle of a number so the alert itself does not spread the
