@@ -211,11 +211,19 @@ func TestConsumeSharedDurableSplitsWork(t *testing.T) {
 	cfg := ConsumerConfig{Stream: StreamPosts, Durable: "shared", Concurrency: 2}
 	all := newSeen()
 	var per [2]atomic.Int64
+	// Each replica holds its first message until the other has one too, so
+	// a replica slow to start under load still gets a share.
+	var first [2]sync.Once
+	started := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
 	for i, bb := range []*Bus{b, b2} {
-		consumeInBackground(t, bb, cfg, func(_ context.Context, m Message) error {
+		consumeInBackground(t, bb, cfg, func(ctx context.Context, m Message) error {
 			all.add(m)
 			per[i].Add(1)
-			time.Sleep(time.Millisecond) // let the other replica pull too
+			first[i].Do(func() { close(started[i]) })
+			select {
+			case <-started[1-i]:
+			case <-ctx.Done():
+			}
 			return nil
 		})
 	}
