@@ -157,6 +157,8 @@ type fixtureOptions struct {
 	unit   *recorder
 	retry  RetryPolicy
 	bus    Bus
+	// resolveTimeout is for API alerts posted without endsAt.
+	resolveTimeout time.Duration
 }
 
 func newFixture(t *testing.T, o fixtureOptions) *fixture {
@@ -183,12 +185,13 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 			{Name: "oncall", Channels: []channel.Channel{f.oncall}},
 			{Name: "unit", Channels: []channel.Channel{f.unit}},
 		},
-		Route:       testRoute(),
-		ExternalURL: "http://govwatch.example",
-		Retry:       o.retry,
-		Clock:       f.clock,
-		Log:         log,
-		Metrics:     f.reg,
+		Route:          testRoute(),
+		ExternalURL:    "http://govwatch.example",
+		Retry:          o.retry,
+		ResolveTimeout: o.resolveTimeout,
+		Clock:          f.clock,
+		Log:            log,
+		Metrics:        f.reg,
 	})
 	if err != nil {
 		t.Fatalf("new notifier: %v", err)
