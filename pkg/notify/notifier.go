@@ -227,6 +227,7 @@ func (n *Notifier) recordTTL(r *Record) time.Duration {
 // deliver makes sure every receiver of the record's current incident has been
 // told its current status.
 func (n *Notifier) deliver(ctx context.Context, r *Record) error {
+	n.o.Log.Debug("deliver", zap.String("fingerprint", r.Fingerprint), zap.Strings("receivers", r.Receivers), zap.String("status", r.Status))
 	var errs []error
 	for _, name := range r.Receivers {
 		recv, ok := n.receivers[name]
@@ -284,6 +285,7 @@ func (n *Notifier) deliverTo(ctx context.Context, recv Receiver, r *Record) erro
 	err = errors.Join(failed...)
 	switch {
 	case err == nil:
+		n.o.Log.Info("notified", zap.String("fingerprint", r.Fingerprint), zap.String("receiver", recv.Name), zap.String("status", r.Status), zap.Int("incident", r.Incident))
 		return n.o.Store.Set(ctx, key, []byte(logSent), nflogTTL)
 	case !channel.Retryable(err):
 		n.o.Log.Error("notification failed for good", zap.String("fingerprint", r.Fingerprint), zap.String("receiver", recv.Name), zap.Error(err))
