@@ -35,6 +35,8 @@ type Options struct {
 	Bus        Bus
 	Store      detect.Store
 	Posts      []detect.PostDetector
+	Snapshots  []detect.SnapshotDetector
+	Probes     []detect.ProbeDetector
 	Sweepers   []detect.Sweeper
 	Sweep      cron.Schedule // when sweepers run
 	Workers    int
@@ -99,14 +101,74 @@ func (a *Analyzer) Run(ctx context.Context) error {
 		c.Start()
 		defer func() { <-c.Stop().Done() }()
 	}
-	return a.o.Bus.Consume(ctx, bus.ConsumerConfig{
-		Stream:         a.o.Bus.Stream(bus.KindPost),
-		Durable:        a.o.Consumer,
-		FilterSubjects: []string{bus.StreamSubjects(a.o.Bus.Prefix(), bus.KindPost)},
-		AckWait:        a.o.AckWait,
-		MaxDeliver:     a.o.MaxDeliver,
-		Concurrency:    a.o.Workers,
-	}, a.handle)
+	consumers := []struct {
+		kind   bus.Kind
+		handle bus.Handler
+		needed bool
+	}{
+		{bus.KindPost, a.handle, true},
+		{bus.KindSnapshot, a.handleSnapshot, len(a.o.Snapshots) > 0},
+		{bus.KindProbe, a.handleProbe, len(a.o.Probes) > 0},
+	}
+	errs := make(chan error, len(consumers))
+	n := 0
+	for _, c := range consumers {
+		if !c.needed {
+			continue
+		}
+		n++
+		go func() {
+			errs <- a.o.Bus.Consume(ctx, bus.ConsumerConfig{
+				Stream:         a.o.Bus.Stream(c.kind),
+				Durable:        a.o.Consumer,
+				FilterSubjects: []string{bus.StreamSubjects(a.o.Bus.Prefix(), c.kind)},
+				AckWait:        a.o.AckWait,
+				MaxDeliver:     a.o.MaxDeliver,
+				Concurrency:    a.o.Workers,
+			}, c.handle)
+		}()
+	}
+	var err error
+	for range n {
+		err = errors.Join(err, <-errs)
+	}
+	return err
+}
+
+func (a *Analyzer) handleSnapshot(ctx context.Context, m bus.Message) error {
+	var s model.AccountSnapshot
+	if err := json.Unmarshal(m.Data, &s); err != nil {
+		return bus.Permanent(fmt.Errorf("decode snapshot on %s: %w", m.Subject, err))
+	}
+	acct, ok := a.o.Registry.Account(s.AccountID)
+	if !ok || !acct.Active() {
+		return nil
+	}
+	var errs []error
+	for _, d := range a.o.Snapshots {
+		if err := d.Snapshot(ctx, a.env, &s, acct); err != nil {
+			errs = append(errs, fmt.Errorf("%s on snapshot of %s: %w", d.Name(), s.AccountID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Analyzer) handleProbe(ctx context.Context, m bus.Message) error {
+	var r model.ProbeResult
+	if err := json.Unmarshal(m.Data, &r); err != nil {
+		return bus.Permanent(fmt.Errorf("decode probe on %s: %w", m.Subject, err))
+	}
+	acct, ok := a.o.Registry.Account(r.AccountID)
+	if !ok || !acct.Active() {
+		return nil
+	}
+	var errs []error
+	for _, d := range a.o.Probes {
+		if err := d.Probe(ctx, a.env, &r, acct); err != nil {
+			errs = append(errs, fmt.Errorf("%s on probe of %s: %w", d.Name(), r.AccountID, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (a *Analyzer) handle(ctx context.Context, m bus.Message) error {

@@ -21,9 +21,11 @@ import (
 	"github.com/govwatch/govwatch/pkg/store"
 )
 
-// Publisher is where posts go: the bus.
+// Publisher is where collected items go: the bus.
 type Publisher interface {
 	PublishPost(ctx context.Context, p *model.Post) (duplicate bool, err error)
+	PublishSnapshot(ctx context.Context, s *model.AccountSnapshot) error
+	PublishProbe(ctx context.Context, r *model.ProbeResult) error
 }
 
 // State is the part of the store the collector uses.
@@ -150,23 +152,9 @@ func (c *Collector) poll(ctx context.Context, a *registry.Account) (published in
 	if b.NotModified {
 		return 0, "not_modified", c.o.State.Set(ctx, stateKey, b.State, 0)
 	}
-	for i := range b.Posts {
-		p := &b.Posts[i]
-		seenKey := "collector/seen/" + p.ID
-		old, err := c.o.State.Get(ctx, seenKey)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return published, "error", err
-		}
-		if string(old) == p.ContentHash {
-			continue
-		}
-		if _, err := c.o.Publisher.PublishPost(ctx, p); err != nil {
-			return published, "error", fmt.Errorf("publish %s: %w", p.ID, err)
-		}
-		if err := c.o.State.Set(ctx, seenKey, []byte(p.ContentHash), SeenTTL); err != nil {
-			return published, "error", err
-		}
-		published++
+	published, err = c.publish(ctx, a, b)
+	if err != nil {
+		return published, "error", err
 	}
 	// The validators are saved last: a poll that failed half-way is
 	// repeated in full next time instead of being answered 304.

@@ -55,6 +55,12 @@ func (r *recorder) PublishPost(_ context.Context, p *model.Post) (bool, error) {
 	return false, nil
 }
 
+// PublishSnapshot keeps nothing: the sources under test report none.
+func (r *recorder) PublishSnapshot(context.Context, *model.AccountSnapshot) error { return nil }
+
+// PublishProbe keeps nothing: the sources under test report none.
+func (r *recorder) PublishProbe(context.Context, *model.ProbeResult) error { return nil }
+
 // take returns the ids of the posts published since the last take.
 func (r *recorder) take() []string {
 	r.mu.Lock()

@@ -52,6 +52,23 @@ type PostDetector interface {
 	Post(ctx context.Context, env *Env, p *model.Post, a *registry.Account) error
 }
 
+// SnapshotDetector judges each AccountSnapshot (followers, name, avatar, bio).
+//
+// Lifecycle as PostDetector: built once, called concurrently for different
+// snapshots, must be safe to repeat.
+type SnapshotDetector interface {
+	Name() string
+	Snapshot(ctx context.Context, env *Env, s *model.AccountSnapshot, a *registry.Account) error
+}
+
+// ProbeDetector judges each availability ProbeResult.
+//
+// Lifecycle as PostDetector.
+type ProbeDetector interface {
+	Name() string
+	Probe(ctx context.Context, env *Env, r *model.ProbeResult, a *registry.Account) error
+}
+
 // Sweeper judges every account on a schedule, noticing what no message
 // announces (silence). Sweep must be safe to run on several replicas at once.
 type Sweeper interface {

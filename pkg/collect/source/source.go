@@ -25,8 +25,13 @@ type Source interface {
 
 // Batch is the result of one poll.
 type Batch struct {
-	// Posts are complete Posts (id, hash, times filled), newest first.
+	// Posts are complete Posts (id, hash, times filled), newest first:
+	// the account's posts, public comments on them and its replies.
 	Posts []model.Post
+	// Snapshots are the account's profile as the source reports it.
+	Snapshots []model.AccountSnapshot
+	// Probes are availability checks made during the poll.
+	Probes []model.ProbeResult
 	// State is handed back to the next Poll.
 	State []byte
 	// NotModified means the upstream said nothing changed.
