@@ -146,11 +146,12 @@ func New(units []Unit, accounts []Account) (*Registry, []Problem) {
 			add("accounts", i, "id", "id %q must match [a-z0-9_-]+", a.ID)
 			continue
 		}
-		if j, dup := accIndex[a.ID]; dup {
+		j, dup := accIndex[a.ID]
+		if dup {
 			add("accounts", i, "id", "duplicate account id %q (first at accounts[%d])", a.ID, j)
-			continue
+		} else {
+			accIndex[a.ID] = i
 		}
-		accIndex[a.ID] = i
 		if _, ok := r.units[a.Unit]; !ok {
 			if a.Unit == "" {
 				add("accounts", i, "unit", "account %q has no unit", a.ID)
@@ -169,8 +170,10 @@ func New(units []Unit, accounts []Account) (*Registry, []Problem) {
 		default:
 			add("accounts", i, "status", "unknown status %q (active, suspended or closed)", a.Status)
 		}
-		r.accounts[a.ID] = &a
-		r.order = append(r.order, &a)
+		if !dup {
+			r.accounts[a.ID] = &a
+			r.order = append(r.order, &a)
+		}
 	}
 	if len(probs) > 0 {
 		sort.SliceStable(probs, func(i, j int) bool {
