@@ -28,7 +28,25 @@ type Notification struct {
 	CommonAnnotations map[string]string
 	ExternalURL       string
 	Alerts            []AlertState
+	// Mentions are the people this notification pages in person (the
+	// on-duty officer, a unit head), when the notifier knows them. Chat
+	// channels @-mention their mobiles, SMS texts them, mail adds their
+	// addresses, in addition to each channel's configured recipients. Empty
+	// means the configured recipients only.
+	Mentions []Contact
 }
+
+// Contact is a person a notification mentions. Any field may be empty.
+type Contact struct {
+	Name   string
+	Mobile string
+	Email  string
+}
+
+// AnnotationResolveURL is the annotation holding the signed link that marks
+// an alert handled; channels show it next to the acknowledgement link
+// (model.AnnotationAckURL).
+const AnnotationResolveURL = "resolve_url"
 
 // AlertState is one alert of a notification with its state at sending time.
 // The notifier puts the acknowledgement link in the annotations
