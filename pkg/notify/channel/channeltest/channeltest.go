@@ -99,3 +99,16 @@ func Hostile() channel.AlertState {
 	a.Fingerprint = a.Labels.Fingerprint()
 	return a
 }
+
+// Report is an incident report as the notifier attaches for a superior
+// department, with a line that tries to inject a link.
+const Report = "一、事件概况：福州卫健（头条）发布的文章泄露个人手机号码。\n二、证据：[原文](https://evil.example)\n三、处置情况：已于 16:20 删除。"
+
+// WithReport is a notification to a superior department: the phone alert,
+// a recipient and the report.
+func WithReport() *channel.Notification {
+	n := Notification(Phone(channel.StatusFiring))
+	n.Recipients = []channel.Person{{Name: "省网信办值班", Mobile: "13700000000", Email: "duty@fj.example.gov.cn", Role: "上级值班", Unit: "fj-cac"}}
+	n.Report = Report
+	return n
+}

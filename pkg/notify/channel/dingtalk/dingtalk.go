@@ -51,11 +51,11 @@ type Config struct {
 	URL string
 	// Message is Markdown (default) or ActionCard. An action card shows the
 	// links of a single-alert notification as buttons; DingTalk cannot
-	// mention people in one, so a notification with mentions goes as
+	// mention people in one, so a notification with recipients goes as
 	// markdown.
 	Message string
 	// AtMobiles are mentioned in every message, before the notification's
-	// own mentions.
+	// own recipients.
 	AtMobiles []string
 	AtAll     bool
 	// Template redefines some of DefaultTemplate's templates.
@@ -220,7 +220,7 @@ func (d *DingTalk) Notify(ctx context.Context, n *channel.Notification) error {
 // body builds the request body for n.
 func (d *DingTalk) body(n *channel.Notification) ([]byte, error) {
 	m := render.NewMessage(n, render.Markdown)
-	mobiles := render.Mobiles(d.atMobiles, n.Mentions)
+	mobiles := render.Mobiles(d.atMobiles, n.Recipients)
 	card := d.message == ActionCard && len(mobiles) == 0 && !d.atAll
 	var btns []button
 	if card && len(m.Alerts) == 1 {

@@ -190,7 +190,7 @@ func TestNotifyMessages(t *testing.T) {
 			cfg:    Config{Message: ActionCard, AtMobiles: []string{"13900000001"}},
 			n: func() *channel.Notification {
 				n := channeltest.Notification(channeltest.Phone(channel.StatusFiring))
-				n.Mentions = []channel.Contact{{Name: "值班员", Mobile: "13800138000"}, {Name: "重复", Mobile: "13900000001"}, {Name: "坏号码", Mobile: "138)[x]"}}
+				n.Recipients = []channel.Person{{Name: "值班员", Mobile: "13800138000"}, {Name: "重复", Mobile: "13900000001"}, {Name: "坏号码", Mobile: "138)[x]"}}
 				return n
 			}(),
 			want: map[string]any{
@@ -205,6 +205,12 @@ func TestNotifyMessages(t *testing.T) {
 			cfg:    Config{Template: `{{define "text"}}政务新媒体监测：{{range .Alerts}}{{.CategoryName}} {{.AccountName}}{{end}}{{end}}`},
 			n:      channeltest.Notification(channeltest.Phone(channel.StatusFiring)),
 			want:   map[string]any{"markdown.title": "【告警】重要 隐私泄露：手机号码"},
+		},
+		{
+			name:   "report to a superior department",
+			golden: "report.golden",
+			n:      channeltest.WithReport(),
+			want:   map[string]any{"msgtype": "markdown", "at.atMobiles": []any{"13700000000"}},
 		},
 		{
 			name:   "hostile text neutralised",
@@ -373,7 +379,7 @@ func TestNotifyTruncatesLongText(t *testing.T) {
 	a := channeltest.Phone(channel.StatusFiring)
 	a.Annotations["evidence"] = strings.Repeat("超长证据", 3000)
 	n := channeltest.Notification(a)
-	n.Mentions = []channel.Contact{{Mobile: "13800138000"}}
+	n.Recipients = []channel.Person{{Mobile: "13800138000"}}
 	d, err := New(Config{URL: rs.URL + "/robot/send"}, Options{AccessToken: token})
 	if err != nil {
 		t.Fatal(err)

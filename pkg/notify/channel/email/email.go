@@ -60,7 +60,7 @@ type Config struct {
 	// TLS is StartTLS (default), TLS or None.
 	TLS  string
 	From string
-	// To are the configured recipients; the notification's mentions with an
+	// To are the configured recipients; the notification's recipients with an
 	// email address are added.
 	To []string
 	// Username enables AUTH PLAIN (only over TLS, or to localhost).
@@ -196,7 +196,8 @@ func (e *Email) Notify(ctx context.Context, n *channel.Notification) error {
 	return nil
 }
 
-// recipients are the configured ones and the mentions' addresses, once each.
+// recipients are the configured ones and the notification's recipients'
+// addresses, once each.
 func (e *Email) recipients(n *channel.Notification) []*mail.Address {
 	seen := map[string]bool{}
 	var out []*mail.Address
@@ -210,7 +211,7 @@ func (e *Email) recipients(n *channel.Notification) []*mail.Address {
 	for _, a := range e.to {
 		add(a)
 	}
-	for _, c := range n.Mentions {
+	for _, c := range n.Recipients {
 		if c.Email == "" {
 			continue
 		}
@@ -302,12 +303,10 @@ func (e *Email) send(ctx context.Context, rcpts []*mail.Address, msg []byte) err
 	if err != nil {
 		return fmt.Errorf("dial smtp: %w", err)
 	}
-	// Closing the connection is what unblocks net/smtp when ctx ends.
+	// Closing the connection is what unblocks net/smtp when ctx ends; it
+	// runs after ctx is done, so ctxErr then names the context's error.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
 	if e.cfg.TLS == TLS {
 		tc := tls.Client(conn, e.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {

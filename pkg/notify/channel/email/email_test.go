@@ -259,7 +259,7 @@ func parse(t *testing.T, data []byte) parsed {
 
 func notification() *channel.Notification {
 	n := channeltest.Notification(channeltest.Phone(channel.StatusFiring), channeltest.Stale())
-	n.Mentions = []channel.Contact{
+	n.Recipients = []channel.Person{
 		{Name: "王值班", Mobile: "13800138000", Email: "duty@example.gov.cn"},
 		{Name: "重复", Email: "OPS@example.gov.cn"},
 		{Name: "坏地址", Email: "not an address"},
@@ -332,6 +332,28 @@ func TestNotifyStartTLS(t *testing.T) {
 		if !strings.Contains(p.html, want) {
 			t.Errorf("html part lacks %q:\n%s", want, p.html)
 		}
+	}
+}
+
+func TestNotifyReport(t *testing.T) {
+	srv, pool := newServer(t, false, true, nil)
+	e, err := New(Config{Host: "127.0.0.1", Port: srv.port(), From: "govwatch@example.gov.cn"}, Options{TLSConfig: &tls.Config{RootCAs: pool}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Notify(context.Background(), channeltest.WithReport()); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	r := srv.received()[0]
+	if got := strings.Join(r.rcpts, ","); got != "duty@fj.example.gov.cn" {
+		t.Errorf("RCPT TO: got %q, want the recipient's address", got)
+	}
+	p := parse(t, r.data)
+	if want := "上报材料：\n" + channeltest.Report + "\n"; !strings.Contains(p.text, want) {
+		t.Errorf("text part lacks the report %q:\n%s", want, p.text)
+	}
+	if want := "<pre style=\"white-space: pre-wrap; font-family: inherit\">一、事件概况"; !strings.Contains(p.html, want) {
+		t.Errorf("html part lacks the report block %q", want)
 	}
 }
 

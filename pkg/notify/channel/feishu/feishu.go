@@ -51,7 +51,7 @@ type Config struct {
 	URL string
 	// AtAll mentions everyone; AtUserIDs mentions people by open_id or
 	// user_id. Feishu custom bots cannot mention by mobile, so the
-	// notification's mentions are not used.
+	// notification's recipients are not mentioned.
 	AtAll     bool
 	AtUserIDs []string
 	// Template redefines some of DefaultTemplate's templates.
@@ -262,6 +262,14 @@ func (f *Feishu) card(n *channel.Notification) (*message, error) {
 			block = append(block, element{Tag: "action", Actions: btns})
 		}
 		blocks = append(blocks, block)
+	}
+	if m.Report != "" {
+		// The report goes first: a card too large loses alerts, not it.
+		msg.Card.Elements = append(msg.Card.Elements,
+			element{Tag: "div", Text: &plainText{Tag: "lark_md", Content: render.Truncate("**上报材料**\n"+m.Report, MaxAlertText)}})
+		if len(blocks) > 0 && blocks[0][0].Tag != "hr" {
+			blocks[0] = append([]element{{Tag: "hr"}}, blocks[0]...)
+		}
 	}
 	head := len(msg.Card.Elements)
 	for shown := len(blocks); shown >= 1; shown-- {

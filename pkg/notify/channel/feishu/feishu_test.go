@@ -176,6 +176,11 @@ func TestNotifyCards(t *testing.T) {
 			want: map[string]string{"header": `{"template":"orange","title":{"content":"政务新媒体监测","tag":"plain_text"}}`},
 		},
 		{
+			name: "report first", golden: "report.golden",
+			n:    channeltest.WithReport(),
+			want: map[string]string{"tags": `["div","hr","div","action"]`},
+		},
+		{
 			name: "hostile text neutralised", golden: "hostile.golden",
 			n:    channeltest.Notification(channeltest.Hostile()),
 			want: map[string]string{"tags": `["div"]`},

@@ -35,8 +35,14 @@ type Message struct {
 	Alerts []Alert
 	// Buttons is true when the channel shows the first alert's links as
 	// buttons, so a template may leave them out of the text.
-	Buttons  bool
-	Mentions []channel.Contact
+	Buttons bool
+	// Recipients are the people the notification pages (the
+	// notification's Recipients).
+	Recipients []channel.Person
+	// Report is the incident report for a superior department, its lines
+	// neutralised one by one (and, for markup, separated by blank lines);
+	// empty for ordinary notifications.
+	Report string
 }
 
 // Alert is one alert of a Message.
@@ -126,7 +132,8 @@ func NewMessage(n *channel.Notification, esc Escaper) *Message {
 		ExternalURL: SafeURL(n.ExternalURL),
 		Status:      n.Status,
 		Firing:      n.Status != channel.StatusResolved,
-		Mentions:    n.Mentions,
+		Recipients:  n.Recipients,
+		Report:      report(n.Report, esc),
 	}
 	for i := range n.Alerts {
 		a := newAlert(n, &n.Alerts[i], esc)
@@ -137,6 +144,23 @@ func NewMessage(n *channel.Notification, esc Escaper) *Message {
 	}
 	m.SeverityName = esc(model.SeverityName(m.Severity))
 	return m
+}
+
+// report neutralises each line of a report; when esc folds line breaks
+// (markup), lines are joined by blank lines so they stay lines.
+func report(s string, esc Escaper) string {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	sep := "\n"
+	if esc("\n") != "\n" {
+		sep = "\n\n"
+	}
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(s, "\r\n", "\n"), "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = esc(l)
+	}
+	return strings.Join(lines, sep)
 }
 
 func newAlert(n *channel.Notification, a *channel.AlertState, esc Escaper) Alert {
@@ -245,7 +269,8 @@ func (t *Template) Execute(name string, m *Message) (string, error) {
 func Sample() *Message {
 	n := &channel.Notification{
 		Receiver: "sample", Status: channel.StatusFiring, ExternalURL: "https://govwatch.example.gov.cn",
-		Mentions: []channel.Contact{{Name: "值班员", Mobile: "13800000000", Email: "duty@example.gov.cn"}},
+		Recipients: []channel.Person{{Name: "值班员", Mobile: "13800000000", Email: "duty@example.gov.cn", Role: "值班人员"}},
+		Report:     "示例报告",
 		Alerts: []channel.AlertState{{
 			Status: channel.StatusFiring,
 			Alert: model.Alert{
@@ -287,9 +312,9 @@ func Truncate(s string, max int) string {
 }
 
 // Mobiles returns the configured mobiles followed by the mobiles of the
-// notification's mentions, without duplicates, keeping only numbers made of
+// notification's recipients, without duplicates, keeping only numbers made of
 // digits (with an optional leading +), so a mention cannot carry markup.
-func Mobiles(configured []string, mentions []channel.Contact) []string {
+func Mobiles(configured []string, recipients []channel.Person) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(m string) {
@@ -303,7 +328,7 @@ func Mobiles(configured []string, mentions []channel.Contact) []string {
 	for _, m := range configured {
 		add(m)
 	}
-	for _, c := range mentions {
+	for _, c := range recipients {
 		add(c.Mobile)
 	}
 	return out

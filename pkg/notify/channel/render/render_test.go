@@ -91,6 +91,19 @@ func TestTruncate(t *testing.T) {
 	}
 }
 
+func TestReport(t *testing.T) {
+	n := &channel.Notification{Status: channel.StatusFiring, Report: "一、概况：[链接](https://evil.example)\r\n二、处置：已删除\n"}
+	if got, want := NewMessage(n, Markdown).Report, "一、概况：［链接］（https://evil.example）\n\n二、处置：已删除"; got != want {
+		t.Errorf("markdown report: got %q, want %q", got, want)
+	}
+	if got, want := NewMessage(n, Plain).Report, "一、概况：[链接](https://evil.example)\n二、处置：已删除"; got != want {
+		t.Errorf("plain report: got %q, want %q", got, want)
+	}
+	if got := NewMessage(&channel.Notification{Report: " \n"}, Markdown).Report; got != "" {
+		t.Errorf("blank report: got %q, want empty", got)
+	}
+}
+
 func hostile() *channel.Notification {
 	a := channel.AlertState{
 		Status: channel.StatusFiring,

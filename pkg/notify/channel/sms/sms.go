@@ -1,5 +1,5 @@
 // Package sms is the SMS channel: it sends a short Chinese text to the
-// configured numbers and the notification's mentions through an HTTP SMS
+// configured numbers and the notification's recipients through an HTTP SMS
 // gateway described by templates (URL, headers, body) and a success
 // condition read from the gateway's JSON answer, so any provider's API can
 // be used without code.
@@ -47,7 +47,7 @@ type Config struct {
 	// none. ContentType defaults to application/json when Body is set.
 	Body        string
 	ContentType string
-	// Phones are texted on every notification, before the mentions'
+	// Phones are texted on every notification, before the recipients'
 	// mobiles.
 	Phones []string
 	// Template redefines "text".
@@ -163,9 +163,10 @@ func New(cfg Config, opts Options) (*SMS, error) {
 func (s *SMS) Name() string { return "sms" }
 
 // Notify texts n's first alert (and the count of the others) to the
-// configured numbers and the mentions' mobiles in one gateway request.
+// configured numbers and the recipients' mobiles in one gateway request.
+// An incident report (n.Report) is too long for SMS and is not sent.
 func (s *SMS) Notify(ctx context.Context, n *channel.Notification) error {
-	phones := render.Mobiles(s.cfg.Phones, n.Mentions)
+	phones := render.Mobiles(s.cfg.Phones, n.Recipients)
 	if len(phones) == 0 {
 		return channel.Permanent(errors.New("sms: no phone numbers"))
 	}

@@ -87,7 +87,7 @@ func TestNotifyJSONGateway(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 	n := channeltest.Notification(channeltest.Phone(channel.StatusFiring), channeltest.Stale())
-	n.Mentions = []channel.Contact{{Name: "值班员", Mobile: "13800138000"}, {Name: "无手机"}}
+	n.Recipients = []channel.Person{{Name: "值班员", Mobile: "13800138000"}, {Name: "无手机"}}
 	if err := s.Notify(context.Background(), n); err != nil {
 		t.Fatalf("Notify: %v", err)
 	}

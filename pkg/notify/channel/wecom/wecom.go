@@ -42,7 +42,7 @@ type Config struct {
 	// URL is the robot endpoint without the key; "" means DefaultURL.
 	URL string
 	// MentionMobiles are mentioned in every message, before the
-	// notification's own mentions. MentionAll mentions everyone ("@all").
+	// notification's own recipients. MentionAll mentions everyone ("@all").
 	MentionMobiles []string
 	MentionAll     bool
 	// Template redefines some of DefaultTemplate's templates.
@@ -144,7 +144,7 @@ func Color(m *render.Message) string {
 }
 
 // Notify renders n and POSTs it once as markdown. WeCom's markdown cannot
-// mention people by mobile, so when n mentions anyone (or MentionAll is
+// mention people by mobile, so when n has recipients with mobiles (or MentionAll is
 // set) a short text message with mentioned_mobile_list goes first; a retry
 // after a failed markdown message repeats it. Each message takes one send
 // from the robot's rate limit.
@@ -155,7 +155,7 @@ func (w *WeCom) Notify(ctx context.Context, n *channel.Notification) error {
 	if err != nil {
 		return channel.Permanent(fmt.Errorf("render wecom text: %w", err))
 	}
-	mobiles := render.Mobiles(w.mobiles, n.Mentions)
+	mobiles := render.Mobiles(w.mobiles, n.Recipients)
 	if w.mentionAll {
 		mobiles = append(mobiles, "@all")
 	}

@@ -105,7 +105,7 @@ func mustJSON(v any) string {
 
 func TestNotifyMessages(t *testing.T) {
 	withMentions := channeltest.Notification(channeltest.Phone(channel.StatusFiring))
-	withMentions.Mentions = []channel.Contact{{Name: "值班员", Mobile: "13800138000"}}
+	withMentions.Recipients = []channel.Person{{Name: "值班员", Mobile: "13800138000"}}
 	tests := []struct {
 		name   string
 		golden string
@@ -137,6 +137,14 @@ func TestNotifyMessages(t *testing.T) {
 			cfg:  Config{Template: `{{define "text"}}<font color="{{.Color}}">{{range .Alerts}}{{.CategoryName}}{{end}}</font>{{end}}`},
 			n:    channeltest.Notification(channeltest.Stale()),
 			want: []string{`{"markdown":{},"msgtype":"markdown"}`},
+		},
+		{
+			name: "report", golden: "report.golden",
+			n: channeltest.WithReport(),
+			want: []string{
+				`{"msgtype":"text","text":{"content":"【告警】重要 隐私泄露：手机号码，请及时处理。","mentioned_mobile_list":["13700000000"]}}`,
+				`{"markdown":{},"msgtype":"markdown"}`,
+			},
 		},
 		{
 			name: "hostile text neutralised", golden: "hostile.golden",
