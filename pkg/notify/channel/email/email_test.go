@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
+	"flag"
 	"io"
 	"math/big"
 	"mime"
@@ -18,6 +19,8 @@ import (
 	"net"
 	"net/mail"
 	"net/textproto"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +32,26 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, rewriting it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
+	}
+}
 
 const (
 	user     = "govwatch@example.gov.cn"
@@ -310,6 +333,8 @@ func TestNotifyStartTLS(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", h.name, h.got, h.want)
 		}
 	}
+	golden(t, "firing.txt", p.text)
+	golden(t, "firing.html", p.html)
 	for _, want := range []string{
 		"政务新媒体监测告警，请及时处理。",
 		"【重要】隐私泄露：手机号码\n  单位：福州市卫生健康委\n  账号：福州卫健（头条）\n",

@@ -3,9 +3,12 @@ package sms
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,47 @@ import (
 )
 
 const apiKey = "sms-api-k3y"
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestDefaultText pins the default SMS text of each kind of notification,
+// one per line, in testdata/texts.golden.
+func TestDefaultText(t *testing.T) {
+	g := newGateway(t, ok)
+	s, err := New(Config{URL: g.URL, Body: `{{json .Text}}`, Phones: []string{"13900000001"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := channeltest.Phone(channel.StatusFiring)
+	long.Annotations["summary"] = strings.Repeat("很长的摘要", 60)
+	for _, n := range []*channel.Notification{
+		channeltest.Notification(channeltest.Phone(channel.StatusFiring)),
+		channeltest.Notification(channeltest.Phone(channel.StatusResolved)),
+		channeltest.Notification(channeltest.Stale(), channeltest.Phone(channel.StatusFiring)),
+		channeltest.Notification(long),
+	} {
+		if err := s.Notify(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got strings.Builder
+	for _, r := range g.requests() {
+		got.WriteString(r.text + "\n")
+	}
+	path := filepath.Join("testdata", "texts.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("texts: got\n%s\nwant\n%s", got.String(), want)
+	}
+}
 
 // gateway is an HTTP SMS gateway of the common shape: a key in a header or
 // the query, numbers and text in a JSON body or the query, and a JSON
@@ -30,6 +74,7 @@ type gateway struct {
 
 type gwRequest struct {
 	method, auth, contentType string
+	text                      string // a body that is a JSON string
 	query                     map[string][]string
 	body                      map[string]any
 }
@@ -40,6 +85,10 @@ func newGateway(t *testing.T, answer func(r *http.Request) (int, string)) *gatew
 	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
 		var body map[string]any
+		var text string
+		if json.Unmarshal(raw, &text) == nil {
+			raw = nil
+		}
 		if len(raw) > 0 {
 			if err := json.Unmarshal(raw, &body); err != nil {
 				w.WriteHeader(http.StatusBadRequest)
@@ -48,7 +97,7 @@ func newGateway(t *testing.T, answer func(r *http.Request) (int, string)) *gatew
 			}
 		}
 		g.mu.Lock()
-		g.reqs = append(g.reqs, gwRequest{r.Method, r.Header.Get("Authorization"), r.Header.Get("Content-Type"), r.URL.Query(), body})
+		g.reqs = append(g.reqs, gwRequest{r.Method, r.Header.Get("Authorization"), r.Header.Get("Content-Type"), text, r.URL.Query(), body})
 		g.mu.Unlock()
 		status, text := g.answer(r)
 		w.WriteHeader(status)
@@ -96,7 +145,7 @@ func TestNotifyJSONGateway(t *testing.T) {
 		t.Fatalf("gateway got %d requests, want 1", len(reqs))
 	}
 	r := reqs[0]
-	wantText := "【重要告警】隐私泄露：手机号码，福州市卫生健康委「福州卫健」：文章正文出现未打码的手机号码（共2条） 确认：https://govwatch.example.gov.cn/ack/3f2a?sig=abc"
+	wantText := "【重要告警】隐私泄露：手机号码，福州市卫生健康委「福州卫健」（共2条） 确认：https://govwatch.example.gov.cn/ack/3f2a?sig=abc 摘要：文章正文出现未打码的手机号码"
 	checks := []struct{ name, got, want string }{
 		{"method", r.method, "POST"},
 		{"authorization", r.auth, "Bearer " + apiKey},
