@@ -37,6 +37,8 @@ Usage:
   govwatch config check FILE              check a config file; prints ok or every problem
   govwatch simulate -scenario FILE [-listen ADDR]
                                           serve the fake platform of a scenario
+  govwatch notify test -receiver NAME [-config FILE]
+                                          send a test message through every channel of a receiver
   govwatch version
 `
 
@@ -54,6 +56,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return configCmd(args[1:], io)
 	case "simulate":
 		return simulateCmd(ctx, args[1:], io)
+	case "notify":
+		return notifyCmd(ctx, args[1:], io)
 	case "version":
 		fmt.Fprintln(io.Stdout, "govwatch", daemon.Version)
 		return ExitOK

@@ -157,6 +157,12 @@ type ReceiverConfig struct {
 	Name    string         `yaml:"name"`
 	Console *ConsoleConfig `yaml:"console"`
 	Webhook *WebhookConfig `yaml:"webhook"`
+
+	DingTalk *DingTalkConfig `yaml:"dingtalk"`
+	WeCom    *WeComConfig    `yaml:"wecom"`
+	Feishu   *FeishuConfig   `yaml:"feishu"`
+	Email    *EmailConfig    `yaml:"email"`
+	SMS      *SMSConfig      `yaml:"sms"`
 }
 
 // ConsoleConfig writes a Chinese summary of each alert on standard output.

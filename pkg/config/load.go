@@ -234,8 +234,9 @@ func (c *Config) validate(pos *Positions) Problems {
 			c.checkFile(bad, p+".webhook.secret_file", r.Webhook.SecretFile)
 			checkEnv(bad, p+".webhook.secret_env", r.Webhook.SecretEnv)
 		}
+		n += c.validateChannels(bad, p, r)
 		if n == 0 {
-			bad(p, "receiver %q has no channel (console or webhook)", r.Name)
+			bad(p, "receiver %q has no channel (console, webhook, dingtalk, wecom, feishu, email or sms)", r.Name)
 		}
 	}
 	if len(c.Notifier.Receivers) > 0 && c.Notifier.Route.Receiver == "" {

@@ -23,7 +23,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/console"
-	"github.com/govwatch/govwatch/pkg/notify/channel/webhook"
+	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 	"github.com/govwatch/govwatch/pkg/store"
 )
 
@@ -90,27 +90,13 @@ func (e *env) analyzer() (runner, error) {
 func (e *env) notifier() (runner, error) {
 	nc := e.cfg.Notifier
 	var receivers []notify.Receiver
+	deps := ChannelDeps{Limiter: ratelimit.New(e.store, e.clock, e.reg), Clock: e.clock, Stdout: e.stdout}
 	for _, rc := range nc.Receivers {
-		r := notify.Receiver{Name: rc.Name}
-		if rc.Console != nil {
-			ch, err := console.New(console.Config{Template: rc.Console.Template}, e.stdout)
-			if err != nil {
-				return nil, fmt.Errorf("receiver %s: %w", rc.Name, err)
-			}
-			r.Channels = append(r.Channels, ch)
+		chans, err := ReceiverChannels(e.cfg, rc, deps)
+		if err != nil {
+			return nil, err
 		}
-		if wc := rc.Webhook; wc != nil {
-			secret, err := e.cfg.Secret(wc.SecretFile, wc.SecretEnv)
-			if err != nil {
-				return nil, fmt.Errorf("receiver %s: %w", rc.Name, err)
-			}
-			ch, err := webhook.New(webhook.Config{URL: wc.URL, MaxAlerts: wc.MaxAlerts, Timeout: wc.Timeout.D()}, webhook.Options{Secret: secret, Now: e.clock.Now})
-			if err != nil {
-				return nil, fmt.Errorf("receiver %s: %w", rc.Name, err)
-			}
-			r.Channels = append(r.Channels, ch)
-		}
-		receivers = append(receivers, r)
+		receivers = append(receivers, notify.Receiver{Name: rc.Name, Channels: chans})
 	}
 	n, err := notify.New(notify.Options{
 		Bus: e.bus, Store: e.store, Receivers: receivers, Route: route(nc.Route),

@@ -1,0 +1,270 @@
+// Package dingtalk is the DingTalk custom robot channel (钉钉自定义机器人):
+// a Chinese markdown or actionCard message per notification, signed with
+// HMAC-SHA256 in the query when the robot has a signing secret, kept within
+// the robot's 20 messages a minute across replicas.
+package dingtalk
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
+	"github.com/govwatch/govwatch/pkg/notify/channel/render"
+	"github.com/govwatch/govwatch/pkg/notify/channel/robot"
+)
+
+// DefaultTemplate defines "title" (the notification preview) and "text"
+// (the markdown body).
+//
+//go:embed default.tmpl
+var DefaultTemplate string
+
+// DefaultURL is DingTalk's robot endpoint.
+const DefaultURL = "https://oapi.dingtalk.com/robot/send"
+
+// Message types.
+const (
+	Markdown   = "markdown"
+	ActionCard = "action_card"
+)
+
+// MaxText caps the markdown text; DingTalk refuses bodies over 20 KB.
+const MaxText = 16 << 10
+
+// Config is a DingTalk robot's configuration.
+type Config struct {
+	// URL is the robot endpoint without the token; "" means DefaultURL.
+	URL string
+	// Message is Markdown (default) or ActionCard. An action card shows the
+	// links of a single-alert notification as buttons; DingTalk cannot
+	// mention people in one, so a notification with recipients goes as
+	// markdown.
+	Message string
+	// AtMobiles are mentioned in every message, before the notification's
+	// own recipients.
+	AtMobiles []string
+	AtAll     bool
+	// Template redefines some of DefaultTemplate's templates.
+	Template string
+	// Timeout bounds one attempt; 0 means robot.DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Options are the runtime parts of the channel.
+type Options struct {
+	// AccessToken is the robot's access_token, the credential in its URL.
+	AccessToken string
+	// Secret is the robot's signing secret (SEC…); empty sends unsigned
+	// requests, for robots protected by keywords or IP ranges.
+	Secret []byte
+	// Limiter keeps the robot's rate limit; nil keeps none.
+	Limiter *ratelimit.Limiter
+	Client  *http.Client
+	Clock   clockwork.Clock
+}
+
+// DingTalk sends to one robot. It is safe for concurrent use.
+type DingTalk struct {
+	endpoint  string
+	message   string
+	atMobiles []string
+	atAll     bool
+	timeout   time.Duration
+	tmpl      *render.Template
+	token     string
+	robotID   string
+	secret    []byte
+	limiter   *ratelimit.Limiter
+	client    *http.Client
+	clock     clockwork.Clock
+}
+
+// New checks cfg and builds the channel.
+func New(cfg Config, opts Options) (*DingTalk, error) {
+	endpoint := cfg.URL
+	if endpoint == "" {
+		endpoint = DefaultURL
+	}
+	if render.SafeURL(endpoint) == "" {
+		return nil, errors.New("dingtalk url: want an absolute http or https URL")
+	}
+	switch cfg.Message {
+	case "":
+		cfg.Message = Markdown
+	case Markdown, ActionCard:
+	default:
+		return nil, fmt.Errorf("dingtalk message: unknown type %q (markdown or action_card)", cfg.Message)
+	}
+	if opts.AccessToken == "" {
+		return nil, errors.New("dingtalk: no access token")
+	}
+	tmpl, err := render.Parse("dingtalk", DefaultTemplate, cfg.Template, "title", "text")
+	if err != nil {
+		return nil, err
+	}
+	d := &DingTalk{
+		endpoint: endpoint, message: cfg.Message, atMobiles: cfg.AtMobiles, atAll: cfg.AtAll,
+		timeout: cfg.Timeout, tmpl: tmpl,
+		token: opts.AccessToken, robotID: ratelimit.RobotID(opts.AccessToken), secret: opts.Secret,
+		limiter: opts.Limiter, client: opts.Client, clock: opts.Clock,
+	}
+	if d.client == nil {
+		d.client = robot.NewClient()
+	}
+	if d.clock == nil {
+		d.clock = clockwork.NewRealClock()
+	}
+	return d, nil
+}
+
+// Name implements channel.Channel.
+func (d *DingTalk) Name() string { return "dingtalk" }
+
+// Sign returns DingTalk's signature for a timestamp in milliseconds:
+// base64(HMAC-SHA256(key=secret, msg=timestamp+"\n"+secret)), before URL
+// encoding.
+func Sign(secret []byte, timestampMS int64) string {
+	mac := hmac.New(sha256.New, secret)
+	fmt.Fprintf(mac, "%d\n%s", timestampMS, secret)
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// Request bodies.
+type (
+	message struct {
+		MsgType    string      `json:"msgtype"`
+		Markdown   *markdown   `json:"markdown,omitempty"`
+		ActionCard *actionCard `json:"actionCard,omitempty"`
+		At         *at         `json:"at,omitempty"`
+	}
+	markdown struct {
+		Title string `json:"title"`
+		Text  string `json:"text"`
+	}
+	actionCard struct {
+		Title          string   `json:"title"`
+		Text           string   `json:"text"`
+		BtnOrientation string   `json:"btnOrientation"`
+		Btns           []button `json:"btns"`
+	}
+	button struct {
+		Title     string `json:"title"`
+		ActionURL string `json:"actionURL"`
+	}
+	at struct {
+		AtMobiles []string `json:"atMobiles,omitempty"`
+		IsAtAll   bool     `json:"isAtAll"`
+	}
+	answer struct {
+		ErrCode *int64 `json:"errcode"`
+		ErrMsg  string `json:"errmsg"`
+	}
+)
+
+// retryable are DingTalk's error codes worth retrying: system busy, and
+// the two "sending too fast" codes (the second throttles the robot for 10
+// minutes).
+var retryable = map[int64]bool{-1: true, 130101: true, 410100: true}
+
+// Notify renders n, takes one send from the robot's rate limit and POSTs
+// the message once. DingTalk answers 200 with errcode ≠ 0 on failure; the
+// code decides whether the error is retryable.
+func (d *DingTalk) Notify(ctx context.Context, n *channel.Notification) error {
+	body, err := d.body(n)
+	if err != nil {
+		return err
+	}
+	if d.limiter != nil {
+		if err := d.limiter.Take(ctx, d.Name(), d.robotID, ratelimit.DingTalk...); err != nil {
+			return fmt.Errorf("dingtalk: %w", err)
+		}
+	}
+	q := url.Values{"access_token": {d.token}}
+	if len(d.secret) > 0 {
+		ts := d.clock.Now().UnixMilli()
+		q.Set("timestamp", strconv.FormatInt(ts, 10))
+		q.Set("sign", Sign(d.secret, ts))
+	}
+	target := d.endpoint + "?" + q.Encode()
+	if strings.Contains(d.endpoint, "?") {
+		target = d.endpoint + "&" + q.Encode()
+	}
+	raw, err := robot.Post(ctx, d.client, "dingtalk", target, body, d.timeout)
+	if err != nil {
+		return err
+	}
+	var a answer
+	if err := json.Unmarshal(raw, &a); err != nil || a.ErrCode == nil {
+		return fmt.Errorf("dingtalk answered without an errcode: %q", robot.Head(raw))
+	}
+	if *a.ErrCode != 0 {
+		return robot.Classify(&robot.Error{Platform: "dingtalk", Code: *a.ErrCode, Msg: a.ErrMsg}, retryable)
+	}
+	return nil
+}
+
+// body builds the request body for n.
+func (d *DingTalk) body(n *channel.Notification) ([]byte, error) {
+	m := render.NewMessage(n, render.Markdown)
+	mobiles := render.Mobiles(d.atMobiles, n.Recipients)
+	card := d.message == ActionCard && len(mobiles) == 0 && !d.atAll
+	var btns []button
+	if card && len(m.Alerts) == 1 {
+		a := m.Alerts[0]
+		for _, b := range []button{{"查看原文", a.URL}, {"确认告警", a.AckURL}, {"标记已处理", a.ResolveURL}} {
+			if b.ActionURL != "" && (a.Firing || b.Title == "查看原文") {
+				btns = append(btns, b)
+			}
+		}
+	}
+	m.Buttons = len(btns) > 0
+	title, err := d.tmpl.Execute("title", m)
+	if err != nil {
+		return nil, channel.Permanent(fmt.Errorf("render dingtalk title: %w", err))
+	}
+	text, err := d.tmpl.Execute("text", m)
+	if err != nil {
+		return nil, channel.Permanent(fmt.Errorf("render dingtalk text: %w", err))
+	}
+	// DingTalk mentions a mobile only when "@mobile" is also in the text.
+	var mention strings.Builder
+	for _, mob := range mobiles {
+		mention.WriteString(" @" + mob)
+	}
+	if d.atAll {
+		mention.WriteString(" @所有人")
+	}
+	text = render.Truncate(strings.TrimRight(text, "\n"), MaxText-mention.Len()-2)
+	if mention.Len() > 0 {
+		text += "\n\n" + strings.TrimSpace(mention.String())
+	}
+
+	msg := message{MsgType: "markdown", Markdown: &markdown{Title: title, Text: text}}
+	if m.Buttons {
+		msg = message{MsgType: "actionCard", ActionCard: &actionCard{Title: title, Text: text, BtnOrientation: "1", Btns: btns}}
+	}
+	if len(mobiles) > 0 || d.atAll {
+		msg.At = &at{AtMobiles: mobiles, IsAtAll: d.atAll}
+	}
+	b, err := robot.Encode(msg)
+	if err != nil {
+		return nil, channel.Permanent(fmt.Errorf("encode dingtalk message: %w", err))
+	}
+	return b, nil
+}
+
+var _ channel.Channel = (*DingTalk)(nil)

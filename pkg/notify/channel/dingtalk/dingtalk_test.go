@@ -1,0 +1,418 @@
+package dingtalk
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
+	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
+	"github.com/govwatch/govwatch/pkg/store/embedded"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+const (
+	token  = "d1ngt0ken"
+	secret = "SECtest-secret"
+)
+
+// robotServer behaves as DingTalk's robot endpoint: it checks the token and,
+// when it has a secret, the signature and its one-hour window, and answers
+// 200 with an errcode as DingTalk does.
+type robotServer struct {
+	*httptest.Server
+	secret string
+	clock  clockwork.Clock
+	answer string // "" means {"errcode":0,"errmsg":"ok"}
+	status int
+
+	mu     sync.Mutex
+	bodies []map[string]any
+	query  []string
+}
+
+func newRobot(t *testing.T, secret string, clock clockwork.Clock) *robotServer {
+	t.Helper()
+	rs := &robotServer{secret: secret, clock: clock}
+	rs.Server = httptest.NewServer(http.HandlerFunc(rs.serve))
+	t.Cleanup(rs.Close)
+	return rs
+}
+
+func (rs *robotServer) serve(w http.ResponseWriter, r *http.Request) {
+	write := func(code int, msg string) {
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		json.NewEncoder(w).Encode(map[string]any{"errcode": code, "errmsg": msg})
+	}
+	if r.Method != http.MethodPost || r.URL.Path != "/robot/send" {
+		http.NotFound(w, r)
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("access_token") != token {
+		write(300001, "token is not exist")
+		return
+	}
+	if rs.secret != "" {
+		ts, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
+		mac := hmac.New(sha256.New, []byte(rs.secret))
+		mac.Write([]byte(q.Get("timestamp") + "\n" + rs.secret))
+		want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+		age := rs.clock.Now().Sub(time.UnixMilli(ts))
+		if err != nil || q.Get("sign") != want || age > time.Hour || age < -time.Hour {
+			write(310000, "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]")
+			return
+		}
+	}
+	var body map[string]any
+	raw, _ := io.ReadAll(r.Body)
+	if err := json.Unmarshal(raw, &body); err != nil {
+		write(400000, "invalid json")
+		return
+	}
+	rs.mu.Lock()
+	rs.bodies = append(rs.bodies, body)
+	rs.query = append(rs.query, r.URL.RawQuery)
+	rs.mu.Unlock()
+	if rs.status != 0 {
+		w.WriteHeader(rs.status)
+	}
+	if rs.answer != "" {
+		io.WriteString(w, rs.answer)
+		return
+	}
+	write(0, "ok")
+}
+
+func (rs *robotServer) last(t *testing.T) (map[string]any, string) {
+	t.Helper()
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if len(rs.bodies) == 0 {
+		t.Fatal("the robot received nothing")
+	}
+	return rs.bodies[len(rs.bodies)-1], rs.query[len(rs.query)-1]
+}
+
+func (rs *robotServer) count() int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return len(rs.bodies)
+}
+
+func field(t *testing.T, v any, path string) any {
+	t.Helper()
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: %v is not an object", path, v)
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestSign(t *testing.T) {
+	// Known answer from Python's hmac and base64, so the scheme cannot
+	// drift with the code.
+	if got, want := Sign([]byte(secret), 1795680300000), "vkix0clg5Qls47ategqhsBXCgtShqMlWLEnnNQ5iDZQ="; got != want {
+		t.Errorf("Sign: got %q, want %q", got, want)
+	}
+}
+
+func TestNotifyMessages(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(channeltest.Now)
+	tests := []struct {
+		name   string
+		golden string
+		cfg    Config
+		n      *channel.Notification
+		want   map[string]any // JSON paths → values
+	}{
+		{
+			name:   "markdown firing group",
+			golden: "markdown.golden",
+			n:      channeltest.Notification(channeltest.Phone(channel.StatusFiring), channeltest.Stale()),
+			want: map[string]any{
+				"msgtype":        "markdown",
+				"markdown.title": "【告警】紧急 隐私泄露：手机号码 等2条",
+				"at":             nil,
+			},
+		},
+		{
+			name:   "action card with buttons",
+			golden: "actioncard.golden",
+			cfg:    Config{Message: ActionCard},
+			n:      channeltest.Notification(channeltest.Phone(channel.StatusFiring)),
+			want: map[string]any{
+				"msgtype":                   "actionCard",
+				"actionCard.title":          "【告警】重要 隐私泄露：手机号码",
+				"actionCard.btnOrientation": "1",
+				"actionCard.btns": []any{
+					map[string]any{"title": "查看原文", "actionURL": "https://www.toutiao.com/article/7301/"},
+					map[string]any{"title": "确认告警", "actionURL": "https://govwatch.example.gov.cn/ack/3f2a?sig=abc"},
+					map[string]any{"title": "标记已处理", "actionURL": "https://govwatch.example.gov.cn/resolve/3f2a?sig=def"},
+				},
+			},
+		},
+		{
+			name:   "resolved",
+			golden: "resolved.golden",
+			n:      channeltest.Notification(channeltest.Phone(channel.StatusResolved)),
+			want:   map[string]any{"msgtype": "markdown", "markdown.title": "【恢复】隐私泄露：手机号码"},
+		},
+		{
+			name:   "mentions force markdown",
+			golden: "mentions.golden",
+			cfg:    Config{Message: ActionCard, AtMobiles: []string{"13900000001"}},
+			n: func() *channel.Notification {
+				n := channeltest.Notification(channeltest.Phone(channel.StatusFiring))
+				n.Recipients = []channel.Person{{Name: "值班员", Mobile: "13800138000"}, {Name: "重复", Mobile: "13900000001"}, {Name: "坏号码", Mobile: "138)[x]"}}
+				return n
+			}(),
+			want: map[string]any{
+				"msgtype":      "markdown",
+				"at.atMobiles": []any{"13900000001", "13800138000"},
+				"at.isAtAll":   false,
+			},
+		},
+		{
+			name:   "template override",
+			golden: "custom.golden",
+			cfg:    Config{Template: `{{define "text"}}政务新媒体监测：{{range .Alerts}}{{.CategoryName}} {{.AccountName}}{{end}}{{end}}`},
+			n:      channeltest.Notification(channeltest.Phone(channel.StatusFiring)),
+			want:   map[string]any{"markdown.title": "【告警】重要 隐私泄露：手机号码"},
+		},
+		{
+			name:   "report to a superior department",
+			golden: "report.golden",
+			n:      channeltest.WithReport(),
+			want:   map[string]any{"msgtype": "markdown", "at.atMobiles": []any{"13700000000"}},
+		},
+		{
+			name:   "hostile text neutralised",
+			golden: "hostile.golden",
+			n:      channeltest.Notification(channeltest.Hostile()),
+			want:   map[string]any{"at": nil},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := newRobot(t, secret, clock)
+			tt.cfg.URL = rs.URL + "/robot/send"
+			d, err := New(tt.cfg, Options{AccessToken: token, Secret: []byte(secret), Clock: clock})
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			if err := d.Notify(context.Background(), tt.n); err != nil {
+				t.Fatalf("Notify: %v", err)
+			}
+			body, query := rs.last(t)
+			if !strings.Contains(query, "timestamp=1795680300000") || !strings.Contains(query, "sign=vkix0clg5Qls47ategqhsBXCgtShqMlWLEnnNQ5iDZQ%3D") {
+				t.Errorf("query %q: want the timestamp in ms and the URL-encoded signature", query)
+			}
+			for path, want := range tt.want {
+				if got := field(t, body, path); mustJSON(got) != mustJSON(want) {
+					t.Errorf("%s: got %s, want %s", path, mustJSON(got), mustJSON(want))
+				}
+			}
+			path := "markdown.text"
+			if body["msgtype"] == "actionCard" {
+				path = "actionCard.text"
+			}
+			text, _ := field(t, body, path).(string)
+			golden(t, tt.golden, text)
+		})
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("text: got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestNotifyErrors(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(channeltest.Now)
+	tests := []struct {
+		name      string
+		secret    string // the robot's; the channel always signs with secret
+		token     string
+		skew      time.Duration // the channel's clock minus the robot's
+		status    int
+		answer    string
+		retryable bool
+		wantInErr string
+	}{
+		{name: "bad signature", secret: "SECother", token: token, retryable: false, wantInErr: "310000"},
+		{name: "timestamp outside the hour", secret: secret, token: token, skew: -2 * time.Hour, retryable: false, wantInErr: "310000"},
+		{name: "unknown token", secret: secret, token: "wrong", retryable: false, wantInErr: "300001"},
+		{name: "too fast", secret: secret, token: token, answer: `{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}`, retryable: true, wantInErr: "send too fast"},
+		{name: "throttled 10 minutes", secret: secret, token: token, answer: `{"errcode":410100,"errmsg":"发送速度太快而限流"}`, retryable: true, wantInErr: "410100"},
+		{name: "system busy", secret: secret, token: token, answer: `{"errcode":-1,"errmsg":"系统繁忙"}`, retryable: true, wantInErr: "-1"},
+		{name: "keyword missing", secret: secret, token: token, answer: `{"errcode":310000,"errmsg":"keywords not in content"}`, retryable: false, wantInErr: "keywords not in content"},
+		{name: "no errcode", secret: secret, token: token, answer: `<html>gateway</html>`, retryable: true, wantInErr: "without an errcode"},
+		{name: "http 502", secret: secret, token: token, status: 502, answer: "bad gateway", retryable: true, wantInErr: "502"},
+		{name: "http 404", secret: secret, token: token, status: 404, answer: "not found", retryable: false, wantInErr: "404"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := newRobot(t, tt.secret, clock)
+			rs.status, rs.answer = tt.status, tt.answer
+			chClock := clockwork.NewFakeClockAt(channeltest.Now.Add(tt.skew))
+			d, err := New(Config{URL: rs.URL + "/robot/send"}, Options{AccessToken: tt.token, Secret: []byte(secret), Clock: chClock})
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			err = d.Notify(context.Background(), channeltest.Notification(channeltest.Phone(channel.StatusFiring)))
+			if err == nil {
+				t.Fatal("got nil error, want one")
+			}
+			if got := channel.Retryable(err); got != tt.retryable {
+				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.wantInErr) {
+				t.Errorf("error %q does not contain %q", msg, tt.wantInErr)
+			}
+			for _, s := range []string{token, "wrong", secret, "access_token"} {
+				if strings.Contains(msg, s) {
+					t.Errorf("error %q leaks %q", msg, s)
+				}
+			}
+		})
+	}
+}
+
+func TestNotifyNetworkErrorHidesToken(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL
+	srv.Close()
+	d, err := New(Config{URL: u + "/robot/send"}, Options{AccessToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Notify(context.Background(), channeltest.Notification(channeltest.Phone(channel.StatusFiring)))
+	if err == nil || !channel.Retryable(err) || strings.Contains(err.Error(), token) {
+		t.Errorf("got %v, want a retryable error without the token", err)
+	}
+}
+
+func TestRateLimitSharedByTwoChannels(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(channeltest.Now)
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rs := newRobot(t, "", clock)
+	// Two replicas' channels for the same robot, each with its own limiter
+	// over the shared store.
+	var chans []*DingTalk
+	for range 2 {
+		d, err := New(Config{URL: rs.URL + "/robot/send"}, Options{AccessToken: token, Limiter: ratelimit.New(st, clock, nil), Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans = append(chans, d)
+	}
+	n := channeltest.Notification(channeltest.Phone(channel.StatusFiring))
+	limited := 0
+	for i := range 30 {
+		err := chans[i%2].Notify(context.Background(), n)
+		switch {
+		case err == nil:
+		case errors.Is(err, ratelimit.ErrLimited) && channel.Retryable(err):
+			limited++
+		default:
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if got := rs.count(); got != 20 {
+		t.Errorf("robot received %d messages in a minute, want 20", got)
+	}
+	if limited != 10 {
+		t.Errorf("got %d rate-limited sends, want 10", limited)
+	}
+	clock.Advance(2 * time.Minute)
+	if err := chans[0].Notify(context.Background(), n); err != nil {
+		t.Errorf("after two minutes: got %v, want nil", err)
+	}
+}
+
+func TestNotifyTruncatesLongText(t *testing.T) {
+	rs := newRobot(t, "", nil)
+	a := channeltest.Phone(channel.StatusFiring)
+	a.Annotations["evidence"] = strings.Repeat("超长证据", 3000)
+	n := channeltest.Notification(a)
+	n.Recipients = []channel.Person{{Mobile: "13800138000"}}
+	d, err := New(Config{URL: rs.URL + "/robot/send"}, Options{AccessToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Notify(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := rs.last(t)
+	text := field(t, body, "markdown.text").(string)
+	if len(text) > MaxText {
+		t.Errorf("text is %d bytes, want at most %d", len(text), MaxText)
+	}
+	if !strings.HasSuffix(text, "（内容过长，已截断）\n\n@13800138000") {
+		t.Errorf("text ends %q, want the cut note then the mention", text[len(text)-60:])
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		opts Options
+	}{
+		{"no token", Config{}, Options{}},
+		{"bad url", Config{URL: "ftp://x"}, Options{AccessToken: token}},
+		{"bad message", Config{Message: "text"}, Options{AccessToken: token}},
+		{"broken template", Config{Template: `{{define "text"}}{{.Nope}}{{end}}`}, Options{AccessToken: token}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(tt.cfg, tt.opts); err == nil {
+				t.Errorf("New: got nil error, want one")
+			}
+		})
+	}
+}

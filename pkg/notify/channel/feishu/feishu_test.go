@@ -1,0 +1,387 @@
+package feishu
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
+	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
+	"github.com/govwatch/govwatch/pkg/store/embedded"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+const (
+	token  = "2b6c3a9e-0f1d-4c7b-9a55-fe1b5c0d7e21"
+	secret = "feishu-secret"
+)
+
+// botServer behaves as a Feishu custom bot hook: token in the path,
+// signature and timestamp in the body (one-hour window), 20 KB body limit,
+// 5 messages a second, and 200 answers with a code.
+type botServer struct {
+	*httptest.Server
+	secret string
+	clock  clockwork.Clock
+	answer string
+
+	mu       sync.Mutex
+	bodies   []map[string]any
+	perSec   map[int64]int
+	rawSizes []int
+}
+
+func newBot(t *testing.T, secret string, clock clockwork.Clock) *botServer {
+	t.Helper()
+	bs := &botServer{secret: secret, clock: clock, perSec: map[int64]int{}}
+	bs.Server = httptest.NewServer(http.HandlerFunc(bs.serve))
+	t.Cleanup(bs.Close)
+	return bs
+}
+
+func (bs *botServer) serve(w http.ResponseWriter, r *http.Request) {
+	write := func(code int, msg string) {
+		json.NewEncoder(w).Encode(map[string]any{"code": code, "msg": msg, "data": map[string]any{}})
+	}
+	if r.Method != http.MethodPost || r.URL.Path != "/open-apis/bot/v2/hook/"+token {
+		write(19001, "param invalid: incoming webhook access token invalid")
+		return
+	}
+	raw, _ := io.ReadAll(r.Body)
+	if len(raw) > MaxBody {
+		write(9499, "Bad Request")
+		return
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		write(9499, "Bad Request")
+		return
+	}
+	if bs.secret != "" {
+		tsText, _ := body["timestamp"].(string)
+		sign, _ := body["sign"].(string)
+		ts, err := strconv.ParseInt(tsText, 10, 64)
+		mac := hmac.New(sha256.New, []byte(tsText+"\n"+bs.secret))
+		want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+		age := bs.clock.Now().Sub(time.Unix(ts, 0))
+		if err != nil || sign != want || age > time.Hour || age < -time.Hour {
+			write(19021, "sign match fail or timestamp is not within one hour from current time")
+			return
+		}
+	}
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	sec := bs.clock.Now().Unix()
+	if bs.perSec[sec] >= 5 {
+		write(11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1]")
+		return
+	}
+	bs.perSec[sec]++
+	bs.bodies = append(bs.bodies, body)
+	bs.rawSizes = append(bs.rawSizes, len(raw))
+	if bs.answer != "" {
+		io.WriteString(w, bs.answer)
+		return
+	}
+	// Feishu's success answer still carries the old StatusCode fields.
+	io.WriteString(w, `{"StatusCode":0,"StatusMessage":"success","code":0,"data":{},"msg":"success"}`)
+}
+
+func (bs *botServer) last(t *testing.T) map[string]any {
+	t.Helper()
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	if len(bs.bodies) == 0 {
+		t.Fatal("the bot received nothing")
+	}
+	return bs.bodies[len(bs.bodies)-1]
+}
+
+func (bs *botServer) count() int {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	return len(bs.bodies)
+}
+
+func TestSign(t *testing.T) {
+	// Known answer from Python's hmac and base64.
+	if got, want := Sign([]byte(secret), 1795680300), "lYI6W1SgRdzEVY44xvmqtUSIL6fRCq1ES9xA0w9Ce7Y="; got != want {
+		t.Errorf("Sign: got %q, want %q", got, want)
+	}
+}
+
+func TestNotifyCards(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(channeltest.Now)
+	tests := []struct {
+		name   string
+		golden string
+		cfg    Config
+		n      *channel.Notification
+		want   map[string]string // top-level field or card path → JSON
+	}{
+		{
+			name: "firing group", golden: "firing.golden",
+			n: channeltest.Notification(channeltest.Phone(channel.StatusFiring), channeltest.Stale()),
+			want: map[string]string{
+				"timestamp": `"1795680300"`,
+				"sign":      `"lYI6W1SgRdzEVY44xvmqtUSIL6fRCq1ES9xA0w9Ce7Y="`,
+				"msg_type":  `"interactive"`,
+				"header":    `{"template":"red","title":{"content":"【告警】紧急 隐私泄露：手机号码 等2条","tag":"plain_text"}}`,
+				"config":    `{"wide_screen_mode":true}`,
+				"tags":      `["div","action","hr","div"]`,
+				"actions":   `[{"tag":"button","text":{"content":"确认告警","tag":"plain_text"},"type":"primary","url":"https://govwatch.example.gov.cn/ack/3f2a?sig=abc"},{"tag":"button","text":{"content":"标记已处理","tag":"plain_text"},"type":"default","url":"https://govwatch.example.gov.cn/resolve/3f2a?sig=def"},{"tag":"button","text":{"content":"查看原文","tag":"plain_text"},"type":"default","url":"https://www.toutiao.com/article/7301/"}]`,
+			},
+		},
+		{
+			name: "resolved", golden: "resolved.golden",
+			n: channeltest.Notification(channeltest.Phone(channel.StatusResolved)),
+			want: map[string]string{
+				"header":  `{"template":"green","title":{"content":"【恢复】隐私泄露：手机号码","tag":"plain_text"}}`,
+				"tags":    `["div","action"]`,
+				"actions": `[{"tag":"button","text":{"content":"查看原文","tag":"plain_text"},"type":"default","url":"https://www.toutiao.com/article/7301/"}]`,
+			},
+		},
+		{
+			name: "mention all", golden: "mention.golden",
+			cfg: Config{AtAll: true, AtUserIDs: []string{"ou_7d8a6e6df7621556ce0d21922b676706"}},
+			n:   channeltest.Notification(channeltest.Stale()),
+			want: map[string]string{
+				"header": `{"template":"red","title":{"content":"【告警】紧急 账号更新：2 周内无更新","tag":"plain_text"}}`,
+				"tags":   `["div","hr","div"]`,
+			},
+		},
+		{
+			name: "template override", golden: "custom.golden",
+			cfg:  Config{Template: `{{define "title"}}政务新媒体监测{{end}}{{define "text"}}{{range .Alerts}}{{.CategoryName}}：{{.Summary}}{{end}}{{end}}`},
+			n:    channeltest.Notification(channeltest.Phone(channel.StatusFiring)),
+			want: map[string]string{"header": `{"template":"orange","title":{"content":"政务新媒体监测","tag":"plain_text"}}`},
+		},
+		{
+			name: "report first", golden: "report.golden",
+			n:    channeltest.WithReport(),
+			want: map[string]string{"tags": `["div","hr","div","action"]`},
+		},
+		{
+			name: "hostile text neutralised", golden: "hostile.golden",
+			n:    channeltest.Notification(channeltest.Hostile()),
+			want: map[string]string{"tags": `["div"]`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bs := newBot(t, secret, clock)
+			tt.cfg.URL = bs.URL + "/open-apis/bot/v2/hook/"
+			f, err := New(tt.cfg, Options{Token: token, Secret: []byte(secret), Clock: clock})
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			if err := f.Notify(context.Background(), tt.n); err != nil {
+				t.Fatalf("Notify: %v", err)
+			}
+			body := bs.last(t)
+			cardMap, _ := body["card"].(map[string]any)
+			elements, _ := cardMap["elements"].([]any)
+			var tags []string
+			var texts []string
+			var actions any
+			for _, e := range elements {
+				em := e.(map[string]any)
+				tags = append(tags, em["tag"].(string))
+				if txt, ok := em["text"].(map[string]any); ok {
+					if txt["tag"] != "lark_md" {
+						t.Errorf("div text tag: got %v, want lark_md", txt["tag"])
+					}
+					texts = append(texts, txt["content"].(string))
+				}
+				if a, ok := em["actions"]; ok && actions == nil {
+					actions = a
+				}
+			}
+			got := map[string]any{
+				"timestamp": body["timestamp"], "sign": body["sign"], "msg_type": body["msg_type"],
+				"header": cardMap["header"], "config": cardMap["config"], "tags": tags, "actions": actions,
+			}
+			for k, want := range tt.want {
+				if g := mustJSON(got[k]); g != want {
+					t.Errorf("%s: got %s, want %s", k, g, want)
+				}
+			}
+			golden(t, tt.golden, strings.Join(texts, "\n----\n"))
+		})
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("lark_md: got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestNotifyKeepsUnder20KB(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(channeltest.Now)
+	bs := newBot(t, secret, clock)
+	var alerts []channel.AlertState
+	for i := range 30 {
+		a := channeltest.Phone(channel.StatusFiring)
+		a.Labels["post_id"] = fmt.Sprint(i)
+		a.Annotations["evidence"] = strings.Repeat("证据", 200)
+		alerts = append(alerts, a)
+	}
+	f, err := New(Config{URL: bs.URL + "/open-apis/bot/v2/hook"}, Options{Token: token, Secret: []byte(secret), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Notify(context.Background(), channeltest.Notification(alerts...)); err != nil {
+		t.Fatalf("Notify: %v (the bot refuses bodies over 20 KB)", err)
+	}
+	elements := bs.last(t)["card"].(map[string]any)["elements"].([]any)
+	note := elements[len(elements)-1].(map[string]any)["text"].(map[string]any)["content"].(string)
+	if !strings.HasPrefix(note, "…另有 ") || !strings.HasSuffix(note, " 条告警未显示") {
+		t.Errorf("last element %q, want the note of alerts left out", note)
+	}
+	if size := bs.rawSizes[0]; size > MaxBody || size < MaxBody/2 {
+		t.Errorf("body is %d bytes, want close to but under %d", size, MaxBody)
+	}
+}
+
+func TestNotifyErrors(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(channeltest.Now)
+	tests := []struct {
+		name      string
+		botSecret string
+		tok       string
+		skew      time.Duration
+		answer    string
+		retryable bool
+		wantInErr string
+	}{
+		{name: "bad signature", botSecret: "other", tok: token, wantInErr: "feishu error 19021: sign match fail"},
+		{name: "stale timestamp", botSecret: secret, tok: token, skew: -61 * time.Minute, wantInErr: "19021"},
+		{name: "bad token", botSecret: secret, tok: "wrong-token", wantInErr: "19001"},
+		{name: "bad request", botSecret: secret, tok: token, answer: `{"code":9499,"msg":"Bad Request","data":{}}`, wantInErr: "9499"},
+		{name: "keyword", botSecret: secret, tok: token, answer: `{"code":19024,"msg":"Key Words Not Found"}`, wantInErr: "Key Words Not Found"},
+		{name: "frequency limited", botSecret: secret, tok: token, answer: `{"code":11232,"msg":"frequency limited psm[lark.oapi.app_platform_runtime]appID[1]"}`, retryable: true, wantInErr: "11232"},
+		{name: "no code", botSecret: secret, tok: token, answer: `{}`, retryable: true, wantInErr: "without a code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bs := newBot(t, tt.botSecret, clock)
+			bs.answer = tt.answer
+			f, err := New(Config{URL: bs.URL + "/open-apis/bot/v2/hook/"}, Options{Token: tt.tok, Secret: []byte(secret), Clock: clockwork.NewFakeClockAt(channeltest.Now.Add(tt.skew))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = f.Notify(context.Background(), channeltest.Notification(channeltest.Stale()))
+			if err == nil {
+				t.Fatal("got nil error, want one")
+			}
+			if got := channel.Retryable(err); got != tt.retryable {
+				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
+			}
+			if !strings.Contains(err.Error(), tt.wantInErr) {
+				t.Errorf("error %q does not contain %q", err, tt.wantInErr)
+			}
+			if strings.Contains(err.Error(), tt.tok) || strings.Contains(err.Error(), secret) {
+				t.Errorf("error %q leaks the token or secret", err)
+			}
+		})
+	}
+}
+
+func TestRateLimitPerSecondSharedByTwoChannels(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(channeltest.Now)
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	bs := newBot(t, "", clock)
+	var chans []*Feishu
+	for range 2 {
+		f, err := New(Config{URL: bs.URL + "/open-apis/bot/v2/hook/"}, Options{Token: token, Limiter: ratelimit.New(st, clock, nil), Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans = append(chans, f)
+	}
+	n := channeltest.Notification(channeltest.Stale())
+	limited := 0
+	for i := range 8 {
+		err := chans[i%2].Notify(context.Background(), n)
+		switch {
+		case err == nil:
+		case errors.Is(err, ratelimit.ErrLimited) && channel.Retryable(err):
+			limited++
+		default:
+			t.Fatalf("send %d: %v (the bot itself must never refuse)", i, err)
+		}
+	}
+	if got := bs.count(); got != 5 || limited != 3 {
+		t.Errorf("got %d delivered and %d limited in one second, want 5 and 3", got, limited)
+	}
+
+	// Without the limiter the bot's own limit answers 11232, retryably.
+	unlimited, err := New(Config{URL: bs.URL + "/open-apis/bot/v2/hook/"}, Options{Token: token, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unlimited.Notify(context.Background(), n); err == nil || !channel.Retryable(err) || !strings.Contains(err.Error(), "11232") {
+		t.Errorf("6th message in a second without a limiter: got %v, want Feishu's retryable 11232", err)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		opts Options
+	}{
+		{"no token", Config{}, Options{}},
+		{"token with a path", Config{}, Options{Token: "a/b"}},
+		{"bad url", Config{URL: "open.feishu.cn"}, Options{Token: token}},
+		{"bad user id", Config{AtUserIDs: []string{`x" onclick="`}}, Options{Token: token}},
+		{"broken template", Config{Template: `{{define "title"}}{{.Nope}}{{end}}`}, Options{Token: token}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(tt.cfg, tt.opts); err == nil {
+				t.Error("New: got nil error, want one")
+			}
+		})
+	}
+}

@@ -1,0 +1,120 @@
+// Package robot is what the chat robot channels (DingTalk, WeCom, Feishu)
+// share: one JSON POST to a webhook URL that carries a credential, with the
+// answer's HTTP status classified and the URL kept out of every error. Each
+// channel then reads its platform's error code from the body, because the
+// platforms answer HTTP 200 on failure.
+package robot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+)
+
+// DefaultTimeout bounds one attempt when the configuration sets none.
+const DefaultTimeout = 10 * time.Second
+
+// maxBody is how much of an answer is read.
+const maxBody = 64 << 10
+
+// NewClient returns the client robots use when none is given: it does not
+// follow redirects, so a credential in the URL never travels elsewhere.
+func NewClient() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+// Encode marshals v as JSON without escaping <, > and & (the platforms read
+// them as text; escaping only makes messages larger).
+func Encode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// Post sends body to target as JSON once, within timeout, and returns the
+// answer's body when the status is 2xx. Network failures, timeouts, 429 and
+// 5xx are retryable; other statuses are permanent. Errors name the platform
+// and never the URL, which holds the robot's token.
+func Post(ctx context.Context, client *http.Client, platform, target string, body []byte, timeout time.Duration) ([]byte, error) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, channel.Permanent(fmt.Errorf("build %s request: bad url", platform))
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("User-Agent", "govwatch-notifier")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("post %s: %w", platform, StripURL(err))
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("read %s answer: %w", platform, StripURL(err))
+	}
+	switch code := resp.StatusCode; {
+	case code >= 200 && code < 300:
+		return answer, nil
+	case code == http.StatusTooManyRequests || code >= 500:
+		return nil, fmt.Errorf("%s answered %d: %q", platform, code, Head(answer))
+	default:
+		return nil, channel.Permanent(fmt.Errorf("%s answered %d: %q", platform, code, Head(answer)))
+	}
+}
+
+// StripURL removes the URL a *url.Error repeats (it may hold a token),
+// keeping the cause.
+func StripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Head is the first 200 bytes of an answer, for errors.
+func Head(b []byte) []byte {
+	if len(b) > 200 {
+		return b[:200]
+	}
+	return b
+}
+
+// Error is a platform's refusal read from an answer's body: its error code
+// and message.
+type Error struct {
+	Platform string
+	Code     int64
+	Msg      string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s error %d: %s", e.Platform, e.Code, e.Msg)
+}
+
+// Classify wraps a platform error as retryable when its code is in
+// retryable, permanent otherwise.
+func Classify(e *Error, retryable map[int64]bool) error {
+	if retryable[e.Code] {
+		return e
+	}
+	return channel.Permanent(e)
+}

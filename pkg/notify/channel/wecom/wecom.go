@@ -1,0 +1,206 @@
+// Package wecom is the WeCom group robot channel (企业微信群机器人): a
+// Chinese markdown message per notification with colours by severity, kept
+// within 4096 bytes and the robot's 20 messages a minute across replicas.
+// The key in the robot's URL is its only credential.
+package wecom
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
+	"github.com/govwatch/govwatch/pkg/notify/channel/render"
+	"github.com/govwatch/govwatch/pkg/notify/channel/robot"
+)
+
+// DefaultTemplate defines "title", "text" (the markdown content) and
+// "mention" (the text message that mentions people).
+//
+//go:embed default.tmpl
+var DefaultTemplate string
+
+// DefaultURL is WeCom's robot endpoint.
+const DefaultURL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+
+// Size limits of WeCom's message types, in bytes.
+const (
+	MaxMarkdown = 4096
+	MaxText     = 2048
+)
+
+// Config is a WeCom robot's configuration.
+type Config struct {
+	// URL is the robot endpoint without the key; "" means DefaultURL.
+	URL string
+	// MentionMobiles are mentioned in every message, before the
+	// notification's own recipients. MentionAll mentions everyone ("@all").
+	MentionMobiles []string
+	MentionAll     bool
+	// Template redefines some of DefaultTemplate's templates.
+	Template string
+	// Timeout bounds one attempt; 0 means robot.DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Options are the runtime parts of the channel.
+type Options struct {
+	// Key is the robot's key, the credential in its URL.
+	Key string
+	// Limiter keeps the robot's rate limit; nil keeps none.
+	Limiter *ratelimit.Limiter
+	Client  *http.Client
+}
+
+// WeCom sends to one robot. It is safe for concurrent use.
+type WeCom struct {
+	target     string
+	mobiles    []string
+	mentionAll bool
+	timeout    time.Duration
+	tmpl       *render.Template
+	robotID    string
+	limiter    *ratelimit.Limiter
+	client     *http.Client
+}
+
+// New checks cfg and builds the channel.
+func New(cfg Config, opts Options) (*WeCom, error) {
+	endpoint := cfg.URL
+	if endpoint == "" {
+		endpoint = DefaultURL
+	}
+	if render.SafeURL(endpoint) == "" {
+		return nil, errors.New("wecom url: want an absolute http or https URL")
+	}
+	if opts.Key == "" {
+		return nil, errors.New("wecom: no robot key")
+	}
+	tmpl, err := render.Parse("wecom", DefaultTemplate, cfg.Template, "title", "text", "mention")
+	if err != nil {
+		return nil, err
+	}
+	sep := "?"
+	if strings.Contains(endpoint, "?") {
+		sep = "&"
+	}
+	w := &WeCom{
+		target:  endpoint + sep + url.Values{"key": {opts.Key}}.Encode(),
+		mobiles: cfg.MentionMobiles, mentionAll: cfg.MentionAll, timeout: cfg.Timeout, tmpl: tmpl,
+		robotID: ratelimit.RobotID(opts.Key), limiter: opts.Limiter, client: opts.Client,
+	}
+	if w.client == nil {
+		w.client = robot.NewClient()
+	}
+	return w, nil
+}
+
+// Name implements channel.Channel.
+func (w *WeCom) Name() string { return "wecom" }
+
+// Request bodies.
+type (
+	message struct {
+		MsgType  string    `json:"msgtype"`
+		Markdown *markdown `json:"markdown,omitempty"`
+		Text     *text     `json:"text,omitempty"`
+	}
+	markdown struct {
+		Content string `json:"content"`
+	}
+	text struct {
+		Content             string   `json:"content"`
+		MentionedMobileList []string `json:"mentioned_mobile_list,omitempty"`
+	}
+	answer struct {
+		ErrCode *int64 `json:"errcode"`
+		ErrMsg  string `json:"errmsg"`
+	}
+)
+
+// retryable are WeCom's error codes worth retrying: system busy and the
+// robot's frequency limit.
+var retryable = map[int64]bool{-1: true, 45009: true}
+
+// Color is the WeCom font colour for a message: warning (orange) for firing
+// critical and major alerts, comment (grey) for the others, info (green)
+// once resolved.
+func Color(m *render.Message) string {
+	switch {
+	case !m.Firing:
+		return "info"
+	case model.SeverityRank(m.Severity) >= model.SeverityRank(model.SeverityMajor):
+		return "warning"
+	}
+	return "comment"
+}
+
+// Notify renders n and POSTs it once as markdown. WeCom's markdown cannot
+// mention people by mobile, so when n has recipients with mobiles (or MentionAll is
+// set) a short text message with mentioned_mobile_list goes first; a retry
+// after a failed markdown message repeats it. Each message takes one send
+// from the robot's rate limit.
+func (w *WeCom) Notify(ctx context.Context, n *channel.Notification) error {
+	m := render.NewMessage(n, render.Markdown)
+	m.Color = Color(m)
+	content, err := w.tmpl.Execute("text", m)
+	if err != nil {
+		return channel.Permanent(fmt.Errorf("render wecom text: %w", err))
+	}
+	mobiles := render.Mobiles(w.mobiles, n.Recipients)
+	if w.mentionAll {
+		mobiles = append(mobiles, "@all")
+	}
+	if len(mobiles) > 0 {
+		mention, err := w.tmpl.Execute("mention", m)
+		if err != nil {
+			return channel.Permanent(fmt.Errorf("render wecom mention: %w", err))
+		}
+		msg := message{MsgType: "text", Text: &text{Content: render.Truncate(mention, MaxText), MentionedMobileList: mobiles}}
+		if err := w.send(ctx, msg); err != nil {
+			return fmt.Errorf("mention: %w", err)
+		}
+	}
+	md := render.Truncate(strings.TrimRight(content, "\n"), MaxMarkdown)
+	return w.send(ctx, message{MsgType: "markdown", Markdown: &markdown{Content: md}})
+}
+
+func (w *WeCom) send(ctx context.Context, msg message) error {
+	body, err := robot.Encode(msg)
+	if err != nil {
+		return channel.Permanent(fmt.Errorf("encode wecom message: %w", err))
+	}
+	if w.limiter != nil {
+		if err := w.limiter.Take(ctx, w.Name(), w.robotID, ratelimit.WeCom...); err != nil {
+			return fmt.Errorf("wecom: %w", err)
+		}
+	}
+	raw, err := robot.Post(ctx, w.client, "wecom", w.target, body, w.timeout)
+	if err != nil {
+		return err
+	}
+	var a answer
+	if err := json.Unmarshal(raw, &a); err != nil || a.ErrCode == nil {
+		return fmt.Errorf("wecom answered without an errcode: %q", robot.Head(raw))
+	}
+	if *a.ErrCode != 0 {
+		// Keep the message, not the request id, caller IP and help link
+		// WeCom appends after "hint:".
+		msg := a.ErrMsg
+		if i := strings.Index(msg, "hint:"); i >= 0 {
+			msg = strings.TrimSpace(msg[:i])
+		}
+		return robot.Classify(&robot.Error{Platform: "wecom", Code: *a.ErrCode, Msg: strings.TrimRight(msg, ", ")}, retryable)
+	}
+	return nil
+}
+
+var _ channel.Channel = (*WeCom)(nil)

@@ -1,0 +1,322 @@
+package wecom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
+	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
+	"github.com/govwatch/govwatch/pkg/store/redis"
+	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+const key = "693axxx6-7aoc-4bc4-97a0-0ec2sifa5aaa"
+
+// robotServer behaves as WeCom's group robot: it checks the key and the
+// message against WeCom's rules, counts its own 20 a minute, and answers 200
+// with an errcode. Its minute never ends: tests of the limit stay within one.
+type robotServer struct {
+	*httptest.Server
+	answer string
+
+	mu     sync.Mutex
+	bodies []map[string]any
+}
+
+func newRobot(t *testing.T) *robotServer {
+	t.Helper()
+	rs := &robotServer{}
+	rs.Server = httptest.NewServer(http.HandlerFunc(rs.serve))
+	t.Cleanup(rs.Close)
+	return rs
+}
+
+func (rs *robotServer) serve(w http.ResponseWriter, r *http.Request) {
+	write := func(code int, msg string) {
+		json.NewEncoder(w).Encode(map[string]any{"errcode": code, "errmsg": msg})
+	}
+	if r.URL.Path != "/cgi-bin/webhook/send" || r.Method != http.MethodPost {
+		http.NotFound(w, r)
+		return
+	}
+	if r.URL.Query().Get("key") != key {
+		write(93000, "invalid webhook url, hint: [1764144300016330106720716], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=93000")
+		return
+	}
+	var body map[string]any
+	raw, _ := io.ReadAll(r.Body)
+	if err := json.Unmarshal(raw, &body); err != nil {
+		write(40035, "invalid parameter")
+		return
+	}
+	switch body["msgtype"] {
+	case "markdown":
+		content, _ := body["markdown"].(map[string]any)["content"].(string)
+		if len(content) > MaxMarkdown {
+			write(40058, fmt.Sprintf("markdown.content exceed max length %d", MaxMarkdown))
+			return
+		}
+	case "text":
+	default:
+		write(40008, "invalid message type")
+		return
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if len(rs.bodies) >= 20 {
+		write(45009, "api freq out of limit")
+		return
+	}
+	rs.bodies = append(rs.bodies, body)
+	if rs.answer != "" {
+		io.WriteString(w, rs.answer)
+		return
+	}
+	write(0, "ok")
+}
+
+func (rs *robotServer) received() []map[string]any {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return append([]map[string]any(nil), rs.bodies...)
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestNotifyMessages(t *testing.T) {
+	withMentions := channeltest.Notification(channeltest.Phone(channel.StatusFiring))
+	withMentions.Recipients = []channel.Person{{Name: "值班员", Mobile: "13800138000"}}
+	tests := []struct {
+		name   string
+		golden string
+		cfg    Config
+		n      *channel.Notification
+		want   []string // the messages' JSON, except markdown content (golden)
+	}{
+		{
+			name: "firing group", golden: "firing.golden",
+			n:    channeltest.Notification(channeltest.Phone(channel.StatusFiring), channeltest.Stale()),
+			want: []string{`{"markdown":{},"msgtype":"markdown"}`},
+		},
+		{
+			name: "resolved", golden: "resolved.golden",
+			n:    channeltest.Notification(channeltest.Phone(channel.StatusResolved)),
+			want: []string{`{"markdown":{},"msgtype":"markdown"}`},
+		},
+		{
+			name: "mentions go first as text", golden: "mentions.golden",
+			cfg: Config{MentionMobiles: []string{"13900000001"}, MentionAll: true},
+			n:   withMentions,
+			want: []string{
+				`{"msgtype":"text","text":{"content":"【告警】重要 隐私泄露：手机号码，请及时处理。","mentioned_mobile_list":["13900000001","13800138000","@all"]}}`,
+				`{"markdown":{},"msgtype":"markdown"}`,
+			},
+		},
+		{
+			name: "template override", golden: "custom.golden",
+			cfg:  Config{Template: `{{define "text"}}<font color="{{.Color}}">{{range .Alerts}}{{.CategoryName}}{{end}}</font>{{end}}`},
+			n:    channeltest.Notification(channeltest.Stale()),
+			want: []string{`{"markdown":{},"msgtype":"markdown"}`},
+		},
+		{
+			name: "report", golden: "report.golden",
+			n: channeltest.WithReport(),
+			want: []string{
+				`{"msgtype":"text","text":{"content":"【告警】重要 隐私泄露：手机号码，请及时处理。","mentioned_mobile_list":["13700000000"]}}`,
+				`{"markdown":{},"msgtype":"markdown"}`,
+			},
+		},
+		{
+			name: "hostile text neutralised", golden: "hostile.golden",
+			n:    channeltest.Notification(channeltest.Hostile()),
+			want: []string{`{"markdown":{},"msgtype":"markdown"}`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := newRobot(t)
+			tt.cfg.URL = rs.URL + "/cgi-bin/webhook/send"
+			w, err := New(tt.cfg, Options{Key: key})
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			if err := w.Notify(context.Background(), tt.n); err != nil {
+				t.Fatalf("Notify: %v", err)
+			}
+			got := rs.received()
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d messages, want %d", len(got), len(tt.want))
+			}
+			var content string
+			for i, body := range got {
+				if md, ok := body["markdown"].(map[string]any); ok {
+					content, _ = md["content"].(string)
+					delete(md, "content")
+				}
+				if g := mustJSON(body); g != tt.want[i] {
+					t.Errorf("message %d: got %s, want %s", i, g, tt.want[i])
+				}
+			}
+			golden(t, tt.golden, content)
+		})
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("content: got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestNotifyTruncatesAt4096Bytes(t *testing.T) {
+	rs := newRobot(t)
+	var alerts []channel.AlertState
+	for i := range 40 {
+		a := channeltest.Phone(channel.StatusFiring)
+		a.Labels["post_id"] = fmt.Sprint(i)
+		alerts = append(alerts, a)
+	}
+	w, err := New(Config{URL: rs.URL + "/cgi-bin/webhook/send"}, Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Notify(context.Background(), channeltest.Notification(alerts...)); err != nil {
+		t.Fatalf("Notify: %v (the robot refuses content over 4096 bytes)", err)
+	}
+	content := rs.received()[0]["markdown"].(map[string]any)["content"].(string)
+	if len(content) > MaxMarkdown || len(content) < MaxMarkdown-3 {
+		t.Errorf("content is %d bytes, want 4093 to 4096", len(content))
+	}
+	if !utf8.ValidString(content) || !strings.HasSuffix(content, "（内容过长，已截断）") {
+		t.Errorf("content ends %q, want valid UTF-8 ending with the cut note", content[len(content)-40:])
+	}
+}
+
+func TestNotifyErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		key       string
+		status    int
+		answer    string
+		retryable bool
+		wantInErr string
+	}{
+		{name: "invalid key", key: "wrong-key", retryable: false, wantInErr: "wecom error 93000: invalid webhook url"},
+		{name: "frequency limit", key: key, answer: `{"errcode":45009,"errmsg":"api freq out of limit"}`, retryable: true, wantInErr: "45009"},
+		{name: "system busy", key: key, answer: `{"errcode":-1,"errmsg":"system busy"}`, retryable: true, wantInErr: "system busy"},
+		{name: "bad content", key: key, answer: `{"errcode":44004,"errmsg":"empty content"}`, retryable: false, wantInErr: "44004"},
+		{name: "no errcode", key: key, answer: `ok`, retryable: true, wantInErr: "without an errcode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := newRobot(t)
+			rs.answer = tt.answer
+			w, err := New(Config{URL: rs.URL + "/cgi-bin/webhook/send"}, Options{Key: tt.key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = w.Notify(context.Background(), channeltest.Notification(channeltest.Stale()))
+			if err == nil {
+				t.Fatal("got nil error, want one")
+			}
+			if got := channel.Retryable(err); got != tt.retryable {
+				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
+			}
+			if !strings.Contains(err.Error(), tt.wantInErr) {
+				t.Errorf("error %q does not contain %q", err, tt.wantInErr)
+			}
+			if strings.Contains(err.Error(), tt.key) || strings.Contains(err.Error(), "hint") {
+				t.Errorf("error %q leaks the key or WeCom's hint", err)
+			}
+		})
+	}
+}
+
+// TestRateLimitSharedOverRedis: two replicas' channels for one robot share
+// its 20 a minute through Redis, so the robot never answers 45009; without
+// the limiter the 21st message is refused by the robot, retryably.
+func TestRateLimitSharedOverRedis(t *testing.T) {
+	addr := redistest.Start(t)
+	st, err := redis.Open(context.Background(), redis.Options{Addrs: []string{addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clock := clockwork.NewFakeClockAt(channeltest.Now)
+	rs := newRobot(t)
+	var chans []*WeCom
+	for range 2 {
+		w, err := New(Config{URL: rs.URL + "/cgi-bin/webhook/send"}, Options{Key: key, Limiter: ratelimit.New(st, clock, nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans = append(chans, w)
+	}
+	n := channeltest.Notification(channeltest.Stale())
+	limited := 0
+	for i := range 24 {
+		err := chans[i%2].Notify(context.Background(), n)
+		switch {
+		case err == nil:
+		case errors.Is(err, ratelimit.ErrLimited) && channel.Retryable(err):
+			limited++
+		default:
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if got := len(rs.received()); got != 20 || limited != 4 {
+		t.Errorf("got %d delivered and %d limited, want 20 and 4", got, limited)
+	}
+
+	unlimited, err := New(Config{URL: rs.URL + "/cgi-bin/webhook/send"}, Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = unlimited.Notify(context.Background(), n)
+	if err == nil || !channel.Retryable(err) || !strings.Contains(err.Error(), "45009") {
+		t.Errorf("21st message without a limiter: got %v, want WeCom's retryable 45009", err)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	if _, err := New(Config{}, Options{}); err == nil {
+		t.Error("no key: got nil error, want one")
+	}
+	if _, err := New(Config{URL: "qyapi.weixin.qq.com"}, Options{Key: key}); err == nil {
+		t.Error("relative url: got nil error, want one")
+	}
+	if _, err := New(Config{Template: `{{define "mention"}}{{.Nope}}{{end}}`}, Options{Key: key}); err == nil {
+		t.Error("broken mention template: got nil error, want one")
+	}
+}
