@@ -9,12 +9,6 @@ import (
 	"testing"
 )
 
-func run(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = Main(context.Background(), args, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb})
-	return code, out.String(), errb.String()
-}
-
 func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
