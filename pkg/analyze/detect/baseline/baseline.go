@@ -86,6 +86,13 @@ func (e *EWMA) Add(x, alpha float64) {
 	e.N++
 }
 
+// AddWarm is Add with a warm-up: while fewer than 1/alpha observations
+// have been seen it weighs x by 1/(n+1), so the mean is the plain running
+// mean at first instead of leaning on the first observation for a long time.
+func (e *EWMA) AddWarm(x, alpha float64) {
+	e.Add(x, max(alpha, 1/float64(e.N+1)))
+}
+
 // Std is the square root of the variance.
 func (e *EWMA) Std() float64 { return math.Sqrt(e.Var) }
 

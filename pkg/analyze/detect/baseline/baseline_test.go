@@ -79,6 +79,28 @@ func TestEWMA(t *testing.T) {
 	}
 }
 
+func TestEWMAWarm(t *testing.T) {
+	// alpha 0.1 over 1, 0, 0, 0: weights 1, 1/2, 1/3, 1/4 give the running
+	// mean 1, 0.5, 1/3, 0.25; plain Add would give 1, 0.9, 0.81, 0.729.
+	var warm, plain EWMA
+	for _, x := range []float64{1, 0, 0, 0} {
+		warm.AddWarm(x, 0.1)
+		plain.Add(x, 0.1)
+	}
+	if !near(warm.Mean, 0.25) {
+		t.Errorf("AddWarm mean = %v, want 0.25", warm.Mean)
+	}
+	if !near(plain.Mean, 0.729) {
+		t.Errorf("Add mean = %v, want 0.729", plain.Mean)
+	}
+	// Past 1/alpha observations the weight is alpha again.
+	e := EWMA{Mean: 0.5, N: 20}
+	e.AddWarm(1, 0.1)
+	if !near(e.Mean, 0.55) {
+		t.Errorf("AddWarm after warm-up = %v, want 0.55", e.Mean)
+	}
+}
+
 func TestPush(t *testing.T) {
 	var h []float64
 	for i := range 5 {

@@ -196,7 +196,7 @@ func (d *Detector) account(ctx context.Context, env *detect.Env, a *registry.Acc
 	_, err := detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
 		publish = nil
 		s.Posts = baseline.Push(s.Posts, sample, d.c.History)
-		s.PostsEWMA.Add(sample, d.c.Alpha)
+		s.PostsEWMA.AddWarm(sample, d.c.Alpha)
 		if s.Hour == 0 {
 			s.Hour = hour
 		}
@@ -211,10 +211,10 @@ func (d *Detector) account(ctx context.Context, env *detect.Env, a *registry.Acc
 				}
 			}
 			s.Hours = baseline.Push(s.Hours, done, d.c.History)
-			s.HoursEWMA.Add(done, d.c.Alpha)
+			s.HoursEWMA.AddWarm(done, d.c.Alpha)
 			for i := int64(1); i < hour-s.Hour && i <= int64(d.c.History); i++ {
 				s.Hours = baseline.Push(s.Hours, 0, d.c.History)
-				s.HoursEWMA.Add(0, d.c.Alpha)
+				s.HoursEWMA.AddWarm(0, d.c.Alpha)
 			}
 			s.Hour, s.Sum = hour, 0
 		}

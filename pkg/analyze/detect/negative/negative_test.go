@@ -1,0 +1,24 @@
+package negative_test
+
+import (
+	"testing"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
+	"github.com/govwatch/govwatch/pkg/analyze/detect/negative"
+	"github.com/govwatch/govwatch/pkg/config"
+)
+
+// TestGolden walks testcases/<case>/; see testcases/README.md.
+func TestGolden(t *testing.T) {
+	detecttest.RunAll(t, "testcases", func(c *detecttest.Case) any {
+		cfg := config.DefaultOpinion().Negative
+		if err := c.DecodeDetector(&cfg); err != nil {
+			t.Fatal(err)
+		}
+		d, err := negative.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	})
+}
