@@ -1,0 +1,20 @@
+package followers_test
+
+import (
+	"testing"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
+	"github.com/govwatch/govwatch/pkg/analyze/detect/followers"
+	"github.com/govwatch/govwatch/pkg/config"
+)
+
+// TestGolden walks testcases/<case>/; see testcases/README.md.
+func TestGolden(t *testing.T) {
+	detecttest.RunAll(t, "testcases", func(c *detecttest.Case) any {
+		cfg := config.DefaultOpinion().BoughtFollowers
+		if err := c.DecodeDetector(&cfg); err != nil {
+			t.Fatal(err)
+		}
+		return followers.New(cfg)
+	})
+}
