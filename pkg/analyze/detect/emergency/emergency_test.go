@@ -20,13 +20,7 @@ func newDetector(t *testing.T, cfg config.EmergencyConfig) *emergency.Detector {
 
 // TestGolden walks testcases/<case>/; see testcases/README.md.
 func TestGolden(t *testing.T) {
-	detecttest.RunAll(t, "testcases", func(c *detecttest.Case) any {
-		cfg := config.DefaultOpinion().Emergency
-		if err := c.DecodeDetector(&cfg); err != nil {
-			t.Fatal(err)
-		}
-		return newDetector(t, cfg)
-	})
+	detecttest.RunAll(t, "testcases", build(t))
 }
 
 func TestTerms(t *testing.T) {
@@ -43,5 +37,27 @@ func TestTerms(t *testing.T) {
 		if got := d.Terms(tc.text); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("Terms(%q) = %v, want %v", tc.text, got, tc.want)
 		}
+	}
+}
+
+// TestDurable replays every case with restarts and over Redis: the state
+// lives in the store, so neither changes what is published.
+func TestDurable(t *testing.T) {
+	detecttest.RunDurable(t, "testcases", build(t))
+}
+
+// TestReplicas gives every event to two replicas at once: the alerts the
+// bus keeps are those of one detector alone.
+func TestReplicas(t *testing.T) {
+	detecttest.RunReplicas(t, "testcases", build(t))
+}
+
+func build(t *testing.T) detecttest.Build {
+	return func(c *detecttest.Case) any {
+		cfg := config.DefaultOpinion().Emergency
+		if err := c.DecodeDetector(&cfg); err != nil {
+			t.Fatal(err)
+		}
+		return newDetector(t, cfg)
 	}
 }
