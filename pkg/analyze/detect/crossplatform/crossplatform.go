@@ -114,7 +114,7 @@ func (d *Detector) apply(r *record, p *model.Post, a *registry.Account) []pair {
 	text := p.Title + "\n" + p.Text
 	cur := &entry{ID: p.ID, Account: a.ID, Platform: a.Platform, At: p.PublishedAt, Collected: p.CollectedAt,
 		Hash: p.ContentHash, URL: p.URL, Title: p.Title, Text: truncate(text, maxTextRunes)}
-	cur.Sig = MinHash(Shingles(cur.Text))
+	cur.Sig = TextSignature(cur.Text)
 
 	// Drop what fell out of the window, measured from the newest post seen.
 	newest := p.PublishedAt

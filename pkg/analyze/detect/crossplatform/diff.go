@@ -34,21 +34,31 @@ func Differences(a, b string) []Difference {
 	if len(rb) > maxDiffRunes {
 		rb = rb[:maxDiffRunes]
 	}
-	// Longest common subsequence table, suffix form.
-	n, m := len(ra), len(rb)
-	lcs := make([]int32, (n+1)*(m+1))
-	at := func(i, j int) int32 { return lcs[i*(m+1)+j] }
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
+	// Versions of one text share most of their beginning and end: only the
+	// middle needs the quadratic longest common subsequence table.
+	pre := 0
+	for pre < len(ra) && pre < len(rb) && ra[pre] == rb[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(ra)-pre && suf < len(rb)-pre && ra[len(ra)-1-suf] == rb[len(rb)-1-suf] {
+		suf++
+	}
+	n, m := len(ra)-suf, len(rb)-suf
+	w := m - pre + 1
+	lcs := make([]int32, (n-pre+1)*w)
+	at := func(i, j int) int32 { return lcs[(i-pre)*w+j-pre] }
+	for i := n - 1; i >= pre; i-- {
+		for j := m - 1; j >= pre; j-- {
 			if ra[i] == rb[j] {
-				lcs[i*(m+1)+j] = at(i+1, j+1) + 1
+				lcs[(i-pre)*w+j-pre] = at(i+1, j+1) + 1
 			} else {
-				lcs[i*(m+1)+j] = max(at(i+1, j), at(i, j+1))
+				lcs[(i-pre)*w+j-pre] = max(at(i+1, j), at(i, j+1))
 			}
 		}
 	}
 	var out []Difference
-	i, j := 0, 0
+	i, j := pre, pre
 	for i < n || j < m {
 		if i < n && j < m && ra[i] == rb[j] {
 			i++

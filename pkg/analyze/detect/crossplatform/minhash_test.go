@@ -1,6 +1,7 @@
 package crossplatform
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -60,10 +61,35 @@ func TestMinHashSimilarity(t *testing.T) {
 	p2 := "因管网改造，11月29日8:00至18:00鼓楼区东街一带停水，请居民提前储水。咨询电话0591-87654321。"
 	p3 := strings.Repeat("市政府召开常务会议研究部署冬季安全生产工作", 2)
 	s1, s2, s3 := MinHash(Shingles(p1)), MinHash(Shingles(p2)), MinHash(Shingles(p3))
+	for _, p := range []string{p1, p2, p3, "", "停", "停水", "Ab，c"} {
+		if got, want := TextSignature(p), MinHash(Shingles(p)); got != want {
+			t.Errorf("TextSignature(%q) differs from MinHash(Shingles(…))", p)
+		}
+	}
 	if got := s1.Similarity(&s2); got < 0.75 {
 		t.Errorf("similarity of versions differing in one date = %v, want ≥ 0.75", got)
 	}
 	if got := s1.Similarity(&s3); got > 0.1 {
 		t.Errorf("similarity of unrelated posts = %v, want ≤ 0.1", got)
+	}
+}
+
+func TestSignatureJSON(t *testing.T) {
+	sig := TextSignature("鼓楼区东街一带停水")
+	b, err := json.Marshal(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Signature
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back != sig {
+		t.Errorf("signature did not survive JSON: got %v, want %v", back, sig)
+	}
+	for _, bad := range []string{`[1,2]`, `"AAAA"`, `"!!"`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("Unmarshal(%s): no error", bad)
+		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/config"
 )
 
-func newDetector(t *testing.T, cfg config.EmergencyConfig) *emergency.Detector {
+func newDetector(t testing.TB, cfg config.EmergencyConfig) *emergency.Detector {
 	t.Helper()
 	d, err := emergency.New(cfg)
 	if err != nil {
