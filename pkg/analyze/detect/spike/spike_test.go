@@ -25,6 +25,14 @@ func TestReplicas(t *testing.T) {
 	detecttest.RunReplicas(t, "testcases", build(t))
 }
 
+// TestReadmeSample holds the README's sample config to the defaults.
+func TestReadmeSample(t *testing.T) {
+	got := detecttest.ReadmeConfig(t, "README.md").Analyzer.Opinion.Spike
+	if want := config.DefaultOpinion().Spike; got != want {
+		t.Errorf("README sample = %+v, want the defaults %+v", got, want)
+	}
+}
+
 func build(t *testing.T) detecttest.Build {
 	return func(c *detecttest.Case) any {
 		cfg := config.DefaultOpinion().Spike
