@@ -40,6 +40,9 @@ type SpikeConfig struct {
 	// MinInterval ignores re-polls closer together than this: their
 	// velocities are noise.
 	MinInterval Duration `yaml:"min_interval"`
+	// QuietAfter ends a post's spike once no observation of the post came
+	// for this long (its re-polls ended).
+	QuietAfter Duration `yaml:"quiet_after"`
 }
 
 // NegativeConfig tunes opinion.negative: the share of negative comments on
@@ -109,7 +112,8 @@ type CrossPlatformConfig struct {
 func DefaultOpinion() OpinionConfig {
 	return OpinionConfig{
 		Spike: SpikeConfig{Enabled: true, History: 64, MinHistory: 8, Z: 3.5, MinScale: 0.25,
-			SpikeHeight: 3, ThresholdCur: 50, ThresholdRef: 5, Alpha: 0.1, MinInterval: Duration(10 * time.Minute)},
+			SpikeHeight: 3, ThresholdCur: 50, ThresholdRef: 5, Alpha: 0.1, MinInterval: Duration(10 * time.Minute),
+			QuietAfter: Duration(6 * time.Hour)},
 		Negative: NegativeConfig{Enabled: true, MinComments: 10, MinNegative: 5, MinShare: 0.3,
 			SpikeHeight: 2, Alpha: 0.02},
 		Emergency: EmergencyConfig{Enabled: true, Window: Duration(time.Hour), TableSize: 256,
@@ -149,6 +153,9 @@ func (c *Config) validateOpinion(pos *Positions) Problems {
 		positive("spike.z", s.Z)
 		positive("spike.spike_height", s.SpikeHeight)
 		fraction("spike.alpha", s.Alpha)
+		if s.QuietAfter < s.MinInterval || s.QuietAfter < Duration(time.Minute) {
+			bad("spike.quiet_after", "must be at least min_interval and 1m, not %s", s.QuietAfter)
+		}
 		if s.MinScale < 0 || s.ThresholdCur < 0 || s.ThresholdRef < 0 {
 			bad("spike", "min_scale, threshold_cur and threshold_ref must not be negative")
 		}

@@ -14,7 +14,8 @@ import (
 func (e *env) opinionDetectors() (posts []detect.PostDetector, snaps []detect.SnapshotDetector, sweeps []detect.Sweeper, err error) {
 	oc := e.cfg.Analyzer.Opinion
 	if oc.Spike.Enabled {
-		posts = append(posts, spike.New(oc.Spike))
+		d := spike.New(oc.Spike)
+		posts, sweeps = append(posts, d), append(sweeps, d)
 	}
 	if c := oc.Negative; c.Enabled {
 		c.Lexicon = e.cfg.Resolve(c.Lexicon)

@@ -15,8 +15,10 @@ package spike
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
@@ -43,13 +45,14 @@ var Templates = map[string]string{
 	"post.description": `{{.Unit}}「{{.Account.Name}}」于 {{cst .Published}} 发布的《{{.Title}}》在 {{cst .From}} 至 {{cst .To}} 间新增点赞 {{.Likes}}、评论 {{.Comments}}、转发 {{.Shares}}，` +
 		`合计每小时 {{.Rate}} 次；该账号平时每小时约 {{.Ref}} 次（稳健 z 值 {{.Z}}）。请关注评论动向，研判是否引发舆情。`,
 	"post.resolved":   `{{.Account.Name}}（{{platform .Account.Platform}}）的《{{.Title}}》互动量已回落至每小时 {{.Rate}} 次`,
+	"post.quiet":      `{{.Account.Name}}（{{platform .Account.Platform}}）的《{{.Title}}》已 {{.Quiet}} 未再采集到新的互动数据，告警结束`,
 	"account.summary": `{{.Account.Name}}（{{platform .Account.Platform}}）整体互动量异常激增：本小时已有 {{.Sum}} 次，约为平时的 {{.Ratio}} 倍`,
 	"account.description": `{{.Unit}}「{{.Account.Name}}」在 {{cst .From}} 起的一小时内全部内容新增互动 {{.Sum}} 次（截至 {{cst .To}}），` +
 		`平时每小时约 {{.Ref}} 次（稳健 z 值 {{.Z}}）。请查看近期发布内容的评论，研判是否引发舆情。`,
 	"account.resolved": `{{.Account.Name}}（{{platform .Account.Platform}}）整体互动量已回落`,
 }
 
-// Name implements detect.PostDetector.
+// Name implements detect.PostDetector and detect.Sweeper.
 func (d *Detector) Name() string { return "spike" }
 
 // postState is what is remembered of one post.
@@ -66,6 +69,10 @@ type postState struct {
 type postAlert struct {
 	Start time.Time `json:"start"`
 	Shown shown     `json:"shown"`
+	// What the texts quote, for a sweep that resolves without the post.
+	Title     string    `json:"title,omitempty"`
+	URL       string    `json:"url,omitempty"`
+	Published time.Time `json:"published"`
 }
 
 // shown are the figures an alert's texts give.
@@ -86,7 +93,12 @@ type acctState struct {
 	Hour      int64           `json:"hour"` // unix hour being counted
 	Sum       float64         `json:"sum"`  // interactions counted in it
 	Firing    *acctAlertState `json:"firing,omitempty"`
+	// Open lists the account's posts with an open alert, for the sweep.
+	Open []string `json:"open,omitempty"`
 }
+
+// maxOpen bounds the posts with open alerts an account remembers.
+const maxOpen = 32
 
 type acctAlertState struct {
 	Start time.Time `json:"start"`
@@ -116,9 +128,10 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		delta     float64
 		publish   *model.Alert
 		republish bool
+		opened    bool
 	)
 	_, err = detect.Update(ctx, env.Store, postKey(p.ID), postTTL, func(s *postState) error {
-		sample, delta, publish, republish = math.NaN(), 0, nil, false
+		sample, delta, publish, republish, opened = math.NaN(), 0, nil, false, false
 		from, prev := s.At, *s
 		if from.IsZero() {
 			// First sight: count from publication, when the post had nothing.
@@ -144,8 +157,8 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		spiking := d.judge(base.Posts, base.PostsEWMA, sample, rate, delta, &sh)
 		switch {
 		case spiking && s.Firing == nil:
-			s.Firing = &postAlert{Start: p.CollectedAt, Shown: sh}
-			publish = d.postAlert(env, p, a, p.CollectedAt, time.Time{}, sh)
+			s.Firing = &postAlert{Start: p.CollectedAt, Shown: sh, Title: p.Title, URL: p.URL, Published: p.PublishedAt}
+			publish, opened = d.postAlert(env, p, a, p.CollectedAt, time.Time{}, sh), true
 		case spiking:
 			s.Firing.Shown = sh // still up: keep the latest figures
 		case s.Firing != nil && !d.stillUp(sh):
@@ -166,7 +179,109 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	if math.IsNaN(sample) || republish {
 		return nil
 	}
-	return d.account(ctx, env, a, p.CollectedAt, sample, delta)
+	return d.account(ctx, env, a, p.ID, opened, p.CollectedAt, sample, delta)
+}
+
+// closeHours closes the counted hour, and the silent hours after it, when
+// hour is later, and resolves an account spike whose closed hour was back
+// within the baseline; endsAt is that hour's end.
+func (d *Detector) closeHours(env *detect.Env, a *registry.Account, s *acctState, hour int64) []*model.Alert {
+	if hour <= s.Hour {
+		return nil
+	}
+	var out []*model.Alert
+	done := math.Log1p(s.Sum)
+	if s.Firing != nil {
+		sh := shown{From: time.Unix(s.Hour*3600, 0).UTC(), To: time.Unix((s.Hour+1)*3600, 0).UTC(), Sum: s.Sum, Rate: s.Sum}
+		if !d.judge(s.Hours, s.HoursEWMA, done, s.Sum, s.Sum, &sh) && !d.stillUp(sh) {
+			out = append(out, d.acctAlert(env, a, s.Firing.Start, sh.To, sh))
+			s.Firing = nil
+		}
+	}
+	s.Hours = baseline.Push(s.Hours, done, d.c.History)
+	s.HoursEWMA.AddWarm(done, d.c.Alpha)
+	for i := int64(1); i < hour-s.Hour && i <= int64(d.c.History); i++ {
+		if s.Firing != nil {
+			// A silent hour ends the spike.
+			end := time.Unix((s.Hour+i+1)*3600, 0).UTC()
+			out = append(out, d.acctAlert(env, a, s.Firing.Start, end, shown{From: end.Add(-time.Hour), To: end}))
+			s.Firing = nil
+		}
+		s.Hours = baseline.Push(s.Hours, 0, d.c.History)
+		s.HoursEWMA.AddWarm(0, d.c.Alpha)
+	}
+	s.Hour, s.Sum = hour, 0
+	return out
+}
+
+// Sweep closes the hours of accounts that stopped receiving observations,
+// and resolves post spikes not observed for quiet_after: the re-polls of a
+// post end after a while, and an alert must not stay open for ever. endsAt
+// is the last observation plus quiet_after, the same on every replica.
+func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
+	now := env.Now()
+	var errs []error
+	for _, a := range env.Registry.Accounts() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := d.sweepAccount(ctx, env, a, now); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (d *Detector) sweepAccount(ctx context.Context, env *detect.Env, a *registry.Account, now time.Time) error {
+	var publish []*model.Alert
+	var open []string
+	hour := now.Unix() / 3600
+	_, err := detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
+		publish, open = nil, s.Open
+		if s.Hour == 0 || hour <= s.Hour {
+			return detect.ErrUnchanged
+		}
+		publish = d.closeHours(env, a, s, hour)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var closed []string
+	for _, id := range open {
+		st, err := detect.Update(ctx, env.Store, postKey(id), postTTL, func(s *postState) error {
+			if s.Firing == nil {
+				return nil // resolved by an observation: forget it below
+			}
+			if now.Sub(s.At) < d.c.QuietAfter.D() {
+				return detect.ErrUnchanged
+			}
+			f := s.Firing
+			p := &model.Post{ID: id, Title: f.Title, URL: f.URL, PublishedAt: f.Published}
+			publish = append(publish, d.postAlert(env, p, a, f.Start, s.At.Add(d.c.QuietAfter.D()), shown{}))
+			s.Firing = nil
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if st.Firing == nil {
+			closed = append(closed, id)
+		}
+	}
+	for _, al := range publish {
+		if err := env.Publish(ctx, al); err != nil {
+			return err
+		}
+	}
+	if len(closed) == 0 {
+		return nil
+	}
+	_, err = detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
+		s.Open = slices.DeleteFunc(s.Open, func(id string) bool { return slices.Contains(closed, id) })
+		return nil
+	})
+	return err
 }
 
 // judge fills sh's baseline figures and reports whether the sample spikes.
@@ -190,34 +305,23 @@ func (d *Detector) stillUp(sh shown) bool {
 
 // account folds a post's velocity sample and its new interactions into the
 // account's baseline and hour, and judges the hour.
-func (d *Detector) account(ctx context.Context, env *detect.Env, a *registry.Account, at time.Time, sample, delta float64) error {
+func (d *Detector) account(ctx context.Context, env *detect.Env, a *registry.Account, postID string, opened bool, at time.Time, sample, delta float64) error {
 	var publish []*model.Alert
 	hour := at.Unix() / 3600
 	_, err := detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
 		publish = nil
+		if opened && !slices.Contains(s.Open, postID) {
+			s.Open = append(s.Open, postID)
+			if len(s.Open) > maxOpen {
+				s.Open = s.Open[1:]
+			}
+		}
 		s.Posts = baseline.Push(s.Posts, sample, d.c.History)
 		s.PostsEWMA.AddWarm(sample, d.c.Alpha)
 		if s.Hour == 0 {
 			s.Hour = hour
 		}
-		if hour > s.Hour {
-			// Close the counted hour, and the silent hours after it.
-			done := math.Log1p(s.Sum)
-			if s.Firing != nil {
-				sh := shown{From: time.Unix(s.Hour*3600, 0).UTC(), To: time.Unix((s.Hour+1)*3600, 0).UTC(), Sum: s.Sum, Rate: s.Sum}
-				if !d.judge(s.Hours, s.HoursEWMA, done, s.Sum, s.Sum, &sh) && !d.stillUp(sh) {
-					publish = append(publish, d.acctAlert(env, a, s.Firing.Start, sh.To, sh))
-					s.Firing = nil
-				}
-			}
-			s.Hours = baseline.Push(s.Hours, done, d.c.History)
-			s.HoursEWMA.AddWarm(done, d.c.Alpha)
-			for i := int64(1); i < hour-s.Hour && i <= int64(d.c.History); i++ {
-				s.Hours = baseline.Push(s.Hours, 0, d.c.History)
-				s.HoursEWMA.AddWarm(0, d.c.Alpha)
-			}
-			s.Hour, s.Sum = hour, 0
-		}
+		publish = d.closeHours(env, a, s, hour)
 		if hour == s.Hour {
 			s.Sum += delta
 		}
@@ -250,13 +354,17 @@ func (d *Detector) postAlert(env *detect.Env, p *model.Post, a *registry.Account
 	data := d.data(env, a, sh)
 	data["Title"], data["Published"] = title, p.PublishedAt
 	ann := map[string]string{model.AnnotationURL: p.URL}
-	if end.IsZero() {
+	switch {
+	case end.IsZero():
 		ann[model.AnnotationSummary] = d.texts.Render("post.summary", data)
 		ann[model.AnnotationDescription] = d.texts.Render("post.description", data)
 		ann[model.AnnotationEvidence] = fmt.Sprintf("点赞 %d、评论 %d、转发 %d（%s 至 %s）；当前累计点赞 %d、评论 %d、转发 %d、阅读 %d；账号基线每小时 %s 次，稳健 z 值 %s",
 			sh.Likes, sh.Comments, sh.Shares, cst(sh.From), cst(sh.To), p.Metrics.Likes, p.Metrics.Comments, p.Metrics.Shares, p.Metrics.Views, num(sh.Ref), num(sh.Z))
 		ann[model.AnnotationSuggestion] = "查看评论区，研判是否为负面舆情；必要时及时回应、澄清或上报"
-	} else {
+	case sh.To.IsZero():
+		data["Quiet"] = fmt.Sprintf("%g 小时", d.c.QuietAfter.D().Hours())
+		ann[model.AnnotationSummary] = d.texts.Render("post.quiet", data)
+	default:
 		ann[model.AnnotationSummary] = d.texts.Render("post.resolved", data)
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
