@@ -2,6 +2,7 @@ package crossplatform
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -26,4 +27,28 @@ func TestDifferences(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDifferences: any two texts (posts come from the outside world) give
+// differences without panicking, each side a piece of its own text, and a
+// text never differs from itself; signatures of equal texts agree.
+func FuzzDifferences(f *testing.F) {
+	f.Add("11月28日停水", "11月29日停水")
+	f.Add("咨询电话0591-87654321。", "咨询电话0591-87654312。")
+	f.Add("联系人王明同志", "联系人王敏同志")
+	f.Add("", "停水")
+	f.Add("\xff\xfe", "a1b2")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		for _, d := range Differences(a, b) {
+			if d.A != "" && !strings.Contains(string([]rune(a)), d.A) || d.B != "" && !strings.Contains(string([]rune(b)), d.B) {
+				t.Errorf("Differences(%q, %q) gave %+v, not pieces of the texts", a, b, d)
+			}
+		}
+		if ds := Differences(a, a); len(ds) != 0 {
+			t.Errorf("Differences(%q, itself) = %v, want none", a, ds)
+		}
+		if sa, sb := TextSignature(a), TextSignature(a); sa.Similarity(&sb) != 1 {
+			t.Errorf("TextSignature(%q) not stable", a)
+		}
+	})
 }

@@ -73,7 +73,9 @@ const (
 	maxSeen     = 256 // items remembered per bucket and window, against recounting
 	maxSamples  = 3
 	maxDecay    = 64 // silent windows folded into an EWMA at once; beyond, it is ~0
-	regionTTL   = 90 * 24 * time.Hour
+	// maxUnitsShown bounds the units a description names.
+	maxUnitsShown = 5
+	regionTTL     = 90 * 24 * time.Hour
 )
 
 type sample struct {
@@ -324,8 +326,12 @@ func (d *Detector) alert(env *detect.Env, region string, b *bucket, start, end t
 			units = append(units, u.Name)
 		}
 	}
+	unitText := strings.Join(units, "、")
+	if len(units) > maxUnitsShown {
+		unitText = fmt.Sprintf("%s等 %d 个单位", strings.Join(units[:maxUnitsShown], "、"), len(units))
+	}
 	data := map[string]any{
-		"Region": region, "Units": strings.Join(units, "、"), "Term": f.Term, "From": start,
+		"Region": region, "Units": unitText, "Term": f.Term, "From": start,
 		"Count": f.Count, "Accounts": f.Accts, "Mean": fmt.Sprintf("%.1f", f.Mean), "Score": fmt.Sprintf("%.1f", f.Score),
 	}
 	ann := map[string]string{}
