@@ -139,6 +139,8 @@ type AnalyzerConfig struct {
 	// @every) on which every account's silence is judged.
 	Sweep   string `yaml:"sweep"`
 	Workers int    `yaml:"workers"`
+	// Opinion tunes the opinion, engagement and consistency detectors.
+	Opinion OpinionConfig `yaml:"opinion"`
 }
 
 // NotifierConfig lists where alerts go.
@@ -222,6 +224,7 @@ func Default() Config {
 			StaleAfter: Duration(14 * 24 * time.Hour),
 			Sweep:      "@every 1m",
 			Workers:    1,
+			Opinion:    DefaultOpinion(),
 		},
 		Notifier: NotifierConfig{
 			Listen:         ":9103",

@@ -76,11 +76,16 @@ func (e *env) analyzer() (runner, error) {
 		return nil, fmt.Errorf("sweep schedule: %w", err)
 	}
 	stale := staleness.New(ac.StaleAfter.D())
+	opPosts, opSnaps, opSweeps, err := e.opinionDetectors()
+	if err != nil {
+		return nil, fmt.Errorf("opinion detectors: %w", err)
+	}
 	a := analyze.New(analyze.Options{
 		Registry: e.cfg.Registry, Bus: e.bus, Store: e.store,
-		Posts:    []detect.PostDetector{content.New(nil), stale},
-		Sweepers: []detect.Sweeper{stale},
-		Sweep:    sweep, Workers: ac.Workers,
+		Posts:     append([]detect.PostDetector{content.New(nil), stale}, opPosts...),
+		Snapshots: opSnaps,
+		Sweepers:  append([]detect.Sweeper{stale}, opSweeps...),
+		Sweep:     sweep, Workers: ac.Workers,
 		Clock: e.clock, Log: e.log.Named("analyzer"), Metrics: e.reg,
 		SelfURL: e.external,
 	})

@@ -58,6 +58,27 @@ type Config struct {
 	StaleAfter config.Duration `yaml:"stale_after"`
 	Units      []Unit          `yaml:"units"`
 	Accounts   []Account       `yaml:"accounts"`
+	// Detector is the detector's own settings, decoded by the case's Build
+	// (Case.DecodeDetector), for detectors configured by a struct.
+	Detector yaml.Node `yaml:"detector"`
+}
+
+// DecodeDetector decodes the case's detector settings into v, strictly;
+// absent settings leave v as it is.
+func (c *Case) DecodeDetector(v any) error {
+	if c.Config.Detector.Kind == 0 {
+		return nil
+	}
+	b, err := yaml.Marshal(&c.Config.Detector)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s/config.yaml: detector: %w", c.Dir, err)
+	}
+	return nil
 }
 
 // Unit is a registry unit of a case.
@@ -82,6 +103,9 @@ type Event struct {
 	At    time.Time   `json:"at"`
 	Post  *model.Post `json:"post,omitempty"`
 	Sweep bool        `json:"sweep,omitempty"`
+	// Snapshot is an account snapshot, for a detect.SnapshotDetector; its
+	// platform may be left out, and taken_at defaults to the event's time.
+	Snapshot *model.AccountSnapshot `json:"snapshot,omitempty"`
 }
 
 // Alert is one line of expected.jsonl: an alert as published, reduced to
@@ -111,7 +135,8 @@ type Case struct {
 }
 
 // Build makes the detector under test for a case. It returns a
-// detect.PostDetector, a detect.Sweeper or both.
+// detect.PostDetector, a detect.SnapshotDetector, a detect.Sweeper or
+// several of them.
 type Build func(c *Case) any
 
 // RunAll runs every case under dir (normally "testcases") as a subtest and
@@ -192,14 +217,23 @@ func Load(dir string) (*Case, error) {
 		if err := dec.Decode(&ev); err != nil {
 			return nil, fmt.Errorf("%s/input.jsonl:%d: %w", dir, line, err)
 		}
-		if ev.At.IsZero() || (ev.Post == nil) == !ev.Sweep {
-			return nil, fmt.Errorf("%s/input.jsonl:%d: want \"at\" and one of \"post\" or \"sweep\"", dir, line)
+		kinds := 0
+		for _, set := range []bool{ev.Post != nil, ev.Sweep, ev.Snapshot != nil} {
+			if set {
+				kinds++
+			}
+		}
+		if ev.At.IsZero() || kinds != 1 {
+			return nil, fmt.Errorf("%s/input.jsonl:%d: want \"at\" and one of \"post\", \"snapshot\" or \"sweep\"", dir, line)
 		}
 		if len(c.Events) > 0 && ev.At.Before(c.Events[len(c.Events)-1].At) || ev.At.Before(c.Config.Start) {
 			return nil, fmt.Errorf("%s/input.jsonl:%d: time goes backwards", dir, line)
 		}
 		if ev.Post != nil {
 			fillPost(ev.Post, ev.At, reg)
+		}
+		if ev.Snapshot != nil {
+			fillSnapshot(ev.Snapshot, ev.At, reg)
 		}
 		c.Events = append(c.Events, ev)
 	}
@@ -227,6 +261,20 @@ func fillPost(p *model.Post, at time.Time, reg *registry.Registry) {
 	}
 	if p.CollectedAt.IsZero() {
 		p.CollectedAt = at
+	}
+}
+
+// fillSnapshot completes a snapshot as fillPost does a post: schema,
+// platform and taken_at (the event's time).
+func fillSnapshot(s *model.AccountSnapshot, at time.Time, reg *registry.Registry) {
+	if s.Schema == 0 {
+		s.Schema = model.SchemaVersion
+	}
+	if a, ok := reg.Account(s.AccountID); ok && s.Platform == "" {
+		s.Platform = a.Platform
+	}
+	if s.TakenAt.IsZero() {
+		s.TakenAt = at
 	}
 }
 
@@ -263,8 +311,9 @@ func Drive(t *testing.T, c *Case, d any) []Published {
 	t.Helper()
 	pd, isPost := d.(detect.PostDetector)
 	sw, isSweep := d.(detect.Sweeper)
-	if !isPost && !isSweep {
-		t.Fatalf("%T is neither a PostDetector nor a Sweeper", d)
+	sd, isSnap := d.(detect.SnapshotDetector)
+	if !isPost && !isSweep && !isSnap {
+		t.Fatalf("%T is neither a PostDetector, a SnapshotDetector nor a Sweeper", d)
 	}
 	clock := clockwork.NewFakeClockAt(c.Config.Start)
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
@@ -294,6 +343,15 @@ func Drive(t *testing.T, c *Case, d any) []Published {
 			p := *ev.Post
 			if err := pd.Post(ctx, env, &p, a); err != nil {
 				t.Fatalf("event %d (%s): post %s: %v", i+1, ev.At.Format(time.RFC3339), p.ID, err)
+			}
+		case ev.Snapshot != nil:
+			a, ok := c.Registry.Account(ev.Snapshot.AccountID)
+			if !ok || !a.Active() || !isSnap {
+				continue
+			}
+			s := *ev.Snapshot
+			if err := sd.Snapshot(ctx, env, &s, a); err != nil {
+				t.Fatalf("event %d (%s): snapshot of %s: %v", i+1, ev.At.Format(time.RFC3339), s.AccountID, err)
 			}
 		case ev.Sweep:
 			if !isSweep {

@@ -1,0 +1,235 @@
+package detecttest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/store/embedded"
+	"github.com/govwatch/govwatch/pkg/store/redis"
+	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
+)
+
+// Opener opens the store a replay runs over; close releases it.
+type Opener func(clock clockwork.Clock) (st detect.Store, close func() error, err error)
+
+// EmbeddedAt opens the embedded store file at path, the same file on every
+// call, so a restart finds what was written before it.
+func EmbeddedAt(path string) Opener {
+	return func(clock clockwork.Clock) (detect.Store, func() error, error) {
+		st, err := embedded.Open(path, embedded.WithClock(clock))
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st.Close, nil
+	}
+}
+
+// RedisAt opens a Redis store at addr whose keys live under prefix.
+func RedisAt(addr, prefix string) Opener {
+	return func(clockwork.Clock) (detect.Store, func() error, error) {
+		st, err := redis.Open(context.Background(), redis.Options{Addrs: []string{addr}, Prefix: prefix})
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st.Close, nil
+	}
+}
+
+// Replay feeds c's events as Drive does, over the store open returns, and
+// restarts every `every` events (never when every ≤ 0): it closes the
+// store, opens it again and builds a fresh detector, as an analyzer killed
+// and started again would. A detector that keeps its state in the store
+// publishes the same as under Drive.
+func Replay(t *testing.T, c *Case, build Build, open Opener, every int) []Published {
+	t.Helper()
+	clock := clockwork.NewFakeClockAt(c.Config.Start)
+	rec := &Recorder{}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var (
+		st    detect.Store
+		close func() error
+		d     any
+	)
+	start := func() {
+		var err error
+		if st, close, err = open(clock); err != nil {
+			t.Fatal(err)
+		}
+		d = build(c)
+	}
+	start()
+	defer func() { close() }()
+	var out []Published
+	for i, ev := range c.Events {
+		if every > 0 && i > 0 && i%every == 0 {
+			if err := close(); err != nil {
+				t.Fatal(err)
+			}
+			start()
+		}
+		clock.Advance(ev.At.Sub(clock.Now()))
+		env := &detect.Env{Registry: c.Registry, Store: st, Publisher: rec, Now: clock.Now, GeneratorURL: "http://analyzer.test"}
+		if err := feed(ctx, env, c, d, ev); err != nil {
+			t.Fatalf("event %d (%s): %v", i+1, ev.At.Format(time.RFC3339), err)
+		}
+		batch := rec.Take()
+		sortAlerts(batch)
+		for _, a := range batch {
+			out = append(out, Published{At: ev.At, Alert: a})
+		}
+	}
+	return out
+}
+
+// RunDurable checks, for every case under dir, that the detector's outcome
+// does not depend on the store it keeps its state in nor on restarts: the
+// case replayed over an embedded file reopened (with a fresh detector)
+// every few events, and over a real redis-server, publishes exactly what
+// Drive does. The Redis half is skipped when redis-server is not installed.
+func RunDurable(t *testing.T, dir string, build Build) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, stop, redisErr := redistest.StartServer()
+	if redisErr == nil {
+		t.Cleanup(stop)
+	} else if !errors.Is(redisErr, redistest.ErrNoServer) || os.Getenv(redistest.RequireEnv) == "1" {
+		t.Fatal(redisErr)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		c, err := Load(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Encode(Drive(t, c, build(c)))
+		t.Run(e.Name()+"/restarts", func(t *testing.T) {
+			got := Encode(Replay(t, c, build, EmbeddedAt(filepath.Join(t.TempDir(), "state.db")), 3))
+			if d := diffLines(want, got); d != "" {
+				t.Errorf("restarting every 3 events changed the outcome (-straight +restarted):\n%s", d)
+			}
+		})
+		t.Run(e.Name()+"/redis", func(t *testing.T) {
+			if redisErr != nil {
+				t.Skip(redisErr)
+			}
+			got := Encode(Replay(t, c, build, RedisAt(addr, "test:"+e.Name()+":"), 5))
+			if d := diffLines(want, got); d != "" {
+				t.Errorf("Redis changed the outcome (-embedded +redis):\n%s", d)
+			}
+		})
+	}
+}
+
+// RunReplicas checks, for every case under dir, that two replicas given
+// every event at the same moment (as when a message is redelivered to a
+// second analyzer while the first still works on it) raise the same alerts
+// as one detector alone, once the bus has dropped repeats: the same
+// fingerprints, starts and resolutions, event by event.
+func RunReplicas(t *testing.T, dir string, build Build) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		t.Run(e.Name(), func(t *testing.T) {
+			c, err := Load(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := identities(Drive(t, c, build(c)))
+			clock := clockwork.NewFakeClockAt(c.Config.Start)
+			st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			replicas := []any{build(c), build(c)}
+			rec := &Recorder{}
+			env := &detect.Env{Registry: c.Registry, Store: st, Publisher: rec, Now: clock.Now}
+			ctx := context.Background()
+			var got []Published
+			for i, ev := range c.Events {
+				clock.Advance(ev.At.Sub(clock.Now()))
+				errs := make(chan error, len(replicas))
+				for _, d := range replicas {
+					go func() { errs <- feed(ctx, env, c, d, ev) }()
+				}
+				for range replicas {
+					if err := <-errs; err != nil {
+						t.Fatalf("event %d: %v", i+1, err)
+					}
+				}
+				batch := rec.Take()
+				sortAlerts(batch)
+				for _, a := range batch {
+					got = append(got, Published{At: ev.At, Alert: a})
+				}
+			}
+			if d := diffLines(want, identities(got)); d != "" {
+				t.Errorf("two replicas raised different alerts (-one +two):\n%s", d)
+			}
+		})
+	}
+}
+
+// feed hands one event to detector d.
+func feed(ctx context.Context, env *detect.Env, c *Case, d any, ev Event) error {
+	switch {
+	case ev.Post != nil:
+		if pd, ok := d.(detect.PostDetector); ok {
+			if a, ok := c.Registry.Account(ev.Post.AccountID); ok && a.Active() {
+				p := *ev.Post
+				return pd.Post(ctx, env, &p, a)
+			}
+		}
+	case ev.Snapshot != nil:
+		if sd, ok := d.(detect.SnapshotDetector); ok {
+			if a, ok := c.Registry.Account(ev.Snapshot.AccountID); ok && a.Active() {
+				s := *ev.Snapshot
+				return sd.Snapshot(ctx, env, &s, a)
+			}
+		}
+	case ev.Sweep:
+		if sw, ok := d.(detect.Sweeper); ok {
+			return sw.Sweep(ctx, env)
+		}
+	}
+	return nil
+}
+
+// identities lists what the bus keeps of published alerts: each distinct
+// (fingerprint, start, state) once, with the event that first sent it.
+func identities(ps []Published) string {
+	seen := map[string]bool{}
+	var b []string
+	for _, p := range ps {
+		state := "firing"
+		if !p.Alert.EndsAt.IsZero() {
+			state = "resolved@" + p.Alert.EndsAt.UTC().Format(time.RFC3339)
+		}
+		id := p.Alert.Labels.Fingerprint() + " " + p.Alert.Name() + " " + p.Alert.StartsAt.UTC().Format(time.RFC3339) + " " + state
+		if !seen[id] {
+			seen[id] = true
+			b = append(b, p.At.UTC().Format(time.RFC3339)+" "+id)
+		}
+	}
+	return strings.Join(b, "\n")
+}

@@ -1,0 +1,71 @@
+package emergency_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
+	"github.com/govwatch/govwatch/pkg/analyze/detect/emergency"
+	"github.com/govwatch/govwatch/pkg/config"
+)
+
+func newDetector(t testing.TB, cfg config.EmergencyConfig) *emergency.Detector {
+	t.Helper()
+	d, err := emergency.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestGolden walks testcases/<case>/; see testcases/README.md.
+func TestGolden(t *testing.T) {
+	detecttest.RunAll(t, "testcases", build(t))
+}
+
+func TestTerms(t *testing.T) {
+	d := newDetector(t, config.DefaultOpinion().Emergency)
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"五四路小区发生燃气爆炸，有人员被困。", []string{"爆炸", "被困"}},
+		{"请注意防范火灾。", nil},
+		{"请注意防范火灾。城东仓库起火！", []string{"起火"}},
+		{"今日天气晴好", nil},
+	} {
+		if got := d.Terms(tc.text); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Terms(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestDurable replays every case with restarts and over Redis: the state
+// lives in the store, so neither changes what is published.
+func TestDurable(t *testing.T) {
+	detecttest.RunDurable(t, "testcases", build(t))
+}
+
+// TestReplicas gives every event to two replicas at once: the alerts the
+// bus keeps are those of one detector alone.
+func TestReplicas(t *testing.T) {
+	detecttest.RunReplicas(t, "testcases", build(t))
+}
+
+// TestReadmeSample holds the README's sample config to the defaults.
+func TestReadmeSample(t *testing.T) {
+	got := detecttest.ReadmeConfig(t, "README.md").Analyzer.Opinion.Emergency
+	if want := config.DefaultOpinion().Emergency; got != want {
+		t.Errorf("README sample = %+v, want the defaults %+v", got, want)
+	}
+}
+
+func build(t *testing.T) detecttest.Build {
+	return func(c *detecttest.Case) any {
+		cfg := config.DefaultOpinion().Emergency
+		if err := c.DecodeDetector(&cfg); err != nil {
+			t.Fatal(err)
+		}
+		return newDetector(t, cfg)
+	}
+}

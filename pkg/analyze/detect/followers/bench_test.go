@@ -1,0 +1,26 @@
+package followers_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
+	"github.com/govwatch/govwatch/pkg/analyze/detect/followers"
+	"github.com/govwatch/govwatch/pkg/config"
+	"github.com/govwatch/govwatch/pkg/model"
+)
+
+// BenchmarkSnapshot snapshots 100 accounts every hour, each growing a
+// little: one op is one snapshot (a full history after 28 days of them).
+func BenchmarkSnapshot(b *testing.B) {
+	reg := detecttest.BenchRegistry(100, 1, "weibo")
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	detecttest.Bench(b, reg, func() any { return followers.New(config.DefaultOpinion().BoughtFollowers) }, func(i int) detecttest.Event {
+		hour, k := i/100, i%100
+		at := t0.Add(time.Duration(hour)*time.Hour + time.Duration(k)*time.Second)
+		s := &model.AccountSnapshot{AccountID: fmt.Sprintf("u%d-weibo", k), Platform: "weibo",
+			Followers: int64(10000 + hour*(10+k%5)), TakenAt: at}
+		return detecttest.Event{At: at, Snapshot: s}
+	})
+}
