@@ -25,7 +25,8 @@ type AccountChecksConfig struct {
 
 // StalenessConfig sets the defaults of the levels around account.stale; an
 // account's stale_warning_after and zombie_after override them. 0 turns a
-// level off.
+// level off, and so does a reminder not before the veto or a zombie
+// threshold not after it.
 type StalenessConfig struct {
 	// WarningAfter raises account.stale_warning, the reminder before the veto.
 	WarningAfter Duration `yaml:"warning_after"`
@@ -112,14 +113,8 @@ func (c *Config) validateAccountChecks(pos *Positions) Problems {
 	ac := c.Analyzer.AccountChecks
 	const p = "analyzer.account_checks."
 
-	st := ac.Staleness
-	if st.WarningAfter != 0 && st.WarningAfter >= c.Analyzer.StaleAfter {
-		bad(p+"staleness.warning_after", "the reminder (%s) must come before analyzer.stale_after (%s), or be 0 to turn it off", st.WarningAfter, c.Analyzer.StaleAfter)
-	}
-	if st.ZombieAfter != 0 && st.ZombieAfter <= c.Analyzer.StaleAfter {
-		bad(p+"staleness.zombie_after", "must come after analyzer.stale_after (%s), not %s, or be 0 to turn it off", c.Analyzer.StaleAfter, st.ZombieAfter)
-	}
-
+	// Staleness levels that do not fit around analyzer.stale_after (or an
+	// account's own) are off rather than wrong: see pkg/analyze/detect/staleness.
 	if u := ac.Unanswered; u.Enabled {
 		if u.SLAWorkdays < 1 || u.SLAWorkdays > 60 {
 			bad(p+"unanswered.sla_workdays", "must be 1 to 60 working days, not %d", u.SLAWorkdays)
