@@ -201,7 +201,7 @@ func (d *Detector) advance(ctx context.Context, env *detect.Env, id string, l la
 
 // load reads an account's state with one Get per key.
 func (d *Detector) load(ctx context.Context, env *detect.Env, id string) (*state, error) {
-	st := &state{firing: map[string]*firing{}, raw: map[string][]byte{}}
+	st := &state{}
 	if _, err := detect.Load(ctx, env.Store, lastKey(id), &st.last); err != nil {
 		return nil, err
 	}
@@ -223,13 +223,21 @@ func (d *Detector) load(ctx context.Context, env *detect.Env, id string) (*state
 	return st, nil
 }
 
+// setFiring records a firing level; the maps are made on first use, as most
+// accounts have none.
+func (st *state) setFiring(category string, f *firing, raw []byte) {
+	if st.firing == nil {
+		st.firing, st.raw = map[string]*firing{}, map[string][]byte{}
+	}
+	st.firing[category], st.raw[category] = f, raw
+}
+
 func (st *state) addFiring(category string, b []byte) error {
 	var f firing
 	if err := json.Unmarshal(b, &f); err != nil {
 		return err
 	}
-	st.firing[category] = &f
-	st.raw[category] = b
+	st.setFiring(category, &f, b)
 	return nil
 }
 
@@ -248,7 +256,7 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 		}
 		st := states[a.ID]
 		if st == nil {
-			st = &state{firing: map[string]*firing{}, raw: map[string][]byte{}}
+			st = &state{}
 		}
 		if err := d.sweepAccount(ctx, env, a, st, now); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", a.ID, err))
@@ -263,7 +271,7 @@ func (d *Detector) scan(ctx context.Context, env *detect.Env) (map[string]*state
 	get := func(id string) *state {
 		st := states[id]
 		if st == nil {
-			st = &state{firing: map[string]*firing{}, raw: map[string][]byte{}}
+			st = &state{}
 			states[id] = st
 		}
 		return st
@@ -370,7 +378,7 @@ func (d *Detector) fire(ctx context.Context, env *detect.Env, a *registry.Accoun
 	if _, err := env.Store.CompareAndSwap(ctx, l.key(a.ID), st.raw[l.category], b, 0); err != nil {
 		return err
 	}
-	st.firing[l.category], st.raw[l.category] = &f, b
+	st.setFiring(l.category, &f, b)
 	return nil
 }
 

@@ -4,6 +4,8 @@
 // which catches a target that flaps without ever failing three times in a
 // row). RecoverAfter successful probes in a row (default 2) resolve it,
 // endsAt = the first of them. One alert per account and probe target.
+// Probes are ordered by checked_at, whatever order they arrive in, and the
+// newest decides.
 package unavailable
 
 import (
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,23 +130,29 @@ func (d *Detector) Probe(ctx context.Context, env *detect.Env, p *model.ProbeRes
 	}
 	res := result{At: p.CheckedAt, OK: p.OK, Code: p.StatusCode, Error: errText}
 	_, err := detect.Update(ctx, env.Store, key(a.ID, p.Target), 0, func(r *record, _ bool) (bool, error) {
-		if n := len(r.Recent); n > 0 && !p.CheckedAt.After(r.Recent[n-1].At) {
-			return false, nil // a repeat, or older than what was judged
+		// Replicas and workers handle probes in any order: each takes its
+		// place by checked_at. A repeat, or one older than the window, is
+		// dropped.
+		i, dup := slices.BinarySearchFunc(r.Recent, p.CheckedAt, func(x result, t time.Time) int { return x.At.Compare(t) })
+		if dup || (i == 0 && len(r.Recent) >= d.cfg.Window) {
+			return false, nil
 		}
 		r.Target = p.Target
-		r.Recent = append(r.Recent, res)
+		r.Recent = slices.Insert(r.Recent, i, res)
 		if over := len(r.Recent) - d.cfg.Window; over > 0 {
 			r.Recent = r.Recent[over:]
 		}
-		// Published before the record is written, so a failed publish is
-		// retried when the probe is redelivered.
+		newest := r.Recent[len(r.Recent)-1]
+		// Judged on the newest state; published before the record is
+		// written, so a failed publish is retried when the probe is
+		// redelivered.
 		switch {
-		case r.Since.IsZero() && !p.OK:
+		case r.Since.IsZero() && !newest.OK:
 			if start, ok := d.outage(r); ok {
 				r.Since = start
 				return true, env.Publish(ctx, d.alert(env, a, r, time.Time{}, ""))
 			}
-		case !r.Since.IsZero() && p.OK:
+		case !r.Since.IsZero() && newest.OK:
 			if oks := r.trailing(true); oks >= d.cfg.RecoverAfter {
 				end := r.Recent[len(r.Recent)-oks].At
 				if err := env.Publish(ctx, d.alert(env, a, r, end, "resolved")); err != nil {
