@@ -107,14 +107,18 @@ func (d *Detector) Snapshot(ctx context.Context, env *detect.Env, s *model.Accou
 		if !s.TakenAt.After(r.TakenAt) {
 			return false, nil // a repeat, or older than what was judged
 		}
-		prev := r.Current
+		prev, accepted := r.Current, r.Accepted
 		r.Current, r.TakenAt = cur, s.TakenAt
 		r.absorbFiled(a)
 		switch {
 		case r.Current == r.Accepted && !r.Since.IsZero():
+			how := "reverted"
+			if r.Accepted != accepted {
+				how = "filed" // the registry already carries the new name
+			}
 			// Published before the record is written, so a failure leaves
 			// the record as it was and the redelivered snapshot tries again.
-			if err := env.Publish(ctx, d.alert(env, a, r, s.TakenAt, "reverted")); err != nil {
+			if err := env.Publish(ctx, d.alert(env, a, r, s.TakenAt, how)); err != nil {
 				return false, err
 			}
 			r.Since, r.Labeled = time.Time{}, ""
