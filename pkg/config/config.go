@@ -110,6 +110,9 @@ type AccountConfig struct {
 	Status     string       `yaml:"status"`
 	Source     SourceConfig `yaml:"source"`
 	StaleAfter Duration     `yaml:"stale_after"`
+	// StaleWarningAfter and ZombieAfter override analyzer.account_checks.staleness.
+	StaleWarningAfter Duration `yaml:"stale_warning_after"`
+	ZombieAfter       Duration `yaml:"zombie_after"`
 }
 
 // SourceConfig says how an account is collected.
@@ -141,6 +144,8 @@ type AnalyzerConfig struct {
 	Workers int    `yaml:"workers"`
 	// Opinion tunes the opinion, engagement and consistency detectors.
 	Opinion OpinionConfig `yaml:"opinion"`
+	// AccountChecks tunes the account detectors (detect_account.go).
+	AccountChecks AccountChecksConfig `yaml:"account_checks"`
 }
 
 // NotifierConfig lists where alerts go.
@@ -220,11 +225,12 @@ func Default() Config {
 			UserAgent: "govwatch-collector/1",
 		},
 		Analyzer: AnalyzerConfig{
-			Listen:     ":9102",
-			StaleAfter: Duration(14 * 24 * time.Hour),
-			Sweep:      "@every 1m",
-			Workers:    1,
-			Opinion:    DefaultOpinion(),
+			Listen:        ":9102",
+			StaleAfter:    Duration(14 * 24 * time.Hour),
+			Sweep:         "@every 1m",
+			Workers:       1,
+			Opinion:       DefaultOpinion(),
+			AccountChecks: DefaultAccountChecks(),
 		},
 		Notifier: NotifierConfig{
 			Listen:         ":9103",

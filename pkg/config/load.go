@@ -114,8 +114,9 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 	for i, a := range accounts {
 		ra[i] = registry.Account{
 			ID: a.ID, Name: a.Name, Platform: a.Platform, Unit: a.Unit, Status: a.Status,
-			Source:     registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D()},
-			StaleAfter: a.StaleAfter.D(),
+			Source:            registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D()},
+			StaleAfter:        a.StaleAfter.D(),
+			StaleWarningAfter: a.StaleWarningAfter.D(), ZombieAfter: a.ZombieAfter.D(),
 		}
 		o := ao[i]
 		switch {
@@ -209,6 +210,7 @@ func (c *Config) validate(pos *Positions) Problems {
 		bad("analyzer.sweep", "bad cron schedule %q: %v", c.Analyzer.Sweep, err)
 	}
 	ps = append(ps, c.validateOpinion(pos)...)
+	ps = append(ps, c.validateAccountChecks(pos)...)
 	if c.Collector.MaxBody < 1024 {
 		bad("collector.max_body", "must be at least 1KiB")
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/content"
-	"github.com/govwatch/govwatch/pkg/analyze/detect/staleness"
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/collect"
 	"github.com/govwatch/govwatch/pkg/collect/source"
@@ -75,16 +74,20 @@ func (e *env) analyzer() (runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sweep schedule: %w", err)
 	}
-	stale := staleness.New(ac.StaleAfter.D())
 	opPosts, opSnaps, opSweeps, err := e.opinionDetectors()
 	if err != nil {
 		return nil, fmt.Errorf("opinion detectors: %w", err)
 	}
+	accounts, err := e.accountDetectors()
+	if err != nil {
+		return nil, err
+	}
 	a := analyze.New(analyze.Options{
 		Registry: e.cfg.Registry, Bus: e.bus, Store: e.store,
-		Posts:     append([]detect.PostDetector{content.New(nil), stale}, opPosts...),
-		Snapshots: opSnaps,
-		Sweepers:  append([]detect.Sweeper{stale}, opSweeps...),
+		Posts:     append(append([]detect.PostDetector{content.New(nil)}, accounts.posts...), opPosts...),
+		Snapshots: append(accounts.snapshots, opSnaps...),
+		Probes:    accounts.probes,
+		Sweepers:  append(accounts.sweepers, opSweeps...),
 		Sweep:     sweep, Workers: ac.Workers,
 		Clock: e.clock, Log: e.log.Named("analyzer"), Metrics: e.reg,
 		SelfURL: e.external,

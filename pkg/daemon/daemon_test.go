@@ -233,16 +233,17 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("/api/v1/alerts lacks %s (%s)", k, got[k][0].Fingerprint)
 		}
 	}
-	metrics := get(t, "http://"+addr+"/metrics")
+	// A counter moves after the work it counts, which may finish after the
+	// alert arrived: wait for each series rather than reading once.
 	for _, series := range []string{
 		`govwatch_collector_polls_total{platform="weibo",result="ok"}`,
 		`govwatch_analyzer_alerts_published_total{category="privacy.phone",status="firing"}`,
 		`govwatch_notifier_notifications_total{channel="webhook",result="ok"}`,
 		`govwatch_notifier_active_alerts{category="account.stale",severity="critical"} 1`,
 	} {
-		if !strings.Contains(metrics, series) {
-			t.Errorf("/metrics lacks %s", series)
-		}
+		waitFor(t, 20*time.Second, "/metrics showing "+series, func() bool {
+			return strings.Contains(get(t, "http://"+addr+"/metrics"), series)
+		})
 	}
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if body := get(t, "http://"+addr+p); body != "ok\n" {

@@ -219,7 +219,8 @@ notifier:
 	t.Logf("analyzer killed after %d of %d posts; %d alerts delivered so far", acked, total, len(hook.firing()))
 
 	startProc(t, filepath.Join(bins, "analyzer"), "analyzer", cfg)
-	want := leaks*2 + silent
+	// Every account is a Weibo account of fz-gov: one account.duplicate too.
+	want := leaks*2 + silent + 1
 	waitFor(t, 90*time.Second, fmt.Sprintf("%d alerts at the receiver", want), func() bool { return len(hook.firing()) >= want })
 	// Watch a few more poll and sweep cycles for anything paged twice.
 	deadline := time.Now().Add(4 * time.Second)
@@ -246,6 +247,9 @@ notifier:
 		if k := fmt.Sprintf("account.stale/acct-%02d", i); len(got[k]) == 0 {
 			t.Errorf("lost %s", k)
 		}
+	}
+	if len(got["account.duplicate/"]) == 0 {
+		t.Error("lost account.duplicate of fz-gov on weibo")
 	}
 	hook.mu.Lock()
 	if len(hook.bad) > 0 {

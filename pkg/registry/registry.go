@@ -59,6 +59,10 @@ type Account struct {
 	Status     string
 	Source     Source
 	StaleAfter time.Duration // 0 means the analyzer's default
+	// StaleWarningAfter and ZombieAfter are the account's own reminder and
+	// closure-candidate thresholds; 0 means the analyzer's defaults.
+	StaleWarningAfter time.Duration
+	ZombieAfter       time.Duration
 }
 
 // Active reports whether the account is watched and judged.
@@ -243,4 +247,14 @@ func (r *Registry) Chain(unitID string) []*Unit {
 		out = append(out, u)
 	}
 	return out
+}
+
+// UnitIDs returns the ids of every unit, sorted.
+func (r *Registry) UnitIDs() []string {
+	ids := make([]string, 0, len(r.units))
+	for id := range r.units {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
 }

@@ -22,6 +22,8 @@ type Store interface {
 	SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error)
 	CompareAndSwap(ctx context.Context, key string, old, val []byte, ttl time.Duration) (bool, error)
 	Delete(ctx context.Context, key string) error
+	// Scan visits every live key with prefix, in no order (store.Store.Scan).
+	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
 }
 
 // Publisher sends alerts. Publishing the same alert twice (same

@@ -92,7 +92,7 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		return nil
 	}
 	var out []pair
-	_, err := detect.Update(ctx, env.Store, key(a.Unit), 2*d.window, func(r *record) error {
+	_, err := detect.Change(ctx, env.Store, key(a.Unit), 2*d.window, func(r *record) error {
 		out = d.apply(r, p, a)
 		return nil
 	})

@@ -2,7 +2,8 @@
 // Telegraf's testcases/<case>/ folders. Each case is a folder holding
 //
 //	config.yaml     the start time, the default threshold, units and accounts
-//	input.jsonl     events in virtual time: a post, or a sweep
+//	input.jsonl     events in virtual time: a post, an account snapshot, a
+//	                probe result, a registry change, or a sweep
 //	expected.jsonl  the alerts the detector publishes, one per line
 //
 // The runner moves a clockwork.FakeClock to each event's time, hands posts
@@ -58,13 +59,13 @@ type Config struct {
 	StaleAfter config.Duration `yaml:"stale_after"`
 	Units      []Unit          `yaml:"units"`
 	Accounts   []Account       `yaml:"accounts"`
-	// Detector is the detector's own settings, decoded by the case's Build
-	// (Case.DecodeDetector), for detectors configured by a struct.
+	// Detector is the detector's own settings, in the form of its section
+	// of the analyzer's config; the Build function decodes it (DecodeDetector).
 	Detector yaml.Node `yaml:"detector"`
 }
 
-// DecodeDetector decodes the case's detector settings into v, strictly;
-// absent settings leave v as it is.
+// DecodeDetector decodes the case's detector settings into v strictly (an
+// unknown key is an error); an absent section leaves v as it is.
 func (c *Case) DecodeDetector(v any) error {
 	if c.Config.Detector.Kind == 0 {
 		return nil
@@ -96,6 +97,25 @@ type Account struct {
 	Unit       string          `yaml:"unit"`
 	Status     string          `yaml:"status"`
 	StaleAfter config.Duration `yaml:"stale_after"`
+	// StaleWarningAfter and ZombieAfter are the account's own reminder and
+	// closure-candidate thresholds.
+	StaleWarningAfter config.Duration `yaml:"stale_warning_after"`
+	ZombieAfter       config.Duration `yaml:"zombie_after"`
+}
+
+// RegistryAccount is an account in a registry event.
+type RegistryAccount struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Platform string `json:"platform"`
+	Unit     string `json:"unit"`
+	Status   string `json:"status"`
+}
+
+// RegistryChange replaces the case's accounts from its time on, as a
+// registry reload does; the units stay.
+type RegistryChange struct {
+	Accounts []RegistryAccount `json:"accounts"`
 }
 
 // Event is one line of input.jsonl.
@@ -103,9 +123,22 @@ type Event struct {
 	At    time.Time   `json:"at"`
 	Post  *model.Post `json:"post,omitempty"`
 	Sweep bool        `json:"sweep,omitempty"`
-	// Snapshot is an account snapshot, for a detect.SnapshotDetector; its
-	// platform may be left out, and taken_at defaults to the event's time.
+	// Snapshot and Probe may leave out schema, platform (the account's) and
+	// taken_at / checked_at (the event's at).
 	Snapshot *model.AccountSnapshot `json:"snapshot,omitempty"`
+	Probe    *model.ProbeResult     `json:"probe,omitempty"`
+	Registry *RegistryChange        `json:"registry,omitempty"`
+}
+
+// kinds counts what an event carries; a valid event carries exactly one.
+func (ev *Event) kinds() int {
+	n := 0
+	for _, set := range []bool{ev.Post != nil, ev.Sweep, ev.Snapshot != nil, ev.Probe != nil, ev.Registry != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
 }
 
 // Alert is one line of expected.jsonl: an alert as published, reduced to
@@ -135,8 +168,7 @@ type Case struct {
 }
 
 // Build makes the detector under test for a case. It returns a
-// detect.PostDetector, a detect.SnapshotDetector, a detect.Sweeper or
-// several of them.
+// detect.PostDetector, a detect.Sweeper or both.
 type Build func(c *Case) any
 
 // RunAll runs every case under dir (normally "testcases") as a subtest and
@@ -190,7 +222,8 @@ func Load(dir string) (*Case, error) {
 	var accounts []registry.Account
 	for _, a := range c.Config.Accounts {
 		accounts = append(accounts, registry.Account{ID: a.ID, Name: a.Name, Platform: a.Platform,
-			Unit: a.Unit, Status: a.Status, StaleAfter: a.StaleAfter.D()})
+			Unit: a.Unit, Status: a.Status, StaleAfter: a.StaleAfter.D(),
+			StaleWarningAfter: a.StaleWarningAfter.D(), ZombieAfter: a.ZombieAfter.D()})
 	}
 	reg, probs := registry.New(units, accounts)
 	if len(probs) > 0 {
@@ -217,14 +250,8 @@ func Load(dir string) (*Case, error) {
 		if err := dec.Decode(&ev); err != nil {
 			return nil, fmt.Errorf("%s/input.jsonl:%d: %w", dir, line, err)
 		}
-		kinds := 0
-		for _, set := range []bool{ev.Post != nil, ev.Sweep, ev.Snapshot != nil} {
-			if set {
-				kinds++
-			}
-		}
-		if ev.At.IsZero() || kinds != 1 {
-			return nil, fmt.Errorf("%s/input.jsonl:%d: want \"at\" and one of \"post\", \"snapshot\" or \"sweep\"", dir, line)
+		if ev.At.IsZero() || ev.kinds() != 1 {
+			return nil, fmt.Errorf("%s/input.jsonl:%d: want \"at\" and one of \"post\", \"snapshot\", \"probe\", \"registry\" or \"sweep\"", dir, line)
 		}
 		if len(c.Events) > 0 && ev.At.Before(c.Events[len(c.Events)-1].At) || ev.At.Before(c.Config.Start) {
 			return nil, fmt.Errorf("%s/input.jsonl:%d: time goes backwards", dir, line)
@@ -234,6 +261,14 @@ func Load(dir string) (*Case, error) {
 		}
 		if ev.Snapshot != nil {
 			fillSnapshot(ev.Snapshot, ev.At, reg)
+		}
+		if ev.Probe != nil {
+			fillProbe(ev.Probe, ev.At, reg)
+		}
+		if ev.Registry != nil {
+			if _, err := ev.Registry.apply(reg); err != nil {
+				return nil, fmt.Errorf("%s/input.jsonl:%d: %w", dir, line, err)
+			}
 		}
 		c.Events = append(c.Events, ev)
 	}
@@ -264,8 +299,6 @@ func fillPost(p *model.Post, at time.Time, reg *registry.Registry) {
 	}
 }
 
-// fillSnapshot completes a snapshot as fillPost does a post: schema,
-// platform and taken_at (the event's time).
 func fillSnapshot(s *model.AccountSnapshot, at time.Time, reg *registry.Registry) {
 	if s.Schema == 0 {
 		s.Schema = model.SchemaVersion
@@ -276,6 +309,36 @@ func fillSnapshot(s *model.AccountSnapshot, at time.Time, reg *registry.Registry
 	if s.TakenAt.IsZero() {
 		s.TakenAt = at
 	}
+}
+
+func fillProbe(r *model.ProbeResult, at time.Time, reg *registry.Registry) {
+	if r.Schema == 0 {
+		r.Schema = model.SchemaVersion
+	}
+	if a, ok := reg.Account(r.AccountID); ok && r.Platform == "" {
+		r.Platform = a.Platform
+	}
+	if r.CheckedAt.IsZero() {
+		r.CheckedAt = at
+	}
+}
+
+// apply builds the registry with reg's units and the change's accounts.
+func (rc *RegistryChange) apply(reg *registry.Registry) (*registry.Registry, error) {
+	var units []registry.Unit
+	for _, id := range reg.UnitIDs() {
+		u, _ := reg.Unit(id)
+		units = append(units, *u)
+	}
+	var accounts []registry.Account
+	for _, a := range rc.Accounts {
+		accounts = append(accounts, registry.Account{ID: a.ID, Name: a.Name, Platform: a.Platform, Unit: a.Unit, Status: a.Status})
+	}
+	next, probs := registry.New(units, accounts)
+	if len(probs) > 0 {
+		return nil, fmt.Errorf("registry: %v", probs)
+	}
+	return next, nil
 }
 
 // Run runs the case in dir and compares, or with -update rewrites, its
@@ -302,6 +365,9 @@ func Run(t *testing.T, dir string, build Build) []Published {
 	if d := diffLines(string(want), gotText); d != "" {
 		t.Errorf("%s: published alerts differ from expected.jsonl (-want +got):\n%s", c.Name, d)
 	}
+	if d := diffLines(gotText, Encode(DriveRestarting(t, c, build))); d != "" {
+		t.Errorf("%s: restarting before every event changes what is published (-straight +restarting):\n%s", c.Name, d)
+	}
 	return got
 }
 
@@ -309,11 +375,12 @@ func Run(t *testing.T, dir string, build Build) []Published {
 // the analyzer, it drops posts of unknown and inactive accounts.
 func Drive(t *testing.T, c *Case, d any) []Published {
 	t.Helper()
-	pd, isPost := d.(detect.PostDetector)
-	sw, isSweep := d.(detect.Sweeper)
-	sd, isSnap := d.(detect.SnapshotDetector)
-	if !isPost && !isSweep && !isSnap {
-		t.Fatalf("%T is neither a PostDetector, a SnapshotDetector nor a Sweeper", d)
+	_, isPost := d.(detect.PostDetector)
+	_, isSweep := d.(detect.Sweeper)
+	_, isSnapshot := d.(detect.SnapshotDetector)
+	_, isProbe := d.(detect.ProbeDetector)
+	if !isPost && !isSweep && !isSnapshot && !isProbe {
+		t.Fatalf("%T is no PostDetector, SnapshotDetector, ProbeDetector or Sweeper", d)
 	}
 	clock := clockwork.NewFakeClockAt(c.Config.Start)
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
@@ -321,6 +388,14 @@ func Drive(t *testing.T, c *Case, d any) []Published {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return DriveWith(t, c, d, st, clock)
+}
+
+// DriveWith is Drive over a store and clock of the caller's, so a test can
+// look at the state a case leaves behind. The clock must stand at the case's
+// start.
+func DriveWith(t *testing.T, c *Case, d any, st detect.Store, clock *clockwork.FakeClock) []Published {
+	t.Helper()
 	rec := &Recorder{}
 	env := &detect.Env{
 		Registry:     c.Registry,
@@ -334,40 +409,103 @@ func Drive(t *testing.T, c *Case, d any) []Published {
 	var out []Published
 	for i, ev := range c.Events {
 		clock.Advance(ev.At.Sub(clock.Now()))
-		switch {
-		case ev.Post != nil:
-			a, ok := c.Registry.Account(ev.Post.AccountID)
-			if !ok || !a.Active() || !isPost {
-				continue
-			}
-			p := *ev.Post
-			if err := pd.Post(ctx, env, &p, a); err != nil {
-				t.Fatalf("event %d (%s): post %s: %v", i+1, ev.At.Format(time.RFC3339), p.ID, err)
-			}
-		case ev.Snapshot != nil:
-			a, ok := c.Registry.Account(ev.Snapshot.AccountID)
-			if !ok || !a.Active() || !isSnap {
-				continue
-			}
-			s := *ev.Snapshot
-			if err := sd.Snapshot(ctx, env, &s, a); err != nil {
-				t.Fatalf("event %d (%s): snapshot of %s: %v", i+1, ev.At.Format(time.RFC3339), s.AccountID, err)
-			}
-		case ev.Sweep:
-			if !isSweep {
-				continue
-			}
-			if err := sw.Sweep(ctx, env); err != nil {
-				t.Fatalf("event %d (%s): sweep: %v", i+1, ev.At.Format(time.RFC3339), err)
-			}
+		if err := step(ctx, env, d, ev); err != nil {
+			t.Fatalf("event %d (%s): %v", i+1, ev.At.Format(time.RFC3339), err)
 		}
-		batch := rec.Take()
-		sortAlerts(batch)
-		for _, a := range batch {
-			out = append(out, Published{At: ev.At, Alert: a})
-		}
+		out = append(out, take(rec, ev.At)...)
 	}
 	return out
+}
+
+// DriveRestarting is Drive with a restart before every event: the store is
+// closed and opened again and the detector built anew, so whatever a
+// detector kept in memory instead of the store is lost. Its output must
+// equal Drive's.
+func DriveRestarting(t *testing.T, c *Case, build Build) []Published {
+	t.Helper()
+	clock := clockwork.NewFakeClockAt(c.Config.Start)
+	path := filepath.Join(t.TempDir(), "state.db")
+	rec := &Recorder{}
+	env := &detect.Env{Registry: c.Registry, Publisher: rec, Now: clock.Now, GeneratorURL: "http://analyzer.test"}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []Published
+	for i, ev := range c.Events {
+		clock.Advance(ev.At.Sub(clock.Now()))
+		st, err := embedded.Open(path, embedded.WithClock(clock))
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Store = st
+		err = step(ctx, env, build(c), ev)
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatalf("event %d (%s): %v", i+1, ev.At.Format(time.RFC3339), err)
+		}
+		out = append(out, take(rec, ev.At)...)
+	}
+	return out
+}
+
+// take returns what rec holds, in a stable order, stamped with at.
+func take(rec *Recorder, at time.Time) []Published {
+	batch := rec.Take()
+	sortAlerts(batch)
+	out := make([]Published, 0, len(batch))
+	for _, a := range batch {
+		out = append(out, Published{At: at, Alert: a})
+	}
+	return out
+}
+
+// step hands one event to the detector d, as the analyzer would: items of
+// unknown and inactive accounts are dropped; a registry change replaces
+// env.Registry.
+func step(ctx context.Context, env *detect.Env, d any, ev Event) error {
+	pd, isPost := d.(detect.PostDetector)
+	sw, isSweep := d.(detect.Sweeper)
+	sd, isSnapshot := d.(detect.SnapshotDetector)
+	prd, isProbe := d.(detect.ProbeDetector)
+	active := func(id string) (*registry.Account, bool) {
+		a, ok := env.Registry.Account(id)
+		return a, ok && a.Active()
+	}
+	switch {
+	case ev.Registry != nil:
+		reg, err := ev.Registry.apply(env.Registry)
+		if err != nil {
+			return err
+		}
+		env.Registry = reg
+	case ev.Snapshot != nil && isSnapshot:
+		if a, ok := active(ev.Snapshot.AccountID); ok {
+			s := *ev.Snapshot
+			if err := sd.Snapshot(ctx, env, &s, a); err != nil {
+				return fmt.Errorf("snapshot of %s: %w", s.AccountID, err)
+			}
+		}
+	case ev.Probe != nil && isProbe:
+		if a, ok := active(ev.Probe.AccountID); ok {
+			r := *ev.Probe
+			if err := prd.Probe(ctx, env, &r, a); err != nil {
+				return fmt.Errorf("probe of %s: %w", r.AccountID, err)
+			}
+		}
+	case ev.Post != nil && isPost:
+		if a, ok := active(ev.Post.AccountID); ok {
+			p := *ev.Post
+			if err := pd.Post(ctx, env, &p, a); err != nil {
+				return fmt.Errorf("post %s: %w", p.ID, err)
+			}
+		}
+	case ev.Sweep && isSweep:
+		if err := sw.Sweep(ctx, env); err != nil {
+			return fmt.Errorf("sweep: %w", err)
+		}
+	}
+	return nil
 }
 
 // sortAlerts orders the alerts one event published, which detectors may

@@ -141,7 +141,7 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		return nil
 	}
 	var out []*model.Alert
-	_, err := detect.Update(ctx, env.Store, regionKey(u.Region), regionTTL, func(s *regionState) error {
+	_, err := detect.Change(ctx, env.Store, regionKey(u.Region), regionTTL, func(s *regionState) error {
 		out = d.roll(env, s, u.Region, d.window(p.CollectedAt))
 		id := itemHash(p.ID)
 		for _, term := range found {
@@ -203,7 +203,7 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	slices.Sort(names)
 	for _, r := range names {
 		var out []*model.Alert
-		_, err := detect.Update(ctx, env.Store, regionKey(r), regionTTL, func(s *regionState) error {
+		_, err := detect.Change(ctx, env.Store, regionKey(r), regionTTL, func(s *regionState) error {
 			if s.Window == 0 || s.Window >= now {
 				return detect.ErrUnchanged
 			}

@@ -110,7 +110,7 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	}
 	total := p.Metrics.Likes + p.Metrics.Comments + p.Metrics.Shares
 	var delta int64
-	_, err := detect.Update(ctx, env.Store, postKey(p.ID), postTTL, func(last *int64) error {
+	_, err := detect.Change(ctx, env.Store, postKey(p.ID), postTTL, func(last *int64) error {
 		delta = max(total-*last, 0)
 		if delta == 0 {
 			return detect.ErrUnchanged
@@ -121,7 +121,7 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	if err != nil || delta == 0 {
 		return err
 	}
-	_, err = detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
+	_, err = detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
 		s.DayEngage += float64(delta)
 		return nil
 	})
@@ -134,7 +134,7 @@ func (d *Detector) Snapshot(ctx context.Context, env *detect.Env, snap *model.Ac
 		return nil
 	}
 	var publish *model.Alert
-	_, err := detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
+	_, err := detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
 		publish = nil
 		if n := len(s.Recent); n > 0 && !snap.TakenAt.After(s.Recent[n-1].At) {
 			if s.Firing != nil {

@@ -102,7 +102,7 @@ func acctKey(id string) string { return "analyzer/negative/account/" + id }
 func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *registry.Account) error {
 	switch {
 	case p.Kind == model.KindPost && !p.Deleted:
-		_, err := detect.Update(ctx, env.Store, postKey(p.ID), postTTL, func(s *postState) error {
+		_, err := detect.Change(ctx, env.Store, postKey(p.ID), postTTL, func(s *postState) error {
 			if s.Title == p.Title && s.URL == p.URL {
 				return detect.ErrUnchanged
 			}
@@ -113,14 +113,14 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	case p.Kind != model.KindComment || p.ParentID == "" || p.Deleted:
 		return nil
 	}
-	acct, err := detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(*acctState) error { return detect.ErrUnchanged })
+	acct, err := detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(*acctState) error { return detect.ErrUnchanged })
 	if err != nil {
 		return err
 	}
 	matched := d.lexicon.Match(p.Title + p.Text)
 	var publish *model.Alert
 	counted := false
-	_, err = detect.Update(ctx, env.Store, postKey(p.ParentID), postTTL, func(s *postState) error {
+	_, err = detect.Change(ctx, env.Store, postKey(p.ParentID), postTTL, func(s *postState) error {
 		publish, counted = nil, false
 		if s.Seen == nil {
 			s.Seen = make([]byte, bloomBits/8)
@@ -178,7 +178,7 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	if len(matched) > 0 {
 		x = 1
 	}
-	_, err = detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
+	_, err = detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
 		s.Share.AddWarm(x, d.c.Alpha)
 		return nil
 	})

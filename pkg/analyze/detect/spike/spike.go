@@ -119,7 +119,7 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		return nil
 	}
 	// The account baseline as it stands; the post is judged against it.
-	base, err := detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(*acctState) error { return detect.ErrUnchanged })
+	base, err := detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(*acctState) error { return detect.ErrUnchanged })
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		republish bool
 		opened    bool
 	)
-	_, err = detect.Update(ctx, env.Store, postKey(p.ID), postTTL, func(s *postState) error {
+	_, err = detect.Change(ctx, env.Store, postKey(p.ID), postTTL, func(s *postState) error {
 		sample, delta, publish, republish, opened = math.NaN(), 0, nil, false, false
 		from, prev := s.At, *s
 		if from.IsZero() {
@@ -236,7 +236,7 @@ func (d *Detector) sweepAccount(ctx context.Context, env *detect.Env, a *registr
 	var publish []*model.Alert
 	var open []string
 	hour := now.Unix() / 3600
-	_, err := detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
+	_, err := detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
 		publish, open = nil, s.Open
 		if s.Hour == 0 || hour <= s.Hour {
 			return detect.ErrUnchanged
@@ -249,7 +249,7 @@ func (d *Detector) sweepAccount(ctx context.Context, env *detect.Env, a *registr
 	}
 	var closed []string
 	for _, id := range open {
-		st, err := detect.Update(ctx, env.Store, postKey(id), postTTL, func(s *postState) error {
+		st, err := detect.Change(ctx, env.Store, postKey(id), postTTL, func(s *postState) error {
 			if s.Firing == nil {
 				return nil // resolved by an observation: forget it below
 			}
@@ -277,7 +277,7 @@ func (d *Detector) sweepAccount(ctx context.Context, env *detect.Env, a *registr
 	if len(closed) == 0 {
 		return nil
 	}
-	_, err = detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
+	_, err = detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
 		s.Open = slices.DeleteFunc(s.Open, func(id string) bool { return slices.Contains(closed, id) })
 		return nil
 	})
@@ -308,7 +308,7 @@ func (d *Detector) stillUp(sh shown) bool {
 func (d *Detector) account(ctx context.Context, env *detect.Env, a *registry.Account, postID string, opened bool, at time.Time, sample, delta float64) error {
 	var publish []*model.Alert
 	hour := at.Unix() / 3600
-	_, err := detect.Update(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
+	_, err := detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(s *acctState) error {
 		publish = nil
 		if opened && !slices.Contains(s.Open, postID) {
 			s.Open = append(s.Open, postID)

@@ -1,0 +1,93 @@
+package unanswered_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
+	"github.com/govwatch/govwatch/pkg/analyze/detect/unanswered"
+	"github.com/govwatch/govwatch/pkg/calendar"
+	"github.com/govwatch/govwatch/pkg/config"
+	"github.com/govwatch/govwatch/pkg/store/embedded"
+)
+
+// build makes the detector of a case from the shipped defaults
+// (analyzer.account_checks.unanswered), the case's detector section and the
+// shipped holiday calendar.
+func build(t *testing.T) detecttest.Build {
+	cal, err := calendar.LoadDir("../../../../configs/holidays")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c *detecttest.Case) any {
+		cfg := config.DefaultAccountChecks().Unanswered
+		if err := c.DecodeDetector(&cfg); err != nil {
+			t.Fatal(err)
+		}
+		return unanswered.New(unanswered.Config{SLAWorkdays: cfg.SLAWorkdays, Window: cfg.Window.D(), Calendar: cal})
+	}
+}
+
+// TestGolden walks testcases/<case>/; see testcases/README.md.
+func TestGolden(t *testing.T) {
+	detecttest.RunAll(t, "testcases", build(t))
+}
+
+// TestCommentersAreNeitherAlertedNorKept runs every case and checks that no
+// commenter's name or words reach an alert or the store.
+func TestCommentersAreNeitherAlertedNorKept(t *testing.T) {
+	dirs, err := filepath.Glob("testcases/*/input.jsonl")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no cases: %v", err)
+	}
+	for _, in := range dirs {
+		dir := filepath.Dir(in)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			c, err := detecttest.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var private []string
+			for _, ev := range c.Events {
+				if p := ev.Post; p != nil && p.Kind == "comment" {
+					private = append(private, p.Author, p.Text)
+				}
+			}
+			clock := clockwork.NewFakeClockAt(c.Config.Start)
+			st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			published := detecttest.DriveWith(t, c, build(t)(c), st, clock)
+
+			var seen []string
+			for _, p := range published {
+				for k, v := range p.Alert.Labels {
+					seen = append(seen, "label "+k+"="+v)
+				}
+				for k, v := range p.Alert.Annotations {
+					seen = append(seen, "annotation "+k+"="+v)
+				}
+			}
+			err = st.Scan(context.Background(), "", func(k string, v []byte) error {
+				seen = append(seen, "store "+k+"="+string(v))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range seen {
+				for _, p := range private {
+					if p != "" && strings.Contains(s, p) {
+						t.Errorf("%q reached %s", p, s)
+					}
+				}
+			}
+		})
+	}
+}
