@@ -25,9 +25,14 @@ var (
 	declEncoding = regexp.MustCompile(`\s+encoding\s*=\s*(?:"[^"]*"|'[^']*')`)
 )
 
-// parse turns a feed body into a Result. contentType is the response's
-// Content-Type; now dates items without a time; loc is the zone of
-// zone-less times.
+// Parse turns a feed body into a Result: the charset of contentType (the
+// response's Content-Type) wins over the XML declaration, zone-less times
+// are Beijing time, and now dates items without a time.
+func Parse(body []byte, contentType string, now time.Time) (*Result, error) {
+	return parse(body, contentType, now, shanghai())
+}
+
+// parse is Parse with the zone of zone-less times given.
 func parse(body []byte, contentType string, now time.Time, loc *time.Location) (*Result, error) {
 	body, err := toUTF8(body, contentType)
 	if err != nil {
