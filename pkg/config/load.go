@@ -29,7 +29,7 @@ func ParseSchedule(spec string) (s cron.Schedule, err error) {
 }
 
 // SourceTypes are the collection methods an account's source may name.
-var SourceTypes = []string{"rss"}
+var SourceTypes = []string{"rss", "rsshub", "jsonapi", "wechat", "weibo", "probe", "push"}
 
 // Loaded is a checked configuration and the registry it describes.
 type Loaded struct {
@@ -114,7 +114,7 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 	for i, a := range accounts {
 		ra[i] = registry.Account{
 			ID: a.ID, Name: a.Name, Platform: a.Platform, Unit: a.Unit, Status: a.Status,
-			Source:     registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D()},
+			Source:     registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D(), Options: c.sourceOptions(a.Source.SourceOptions)},
 			StaleAfter: a.StaleAfter.D(),
 		}
 		o := ao[i]
@@ -124,11 +124,7 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 		case !slices.Contains(SourceTypes, a.Source.Type):
 			probs = append(probs, o.pos.Problem(o.path+".source.type", "unknown source type %q (one of %v)", a.Source.Type, SourceTypes))
 		}
-		if a.Source.Type == "rss" {
-			if err := httpURL(a.Source.URL); err != nil {
-				probs = append(probs, o.pos.Problem(o.path+".source.url", "%v", err))
-			}
-		}
+		probs = append(probs, c.checkAccountSource(o, a)...)
 	}
 	reg, rps := registry.New(ru, ra)
 	for _, p := range rps {
@@ -208,6 +204,7 @@ func (c *Config) validate(pos *Positions) Problems {
 	if _, err := ParseSchedule(c.Analyzer.Sweep); err != nil {
 		bad("analyzer.sweep", "bad cron schedule %q: %v", c.Analyzer.Sweep, err)
 	}
+	ps = append(ps, c.validateSources(pos)...)
 	if c.Collector.MaxBody < 1024 {
 		bad("collector.max_body", "must be at least 1KiB")
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
+	"github.com/govwatch/govwatch/pkg/collect/source/rsshub"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/notify"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
@@ -55,8 +56,10 @@ func (e *env) build(component string) (runner, error) {
 func (e *env) collector() (runner, error) {
 	cc := e.cfg.Collector
 	client := &http.Client{Timeout: cc.Timeout.D()}
+	feeds := &rss.Fetcher{Client: client, MaxBody: int64(cc.MaxBody), UserAgent: cc.UserAgent, Clock: e.clock}
 	sources := map[string]source.Source{
-		"rss": &rss.Source{Fetcher: &rss.Fetcher{Client: client, MaxBody: int64(cc.MaxBody), UserAgent: cc.UserAgent, Clock: e.clock}},
+		"rss":    &rss.Source{Fetcher: feeds},
+		"rsshub": &rsshub.Source{BaseURL: cc.Sources.RSSHub.BaseURL, Fetcher: feeds},
 	}
 	c, err := collect.New(collect.Options{
 		Registry: e.cfg.Registry, Sources: sources, Publisher: e.bus, State: e.store,

@@ -6,6 +6,7 @@ package source
 
 import (
 	"context"
+	"errors"
 
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -36,7 +37,18 @@ type Batch struct {
 	State []byte
 	// NotModified means the upstream said nothing changed.
 	NotModified bool
+	// Complete means the posts of kind post are the account's whole feed
+	// from the oldest of them up to now, so a recent post missing from it
+	// was removed upstream and the collector reports it deleted. A source
+	// that returns part of a feed (a page limit hit, pushed posts) leaves
+	// it false.
+	Complete bool
 }
+
+// ErrRetryLater is wrapped by errors that say the upstream is busy
+// preparing the answer (RSSHub's "this path is currently fetching"): poll
+// again later, without counting a failure against the source.
+var ErrRetryLater = errors.New("upstream busy, retry later")
 
 // Retryable is implemented by errors that may go away by themselves
 // (timeouts, 5xx, 429); others are permanent until someone fixes the source.
