@@ -219,7 +219,9 @@ func TestRepollMetricsEditsAndDeletion(t *testing.T) {
 func TestMetricsUpdatesSlowDownWithAge(t *testing.T) {
 	r := newBusRig(t)
 	base := r.clock.Now()
-	old := func(likes int64) model.Post { return post(r.clock, "E", r.clock.Now().Sub(base)+30*time.Hour, "旧帖", likes) }
+	old := func(likes int64) model.Post {
+		return post(r.clock, "E", r.clock.Now().Sub(base)+30*time.Hour, "旧帖", likes)
+	}
 	r.src.set(true, old(10))
 	if got := r.poll(t); len(got) != 1 {
 		t.Fatalf("got %d messages, want the first version", len(got))
