@@ -18,6 +18,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/collect"
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/probe"
 	"github.com/govwatch/govwatch/pkg/collect/source/push"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/collect/source/rsshub"
@@ -62,6 +63,7 @@ func (e *env) collector() (runner, error) {
 		"rss":    &rss.Source{Fetcher: feeds},
 		"rsshub": &rsshub.Source{BaseURL: cc.Sources.RSSHub.BaseURL, Fetcher: feeds},
 		"push":   push.Source{},
+		"probe":  &probe.Source{Client: client, UserAgent: cc.UserAgent, Clock: e.clock},
 	}
 	c, err := collect.New(collect.Options{
 		Registry: e.cfg.Registry, Sources: sources, Publisher: e.bus, State: e.store,
