@@ -17,11 +17,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect/staleness"
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/collect"
-	"github.com/govwatch/govwatch/pkg/collect/source"
-	"github.com/govwatch/govwatch/pkg/collect/source/probe"
 	"github.com/govwatch/govwatch/pkg/collect/source/push"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
-	"github.com/govwatch/govwatch/pkg/collect/source/rsshub"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/notify"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
@@ -58,12 +54,9 @@ func (e *env) build(component string) (runner, error) {
 func (e *env) collector() (runner, error) {
 	cc := e.cfg.Collector
 	client := &http.Client{Timeout: cc.Timeout.D()}
-	feeds := &rss.Fetcher{Client: client, MaxBody: int64(cc.MaxBody), UserAgent: cc.UserAgent, Clock: e.clock}
-	sources := map[string]source.Source{
-		"rss":    &rss.Source{Fetcher: feeds},
-		"rsshub": &rsshub.Source{BaseURL: cc.Sources.RSSHub.BaseURL, Fetcher: feeds},
-		"push":   push.Source{},
-		"probe":  &probe.Source{Client: client, UserAgent: cc.UserAgent, Clock: e.clock},
+	sources, err := e.sources(client)
+	if err != nil {
+		return nil, err
 	}
 	c, err := collect.New(collect.Options{
 		Registry: e.cfg.Registry, Sources: sources, Publisher: e.bus, State: e.store,
