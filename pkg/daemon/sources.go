@@ -11,6 +11,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/source/push"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/collect/source/rsshub"
+	"github.com/govwatch/govwatch/pkg/collect/source/wechat"
 )
 
 // sources builds one Source per source type (config.SourceTypes) from the
@@ -41,5 +42,6 @@ func (e *env) sources(client *http.Client) (map[string]source.Source, error) {
 		"jsonapi": &jsonapi.Source{Client: api, Mappings: mappings, Clock: e.clock, Log: e.log.Named("jsonapi")},
 		"probe":   &probe.Source{Client: client, UserAgent: cc.UserAgent, Clock: e.clock},
 		"push":    push.Source{},
+		"wechat":  &wechat.Source{BaseURL: cc.Sources.WeChat.BaseURL, Client: api, Store: e.store, Clock: e.clock, Log: e.log.Named("wechat")},
 	}, nil
 }

@@ -7,6 +7,9 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"strings"
 
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -48,10 +51,36 @@ type Batch struct {
 // ErrRetryLater is wrapped by errors that say the upstream is busy
 // preparing the answer (RSSHub's "this path is currently fetching"): poll
 // again later, without counting a failure against the source.
-var ErrRetryLater = errors.New("upstream busy, retry later")
+// It is retryable (it has a Retryable method that says so).
+var ErrRetryLater error = retryLater{}
+
+type retryLater struct{}
+
+func (retryLater) Error() string   { return "upstream busy, retry later" }
+func (retryLater) Retryable() bool { return true }
 
 // Retryable is implemented by errors that may go away by themselves
 // (timeouts, 5xx, 429); others are permanent until someone fixes the source.
 type Retryable interface {
 	Retryable() bool
+}
+
+// ReadSecret reads a source's secret (an app secret, an access token) from
+// a file, trailing newline trimmed, or else an environment variable. It is
+// read at each use, so a rotated file takes effect without a restart.
+func ReadSecret(file, env string) ([]byte, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read secret: %w", err)
+		}
+		return []byte(strings.TrimRight(string(b), "\r\n")), nil
+	}
+	if env != "" {
+		if v, ok := os.LookupEnv(env); ok && v != "" {
+			return []byte(v), nil
+		}
+		return nil, fmt.Errorf("secret: environment variable %s is not set", env)
+	}
+	return nil, errors.New("no secret_file or secret_env")
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
+	"github.com/govwatch/govwatch/pkg/collect/source/wechat"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -152,36 +153,9 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 	return b, nil
 }
 
-// WeChatArticleKey reduces a mp.weixin.qq.com article URL to
-// "<__biz>_<mid>_<idx>", the identity of a published article whatever
-// tracking parameters (sn, chksm, scene …) the link carries. ok is false
-// for other URLs and for short links (/s/<token>) that carry no key.
-func WeChatArticleKey(raw string) (string, bool) {
-	biz, mid, idx, ok := wechatArticle(raw)
-	if !ok {
-		return "", false
-	}
-	return biz + "_" + mid + "_" + idx, true
-}
-
-func wechatArticle(raw string) (biz, mid, idx string, ok bool) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Hostname() != "mp.weixin.qq.com" {
-		return "", "", "", false
-	}
-	q := u.Query()
-	biz, mid, idx = q.Get("__biz"), q.Get("mid"), q.Get("idx")
-	if mid == "" {
-		mid = q.Get("appmsgid")
-	}
-	if idx == "" {
-		idx = q.Get("itemidx")
-	}
-	if biz == "" || mid == "" || idx == "" {
-		return "", "", "", false
-	}
-	return biz, mid, idx, true
-}
+// WeChatArticleKey is wechat.ArticleKey: "<__biz>_<mid>_<idx>" of an
+// article link.
+func WeChatArticleKey(raw string) (string, bool) { return wechat.ArticleKey(raw) }
 
 // canonicalURL drops a WeChat link's volatile parameters so that the
 // content hash does not change when only they do.
@@ -189,9 +163,5 @@ func canonicalURL(platform, raw string) string {
 	if platform != "wechat" {
 		return raw
 	}
-	biz, mid, idx, ok := wechatArticle(raw)
-	if !ok {
-		return raw
-	}
-	return "https://mp.weixin.qq.com/s?__biz=" + url.QueryEscape(biz) + "&mid=" + url.QueryEscape(mid) + "&idx=" + url.QueryEscape(idx)
+	return wechat.CanonicalURL(raw)
 }
