@@ -12,6 +12,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/collect/source/rsshub"
 	"github.com/govwatch/govwatch/pkg/collect/source/wechat"
+	"github.com/govwatch/govwatch/pkg/collect/source/weibo"
 )
 
 // sources builds one Source per source type (config.SourceTypes) from the
@@ -42,6 +43,7 @@ func (e *env) sources(client *http.Client) (map[string]source.Source, error) {
 		"jsonapi": &jsonapi.Source{Client: api, Mappings: mappings, Clock: e.clock, Log: e.log.Named("jsonapi")},
 		"probe":   &probe.Source{Client: client, UserAgent: cc.UserAgent, Clock: e.clock},
 		"push":    push.Source{},
+		"weibo":   &weibo.Source{BaseURL: cc.Sources.Weibo.BaseURL, Client: api, Clock: e.clock, Comments: cc.Sources.Weibo.Comments},
 		"wechat":  &wechat.Source{BaseURL: cc.Sources.WeChat.BaseURL, Client: api, Store: e.store, Clock: e.clock, Log: e.log.Named("wechat")},
 	}, nil
 }
