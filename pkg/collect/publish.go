@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,7 +81,7 @@ func windowKey(accountID string) string { return "collector/window/" + accountID
 // number of post messages published.
 func (c *Collector) publish(ctx context.Context, a *registry.Account, b *source.Batch) (published int, err error) {
 	now := c.o.Clock.Now().UTC()
-	win, err := c.loadWindow(ctx, a.ID)
+	win, raw, err := c.loadWindow(ctx, a.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -123,7 +124,7 @@ func (c *Collector) publish(ctx context.Context, a *registry.Account, b *source.
 			delete(win, id)
 		}
 	}
-	if err := c.saveWindow(ctx, a.ID, win); err != nil {
+	if err := c.saveWindow(ctx, a.ID, win, raw); err != nil {
 		return published, err
 	}
 	for i := range b.Snapshots {
@@ -201,30 +202,35 @@ func (c *Collector) publishDeleted(ctx context.Context, last *model.Post, now ti
 	return c.o.State.Set(ctx, "collector/seen/"+p.ID, []byte("deleted"), SeenTTL)
 }
 
-func (c *Collector) loadWindow(ctx context.Context, accountID string) (window, error) {
+// loadWindow returns the account's window and the bytes it was read from.
+func (c *Collector) loadWindow(ctx context.Context, accountID string) (window, []byte, error) {
 	win := window{}
 	b, err := c.o.State.Get(ctx, windowKey(accountID))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return win, nil
+		return win, nil, nil
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	}
 	if err := json.Unmarshal(b, &win); err != nil {
 		// A record this version cannot read: start watching afresh
 		// rather than fail every poll of the account.
-		return window{}, nil
+		return window{}, nil, nil
 	}
-	return win, nil
+	return win, b, nil
 }
 
-func (c *Collector) saveWindow(ctx context.Context, accountID string, win window) error {
-	if len(win) == 0 {
-		return c.o.State.Set(ctx, windowKey(accountID), []byte("{}"), Window)
-	}
+// saveWindow writes the window unless it is what was read (most polls
+// change nothing, and a store write is the costly part of one). The
+// record expires a window after its last write, by when every post in it
+// has left the window.
+func (c *Collector) saveWindow(ctx context.Context, accountID string, win window, was []byte) error {
 	b, err := json.Marshal(win)
 	if err != nil {
 		return err
+	}
+	if was != nil && bytes.Equal(b, was) {
+		return nil
 	}
 	return c.o.State.Set(ctx, windowKey(accountID), b, Window)
 }

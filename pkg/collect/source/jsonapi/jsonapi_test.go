@@ -264,3 +264,20 @@ func TestSampleConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkMap maps a recorded vendor page.
+func BenchmarkMap(b *testing.B) {
+	body, err := os.ReadFile("testdata/page1.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := mapping()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for range b.N {
+		posts, _, _, err := m.Map(body, acc, now)
+		if err != nil || len(posts) != 2 {
+			b.Fatalf("got %d posts, %v", len(posts), err)
+		}
+	}
+}

@@ -325,3 +325,26 @@ func TestSampleConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkParse checks a full request of 500 posts.
+func BenchmarkParse(b *testing.B) {
+	reg := testRegistry(b)
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i := range 500 {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(`{"account_id":"fj-gov-douyin","platform":"douyin","native_id":"74392018374650` + strconv.Itoa(10000+i) + `","kind":"post","url":"https://www.douyin.com/video/1","text":"` + strings.Repeat("台风过境后，福州街头清障进行中。", 10) + `","author":"福建发布","published_at":"2026-11-27T08:40:00+08:00","metrics":{"likes":3120,"comments":214,"shares":88,"views":0}}`)
+	}
+	buf.WriteByte(']')
+	body := buf.Bytes()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for range b.N {
+		posts, probs, err := Parse(body, reg, nil, now, 500)
+		if err != nil || len(probs) != 0 || len(posts) != 500 {
+			b.Fatalf("got %d posts, %v, %v", len(posts), probs, err)
+		}
+	}
+}
