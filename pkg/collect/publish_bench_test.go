@@ -19,7 +19,10 @@ import (
 // collector's own work per poll (seen keys, the window record), not the bus.
 type counting struct{ posts, metrics int }
 
-func (c *counting) PublishPost(context.Context, *model.Post) (bool, error) { c.posts++; return false, nil }
+func (c *counting) PublishPost(context.Context, *model.Post) (bool, error) {
+	c.posts++
+	return false, nil
+}
 func (c *counting) PublishPostMetrics(context.Context, *model.Post, string) (bool, error) {
 	c.metrics++
 	return false, nil
