@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -106,5 +107,26 @@ registry:
 		if !strings.Contains(line, "govwatch.yaml:") || strings.Contains(line, "govwatch.yaml: ") {
 			t.Errorf("got %q, want file:line", line)
 		}
+	}
+}
+
+// TestSourceSamplesLoad loads the config sample each source's README shows,
+// so the docs cannot drift from the config types. Secret files named in
+// the samples are deployment paths; their absence is the only problem
+// allowed.
+func TestSourceSamplesLoad(t *testing.T) {
+	t.Setenv("GOVWATCH_PUSH_KUAISHOU", "x")
+	for _, name := range []string{"rsshub", "jsonapi", "wechat", "weibo", "probe", "push"} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(filepath.Join("..", "collect", "source", name, "sample.yaml"))
+			if err == nil {
+				return
+			}
+			for _, p := range err.(Problems) {
+				if !strings.Contains(p.Msg, `cannot read "/etc/govwatch/`) {
+					t.Errorf("got %s", p)
+				}
+			}
+		})
 	}
 }

@@ -137,11 +137,14 @@ func TestSampleConfig(t *testing.T) {
 		t.Errorf("got a README without sample.yaml verbatim, want it shown")
 	}
 	var cfg struct {
-		Accounts []struct {
-			ID, Name, Platform, Unit string
-			Source                   struct {
-				Type, URL, Interval, Probe string
-				PackageURL                 string `yaml:"package_url"`
+		Registry struct {
+			Units    []map[string]string
+			Accounts []struct {
+				ID, Name, Platform, Unit string
+				Source                   struct {
+					Type, URL, Interval, Probe string
+					PackageURL                 string `yaml:"package_url"`
+				}
 			}
 		}
 	}
@@ -150,7 +153,7 @@ func TestSampleConfig(t *testing.T) {
 	if err := dec.Decode(&cfg); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range cfg.Accounts {
+	for _, a := range cfg.Registry.Accounts {
 		if a.Source.Type != "probe" || a.Source.URL == "" {
 			t.Errorf("account %s: got %+v, want a probe with a url", a.ID, a.Source)
 		}

@@ -214,11 +214,14 @@ func TestSampleConfig(t *testing.T) {
 				} `yaml:"rsshub"`
 			} `yaml:"sources"`
 		} `yaml:"collector"`
-		Accounts []struct {
-			ID, Name, Platform, Unit string
-			Source                   struct {
-				Type, Route, Interval string
-				UserID                string `yaml:"user_id"`
+		Registry struct {
+			Units    []map[string]string
+			Accounts []struct {
+				ID, Name, Platform, Unit string
+				Source                   struct {
+					Type, Route, Interval string
+					UserID                string `yaml:"user_id"`
+				}
 			}
 		}
 	}
@@ -228,7 +231,7 @@ func TestSampleConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newSource(cfg.Collector.Sources.RSSHub.BaseURL)
-	for _, a := range cfg.Accounts {
+	for _, a := range cfg.Registry.Accounts {
 		acc := account(a.Platform, registry.SourceOptions{UserID: a.Source.UserID, Route: a.Source.Route})
 		if _, err := s.FeedURL(acc); err != nil || a.Source.Type != "rsshub" {
 			t.Errorf("account %s: got type %q, %v; want rsshub and a feed url", a.ID, a.Source.Type, err)
