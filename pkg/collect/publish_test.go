@@ -286,3 +286,32 @@ func TestBucket(t *testing.T) {
 		t.Errorf("got one bucket %d for 100 and 200, want two", bucket(100))
 	}
 }
+
+func TestSnapshotsAndProbesPublished(t *testing.T) {
+	r := newBusRig(t)
+	now := r.clock.Now().UTC()
+	r.src.mu.Lock()
+	r.src.batch = source.Batch{
+		Snapshots: []model.AccountSnapshot{{Schema: 1, AccountID: "fj-gov-weibo", Platform: "weibo", Name: "中国福建", Followers: 6128453, TakenAt: now}},
+		Probes:    []model.ProbeResult{{Schema: 1, AccountID: "fj-gov-weibo", Platform: "weibo", Target: "https://weibo.com/fjfb", OK: true, StatusCode: 200, CheckedAt: now}},
+	}
+	r.src.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.c.Poll(ctx, "fj-gov-weibo"); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []bus.Kind{bus.KindSnapshot, bus.KindProbe} {
+		st, err := r.bus.JetStream().Stream(ctx, r.bus.Stream(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs != 1 {
+			t.Errorf("stream %s: got %d messages, want 1", r.bus.Stream(k), info.State.Msgs)
+		}
+	}
+}

@@ -55,6 +55,7 @@ func Load(path string) (*Loaded, error) {
 	reg, rprobs := cfg.buildRegistry(pos)
 	probs = append(probs, rprobs...)
 	probs = append(probs, cfg.validate(pos)...)
+	probs = append(probs, cfg.checkPushAccounts(pos, reg)...)
 	if len(probs) > 0 {
 		return nil, probs.sorted()
 	}

@@ -273,6 +273,23 @@ func (c *Config) validateSources(pos *Positions) Problems {
 	return ps
 }
 
+// checkPushAccounts checks that push keys name accounts the registry has
+// (reg is nil when the registry itself has problems).
+func (c *Config) checkPushAccounts(pos *Positions, reg *registry.Registry) Problems {
+	if reg == nil {
+		return nil
+	}
+	var ps Problems
+	for i, k := range c.Collector.Sources.Push.Keys {
+		for j, id := range k.Accounts {
+			if _, ok := reg.Account(id); !ok {
+				ps = append(ps, pos.Problem(fmt.Sprintf("collector.sources.push.keys[%d].accounts[%d]", i, j), "unknown account %q", id))
+			}
+		}
+	}
+	return ps
+}
+
 func (c *Config) usesSource(typ string) bool {
 	for _, a := range c.Registry.Accounts {
 		if a.Source.Type == typ {

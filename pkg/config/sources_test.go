@@ -130,3 +130,23 @@ func TestSourceSamplesLoad(t *testing.T) {
 		})
 	}
 }
+
+func TestPushKeyAccountsMustExist(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("GW_TEST_PUSH", "s3cret")
+	p := write(t, dir, "govwatch.yaml", `
+collector:
+  sources:
+    push:
+      keys: [{id: crawler, secret_env: GW_TEST_PUSH, accounts: [fz-kuaishou, nobody]}]
+registry:
+  units: [{id: fz, name: 福州市人民政府办公厅}]
+  accounts:
+    - {id: fz-kuaishou, name: 福州发布, platform: kuaishou, unit: fz, source: {type: push}}
+`)
+	_, err := Load(p)
+	want := `govwatch.yaml:5: collector.sources.push.keys[0].accounts[1]: unknown account "nobody"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}
