@@ -1,7 +1,8 @@
 // Package source declares what a collection method provides. Each method is a
-// folder below this one (rss, …) with its code, tests, recorded payloads and
-// a README holding its config sample; the collector picks one by the
-// account's source type.
+// folder below this one (rss, rsshub, jsonapi, wechat, weibo, probe, push)
+// with its code, tests, recorded payloads and a README holding its config
+// sample; the collector picks one by the account's source type. The HTTP
+// they share is in fetch.
 package source
 
 import (
