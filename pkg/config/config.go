@@ -114,21 +114,23 @@ type AccountConfig struct {
 
 // SourceConfig says how an account is collected.
 type SourceConfig struct {
-	Type          string           `yaml:"type"`
-	URL           string           `yaml:"url"`
-	Interval      Duration         `yaml:"interval"`
+	Type     string   `yaml:"type"`
+	URL      string   `yaml:"url"`
+	Interval Duration `yaml:"interval"`
+
 	SourceOptions `yaml:",inline"` // per-type settings, see sources.go
 }
 
 // CollectorConfig tunes polling.
 type CollectorConfig struct {
-	Listen    string        `yaml:"listen"` // when run as its own daemon
-	Interval  Duration      `yaml:"interval"`
-	Workers   int           `yaml:"workers"`
-	Timeout   Duration      `yaml:"timeout"`
-	MaxBody   ByteSize      `yaml:"max_body"`
-	UserAgent string        `yaml:"user_agent"`
-	Sources   SourcesConfig `yaml:"sources"` // per source type, see sources.go
+	Listen    string   `yaml:"listen"` // when run as its own daemon
+	Interval  Duration `yaml:"interval"`
+	Workers   int      `yaml:"workers"`
+	Timeout   Duration `yaml:"timeout"`
+	MaxBody   ByteSize `yaml:"max_body"`
+	UserAgent string   `yaml:"user_agent"`
+
+	Sources SourcesConfig `yaml:"sources"` // per source type, see sources.go
 }
 
 // AnalyzerConfig tunes detection.

@@ -17,7 +17,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect/staleness"
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/collect"
-	"github.com/govwatch/govwatch/pkg/collect/source/push"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/notify"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
@@ -70,32 +69,6 @@ func (e *env) collector() (runner, error) {
 		return nil, err
 	}
 	return c.Run, nil
-}
-
-// pushEndpoint mounts POST /api/v1/ingest when push keys are configured.
-func (e *env) pushEndpoint(c *collect.Collector) error {
-	pc := e.cfg.Collector.Sources.Push
-	if len(pc.Keys) == 0 {
-		return nil
-	}
-	var keys []push.Key
-	for _, k := range pc.Keys {
-		secret, err := e.cfg.Secret(k.SecretFile, k.SecretEnv)
-		if err != nil {
-			return fmt.Errorf("push key %s: %w", k.ID, err)
-		}
-		keys = append(keys, push.Key{ID: k.ID, Secret: secret, Accounts: k.Accounts})
-	}
-	h, err := push.New(push.Options{
-		Keys: keys, Registry: e.cfg.Registry, Ingester: c, Store: e.store,
-		RatePerMinute: pc.RatePerMinute, MaxBody: int64(pc.MaxBody), MaxPosts: pc.MaxPosts, MaxSkew: pc.MaxSkew.D(),
-		Clock: e.clock, Log: e.log.Named("push"),
-	})
-	if err != nil {
-		return err
-	}
-	e.mux.Handle(push.Path, h)
-	return nil
 }
 
 func (e *env) analyzer() (runner, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/govwatch/govwatch/pkg/collect"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/jsonapi"
@@ -46,4 +47,30 @@ func (e *env) sources(client *http.Client) (map[string]source.Source, error) {
 		"weibo":   &weibo.Source{BaseURL: cc.Sources.Weibo.BaseURL, Client: api, Clock: e.clock, Comments: cc.Sources.Weibo.Comments},
 		"wechat":  &wechat.Source{BaseURL: cc.Sources.WeChat.BaseURL, Client: api, Store: e.store, Clock: e.clock, Log: e.log.Named("wechat")},
 	}, nil
+}
+
+// pushEndpoint mounts POST /api/v1/ingest when push keys are configured.
+func (e *env) pushEndpoint(c *collect.Collector) error {
+	pc := e.cfg.Collector.Sources.Push
+	if len(pc.Keys) == 0 {
+		return nil
+	}
+	var keys []push.Key
+	for _, k := range pc.Keys {
+		secret, err := e.cfg.Secret(k.SecretFile, k.SecretEnv)
+		if err != nil {
+			return fmt.Errorf("push key %s: %w", k.ID, err)
+		}
+		keys = append(keys, push.Key{ID: k.ID, Secret: secret, Accounts: k.Accounts})
+	}
+	h, err := push.New(push.Options{
+		Keys: keys, Registry: e.cfg.Registry, Ingester: c, Store: e.store,
+		RatePerMinute: pc.RatePerMinute, MaxBody: int64(pc.MaxBody), MaxPosts: pc.MaxPosts, MaxSkew: pc.MaxSkew.D(),
+		Clock: e.clock, Log: e.log.Named("push"),
+	})
+	if err != nil {
+		return err
+	}
+	e.mux.Handle(push.Path, h)
+	return nil
 }
