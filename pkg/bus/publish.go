@@ -28,6 +28,21 @@ func (b *Bus) PublishPost(ctx context.Context, p *model.Post) (duplicate bool, e
 	return b.publish(ctx, KindPost, subj, p.MsgID(), p)
 }
 
+// PublishPostMetrics publishes p, a re-polled post whose content is
+// unchanged but whose engagement counts moved, with the collector's msgID
+// ("<post id>@<content_hash>@m<buckets>", see docs/subjects.md): the
+// content version's id would be dropped as a duplicate.
+func (b *Bus) PublishPostMetrics(ctx context.Context, p *model.Post, msgID string) (duplicate bool, err error) {
+	subj, err := PostSubject(b.opts.Prefix, p.Platform, p.AccountID)
+	if err != nil {
+		return false, fmt.Errorf("publish post %q: %w", p.ID, err)
+	}
+	if p.ID == "" || p.ContentHash == "" || msgID == "" {
+		return false, fmt.Errorf("publish post %q: missing id, content hash or msg id", p.ID)
+	}
+	return b.publish(ctx, KindPost, subj, msgID, p)
+}
+
 // PublishSnapshot publishes s on <prefix>.snapshot.<platform>.<account_id>
 // with Nats-Msg-Id "<platform>/<account_id>@<taken_at RFC 3339, UTC>".
 func (b *Bus) PublishSnapshot(ctx context.Context, s *model.AccountSnapshot) error {

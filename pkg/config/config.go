@@ -120,6 +120,8 @@ type SourceConfig struct {
 	Type     string   `yaml:"type"`
 	URL      string   `yaml:"url"`
 	Interval Duration `yaml:"interval"`
+
+	SourceOptions `yaml:",inline"` // per-type settings, see sources.go
 }
 
 // CollectorConfig tunes polling.
@@ -130,6 +132,8 @@ type CollectorConfig struct {
 	Timeout   Duration `yaml:"timeout"`
 	MaxBody   ByteSize `yaml:"max_body"`
 	UserAgent string   `yaml:"user_agent"`
+
+	Sources SourcesConfig `yaml:"sources"` // per source type, see sources.go
 }
 
 // AnalyzerConfig tunes detection.
@@ -223,6 +227,7 @@ func Default() Config {
 			Timeout:   Duration(20 * time.Second),
 			MaxBody:   8 << 20,
 			UserAgent: "govwatch-collector/1",
+			Sources:   defaultSources(),
 		},
 		Analyzer: AnalyzerConfig{
 			Listen:        ":9102",

@@ -29,7 +29,7 @@ func ParseSchedule(spec string) (s cron.Schedule, err error) {
 }
 
 // SourceTypes are the collection methods an account's source may name.
-var SourceTypes = []string{"rss"}
+var SourceTypes = []string{"rss", "rsshub", "jsonapi", "wechat", "weibo", "probe", "push"}
 
 // Loaded is a checked configuration and the registry it describes.
 type Loaded struct {
@@ -55,6 +55,7 @@ func Load(path string) (*Loaded, error) {
 	reg, rprobs := cfg.buildRegistry(pos)
 	probs = append(probs, rprobs...)
 	probs = append(probs, cfg.validate(pos)...)
+	probs = append(probs, cfg.checkPushAccounts(pos, reg)...)
 	if len(probs) > 0 {
 		return nil, probs.sorted()
 	}
@@ -114,7 +115,7 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 	for i, a := range accounts {
 		ra[i] = registry.Account{
 			ID: a.ID, Name: a.Name, Platform: a.Platform, Unit: a.Unit, Status: a.Status,
-			Source:            registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D()},
+			Source:            registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D(), Options: c.sourceOptions(a.Source.SourceOptions)},
 			StaleAfter:        a.StaleAfter.D(),
 			StaleWarningAfter: a.StaleWarningAfter.D(), ZombieAfter: a.ZombieAfter.D(),
 		}
@@ -125,11 +126,7 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 		case !slices.Contains(SourceTypes, a.Source.Type):
 			probs = append(probs, o.pos.Problem(o.path+".source.type", "unknown source type %q (one of %v)", a.Source.Type, SourceTypes))
 		}
-		if a.Source.Type == "rss" {
-			if err := httpURL(a.Source.URL); err != nil {
-				probs = append(probs, o.pos.Problem(o.path+".source.url", "%v", err))
-			}
-		}
+		probs = append(probs, c.checkAccountSource(o, a)...)
 	}
 	reg, rps := registry.New(ru, ra)
 	for _, p := range rps {
@@ -211,6 +208,7 @@ func (c *Config) validate(pos *Positions) Problems {
 	}
 	ps = append(ps, c.validateOpinion(pos)...)
 	ps = append(ps, c.validateAccountChecks(pos)...)
+	ps = append(ps, c.validateSources(pos)...)
 	if c.Collector.MaxBody < 1024 {
 		bad("collector.max_body", "must be at least 1KiB")
 	}

@@ -16,8 +16,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect/content"
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/collect"
-	"github.com/govwatch/govwatch/pkg/collect/source"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/notify"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
@@ -54,8 +52,9 @@ func (e *env) build(component string) (runner, error) {
 func (e *env) collector() (runner, error) {
 	cc := e.cfg.Collector
 	client := &http.Client{Timeout: cc.Timeout.D()}
-	sources := map[string]source.Source{
-		"rss": &rss.Source{Fetcher: &rss.Fetcher{Client: client, MaxBody: int64(cc.MaxBody), UserAgent: cc.UserAgent, Clock: e.clock}},
+	sources, err := e.sources(client)
+	if err != nil {
+		return nil, err
 	}
 	c, err := collect.New(collect.Options{
 		Registry: e.cfg.Registry, Sources: sources, Publisher: e.bus, State: e.store,
@@ -63,6 +62,9 @@ func (e *env) collector() (runner, error) {
 		Clock: e.clock, Log: e.log.Named("collector"), Metrics: e.reg,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := e.pushEndpoint(c); err != nil {
 		return nil, err
 	}
 	return c.Run, nil

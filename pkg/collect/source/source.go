@@ -1,11 +1,16 @@
 // Package source declares what a collection method provides. Each method is a
-// folder below this one (rss, …) with its code, tests, recorded payloads and
-// a README holding its config sample; the collector picks one by the
-// account's source type.
+// folder below this one (rss, rsshub, jsonapi, wechat, weibo, probe, push)
+// with its code, tests, recorded payloads and a README holding its config
+// sample; the collector picks one by the account's source type. The HTTP
+// they share is in fetch.
 package source
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
 
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -36,10 +41,47 @@ type Batch struct {
 	State []byte
 	// NotModified means the upstream said nothing changed.
 	NotModified bool
+	// Complete means the posts of kind post are the account's whole feed
+	// from the oldest of them up to now, so a recent post missing from it
+	// was removed upstream and the collector reports it deleted. A source
+	// that returns part of a feed (a page limit hit, pushed posts) leaves
+	// it false.
+	Complete bool
 }
+
+// ErrRetryLater is wrapped by errors that say the upstream is busy
+// preparing the answer (RSSHub's "this path is currently fetching"): poll
+// again later, without counting a failure against the source.
+// It is retryable (it has a Retryable method that says so).
+var ErrRetryLater error = retryLater{}
+
+type retryLater struct{}
+
+func (retryLater) Error() string   { return "upstream busy, retry later" }
+func (retryLater) Retryable() bool { return true }
 
 // Retryable is implemented by errors that may go away by themselves
 // (timeouts, 5xx, 429); others are permanent until someone fixes the source.
 type Retryable interface {
 	Retryable() bool
+}
+
+// ReadSecret reads a source's secret (an app secret, an access token) from
+// a file, trailing newline trimmed, or else an environment variable. It is
+// read at each use, so a rotated file takes effect without a restart.
+func ReadSecret(file, env string) ([]byte, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read secret: %w", err)
+		}
+		return []byte(strings.TrimRight(string(b), "\r\n")), nil
+	}
+	if env != "" {
+		if v, ok := os.LookupEnv(env); ok && v != "" {
+			return []byte(v), nil
+		}
+		return nil, fmt.Errorf("secret: environment variable %s is not set", env)
+	}
+	return nil, errors.New("no secret_file or secret_env")
 }

@@ -95,3 +95,17 @@ func wallTime(s string, parsed *time.Time, loc *time.Location) (time.Time, bool)
 func inZone(t time.Time, loc *time.Location) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
 }
+
+// ParseTime reads a date as feeds and APIs write them: RFC 3339 and RFC
+// 1123 with their zones, and otherwise the forms itemTime knows (zone-less,
+// GMT+8, CST, 2026年08月03日 10:00) in Beijing time. The result is UTC.
+func ParseTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.RFC3339Nano, time.RFC1123Z, time.RFC1123, "2006-01-02 15:04:05Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil && (layout != time.RFC1123 || !strings.HasSuffix(s, "CST")) {
+			return t.UTC(), true
+		}
+	}
+	t, ok := itemTime(s, nil, shanghai())
+	return t.UTC(), ok
+}

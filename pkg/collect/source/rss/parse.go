@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"mime"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,8 +11,8 @@ import (
 
 	"github.com/mmcdole/gofeed"
 	ext "github.com/mmcdole/gofeed/extensions"
-	"golang.org/x/net/html/charset"
 
+	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
@@ -25,9 +23,14 @@ var (
 	declEncoding = regexp.MustCompile(`\s+encoding\s*=\s*(?:"[^"]*"|'[^']*')`)
 )
 
-// parse turns a feed body into a Result. contentType is the response's
-// Content-Type; now dates items without a time; loc is the zone of
-// zone-less times.
+// Parse turns a feed body into a Result: the charset of contentType (the
+// response's Content-Type) wins over the XML declaration, zone-less times
+// are Beijing time, and now dates items without a time.
+func Parse(body []byte, contentType string, now time.Time) (*Result, error) {
+	return parse(body, contentType, now, shanghai())
+}
+
+// parse is Parse with the zone of zone-less times given.
 func parse(body []byte, contentType string, now time.Time, loc *time.Location) (*Result, error) {
 	body, err := toUTF8(body, contentType)
 	if err != nil {
@@ -52,21 +55,9 @@ func parse(body []byte, contentType string, now time.Time, loc *time.Location) (
 // parser does not decode again. Without a header charset the body is left
 // alone: gofeed honours the XML declaration itself.
 func toUTF8(body []byte, contentType string) ([]byte, error) {
-	if contentType == "" {
-		return body, nil
-	}
-	_, params, err := mime.ParseMediaType(contentType)
-	if err != nil || params["charset"] == "" {
-		return body, nil
-	}
-	enc, name := charset.Lookup(params["charset"])
-	if enc == nil {
-		return nil, fmt.Errorf("unknown charset %q", params["charset"])
-	}
-	if name != "utf-8" {
-		if body, err = enc.NewDecoder().Bytes(body); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", name, err)
-		}
+	body, decoded, err := fetch.ToUTF8(body, contentType)
+	if err != nil || !decoded {
+		return body, err
 	}
 	if loc := xmlDecl.FindIndex(body); loc != nil {
 		decl := declEncoding.ReplaceAll(body[loc[0]:loc[1]], nil)

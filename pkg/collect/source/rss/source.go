@@ -32,7 +32,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 	if err != nil {
 		return nil, err
 	}
-	b := &source.Batch{State: next, NotModified: res.NotModified}
+	b := &source.Batch{State: next, NotModified: res.NotModified, Complete: true}
 	now := s.Fetcher.now().UTC()
 	for _, it := range res.Items {
 		b.Posts = append(b.Posts, model.Post{

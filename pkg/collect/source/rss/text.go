@@ -49,3 +49,7 @@ func plainText(s string) string {
 func collapse(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// PlainText strips HTML to text as feed items are: tags dropped, script
+// and style skipped, entities decoded, white space collapsed.
+func PlainText(s string) string { return plainText(s) }

@@ -1,0 +1,100 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDo(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 2048)
+	tests := []struct {
+		name      string
+		status    int
+		body      []byte
+		maxBody   int64
+		wantErr   string
+		retryable bool
+		wantBody  string
+	}{
+		{"200", http.StatusOK, []byte("hello"), 0, "", false, "hello"},
+		{"304", http.StatusNotModified, nil, 0, "", false, ""},
+		{"404", http.StatusNotFound, []byte("not found"), 0, "status 404", false, ""},
+		{"429", http.StatusTooManyRequests, nil, 0, "status 429", true, ""},
+		{"503", http.StatusServiceUnavailable, []byte("<html>busy</html>"), 0, "status 503", true, ""},
+		{"oversized", http.StatusOK, big, 1024, "over 1024 bytes", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var gotUA, gotX string
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				gotUA, gotX = r.UserAgent(), r.Header.Get("X-Test")
+				w.WriteHeader(tt.status)
+				_, _ = w.Write(tt.body)
+			}))
+			defer ts.Close()
+			c := &Client{MaxBody: tt.maxBody, UserAgent: "govwatch-test"}
+			resp, err := c.Do(context.Background(), Request{URL: ts.URL, Header: http.Header{"X-Test": {"1"}}})
+			if gotUA != "govwatch-test" || gotX != "1" {
+				t.Errorf("got user agent %q, X-Test %q; want govwatch-test, 1", gotUA, gotX)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("got %v, want no error", err)
+				}
+				if string(resp.Body) != tt.wantBody || resp.NotModified() != (tt.status == 304) {
+					t.Errorf("got body %q not-modified %v, want %q %v", resp.Body, resp.NotModified(), tt.wantBody, tt.status == 304)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), ts.URL) {
+				t.Fatalf("got %v, want an error naming %s and %q", err, ts.URL, tt.wantErr)
+			}
+			if got := IsRetryable(err); got != tt.retryable {
+				t.Errorf("got retryable %v, want %v", got, tt.retryable)
+			}
+			var se *StatusError
+			if errors.As(err, &se) && !bytes.Equal(se.Body, tt.body) {
+				t.Errorf("got error body %q, want %q", se.Body, tt.body)
+			}
+		})
+	}
+}
+
+func TestRetryableNetwork(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer slow.Close()
+	tests := []struct {
+		name      string
+		url       string
+		client    *http.Client
+		retryable bool
+	}{
+		{"connection refused", closed.URL, nil, true},
+		{"timeout", slow.URL, &http.Client{Timeout: 50 * time.Millisecond}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := (&Client{HTTP: tt.client}).Do(context.Background(), Request{URL: tt.url})
+			if err == nil || IsRetryable(err) != tt.retryable {
+				t.Errorf("got %v retryable %v, want an error retryable %v", err, IsRetryable(err), tt.retryable)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := (&Client{}).Do(ctx, Request{URL: slow.URL})
+	if !errors.Is(err, context.Canceled) || IsRetryable(err) {
+		t.Errorf("got %v retryable %v, want context.Canceled, not retryable", err, IsRetryable(err))
+	}
+	if IsRetryable(&ParseError{URL: "u", Err: errors.New("bad")}) {
+		t.Error("got a parse error retryable, want permanent")
+	}
+}

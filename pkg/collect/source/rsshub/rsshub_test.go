@@ -1,0 +1,240 @@
+package rsshub
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"gopkg.in/yaml.v3"
+
+	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
+	"github.com/govwatch/govwatch/pkg/collect/source/rss"
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/registry"
+)
+
+var now = time.Date(2026, 8, 3, 4, 0, 0, 0, time.UTC)
+
+func newSource(base string) *Source {
+	return &Source{BaseURL: base, Fetcher: &rss.Fetcher{Clock: clockwork.NewFakeClockAt(now)}}
+}
+
+func account(platform string, o registry.SourceOptions) *registry.Account {
+	return &registry.Account{ID: "acc", Platform: platform, Status: registry.StatusActive,
+		Source: registry.Source{Type: "rsshub", Options: o}}
+}
+
+func TestFeedURL(t *testing.T) {
+	tests := []struct {
+		platform string
+		o        registry.SourceOptions
+		want     string
+		wantErr  string
+	}{
+		{"weibo", registry.SourceOptions{UserID: "3197355467"}, "http://hub:1200/weibo/user/3197355467?format=atom", ""},
+		{"douyin", registry.SourceOptions{UserID: "MS4wLjABAAAA_x"}, "http://hub:1200/douyin/user/MS4wLjABAAAA_x?format=atom", ""},
+		{"bilibili", registry.SourceOptions{UserID: "2267573"}, "http://hub:1200/bilibili/user/dynamic/2267573?format=atom", ""},
+		{"toutiao", registry.SourceOptions{UserID: "MS4wLjAB"}, "http://hub:1200/toutiao/user/token/MS4wLjAB?format=atom", ""},
+		{"xiaohongshu", registry.SourceOptions{UserID: "5a1b2c"}, "http://hub:1200/xiaohongshu/user/5a1b2c/notes?format=atom", ""},
+		{"kuaishou", registry.SourceOptions{UserID: "3xabc"}, "http://hub:1200/kuaishou/profile/3xabc?format=atom", ""},
+		{"zhihu", registry.SourceOptions{UserID: "fj-gov"}, "http://hub:1200/zhihu/people/activities/fj-gov?format=atom", ""},
+		{"weibo", registry.SourceOptions{UserID: "a/b"}, "http://hub:1200/weibo/user/a%2Fb?format=atom", ""},
+		{"wechat", registry.SourceOptions{Route: "/wechat/ce/595a5b14d7164e53"}, "http://hub:1200/wechat/ce/595a5b14d7164e53?format=atom", ""},
+		{"weibo", registry.SourceOptions{Route: "/weibo/user/1?format=json"}, "http://hub:1200/weibo/user/1?format=json", ""},
+		{"wechat", registry.SourceOptions{UserID: "x"}, "", `no rsshub route for platform "wechat"`},
+		{"weibo", registry.SourceOptions{}, "", "no user_id"},
+	}
+	s := newSource("http://hub:1200/")
+	for _, tt := range tests {
+		got, err := s.FeedURL(account(tt.platform, tt.o))
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s %+v: got %q, %v; want error %q", tt.platform, tt.o, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s %+v: got %q, %v; want %q", tt.platform, tt.o, got, err, tt.want)
+		}
+	}
+}
+
+// hub serves a testdata file on any path, honouring If-None-Match.
+func hub(t *testing.T, file string) (*httptest.Server, *[]string) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs = append(reqs, r.URL.RequestURI()+" inm="+r.Header.Get("If-None-Match")+" ims="+r.Header.Get("If-Modified-Since"))
+		w.Header().Set("ETag", `W/"2a-abc"`)
+		w.Header().Set("Last-Modified", "Mon, 03 Aug 2026 02:31:07 GMT")
+		if r.Header.Get("If-None-Match") == `W/"2a-abc"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(ts.Close)
+	return ts, &reqs
+}
+
+func TestPollWeibo(t *testing.T) {
+	ts, reqs := hub(t, "weibo-user.atom")
+	s := newSource(ts.URL)
+	a := account("weibo", registry.SourceOptions{UserID: "3197355467"})
+	b, err := s.Poll(context.Background(), a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Posts) != 2 || !b.Complete || b.NotModified {
+		t.Fatalf("got %d posts complete %v not-modified %v, want 2 true false", len(b.Posts), b.Complete, b.NotModified)
+	}
+	p := b.Posts[0]
+	want := model.Post{
+		Schema: 1, ID: "weibo/acc/https://weibo.com/3197355467/Pb2xYz9Kq", AccountID: "acc", Platform: "weibo",
+		NativeID: "https://weibo.com/3197355467/Pb2xYz9Kq", Kind: "post", URL: "https://weibo.com/3197355467/Pb2xYz9Kq",
+		Title: "【#福建发布台风橙色预警#】今年第9号台风预计3日夜间登陆", Text: "【#福建发布台风橙色预警#】今年第9号台风预计3日夜间登陆，请沿海群众注意防范。",
+		Author: "中国福建", PublishedAt: time.Date(2026, 8, 3, 2, 10, 0, 0, time.UTC), CollectedAt: now,
+		Metrics: model.Metrics{Likes: 2391, Comments: 118},
+	}
+	want.ContentHash = model.ContentHash(want.Title, want.Text, want.URL)
+	if p != want {
+		t.Errorf("got\n%+v\nwant\n%+v", p, want)
+	}
+	again, err := s.Poll(context.Background(), a, b.State)
+	if err != nil || !again.NotModified {
+		t.Fatalf("got not-modified %v (%v) on the re-poll, want true", again != nil && again.NotModified, err)
+	}
+	if got, want := (*reqs)[1], `/weibo/user/3197355467?format=atom inm=W/"2a-abc" ims=`; got != want {
+		t.Errorf("got re-poll request %q, want %q (If-None-Match only)", got, want)
+	}
+}
+
+func TestPollWeChatDeduplicates(t *testing.T) {
+	ts, _ := hub(t, "wechat-mp.atom")
+	s := newSource(ts.URL)
+	b, err := s.Poll(context.Background(), account("wechat", registry.SourceOptions{Route: "/wechat/ce/fz"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range b.Posts {
+		ids = append(ids, p.NativeID)
+	}
+	want := []string{"MzA3NjE4MDY0Mg==_2651093410_1", "MzA3NjE4MDY0Mg==_2651093410_2"}
+	if strings.Join(ids, " ") != strings.Join(want, " ") {
+		t.Errorf("got native ids %v, want %v (one per __biz/mid/idx)", ids, want)
+	}
+}
+
+func TestWeChatArticleKey(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://mp.weixin.qq.com/s?__biz=MzA3&mid=2650&idx=1&sn=ab12&chksm=x#rd", "MzA3_2650_1"},
+		{"http://mp.weixin.qq.com/s?__biz=MzA3&appmsgid=2650&itemidx=3", "MzA3_2650_3"},
+		{"https://mp.weixin.qq.com/s/Xyz-AbC", ""},
+		{"https://evil.example/s?__biz=MzA3&mid=1&idx=1", ""},
+		{"https://mp.weixin.qq.com.evil.example/s?__biz=MzA3&mid=1&idx=1", ""},
+		{"%%", ""},
+	}
+	for _, tt := range tests {
+		got, ok := WeChatArticleKey(tt.in)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("WeChatArticleKey(%q): got %q %v, want %q", tt.in, got, ok, tt.want)
+		}
+	}
+}
+
+func TestPollErrors(t *testing.T) {
+	fetching, _ := os.ReadFile("testdata/fetching-503.html")
+	broken, _ := os.ReadFile("testdata/error-503.html")
+	tests := []struct {
+		name       string
+		status     int
+		body       []byte
+		retryLater bool
+		retryable  bool
+	}{
+		{"currently fetching", 503, fetching, true, true},
+		{"route error", 503, broken, false, true},
+		{"not found", 404, []byte("<html>Not Found</html>"), false, false},
+		{"not a feed", 200, []byte("<html><body>登录</body></html>"), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.WriteHeader(tt.status)
+				_, _ = w.Write(tt.body)
+			}))
+			defer ts.Close()
+			_, err := newSource(ts.URL).Poll(context.Background(), account("weibo", registry.SourceOptions{UserID: "1"}), nil)
+			if err == nil || !strings.Contains(err.Error(), ts.URL) {
+				t.Fatalf("got %v, want an error naming %s", err, ts.URL)
+			}
+			if got := errors.Is(err, source.ErrRetryLater); got != tt.retryLater {
+				t.Errorf("got retry-later %v, want %v (%v)", got, tt.retryLater, err)
+			}
+			if got := fetch.IsRetryable(err); got != tt.retryable {
+				t.Errorf("got retryable %v, want %v (%v)", got, tt.retryable, err)
+			}
+		})
+	}
+}
+
+func TestSampleConfig(t *testing.T) {
+	sample, err := os.ReadFile("sample.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, sample) {
+		t.Errorf("got a README without sample.yaml verbatim, want it shown")
+	}
+	var cfg struct {
+		Collector struct {
+			Sources struct {
+				RSSHub struct {
+					BaseURL string `yaml:"base_url"`
+				} `yaml:"rsshub"`
+			} `yaml:"sources"`
+		} `yaml:"collector"`
+		Registry struct {
+			Units    []map[string]string
+			Accounts []struct {
+				ID, Name, Platform, Unit string
+				Source                   struct {
+					Type, Route, Interval string
+					UserID                string `yaml:"user_id"`
+				}
+			}
+		}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(sample))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	s := newSource(cfg.Collector.Sources.RSSHub.BaseURL)
+	for _, a := range cfg.Registry.Accounts {
+		acc := account(a.Platform, registry.SourceOptions{UserID: a.Source.UserID, Route: a.Source.Route})
+		if _, err := s.FeedURL(acc); err != nil || a.Source.Type != "rsshub" {
+			t.Errorf("account %s: got type %q, %v; want rsshub and a feed url", a.ID, a.Source.Type, err)
+		}
+	}
+}

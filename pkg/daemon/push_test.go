@@ -1,0 +1,105 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/govwatch/govwatch/pkg/collect/source/push"
+	"github.com/govwatch/govwatch/pkg/config"
+)
+
+// TestPushedPostReachesTheAnalyzer pushes a signed post with a mobile number
+// to the running collector and waits for the privacy alert at the webhook;
+// a request with a bad signature is refused and pages nobody.
+func TestPushedPostReachesTheAnalyzer(t *testing.T) {
+	hook := &receiver{secret: []byte("s3cret-for-test")}
+	t.Setenv("GOVWATCH_TEST_HOOK_SECRET", string(hook.secret))
+	t.Setenv("GOVWATCH_TEST_PUSH_SECRET", "push-s3cret")
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "govwatch.yaml")
+	cfgText := `data_dir: ` + filepath.Join(dir, "data") + `
+registry:
+  units: [{id: fz-gov, name: 福州市人民政府办公厅, region: "350100"}]
+  accounts:
+    - {id: fz-kuaishou, name: 福州发布, platform: kuaishou, unit: fz-gov, source: {type: push}}
+    - {id: fz-other, name: 福州文旅, platform: kuaishou, unit: fz-gov, source: {type: push}}
+collector:
+  interval: 1s
+  sources:
+    push:
+      keys: [{id: crawler, secret_env: GOVWATCH_TEST_PUSH_SECRET}]
+analyzer: {sweep: "@every 1h"}
+notifier:
+  receivers:
+    - {name: ops, webhook: {url: "` + hookSrv.URL + `", secret_env: GOVWATCH_TEST_HOOK_SECRET}}
+  route: {receiver: ops}
+`
+	if err := os.WriteFile(p, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrCh := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Config: cfg, Components: All, Listen: "127.0.0.1:0", Log: zaptest.NewLogger(t), Stdout: io.Discard, Ready: func(a string) { addrCh <- a }})
+	}()
+	var addr string
+	select {
+	case addr = <-addrCh:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("not ready within 20s")
+	}
+
+	send := func(secret, account string) int {
+		t.Helper()
+		published := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+		body := []byte(`[{"account_id":"` + account + `","platform":"kuaishou","native_id":"3xq9kd2","kind":"post",
+			"text":"咨询电话13805918888，工作日9:00-17:00","author":"福州发布","published_at":"` + published + `"}]`)
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+push.Path, bytes.NewReader(body))
+		req.Header.Set(push.HeaderKey, "crawler")
+		req.Header.Set(push.HeaderTimestamp, ts)
+		req.Header.Set(push.HeaderSignature, push.Sign([]byte(secret), ts, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := send("guessed", "fz-other"); got != http.StatusUnauthorized {
+		t.Fatalf("got %d for a bad signature, want 401", got)
+	}
+	if got := send("push-s3cret", "fz-kuaishou"); got != http.StatusOK {
+		t.Fatalf("got %d for a signed push, want 200", got)
+	}
+	waitFor(t, 30*time.Second, "the privacy alert of the pushed post", func() bool {
+		return len(hook.firing()["privacy.phone/fz-kuaishou"]) > 0
+	})
+	if got := hook.firing()["privacy.phone/fz-other"]; len(got) != 0 {
+		t.Errorf("got %d alerts for the refused push, want none", len(got))
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
