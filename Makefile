@@ -4,8 +4,10 @@ BIN     ?= bin
 PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/govwatch/govwatch/pkg/daemon.Version=$(VERSION)
+KUSTOMIZE_VERSION ?= v5.7.1
+KUSTOMIZE ?= $(shell command -v kustomize 2>/dev/null || echo $$($(GO) env GOPATH)/bin/kustomize)
 
-.PHONY: help build test vet fmt bench run demo check-config clean
+.PHONY: help build test vet fmt bench run demo check-config clean lint-deploy tools-deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -33,6 +35,17 @@ run: ## the demo: everything in one process on :8080
 
 check-config: build ## check the shipped config
 	$(BIN)/govwatch config check configs/govwatch.yaml
+
+lint-deploy: ## check deployments/: promtool config, rules and rule tests; docker-compose config; kustomize build
+	promtool check config deployments/prometheus/prometheus.yml
+	promtool check rules deployments/prometheus/rules/*.rules.yml
+	promtool test rules deployments/prometheus/rules/*.test.yml
+	docker-compose -f deployments/docker-compose.yml --profile demo config -q
+	$(KUSTOMIZE) build deployments/kubernetes >/dev/null
+	@echo "deployments: prometheus config and rules, compose file and kustomize base are valid"
+
+tools-deploy: ## install kustomize (KUSTOMIZE_VERSION) from the Go module proxy; promtool and docker-compose come from apt
+	GOFLAGS= $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 clean: ## remove build output and the demo's data directory
 	rm -rf $(BIN) data

@@ -60,8 +60,9 @@ type Options struct {
 	Name string
 	// Logger receives connection events; nil means no logs.
 	Logger *zap.Logger
-	// Metrics, when set, receives govwatch_bus_published_total and
-	// govwatch_bus_handled_total.
+	// Metrics, when set, receives govwatch_bus_published_total,
+	// govwatch_bus_handled_total and the backlog of the consumers this bus
+	// consumes (govwatch_bus_consumer_pending_messages, …_ack_pending_messages).
 	Metrics prometheus.Registerer
 }
 
@@ -73,6 +74,7 @@ type Bus struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	metrics *metrics
+	lag     *lagCollector // nil without Options.Metrics
 	closed  chan struct{} // closed by the connection's ClosedHandler
 
 	closeOnce sync.Once
@@ -141,6 +143,9 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 		return nil, err
 	}
 	b.metrics = m
+	if b.lag, err = newLag(o.Metrics); err != nil {
+		return nil, err
+	}
 
 	if o.Embedded {
 		ns, err := startEmbedded(ctx, o)

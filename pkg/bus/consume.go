@@ -203,6 +203,7 @@ func (b *Bus) Consume(ctx context.Context, c ConsumerConfig, h Handler) error {
 		return fmt.Errorf("consumer %s/%s: %w", c.Stream, c.Durable, err)
 	}
 	log := b.log.With(zap.String("stream", c.Stream), zap.String("consumer", c.Durable))
+	defer b.lag.track(b, c.Stream, c.Durable)()
 	cons, err := b.js.CreateOrUpdateConsumer(ctx, c.Stream, c.jetstream())
 	if err != nil {
 		if ctx.Err() != nil {

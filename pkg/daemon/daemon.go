@@ -26,6 +26,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/config"
+	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/simulate"
 	"github.com/govwatch/govwatch/pkg/store"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
@@ -75,6 +76,7 @@ func Run(ctx context.Context, o Options) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	buildInfo(reg, o.Components)
+	reg.MustRegister(registry.NewCollector(cfg.Registry))
 
 	st, err := openStore(ctx, cfg, o.Clock)
 	if err != nil {
