@@ -2,6 +2,7 @@ package notify
 
 import (
 	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/match"
 )
 
 // Route is a node of the routing tree, as in Alertmanager: an alert that
@@ -11,6 +12,7 @@ import (
 type Route struct {
 	Receiver string
 	Match    map[string]string // label equality; empty matches everything
+	Matchers match.Matchers    // Alertmanager's matchers, all of which must match too
 	Continue bool
 	Routes   []*Route
 }
@@ -35,7 +37,7 @@ func (r *Route) matches(ls model.LabelSet) bool {
 			return false
 		}
 	}
-	return true
+	return r.Matchers.Matches(ls)
 }
 
 // walk reports whether r took the alert; inherited is the receiver of the
