@@ -28,16 +28,42 @@ type Notification struct {
 	CommonAnnotations map[string]string
 	ExternalURL       string
 	Alerts            []AlertState
+
+	// Recipients are the people this notification pages: the on-duty
+	// officer, the unit head (第一责任人), the duty of superior units, as the
+	// escalation policy decided. Channels that can mention people use them
+	// (DingTalk at.atMobiles, WeCom mentioned_mobile_list, mail To:, SMS
+	// numbers); the others may ignore them. Empty when nobody in particular
+	// is paged (a plain routed notification without a roster).
+	Recipients []Person
+	// Report is a structured Chinese report of the incident (pkg/report),
+	// set when the notification goes to a superior department; channels
+	// append it to the message body. Empty otherwise.
+	Report string
+}
+
+// Person is someone a notification pages. Role says why, in Chinese, for
+// the message: 值班人员, 第一责任人, 上级值班.
+type Person struct {
+	Name   string
+	Mobile string
+	Email  string
+	Role   string
+	Unit   string // the unit id they are paged for
 }
 
 // AlertState is one alert of a notification with its state at sending time.
-// The notifier puts the acknowledgement link in the annotations
-// (model.AnnotationAckURL).
+// The notifier puts the signed one-click links in the annotations:
+// model.AnnotationAckURL (acknowledge) and AnnotationResolveURL (resolve).
 type AlertState struct {
 	model.Alert
 	Status      string // StatusFiring or StatusResolved
 	Fingerprint string
 }
+
+// AnnotationResolveURL is the annotation holding the signed one-click
+// resolution link, beside model.AnnotationAckURL.
+const AnnotationResolveURL = "resolve_url"
 
 // Channel delivers notifications to one destination.
 //
