@@ -150,6 +150,12 @@ func (n *Notifier) page(ctx context.Context, r *Record, step escalate.Step, now 
 	people, level, superiors := n.o.Directory.Page(r.Alert.Labels[model.LabelUnit], step.Targets, r.Escalation.Level, now)
 	mins := int(now.Sub(r.FirstSeen).Minutes())
 	why := fmt.Sprintf("%d 分钟未确认", mins)
+	if p := n.policies[r.Escalation.Policy]; r.Escalation.Next >= len(p.Steps) && len(r.Pages) > 0 {
+		// A repeat pages again whoever the last page reached.
+		last := r.Pages[len(r.Pages)-1]
+		people, level, superiors = last.People, last.Level, r.Superiors
+		why = fmt.Sprintf("%d 分钟未确认，再次通报", mins)
+	}
 	receivers := step.Receivers
 	if len(receivers) == 0 {
 		receivers = r.Receivers
