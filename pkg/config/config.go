@@ -150,6 +150,8 @@ type NotifierConfig struct {
 	// repeated, as Alertmanager does for alerts on its API.
 	ResolveTimeout Duration `yaml:"resolve_timeout"`
 	Workers        int      `yaml:"workers"`
+
+	NotifyCoreConfig `yaml:",inline"` // roster, escalation, inhibition, ack links, API tokens (notify.go)
 }
 
 // ReceiverConfig is a named set of channels; exactly one channel per entry is usual.
@@ -157,6 +159,10 @@ type ReceiverConfig struct {
 	Name    string         `yaml:"name"`
 	Console *ConsoleConfig `yaml:"console"`
 	Webhook *WebhookConfig `yaml:"webhook"`
+	// Fallback takes the notifications once this receiver has failed
+	// FallbackAfter times in a row (default 1).
+	Fallback      string `yaml:"fallback"`
+	FallbackAfter int    `yaml:"fallback_after"`
 }
 
 // ConsoleConfig writes a Chinese summary of each alert on standard output.
@@ -179,6 +185,7 @@ type WebhookConfig struct {
 type RouteConfig struct {
 	Receiver string            `yaml:"receiver"`
 	Match    map[string]string `yaml:"match"`
+	Matchers []string          `yaml:"matchers"` // Alertmanager's: severity="critical", unit=~"fz.*"
 	Continue bool              `yaml:"continue"`
 	Routes   []RouteConfig     `yaml:"routes"`
 }

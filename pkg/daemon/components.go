@@ -110,13 +110,24 @@ func (e *env) notifier() (runner, error) {
 			}
 			r.Channels = append(r.Channels, ch)
 		}
+		r.Fallback, r.FallbackAfter = rc.Fallback, rc.FallbackAfter
 		receivers = append(receivers, r)
 	}
-	n, err := notify.New(notify.Options{
-		Bus: e.bus, Store: e.store, Receivers: receivers, Route: route(nc.Route),
+	rt, err := route(nc.Route)
+	if err != nil {
+		return nil, err
+	}
+	duty, err := e.notifyDuty()
+	if err != nil {
+		return nil, err
+	}
+	o := notify.Options{
+		Bus: e.bus, Store: e.store, Receivers: receivers, Route: rt,
 		ExternalURL: e.external, ResolveTimeout: nc.ResolveTimeout.D(), Workers: nc.Workers,
 		Clock: e.clock, Log: e.log.Named("notifier"), Metrics: e.reg,
-	})
+	}
+	duty.apply(&o)
+	n, err := notify.New(o)
 	if err != nil {
 		return nil, err
 	}
@@ -124,12 +135,20 @@ func (e *env) notifier() (runner, error) {
 	return n.Run, nil
 }
 
-func route(rc config.RouteConfig) *notify.Route {
-	r := &notify.Route{Receiver: rc.Receiver, Match: rc.Match, Continue: rc.Continue}
-	for _, c := range rc.Routes {
-		r.Routes = append(r.Routes, route(c))
+func route(rc config.RouteConfig) (*notify.Route, error) {
+	ms, err := config.Matchers(nil, rc.Matchers)
+	if err != nil {
+		return nil, err
 	}
-	return r
+	r := &notify.Route{Receiver: rc.Receiver, Match: rc.Match, Matchers: ms, Continue: rc.Continue}
+	for _, c := range rc.Routes {
+		child, err := route(c)
+		if err != nil {
+			return nil, err
+		}
+		r.Routes = append(r.Routes, child)
+	}
+	return r, nil
 }
 
 var (
