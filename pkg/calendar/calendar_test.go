@@ -27,7 +27,7 @@ func TestLoad2026(t *testing.T) {
 		{"2026-02-15", false, "春节"},
 		{"2026-02-23", false, "春节"}, // Monday off
 		{"2026-02-24", true, ""},
-		{"2026-02-28", true, ""}, // Saturday make-up day
+		{"2026-02-28", true, ""},  // Saturday make-up day
 		{"2026-03-01", false, ""}, // ordinary Sunday
 		{"2026-04-06", false, "清明节"},
 		{"2026-05-05", false, "劳动节"},

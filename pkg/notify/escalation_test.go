@@ -196,11 +196,11 @@ func TestAckStopsEscalation(t *testing.T) {
 		if err := f.n.Handle(ctx, a); err != nil {
 			t.Fatal(err)
 		}
-		setClock(clock, escStart.Add(15 * time.Minute))
+		setClock(clock, escStart.Add(15*time.Minute))
 		if err := f.n.Tick(ctx); err != nil {
 			t.Fatal(err)
 		}
-		setClock(clock, escStart.Add(20 * time.Minute))
+		setClock(clock, escStart.Add(20*time.Minute))
 		rec, err := f.n.Acknowledge(ctx, a.Fingerprint(), 1, "教育值班", "已联系编辑删除")
 		if err != nil {
 			t.Fatalf("Acknowledge: %v", err)
@@ -221,7 +221,7 @@ func TestAckStopsEscalation(t *testing.T) {
 			t.Fatalf("pages after ack: %q, want %q", got, want)
 		}
 		// The analyzer sees the problem gone: resolved goes to the receiver.
-		setClock(clock, escStart.Add(4 * time.Hour))
+		setClock(clock, escStart.Add(4*time.Hour))
 		res := eduAlert(model.CategoryPrivacyIDNumber, "major")
 		res.EndsAt = clock.Now()
 		if err := f.n.Handle(ctx, res); err != nil {
@@ -335,13 +335,13 @@ func TestEscalationRestartAndReplicas(t *testing.T) {
 		if err := a.n.Handle(ctx, alert); err != nil {
 			t.Fatal(err)
 		}
-		setClock(clock, escStart.Add(15 * time.Minute))
+		setClock(clock, escStart.Add(15*time.Minute))
 		if err := a.n.Tick(ctx); err != nil {
 			t.Fatal(err)
 		}
 		// Replica a "dies" in the middle of the 30-minute step: it paged
 		// and wrote its claim, but never advanced the record.
-		setClock(clock, escStart.Add(30 * time.Minute))
+		setClock(clock, escStart.Add(30*time.Minute))
 		rec, _ := a.n.Record(ctx, alert.Fingerprint())
 		pg := sentPage{Page: Page{At: clock.Now(), People: []channel.Person{{Name: "市值班", Role: escalate.RoleParentDuty, Unit: "fz-gov"}}, Level: 1, Why: "30 分钟未确认"}, Superiors: []string{"fz-gov"}}
 		if err := st.Set(ctx, escKey(alert.Fingerprint(), 1, rec.Escalation.Seq), append([]byte(logSent+" "), mustJSON(t, pg)...), time.Hour); err != nil {
@@ -388,7 +388,6 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
-
 
 // setClock moves the fake clock forward to t.
 func setClock(c *clockwork.FakeClock, t time.Time) {
