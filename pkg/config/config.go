@@ -188,6 +188,12 @@ type RouteConfig struct {
 	Matchers []string          `yaml:"matchers"` // Alertmanager's: severity="critical", unit=~"fz.*"
 	Continue bool              `yaml:"continue"`
 	Routes   []RouteConfig     `yaml:"routes"`
+	// Grouping as Alertmanager's; unset inherits, no group_by at all sends
+	// each alert on its own at once. Critical alerts skip group_wait.
+	GroupBy        []string `yaml:"group_by"`
+	GroupWait      Duration `yaml:"group_wait"`
+	GroupInterval  Duration `yaml:"group_interval"`
+	RepeatInterval Duration `yaml:"repeat_interval"`
 }
 
 // SimulateConfig starts the fake platform inside `govwatch run`.

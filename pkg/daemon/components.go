@@ -140,7 +140,8 @@ func route(rc config.RouteConfig) (*notify.Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &notify.Route{Receiver: rc.Receiver, Match: rc.Match, Matchers: ms, Continue: rc.Continue}
+	r := &notify.Route{Receiver: rc.Receiver, Match: rc.Match, Matchers: ms, Continue: rc.Continue,
+		GroupBy: rc.GroupBy, GroupWait: rc.GroupWait.D(), GroupInterval: rc.GroupInterval.D(), RepeatInterval: rc.RepeatInterval.D()}
 	for _, c := range rc.Routes {
 		child, err := route(c)
 		if err != nil {

@@ -38,6 +38,7 @@ func (n *Notifier) Tick(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, n.flushDue(ctx))
 	return errors.Join(errs...)
 }
 

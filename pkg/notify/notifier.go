@@ -364,10 +364,24 @@ func (n *Notifier) deliver(ctx context.Context, r *Record, count bool) error {
 		}
 	}
 	var errs []error
+	dests := map[string]Matched{}
+	for _, m := range n.o.Route.Destinations(r.Alert.Labels) {
+		dests[m.Receiver] = m
+	}
 	for _, name := range r.Receivers {
 		recv, ok := n.receivers[name]
 		if !ok {
 			continue // receiver removed from config since the alert fired
+		}
+		if m, ok := dests[name]; ok && m.GroupBy != nil {
+			key, due, err := n.enqueue(ctx, m, r)
+			if err == nil && !n.o.Clock.Now().Before(due) {
+				err = n.flush(ctx, key) // a critical alert skips group_wait
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("receiver %s: %w", name, err))
+			}
+			continue
 		}
 		if err := n.deliverTo(ctx, recv, r); err != nil {
 			errs = append(errs, fmt.Errorf("receiver %s: %w", name, err))
