@@ -225,12 +225,17 @@ func (n *Notifier) listV2(w http.ResponseWriter, r *http.Request, sc scope) {
 		httpError(w, http.StatusServiceUnavailable, "read alerts: %v", err)
 		return
 	}
+	mu, err := n.newMuter(r.Context())
+	if err != nil {
+		httpError(w, http.StatusServiceUnavailable, "read silences: %v", err)
+		return
+	}
 	out := []gettableAlert{}
 	for _, rec := range recs {
 		if !ms.Matches(rec.Alert.Labels) || !sc.sees(rec.Alert.Labels[model.LabelUnit]) {
 			continue
 		}
-		m, err := n.muted(r.Context(), &rec)
+		m, err := n.muted(r.Context(), &rec, mu)
 		if err != nil {
 			httpError(w, http.StatusServiceUnavailable, "read silences: %v", err)
 			return

@@ -14,6 +14,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/escalate"
 	"github.com/govwatch/govwatch/pkg/notify/inhibit"
+	"github.com/govwatch/govwatch/pkg/notify/silence"
 	"github.com/govwatch/govwatch/pkg/report"
 	"github.com/govwatch/govwatch/pkg/store"
 )
@@ -29,12 +30,16 @@ func (n *Notifier) Tick(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
+	mu, err := n.newMuter(ctx)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
 	for i := range recs {
 		r := &recs[i]
-		if err := n.deliver(ctx, r, false); err != nil && !strings.Contains(err.Error(), "being sent elsewhere") {
+		if err := n.deliver(ctx, r, false, mu); err != nil && !strings.Contains(err.Error(), "being sent elsewhere") {
 			errs = append(errs, err)
 		}
-		if err := n.escalate(ctx, r); err != nil {
+		if err := n.escalate(ctx, r, mu); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -50,7 +55,7 @@ func escKey(fp string, incident, seq int) string {
 // claim, send, record the claim as sent, then advance the record. A replica
 // that dies after sending leaves a sent claim, and whoever comes next only
 // advances; one that dies before leaves a pending claim that expires.
-func (n *Notifier) escalate(ctx context.Context, r *Record) error {
+func (n *Notifier) escalate(ctx context.Context, r *Record, mu *muter) error {
 	for r.Status == StatusFiring && r.Escalation != nil {
 		p, ok := n.policies[r.Escalation.Policy]
 		if !ok {
@@ -61,7 +66,7 @@ func (n *Notifier) escalate(ctx context.Context, r *Record) error {
 		if !due {
 			return nil
 		}
-		m, err := n.muted(ctx, r)
+		m, err := n.muted(ctx, r, mu)
 		if err != nil || m.silenced() || m.inhibited() {
 			return err
 		}
@@ -199,26 +204,48 @@ type mute struct {
 func (m mute) silenced() bool  { return len(m.silencedBy) > 0 }
 func (m mute) inhibited() bool { return len(m.inhibitedBy) > 0 }
 
-// muted checks r against the silences and the inhibition rules.
-func (n *Notifier) muted(ctx context.Context, r *Record) (mute, error) {
+// muter holds the silences and the active alerts read once, so a tick or a
+// listing checks many alerts without reading the store for each.
+type muter struct {
+	silences []silence.Silence
+	active   []inhibit.Active
+	now      time.Time
+}
+
+func (n *Notifier) newMuter(ctx context.Context) (*muter, error) {
+	sils, err := n.silences.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("silences: %w", err)
+	}
+	m := &muter{silences: sils, now: n.o.Clock.Now()}
+	if len(n.o.Inhibit) > 0 {
+		active, err := n.Alerts(ctx, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range active {
+			m.active = append(m.active, inhibit.Active{Fingerprint: a.Fingerprint, Labels: a.Alert.Labels})
+		}
+	}
+	return m, nil
+}
+
+// muted checks r against the silences and the inhibition rules; mu may be
+// nil, then they are read now.
+func (n *Notifier) muted(ctx context.Context, r *Record, mu *muter) (mute, error) {
 	var m mute
-	ids, err := n.silences.Muting(ctx, r.Alert.Labels)
-	if err != nil {
-		return m, fmt.Errorf("silences: %w", err)
+	if mu == nil {
+		var err error
+		if mu, err = n.newMuter(ctx); err != nil {
+			return m, err
+		}
 	}
-	m.silencedBy = ids
-	if len(n.o.Inhibit) == 0 {
-		return m, nil
+	for i := range mu.silences {
+		if s := &mu.silences[i]; s.State(mu.now) == silence.StateActive && s.Mutes(r.Alert.Labels) {
+			m.silencedBy = append(m.silencedBy, s.ID)
+		}
 	}
-	active, err := n.Alerts(ctx, true)
-	if err != nil {
-		return m, err
-	}
-	var act []inhibit.Active
-	for _, a := range active {
-		act = append(act, inhibit.Active{Fingerprint: a.Fingerprint, Labels: a.Alert.Labels})
-	}
-	if by, ok := inhibit.Inhibitor(n.o.Inhibit, r.Fingerprint, r.Alert.Labels, act); ok {
+	if by, ok := inhibit.Inhibitor(n.o.Inhibit, r.Fingerprint, r.Alert.Labels, mu.active); ok {
 		m.inhibitedBy = []string{by}
 	}
 	return m, nil
@@ -254,7 +281,7 @@ func (n *Notifier) Resolve(ctx context.Context, fp string, incident int, by, not
 	if err != nil {
 		return rec, err
 	}
-	return rec, n.deliver(ctx, rec, false)
+	return rec, n.deliver(ctx, rec, false, nil)
 }
 
 // ErrNoAlert is returned for an unknown fingerprint; ErrIncidentOver for a
@@ -297,16 +324,18 @@ func (n *Notifier) act(ctx context.Context, fp string, incident int, do func(*Re
 
 // Record returns the record of fp.
 func (n *Notifier) Record(ctx context.Context, fp string) (*Record, error) {
-	recs, err := n.Alerts(ctx, false)
+	b, err := n.o.Store.Get(ctx, recordKey(fp))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoAlert
+	}
 	if err != nil {
 		return nil, err
 	}
-	for i := range recs {
-		if recs[i].Fingerprint == fp {
-			return &recs[i], nil
-		}
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("record %s: %w", fp, err)
 	}
-	return nil, ErrNoAlert
+	return &r, nil
 }
 
 // report renders the upstream report of r.

@@ -184,6 +184,10 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 	if err != nil || !won {
 		return err // another replica flushes it
 	}
+	mu, err := n.newMuter(ctx)
+	if err != nil {
+		return errors.Join(err, n.o.Store.Delete(ctx, claim))
+	}
 	var recs []*Record
 	for _, fp := range g.Members {
 		r, err := n.Record(ctx, fp)
@@ -194,7 +198,7 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 			return errors.Join(err, n.o.Store.Delete(ctx, claim))
 		}
 		if r.Status != StatusResolved {
-			if m, err := n.muted(ctx, r); err != nil || m.silenced() || m.inhibited() {
+			if m, err := n.muted(ctx, r, mu); err != nil || m.silenced() || m.inhibited() {
 				continue
 			}
 		}

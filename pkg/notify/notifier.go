@@ -233,7 +233,7 @@ func (n *Notifier) Handle(ctx context.Context, a *model.Alert) error {
 	if moved {
 		n.observeMove(rec)
 	}
-	return n.deliver(ctx, rec, moved)
+	return n.deliver(ctx, rec, moved, nil)
 }
 
 // observeMove counts what a lifecycle move means for the metrics.
@@ -344,11 +344,12 @@ func (n *Notifier) recordTTL(r *Record) time.Duration {
 // deliver makes sure every receiver of the record's current incident has been
 // told its current status, unless a silence or an inhibiting alert mutes it.
 // count says whether a muting is counted in the metrics (once per move, not
-// on every redelivery).
-func (n *Notifier) deliver(ctx context.Context, r *Record, count bool) error {
+// on every redelivery); mu, when not nil, holds silences and active alerts
+// already read.
+func (n *Notifier) deliver(ctx context.Context, r *Record, count bool, mu *muter) error {
 	n.o.Log.Debug("deliver", zap.String("fingerprint", r.Fingerprint), zap.Strings("receivers", r.Receivers), zap.String("status", r.Status))
 	if r.Status != StatusResolved {
-		m, err := n.muted(ctx, r)
+		m, err := n.muted(ctx, r, mu)
 		if err != nil {
 			return err
 		}
