@@ -40,6 +40,8 @@ Usage:
                                           serve the fake platform of a scenario
   govwatch roster who [-config FILE] --unit U [--at TIME]
                                           who is on duty (also: roster gaps)
+  govwatch notify test [-config FILE] --receiver R
+                                          send a test message through a receiver
   govwatch version
 `
 
@@ -59,6 +61,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return simulateCmd(ctx, args[1:], io)
 	case "roster":
 		return rosterCmd(args[1:], io, time.Now)
+	case "notify":
+		return notifyCmd(ctx, args[1:], io)
 	case "version":
 		fmt.Fprintln(io.Stdout, "govwatch", daemon.Version)
 		return ExitOK

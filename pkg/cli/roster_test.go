@@ -40,3 +40,27 @@ func TestRosterWho(t *testing.T) {
 		})
 	}
 }
+
+func TestNotifyTest(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"console receiver", []string{"test", "-config", "../../configs/govwatch.yaml", "--receiver", "console"}, ExitOK, "这是一条测试消息", "test message sent through console"},
+		{"unknown receiver", []string{"test", "-config", "../../configs/govwatch.yaml", "--receiver", "nope"}, ExitProblem, "", `unknown receiver "nope"`},
+		{"no receiver", []string{"test"}, ExitUsage, "", "--receiver is required"},
+		{"no subcommand", nil, ExitUsage, "", "usage: govwatch notify test"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := notifyCmd(t.Context(), tc.args, IO{Stdout: &out, Stderr: &errOut})
+			if code != tc.wantCode || !strings.Contains(out.String(), tc.wantOut) || !strings.Contains(errOut.String(), tc.wantErr) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d, %q, %q", code, out.String(), errOut.String(), tc.wantCode, tc.wantOut, tc.wantErr)
+			}
+		})
+	}
+}

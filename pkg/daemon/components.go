@@ -38,6 +38,7 @@ type env struct {
 	clock    clockwork.Clock
 	stdout   io.Writer
 	mux      *http.ServeMux
+	built    *notify.Notifier // the notifier built, for `govwatch notify test`
 }
 
 func (e *env) build(component string) (runner, error) {
@@ -131,6 +132,7 @@ func (e *env) notifier() (runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.built = n
 	n.Routes(e.mux)
 	return n.Run, nil
 }
