@@ -412,6 +412,11 @@ func (n *Notifier) deliverTo(ctx context.Context, recv Receiver, r *Record) erro
 			return err
 		}
 	}
+	// Most calls (repeats, ticks) find the notification sent: a read
+	// settles them without a write.
+	if v, err := n.o.Store.Get(ctx, key); err == nil && (string(v) == logSent || string(v) == logFailed) {
+		return nil
+	}
 	won, err := n.o.Store.SetNX(ctx, key, []byte(logPending), ClaimTTL)
 	if err != nil {
 		return err
