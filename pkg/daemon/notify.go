@@ -57,6 +57,16 @@ func (e *env) notifyDuty() (*notifyDuty, error) {
 		for _, g := range ro.Gaps(now, now.Add(RosterGapHorizon)) {
 			e.log.Warn("roster coverage gap", zap.String("unit", g.Unit), zap.Time("from", g.From), zap.Time("to", g.To))
 		}
+		teams := map[string]bool{}
+		for _, u := range ro.Units() {
+			teams[u] = true
+		}
+		for _, a := range e.cfg.Registry.Accounts() {
+			if !teams[a.Unit] {
+				teams[a.Unit] = true // report each unit once
+				e.log.Info("unit has no duty team; its head is paged instead", zap.String("unit", a.Unit))
+			}
+		}
 	}
 	for _, pc := range nc.Escalation {
 		ms, err := config.Matchers(pc.Match, pc.Matchers)
