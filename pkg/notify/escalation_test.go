@@ -250,7 +250,7 @@ func TestAckStopsEscalation(t *testing.T) {
 		for _, e := range rec.Timeline {
 			what = append(what, e.What)
 		}
-		if got, want := strings.Join(what, ","), "firing,paged,escalated,acknowledged,resolved"; got != want {
+		if got, want := strings.Join(what, ","), "firing,paged,notified,escalated,acknowledged,resolved,notified"; got != want {
 			t.Errorf("timeline: got %s, want %s", got, want)
 		}
 	})

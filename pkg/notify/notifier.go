@@ -17,6 +17,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -279,9 +280,6 @@ func (n *Notifier) update(ctx context.Context, fp string, change func(*Record, t
 		if r.Status == "" {
 			return nil, false, nil
 		}
-		if !moved && before == r.Status && old != nil && r.Status == StatusResolved {
-			return &r, false, nil // a replay after resolution: nothing to store
-		}
 		if moved && r.Status == StatusFiring {
 			r.Receivers = n.o.Route.Receivers(r.Alert.Labels)
 			n.startEscalation(&r)
@@ -289,6 +287,9 @@ func (n *Notifier) update(ctx context.Context, fp string, change func(*Record, t
 		b, err := json.Marshal(&r)
 		if err != nil {
 			return nil, false, err
+		}
+		if !moved && before == r.Status && bytes.Equal(b, old) {
+			return &r, false, nil // nothing changed (a replay after resolution): nothing to store
 		}
 		ok, err := n.o.Store.CompareAndSwap(ctx, recordKey(fp), old, b, n.recordTTL(&r))
 		if err != nil {
@@ -455,10 +456,16 @@ func (n *Notifier) deliverTo(ctx context.Context, recv Receiver, r *Record) erro
 	switch {
 	case err == nil:
 		n.o.Log.Info("notified", zap.String("fingerprint", r.Fingerprint), zap.String("receiver", recv.Name), zap.String("status", status), zap.Int("incident", r.Incident))
-		return n.o.Store.Set(ctx, key, []byte(logSent), nflogTTL)
+		if err := n.o.Store.Set(ctx, key, []byte(logSent), nflogTTL); err != nil {
+			return err
+		}
+		return n.timeline(ctx, r, Event{What: EventNotified, Detail: recv.Name + " " + status})
 	case !channel.Retryable(err):
 		n.o.Log.Error("notification failed for good", zap.String("fingerprint", r.Fingerprint), zap.String("receiver", recv.Name), zap.Error(err))
-		return n.o.Store.Set(ctx, key, []byte(logFailed), nflogTTL)
+		if err := n.o.Store.Set(ctx, key, []byte(logFailed), nflogTTL); err != nil {
+			return err
+		}
+		return n.timeline(ctx, r, Event{What: EventNotifyFailed, Detail: recv.Name + " " + status})
 	default:
 		// Release the claim so the redelivered message tries again.
 		if derr := n.o.Store.Delete(context.WithoutCancel(ctx), key); derr != nil {
@@ -511,6 +518,18 @@ func (n *Notifier) fallback(ctx context.Context, recv Receiver) (Receiver, bool)
 		return Receiver{}, false
 	}
 	return fb, true
+}
+
+// timeline adds e to the timeline of r's incident, if it is still current.
+func (n *Notifier) timeline(ctx context.Context, r *Record, e Event) error {
+	_, _, err := n.update(ctx, r.Fingerprint, func(cur *Record, now time.Time) bool {
+		if cur.Incident == r.Incident {
+			e.At, e.Incident = now, cur.Incident
+			cur.event(e)
+		}
+		return false
+	})
+	return err
 }
 
 // retry is the retry stage: it repeats retryable failures with exponential

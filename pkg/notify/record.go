@@ -18,8 +18,10 @@ const (
 
 // Timeline event kinds besides the statuses.
 const (
-	EventPaged     = "paged"
-	EventEscalated = "escalated"
+	EventPaged        = "paged"
+	EventEscalated    = "escalated"
+	EventNotified     = "notified"      // a receiver was told (detail: receiver and status)
+	EventNotifyFailed = "notify_failed" // a receiver could not be told, for good
 )
 
 // Record is the notifier's state of one alert (one fingerprint), kept in the
