@@ -60,6 +60,11 @@ func ParseDate(s string) (Date, error) {
 // Start is the day's first instant.
 func (d Date) Start() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, Shanghai) }
 
+// Time is the start of d in loc; Start is Time(Shanghai).
+func (d Date) Time(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
+
 // AddDays returns the day n days later (earlier when n < 0).
 func (d Date) AddDays(n int) Date { return DateOf(d.Start().AddDate(0, 0, n)) }
 
@@ -276,6 +281,9 @@ func (c *Calendar) Holiday(t time.Time) (string, bool) {
 
 // IsWorkday reports whether t falls on a working day in Beijing time.
 func (c *Calendar) IsWorkday(t time.Time) bool { return c.isWorkday(DateOf(t)) }
+
+// Workday reports whether the calendar day d is a working day.
+func (c *Calendar) Workday(d Date) bool { return c.isWorkday(d) }
 
 func (c *Calendar) isWorkday(d Date) bool {
 	if c != nil {

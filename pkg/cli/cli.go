@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -37,6 +38,8 @@ Usage:
   govwatch config check FILE              check a config file; prints ok or every problem
   govwatch simulate -scenario FILE [-listen ADDR]
                                           serve the fake platform of a scenario
+  govwatch roster who [-config FILE] --unit U [--at TIME]
+                                          who is on duty (also: roster gaps)
   govwatch notify test -receiver NAME [-config FILE]
                                           send a test message through every channel of a receiver
   govwatch version
@@ -56,6 +59,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return configCmd(args[1:], io)
 	case "simulate":
 		return simulateCmd(ctx, args[1:], io)
+	case "roster":
+		return rosterCmd(args[1:], io, time.Now)
 	case "notify":
 		return notifyCmd(ctx, args[1:], io)
 	case "version":

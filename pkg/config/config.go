@@ -161,6 +161,8 @@ type NotifierConfig struct {
 	// repeated, as Alertmanager does for alerts on its API.
 	ResolveTimeout Duration `yaml:"resolve_timeout"`
 	Workers        int      `yaml:"workers"`
+
+	NotifyCoreConfig `yaml:",inline"` // roster, escalation, inhibition, ack links, API tokens (notify.go)
 }
 
 // ReceiverConfig is a named set of channels; exactly one channel per entry is usual.
@@ -174,6 +176,10 @@ type ReceiverConfig struct {
 	Feishu   *FeishuConfig   `yaml:"feishu"`
 	Email    *EmailConfig    `yaml:"email"`
 	SMS      *SMSConfig      `yaml:"sms"`
+	// Fallback takes the notifications once this receiver has failed
+	// FallbackAfter times in a row (default 1).
+	Fallback      string `yaml:"fallback"`
+	FallbackAfter int    `yaml:"fallback_after"`
 }
 
 // ConsoleConfig writes a Chinese summary of each alert on standard output.
@@ -196,8 +202,15 @@ type WebhookConfig struct {
 type RouteConfig struct {
 	Receiver string            `yaml:"receiver"`
 	Match    map[string]string `yaml:"match"`
+	Matchers []string          `yaml:"matchers"` // Alertmanager's: severity="critical", unit=~"fz.*"
 	Continue bool              `yaml:"continue"`
 	Routes   []RouteConfig     `yaml:"routes"`
+	// Grouping as Alertmanager's; unset inherits, no group_by at all sends
+	// each alert on its own at once. Critical alerts skip group_wait.
+	GroupBy        []string `yaml:"group_by"`
+	GroupWait      Duration `yaml:"group_wait"`
+	GroupInterval  Duration `yaml:"group_interval"`
+	RepeatInterval Duration `yaml:"repeat_interval"`
 }
 
 // SimulateConfig starts the fake platform inside `govwatch run`.

@@ -173,3 +173,48 @@ func TestBadCronIsAProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestNotifyCoreProblems(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "c.yaml", `notifier:
+  receivers:
+    - {name: a, console: {}, fallback: b}
+  route:
+    receiver: a
+    matchers: ['severity=~"("']
+  roster: missing-roster.yaml
+  escalation:
+    - name: p
+      steps:
+        - {after: 30m, notify: [boss]}
+        - {after: 15m, notify: [head], receivers: [nobody]}
+    - name: p
+  inhibit_rules:
+    - {source_matchers: ['alertname="x"']}
+  ack: {link_ttl: 10s}
+  api:
+    tokens:
+      - {unit: fz-gov}
+`)
+	_, err := Load(p)
+	if err == nil {
+		t.Fatal("Load: got nil error, want problems")
+	}
+	for _, want := range []string{
+		`c.yaml:3: notifier.receivers[0].fallback: fallback "b" is not another receiver`,
+		`c.yaml:6: notifier.route.matchers[0]: matcher`,
+		`c.yaml:7: notifier.roster: cannot read "missing-roster.yaml"`,
+		`c.yaml:11: notifier.escalation[0].steps[0].notify[0]: unknown target "boss"`,
+		`c.yaml:12: notifier.escalation[0].steps[1].after: steps must be in order`,
+		`c.yaml:12: notifier.escalation[0].steps[1].receivers[0]: unknown receiver "nobody"`,
+		`c.yaml:13: notifier.escalation[1].name: duplicate policy "p"`,
+		`notifier.escalation[1].steps: policy "p" has no steps`,
+		`c.yaml:15: notifier.inhibit_rules[0]: an inhibition rule needs source and target matchers`,
+		`notifier.ack.link_ttl: must be at least 1m`,
+		`notifier.api.tokens[0]: token of unit "fz-gov" names no token_file or token_env`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("problems lack %q; got:\n%v", want, err)
+		}
+	}
+}

@@ -253,6 +253,7 @@ func (c *Config) validate(pos *Positions) Problems {
 		}
 	}
 	walkRoute(c.Notifier.Route, "notifier.route")
+	ps = append(ps, c.validateNotify(pos)...)
 
 	if c.Simulate.Enabled {
 		if c.Simulate.Scenario == "" {

@@ -35,6 +35,7 @@ type env struct {
 	clock    clockwork.Clock
 	stdout   io.Writer
 	mux      *http.ServeMux
+	built    *notify.Notifier // the notifier built, for `govwatch notify test`
 }
 
 func (e *env) build(component string) (runner, error) {
@@ -106,26 +107,46 @@ func (e *env) notifier() (runner, error) {
 		if err != nil {
 			return nil, err
 		}
-		receivers = append(receivers, notify.Receiver{Name: rc.Name, Channels: chans})
+		receivers = append(receivers, notify.Receiver{Name: rc.Name, Channels: chans, Fallback: rc.Fallback, FallbackAfter: rc.FallbackAfter})
 	}
-	n, err := notify.New(notify.Options{
-		Bus: e.bus, Store: e.store, Receivers: receivers, Route: route(nc.Route),
-		ExternalURL: e.external, ResolveTimeout: nc.ResolveTimeout.D(), Workers: nc.Workers,
-		Clock: e.clock, Log: e.log.Named("notifier"), Metrics: e.reg,
-	})
+	rt, err := route(nc.Route)
 	if err != nil {
 		return nil, err
 	}
+	duty, err := e.notifyDuty()
+	if err != nil {
+		return nil, err
+	}
+	o := notify.Options{
+		Bus: e.bus, Store: e.store, Receivers: receivers, Route: rt,
+		ExternalURL: e.external, ResolveTimeout: nc.ResolveTimeout.D(), Workers: nc.Workers,
+		Clock: e.clock, Log: e.log.Named("notifier"), Metrics: e.reg,
+	}
+	duty.apply(&o)
+	n, err := notify.New(o)
+	if err != nil {
+		return nil, err
+	}
+	e.built = n
 	n.Routes(e.mux)
 	return n.Run, nil
 }
 
-func route(rc config.RouteConfig) *notify.Route {
-	r := &notify.Route{Receiver: rc.Receiver, Match: rc.Match, Continue: rc.Continue}
-	for _, c := range rc.Routes {
-		r.Routes = append(r.Routes, route(c))
+func route(rc config.RouteConfig) (*notify.Route, error) {
+	ms, err := config.Matchers(nil, rc.Matchers)
+	if err != nil {
+		return nil, err
 	}
-	return r
+	r := &notify.Route{Receiver: rc.Receiver, Match: rc.Match, Matchers: ms, Continue: rc.Continue,
+		GroupBy: rc.GroupBy, GroupWait: rc.GroupWait.D(), GroupInterval: rc.GroupInterval.D(), RepeatInterval: rc.RepeatInterval.D()}
+	for _, c := range rc.Routes {
+		child, err := route(c)
+		if err != nil {
+			return nil, err
+		}
+		r.Routes = append(r.Routes, child)
+	}
+	return r, nil
 }
 
 var (

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/match"
 )
 
 // maxBody caps request bodies on the API.
@@ -18,13 +18,35 @@ const maxBody = 1 << 20
 
 // Routes registers the notifier's API on mux:
 //
-//	GET  /api/v1/alerts   active alerts (?all=1: resolved too) with labels, annotations and timeline
-//	POST /api/v2/alerts   Alertmanager's API: a JSON array of alerts
-//	GET  /api/v2/alerts   Alertmanager's API: active alerts, filter=label matchers
+//	GET    /api/v1/alerts                    active alerts (?all=1: resolved too) with labels, annotations and timeline
+//	POST   /api/v1/alerts/{fingerprint}/ack     acknowledge: JSON {by, note}; stops escalation
+//	POST   /api/v1/alerts/{fingerprint}/resolve resolve by hand: JSON {by, note}
+//	GET    /api/v1/alerts/{fingerprint}/report  the upstream report, as text
+//	POST   /api/v2/alerts                    Alertmanager's API: a JSON array of alerts
+//	GET    /api/v2/alerts                    Alertmanager's API: active alerts, filter=label matchers
+//	POST   /api/v2/silences                  Alertmanager's API: create or update a silence
+//	GET    /api/v2/silences                  Alertmanager's API: list silences, filter=label matchers
+//	GET    /api/v2/silence/{id}              one silence
+//	DELETE /api/v2/silence/{id}              expire a silence (also /api/v2/silences/{id})
+//	GET    /ack/{token}                      the one-click link's confirmation page (changes nothing)
+//	POST   /ack/{token}                      the confirmation page's button: acknowledge or resolve
+//
+// Everything under /api is guarded by Options.Auth; the links carry their
+// own signature.
 func (n *Notifier) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/alerts", n.listV1)
-	mux.HandleFunc("POST /api/v2/alerts", n.postV2)
-	mux.HandleFunc("GET /api/v2/alerts", n.listV2)
+	mux.HandleFunc("GET /api/v1/alerts", n.guard(n.listV1))
+	mux.HandleFunc("POST /api/v1/alerts/{fingerprint}/ack", n.guard(n.ackAPI))
+	mux.HandleFunc("POST /api/v1/alerts/{fingerprint}/resolve", n.guard(n.resolveAPI))
+	mux.HandleFunc("GET /api/v1/alerts/{fingerprint}/report", n.guard(n.reportAPI))
+	mux.HandleFunc("POST /api/v2/alerts", n.guard(n.postV2))
+	mux.HandleFunc("GET /api/v2/alerts", n.guard(n.listV2))
+	mux.HandleFunc("POST /api/v2/silences", n.guard(n.postSilence))
+	mux.HandleFunc("GET /api/v2/silences", n.guard(n.listSilences))
+	mux.HandleFunc("GET /api/v2/silence/{id}", n.guard(n.getSilence))
+	mux.HandleFunc("DELETE /api/v2/silence/{id}", n.guard(n.deleteSilence))
+	mux.HandleFunc("DELETE /api/v2/silences/{id}", n.guard(n.deleteSilence))
+	mux.HandleFunc("GET /ack/{token}", n.linkPage)
+	mux.HandleFunc("POST /ack/{token}", n.linkAction)
 }
 
 // alertView is one alert in /api/v1/alerts.
@@ -41,9 +63,13 @@ type alertView struct {
 	GeneratorURL string            `json:"generatorURL,omitempty"`
 	Receivers    []string          `json:"receivers"`
 	Timeline     []Event           `json:"timeline"`
+	Ack          *Action           `json:"ack,omitempty"`
+	Resolution   *Action           `json:"resolution,omitempty"`
+	Pages        []Page            `json:"pages"`
+	Veto         bool              `json:"veto,omitempty"`
 }
 
-func (n *Notifier) listV1(w http.ResponseWriter, r *http.Request) {
+func (n *Notifier) listV1(w http.ResponseWriter, r *http.Request, sc scope) {
 	recs, err := n.Alerts(r.Context(), r.URL.Query().Get("all") == "")
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, "read alerts: %v", err)
@@ -51,12 +77,16 @@ func (n *Notifier) listV1(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]alertView, 0, len(recs))
 	for _, rec := range recs {
+		if !sc.sees(rec.Alert.Labels[model.LabelUnit]) {
+			continue
+		}
 		out = append(out, alertView{
 			Fingerprint: rec.Fingerprint, Status: rec.Status, Incident: rec.Incident,
 			Labels: rec.Alert.Labels, Annotations: rec.Alert.Annotations,
 			StartsAt: rec.Alert.StartsAt, EndsAt: rec.Alert.EndsAt,
 			FirstSeen: rec.FirstSeen, UpdatedAt: rec.UpdatedAt, GeneratorURL: rec.Alert.GeneratorURL,
 			Receivers: nonNil(rec.Receivers), Timeline: nonNil(rec.Timeline),
+			Ack: rec.Ack, Resolution: rec.Resolution, Pages: nonNil(rec.Pages), Veto: rec.Veto,
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": out})
@@ -71,9 +101,7 @@ type postableAlert struct {
 	GeneratorURL string            `json:"generatorURL"`
 }
 
-var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-
-func (n *Notifier) postV2(w http.ResponseWriter, r *http.Request) {
+func (n *Notifier) postV2(w http.ResponseWriter, r *http.Request, sc scope) {
 	var in []postableAlert
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	if err := dec.Decode(&in); err != nil {
@@ -87,6 +115,10 @@ func (n *Notifier) postV2(w http.ResponseWriter, r *http.Request) {
 		if err := validatePostable(&p); err != nil {
 			problems = append(problems, fmt.Sprintf("alerts[%d]: %v", i, err))
 			continue
+		}
+		if !sc.sees(p.Labels[model.LabelUnit]) {
+			httpError(w, http.StatusForbidden, "alerts[%d]: unit %q is outside this token's units", i, p.Labels[model.LabelUnit])
+			return
 		}
 		a := model.Alert{Labels: p.Labels, Annotations: p.Annotations, StartsAt: p.StartsAt, EndsAt: p.EndsAt, GeneratorURL: p.GeneratorURL}
 		if a.Annotations == nil {
@@ -120,7 +152,7 @@ func validatePostable(p *postableAlert) error {
 		return fmt.Errorf("no labels")
 	}
 	for k, v := range p.Labels {
-		if !labelName.MatchString(k) {
+		if !match.ValidLabelName(k) {
 			return fmt.Errorf("invalid label name %q", k)
 		}
 		if v == "" {
@@ -159,35 +191,68 @@ type alertStatus struct {
 	InhibitedBy []string `json:"inhibitedBy"`
 }
 
-func (n *Notifier) listV2(w http.ResponseWriter, r *http.Request) {
-	var ms []matcher
+// filters reads Alertmanager's repeated filter= parameters.
+func filters(r *http.Request) (match.Matchers, error) {
+	var ms match.Matchers
 	for _, f := range r.URL.Query()["filter"] {
-		m, err := parseMatcher(f)
+		m, err := match.Parse(f)
 		if err != nil {
-			httpError(w, http.StatusBadRequest, "filter %q: %v", f, err)
-			return
+			return nil, fmt.Errorf("filter %q: %v", f, err)
 		}
 		ms = append(ms, m)
 	}
+	return ms, nil
+}
+
+// boolParam reads an Alertmanager boolean query parameter, def when absent.
+func boolParam(r *http.Request, name string, def bool) bool {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def
+	}
+	return v == "true" || v == "1"
+}
+
+func (n *Notifier) listV2(w http.ResponseWriter, r *http.Request, sc scope) {
+	ms, err := filters(r)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	wantActive, wantSilenced, wantInhibited := boolParam(r, "active", true), boolParam(r, "silenced", true), boolParam(r, "inhibited", true)
 	recs, err := n.Alerts(r.Context(), true)
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, "read alerts: %v", err)
 		return
 	}
+	mu, err := n.newMuter(r.Context())
+	if err != nil {
+		httpError(w, http.StatusServiceUnavailable, "read silences: %v", err)
+		return
+	}
 	out := []gettableAlert{}
-next:
 	for _, rec := range recs {
-		for _, m := range ms {
-			if !m.matches(rec.Alert.Labels) {
-				continue next
-			}
+		if !ms.Matches(rec.Alert.Labels) || !sc.sees(rec.Alert.Labels[model.LabelUnit]) {
+			continue
+		}
+		m, err := n.muted(r.Context(), &rec, mu)
+		if err != nil {
+			httpError(w, http.StatusServiceUnavailable, "read silences: %v", err)
+			return
+		}
+		state := "active"
+		if m.silenced() || m.inhibited() {
+			state = "suppressed"
+		}
+		if state == "active" && !wantActive || m.silenced() && !wantSilenced || m.inhibited() && !wantInhibited {
+			continue
 		}
 		ga := gettableAlert{
 			Labels: rec.Alert.Labels, Annotations: rec.Alert.Annotations,
 			StartsAt: rec.Alert.StartsAt, EndsAt: rec.Alert.EndsAt, UpdatedAt: rec.UpdatedAt,
 			GeneratorURL: rec.Alert.GeneratorURL, Fingerprint: rec.Fingerprint,
 			Receivers: []receiverRef{},
-			Status:    alertStatus{State: "active", SilencedBy: []string{}, InhibitedBy: []string{}},
+			Status:    alertStatus{State: state, SilencedBy: nonNil(m.silencedBy), InhibitedBy: nonNil(m.inhibitedBy)},
 		}
 		for _, name := range rec.Receivers {
 			ga.Receivers = append(ga.Receivers, receiverRef{Name: name})
@@ -195,47 +260,6 @@ next:
 		out = append(out, ga)
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// matcher is one Alertmanager label matcher: name, =, !=, =~ or !~, value.
-type matcher struct {
-	name, op, value string
-	re              *regexp.Regexp
-}
-
-func parseMatcher(s string) (matcher, error) {
-	s = strings.TrimSpace(strings.Trim(strings.TrimSpace(s), "{}"))
-	for _, op := range []string{"=~", "!~", "!=", "="} {
-		if i := strings.Index(s, op); i > 0 {
-			m := matcher{name: strings.TrimSpace(s[:i]), op: op, value: strings.Trim(strings.TrimSpace(s[i+len(op):]), `"`)}
-			if !labelName.MatchString(m.name) {
-				return m, fmt.Errorf("invalid label name %q", m.name)
-			}
-			if op == "=~" || op == "!~" {
-				re, err := regexp.Compile("^(?:" + m.value + ")$")
-				if err != nil {
-					return m, err
-				}
-				m.re = re
-			}
-			return m, nil
-		}
-	}
-	return matcher{}, fmt.Errorf("want name=value, name!=value, name=~re or name!~re")
-}
-
-func (m matcher) matches(ls model.LabelSet) bool {
-	v := ls[m.name]
-	switch m.op {
-	case "=":
-		return v == m.value
-	case "!=":
-		return v != m.value
-	case "=~":
-		return m.re.MatchString(v)
-	default:
-		return !m.re.MatchString(v)
-	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

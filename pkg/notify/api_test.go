@@ -143,8 +143,8 @@ func TestAPIListV1(t *testing.T) {
 	if got, want := phone.Incident, 1; got != want {
 		t.Errorf("incident: got %d, want %d", got, want)
 	}
-	if len(phone.Timeline) != 1 || phone.Timeline[0].What != StatusFiring {
-		t.Errorf("timeline: got %+v, want one firing event", phone.Timeline)
+	if len(phone.Timeline) != 2 || phone.Timeline[0].What != StatusFiring || phone.Timeline[1].What != EventNotified || phone.Timeline[1].Detail != "oncall firing" {
+		t.Errorf("timeline: got %+v, want firing, then notified oncall", phone.Timeline)
 	}
 }
 

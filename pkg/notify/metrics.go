@@ -13,7 +13,17 @@ type metrics struct {
 	received      *prometheus.CounterVec
 	notifications *prometheus.CounterVec
 	retries       *prometheus.CounterVec
+
+	ackDuration     *prometheus.HistogramVec
+	resolveDuration *prometheus.HistogramVec
+	escalations     *prometheus.CounterVec
+	veto            *prometheus.CounterVec
+	silenced        *prometheus.CounterVec
+	inhibited       *prometheus.CounterVec
 }
+
+// durationBuckets run from a minute to two days: how long people take.
+var durationBuckets = []float64{60, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800}
 
 func newMetrics(r prometheus.Registerer, n *Notifier) *metrics {
 	m := &metrics{
@@ -29,9 +39,36 @@ func newMetrics(r prometheus.Registerer, n *Notifier) *metrics {
 			Name: "govwatch_notifier_notification_retries_total",
 			Help: "Delivery attempts repeated after a retryable failure, by channel.",
 		}, []string{"channel"}),
+		ackDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "govwatch_notifier_ack_duration_seconds",
+			Help:    "Time from an incident opening to its acknowledgement, by severity.",
+			Buckets: durationBuckets,
+		}, []string{"severity"}),
+		resolveDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "govwatch_notifier_resolve_duration_seconds",
+			Help:    "Time from an incident opening to its resolution (by the analyzer or a person), by severity.",
+			Buckets: durationBuckets,
+		}, []string{"severity"}),
+		escalations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_notifier_escalations_total",
+			Help: "Pages sent by escalation, by level reached (duty, head, parent, upper).",
+		}, []string{"level"}),
+		veto: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_notifier_veto_incidents_total",
+			Help: "Veto-level incidents opened (reported upward at once), by category.",
+		}, []string{"category"}),
+		silenced: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_notifier_silenced_total",
+			Help: "Alert lifecycle moves whose notifications a silence held back, by category.",
+		}, []string{"category"}),
+		inhibited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_notifier_inhibited_total",
+			Help: "Alert lifecycle moves whose notifications an inhibiting alert held back, by category.",
+		}, []string{"category"}),
 	}
 	if r != nil {
-		r.MustRegister(m.received, m.notifications, m.retries, &activeCollector{n: n})
+		r.MustRegister(m.received, m.notifications, m.retries, m.ackDuration, m.resolveDuration,
+			m.escalations, m.veto, m.silenced, m.inhibited, &activeCollector{n: n})
 	}
 	return m
 }

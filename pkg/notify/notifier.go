@@ -3,19 +3,27 @@
 // to receivers and delivers it through their channels, writing a
 // notification log so that no replica and no restart pages twice.
 //
-// An alert passes a chain of small stages, assembled in handle:
+// An alert passes a chain of small stages, assembled in Handle:
 //
-//	lifecycle (dedup by fingerprint, firing → resolved, incidents)
-//	→ route (receivers by labels)
-//	→ per receiver: notification log claim → retry → channel → log
+//	lifecycle (dedup by fingerprint, firing → acknowledged → resolved, incidents)
+//	→ route (receivers by labels) and escalation start (who is paged first)
+//	→ inhibit → silence
+//	→ per receiver: notification log claim → retry → channel (→ fallback) → log
+//
+// A ticking loop (Tick) resolves expired API alerts, pages the next
+// escalation step of unacknowledged incidents under a claim in the store,
+// and delivers what a silence or a failure held back, so that no timer lives
+// only in memory.
 package notify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -24,7 +32,12 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/ack"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/escalate"
+	"github.com/govwatch/govwatch/pkg/notify/inhibit"
+	"github.com/govwatch/govwatch/pkg/notify/silence"
+	"github.com/govwatch/govwatch/pkg/report"
 	"github.com/govwatch/govwatch/pkg/store"
 )
 
@@ -40,6 +53,10 @@ type Bus interface {
 type Receiver struct {
 	Name     string
 	Channels []channel.Channel
+	// Fallback names the receiver that takes a notification once this one
+	// has failed FallbackAfter times in a row (retries used up each time).
+	Fallback      string
+	FallbackAfter int
 }
 
 // Options build a Notifier.
@@ -56,6 +73,24 @@ type Options struct {
 	Log            *zap.Logger
 	Metrics        prometheus.Registerer
 	Consumer       string // durable name, default "notifier"
+
+	// Directory finds duty officers (roster) and heads and superior units
+	// (registry) for escalation; nil pages nobody in particular.
+	Directory *escalate.Directory
+	// Policies are the escalation policies; the first matching applies.
+	Policies []escalate.Policy
+	// Inhibit are the inhibition rules.
+	Inhibit []inhibit.Rule
+	// Signer signs the one-click ack and resolve links; nil puts none in messages.
+	Signer *ack.Signer
+	// LinkTTL is how long links stay valid; default 72h.
+	LinkTTL time.Duration
+	// Report renders upstream reports; nil uses the default template.
+	Report *report.Upstream
+	// Tick is how often the loop expires, escalates and redelivers; default 15s.
+	Tick time.Duration
+	// Auth guards the API; nil leaves it open.
+	Auth *Auth
 }
 
 // RetryPolicy is the retry stage's: attempts within one handling of an
@@ -78,6 +113,8 @@ const nflogTTL = 90 * 24 * time.Hour
 type Notifier struct {
 	o         Options
 	receivers map[string]Receiver
+	policies  map[string]*escalate.Policy
+	silences  *silence.Silences
 	m         *metrics
 }
 
@@ -107,9 +144,37 @@ func New(o Options) (*Notifier, error) {
 	if o.Route == nil {
 		o.Route = &Route{}
 	}
-	n := &Notifier{o: o, receivers: map[string]Receiver{}}
+	if o.LinkTTL <= 0 {
+		o.LinkTTL = 72 * time.Hour
+	}
+	if o.Tick <= 0 {
+		o.Tick = 15 * time.Second
+	}
+	if o.Directory == nil {
+		o.Directory = &escalate.Directory{}
+	}
+	if o.Report == nil {
+		r, err := report.NewUpstream("")
+		if err != nil {
+			return nil, err
+		}
+		o.Report = r
+	}
+	n := &Notifier{o: o, receivers: map[string]Receiver{}, policies: map[string]*escalate.Policy{}, silences: silence.New(o.Store, o.Clock)}
 	for _, r := range o.Receivers {
 		n.receivers[r.Name] = r
+	}
+	for _, r := range o.Receivers {
+		if _, ok := n.receivers[r.Fallback]; r.Fallback != "" && (!ok || r.Fallback == r.Name) {
+			return nil, fmt.Errorf("receiver %s: bad fallback receiver %q", r.Name, r.Fallback)
+		}
+	}
+	for i := range o.Policies {
+		p := &o.Policies[i]
+		if err := p.Validate(func(name string) bool { _, ok := n.receivers[name]; return ok }); err != nil {
+			return nil, err
+		}
+		n.policies[p.Name] = p
 	}
 	var unknown []string
 	var check func(r *Route)
@@ -132,7 +197,7 @@ func New(o Options) (*Notifier, error) {
 // Run consumes alerts from the bus and expires API alerts whose endsAt has
 // passed, until ctx is done.
 func (n *Notifier) Run(ctx context.Context) error {
-	go n.expireLoop(ctx)
+	go n.tickLoop(ctx)
 	return n.o.Bus.Consume(ctx, bus.ConsumerConfig{
 		Stream:         n.o.Bus.Stream(bus.KindAlert),
 		Durable:        n.o.Consumer,
@@ -162,17 +227,39 @@ func recordKey(fp string) string { return "notifier/alert/" + fp }
 // does not send twice.
 func (n *Notifier) Handle(ctx context.Context, a *model.Alert) error {
 	n.m.received.WithLabelValues(a.Name(), statusOf(a, n.o.Clock.Now())).Inc()
-	rec, err := n.update(ctx, a.Fingerprint(), func(r *Record, now time.Time) bool { return r.apply(a, now) })
+	rec, moved, err := n.update(ctx, a.Fingerprint(), func(r *Record, now time.Time) bool { return r.apply(a, now) })
 	if err != nil || rec == nil {
 		return err
 	}
-	return n.deliver(ctx, rec)
+	if moved {
+		n.observeMove(rec)
+	}
+	return n.deliver(ctx, rec, moved, nil)
+}
+
+// observeMove counts what a lifecycle move means for the metrics.
+func (n *Notifier) observeMove(r *Record) {
+	sev := r.Alert.Labels[model.LabelSeverity]
+	switch r.Status {
+	case StatusFiring:
+		if r.Veto {
+			n.m.veto.WithLabelValues(r.Alert.Name()).Inc()
+		}
+		for _, p := range r.Pages {
+			n.m.escalations.WithLabelValues(escalate.LevelName(p.Level, nil)).Inc()
+		}
+	case StatusAcknowledged:
+		n.m.ackDuration.WithLabelValues(sev).Observe(r.Ack.At.Sub(r.FirstSeen).Seconds())
+	case StatusResolved:
+		n.m.resolveDuration.WithLabelValues(sev).Observe(max(r.ResolvedAt.Sub(r.FirstSeen), 0).Seconds())
+	}
 }
 
 // update applies change to the alert's record with compare-and-swap, so
 // replicas handling the same fingerprint serialise. It returns the record
-// as stored (nil when there is none and change made nothing).
-func (n *Notifier) update(ctx context.Context, fp string, change func(*Record, time.Time) bool) (*Record, error) {
+// as stored (nil when there is none and change made nothing) and whether
+// change moved it.
+func (n *Notifier) update(ctx context.Context, fp string, change func(*Record, time.Time) bool) (*Record, bool, error) {
 	for {
 		old, err := n.o.Store.Get(ctx, recordKey(fp))
 		var r Record
@@ -180,10 +267,10 @@ func (n *Notifier) update(ctx context.Context, fp string, change func(*Record, t
 		case errors.Is(err, store.ErrNotFound):
 			old = nil
 		case err != nil:
-			return nil, err
+			return nil, false, err
 		default:
 			if err := json.Unmarshal(old, &r); err != nil {
-				return nil, fmt.Errorf("record %s: %w", fp, err)
+				return nil, false, fmt.Errorf("record %s: %w", fp, err)
 			}
 		}
 		r.Fingerprint = fp
@@ -191,28 +278,59 @@ func (n *Notifier) update(ctx context.Context, fp string, change func(*Record, t
 		before := r.Status
 		moved := change(&r, now)
 		if r.Status == "" {
-			return nil, nil
-		}
-		if !moved && before == r.Status && old != nil && r.Status == StatusResolved {
-			return &r, nil // a replay after resolution: nothing to store
+			return nil, false, nil
 		}
 		if moved && r.Status == StatusFiring {
 			r.Receivers = n.o.Route.Receivers(r.Alert.Labels)
+			n.startEscalation(&r)
 		}
 		b, err := json.Marshal(&r)
 		if err != nil {
-			return nil, err
+			return nil, false, err
+		}
+		if !moved && before == r.Status && bytes.Equal(b, old) {
+			return &r, false, nil // nothing changed (a replay after resolution): nothing to store
 		}
 		ok, err := n.o.Store.CompareAndSwap(ctx, recordKey(fp), old, b, n.recordTTL(&r))
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if ok {
 			if moved {
 				n.o.Log.Info("alert "+r.Status, zap.String("fingerprint", fp), zap.String("alertname", r.Alert.Name()), zap.Int("incident", r.Incident))
 			}
-			return &r, nil
+			return &r, moved, nil
 		}
+	}
+}
+
+// startEscalation picks the incident's policy and decides who the first
+// notification pages: the steps due at once, and for veto-level categories
+// under a policy that says so, every superior unit's duty too.
+func (n *Notifier) startEscalation(r *Record) {
+	p, ok := escalate.Select(n.o.Policies, r.Alert.Labels)
+	if !ok {
+		return
+	}
+	st, steps := p.Start(r.FirstSeen)
+	var targets []string
+	for _, s := range steps {
+		targets = append(targets, s.Targets...)
+	}
+	why := "首次通报"
+	if p.VetoUpward && escalate.Veto(r.Alert.Labels) {
+		r.Veto = true
+		targets = append(targets, escalate.TargetDuty, escalate.TargetHead, escalate.TargetChain)
+		why = "单项否决事项，即时上报"
+	}
+	people, level, superiors := n.o.Directory.Page(r.Alert.Labels[model.LabelUnit], targets, 0, r.FirstSeen)
+	st.Level = level
+	r.Escalation = &st
+	r.Recipients = people
+	r.Superiors = superiors
+	if len(people) > 0 {
+		r.Pages = append(r.Pages, Page{At: r.FirstSeen, People: people, Level: level, Why: why})
+		r.event(Event{At: r.FirstSeen, What: EventPaged, Incident: r.Incident, Detail: names(people)})
 	}
 }
 
@@ -225,14 +343,47 @@ func (n *Notifier) recordTTL(r *Record) time.Duration {
 }
 
 // deliver makes sure every receiver of the record's current incident has been
-// told its current status.
-func (n *Notifier) deliver(ctx context.Context, r *Record) error {
+// told its current status, unless a silence or an inhibiting alert mutes it.
+// count says whether a muting is counted in the metrics (once per move, not
+// on every redelivery); mu, when not nil, holds silences and active alerts
+// already read.
+func (n *Notifier) deliver(ctx context.Context, r *Record, count bool, mu *muter) error {
 	n.o.Log.Debug("deliver", zap.String("fingerprint", r.Fingerprint), zap.Strings("receivers", r.Receivers), zap.String("status", r.Status))
+	if r.Status != StatusResolved {
+		m, err := n.muted(ctx, r, mu)
+		if err != nil {
+			return err
+		}
+		if m.silenced() || m.inhibited() {
+			if count {
+				if m.silenced() {
+					n.m.silenced.WithLabelValues(r.Alert.Name()).Inc()
+				} else {
+					n.m.inhibited.WithLabelValues(r.Alert.Name()).Inc()
+				}
+			}
+			return nil
+		}
+	}
 	var errs []error
+	dests := map[string]Matched{}
+	for _, m := range n.o.Route.Destinations(r.Alert.Labels) {
+		dests[m.Receiver] = m
+	}
 	for _, name := range r.Receivers {
 		recv, ok := n.receivers[name]
 		if !ok {
 			continue // receiver removed from config since the alert fired
+		}
+		if m, ok := dests[name]; ok && m.GroupBy != nil {
+			key, due, err := n.enqueue(ctx, m, r)
+			if err == nil && !n.o.Clock.Now().Before(due) {
+				err = n.flush(ctx, key) // a critical alert skips group_wait
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("receiver %s: %w", name, err))
+			}
+			continue
 		}
 		if err := n.deliverTo(ctx, recv, r); err != nil {
 			errs = append(errs, fmt.Errorf("receiver %s: %w", name, err))
@@ -252,7 +403,21 @@ const (
 )
 
 func (n *Notifier) deliverTo(ctx context.Context, recv Receiver, r *Record) error {
-	key := nflogKey(recv.Name, r.Fingerprint, r.Incident, r.Status)
+	status := r.notifyStatus()
+	key := nflogKey(recv.Name, r.Fingerprint, r.Incident, status)
+	if status == StatusResolved {
+		// Only those told of the firing hear of the resolution.
+		if _, err := n.o.Store.Get(ctx, nflogKey(recv.Name, r.Fingerprint, r.Incident, StatusFiring)); errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	// Most calls (repeats, ticks) find the notification sent: a read
+	// settles them without a write.
+	if v, err := n.o.Store.Get(ctx, key); err == nil && (string(v) == logSent || string(v) == logFailed) {
+		return nil
+	}
 	won, err := n.o.Store.SetNX(ctx, key, []byte(logPending), ClaimTTL)
 	if err != nil {
 		return err
@@ -272,6 +437,47 @@ func (n *Notifier) deliverTo(ctx context.Context, recv Receiver, r *Record) erro
 		return nil // sent or given up on already
 	}
 	note := n.notification(recv.Name, r)
+	note.Recipients = r.Recipients
+	if r.Veto && len(r.Superiors) > 0 && status == StatusFiring {
+		note.Report = n.report(r, "单项否决事项，按规定即时上报上级单位")
+	}
+	err = n.send(ctx, recv, note)
+	if err != nil && channel.Retryable(err) {
+		if fb, ok := n.fallback(ctx, recv); ok {
+			n.o.Log.Warn("receiver keeps failing; using its fallback", zap.String("receiver", recv.Name), zap.String("fallback", fb.Name), zap.Error(err))
+			note.Receiver = fb.Name
+			if ferr := n.send(ctx, fb, note); ferr == nil {
+				err = nil
+			} else {
+				err = errors.Join(err, fmt.Errorf("fallback %s: %w", fb.Name, ferr))
+			}
+		}
+	}
+	switch {
+	case err == nil:
+		n.o.Log.Info("notified", zap.String("fingerprint", r.Fingerprint), zap.String("receiver", recv.Name), zap.String("status", status), zap.Int("incident", r.Incident))
+		if err := n.o.Store.Set(ctx, key, []byte(logSent), nflogTTL); err != nil {
+			return err
+		}
+		return n.timeline(ctx, r, Event{What: EventNotified, Detail: recv.Name + " " + status})
+	case !channel.Retryable(err):
+		n.o.Log.Error("notification failed for good", zap.String("fingerprint", r.Fingerprint), zap.String("receiver", recv.Name), zap.Error(err))
+		if err := n.o.Store.Set(ctx, key, []byte(logFailed), nflogTTL); err != nil {
+			return err
+		}
+		return n.timeline(ctx, r, Event{What: EventNotifyFailed, Detail: recv.Name + " " + status})
+	default:
+		// Release the claim so the redelivered message tries again.
+		if derr := n.o.Store.Delete(context.WithoutCancel(ctx), key); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return err
+	}
+}
+
+// send passes note to every channel of recv through the retry stage. A
+// success clears the receiver's run of failures; a retryable failure adds to it.
+func (n *Notifier) send(ctx context.Context, recv Receiver, note *channel.Notification) error {
 	var failed []error
 	for _, ch := range recv.Channels {
 		err := n.retry(ctx, ch, note)
@@ -282,21 +488,48 @@ func (n *Notifier) deliverTo(ctx context.Context, recv Receiver, r *Record) erro
 		}
 		n.m.notifications.WithLabelValues(ch.Name(), result).Inc()
 	}
-	err = errors.Join(failed...)
+	err := errors.Join(failed...)
 	switch {
 	case err == nil:
-		n.o.Log.Info("notified", zap.String("fingerprint", r.Fingerprint), zap.String("receiver", recv.Name), zap.String("status", r.Status), zap.Int("incident", r.Incident))
-		return n.o.Store.Set(ctx, key, []byte(logSent), nflogTTL)
-	case !channel.Retryable(err):
-		n.o.Log.Error("notification failed for good", zap.String("fingerprint", r.Fingerprint), zap.String("receiver", recv.Name), zap.Error(err))
-		return n.o.Store.Set(ctx, key, []byte(logFailed), nflogTTL)
-	default:
-		// Release the claim so the redelivered message tries again.
-		if derr := n.o.Store.Delete(context.WithoutCancel(ctx), key); derr != nil {
-			err = errors.Join(err, derr)
+		if derr := n.o.Store.Delete(ctx, failKey(recv.Name)); derr != nil {
+			n.o.Log.Warn("clear failure count", zap.String("receiver", recv.Name), zap.Error(derr))
 		}
-		return err
+	case channel.Retryable(err):
+		if _, ierr := n.o.Store.Incr(context.WithoutCancel(ctx), failKey(recv.Name), 1, 24*time.Hour); ierr != nil {
+			err = errors.Join(err, ierr)
+		}
 	}
+	return err
+}
+
+func failKey(receiver string) string { return "notifier/failures/" + receiver }
+
+// fallback returns recv's fallback receiver when recv has failed often enough in a row.
+func (n *Notifier) fallback(ctx context.Context, recv Receiver) (Receiver, bool) {
+	if recv.Fallback == "" {
+		return Receiver{}, false
+	}
+	fb, ok := n.receivers[recv.Fallback]
+	if !ok {
+		return Receiver{}, false
+	}
+	v, err := n.o.Store.Incr(ctx, failKey(recv.Name), 0, 24*time.Hour)
+	if err != nil || v < int64(max(recv.FallbackAfter, 1)) {
+		return Receiver{}, false
+	}
+	return fb, true
+}
+
+// timeline adds e to the timeline of r's incident, if it is still current.
+func (n *Notifier) timeline(ctx context.Context, r *Record, e Event) error {
+	_, _, err := n.update(ctx, r.Fingerprint, func(cur *Record, now time.Time) bool {
+		if cur.Incident == r.Incident {
+			e.At, e.Incident = now, cur.Incident
+			cur.event(e)
+		}
+		return false
+	})
+	return err
 }
 
 // retry is the retry stage: it repeats retryable failures with exponential
@@ -321,16 +554,28 @@ func (n *Notifier) retry(ctx context.Context, ch channel.Channel, note *channel.
 func (n *Notifier) notification(receiver string, r *Record) *channel.Notification {
 	a := r.Alert
 	a.Annotations = copyMap(a.Annotations)
+	status := r.notifyStatus()
+	if n.o.Signer != nil && status == StatusFiring {
+		exp := n.o.Clock.Now().Add(n.o.LinkTTL)
+		a.Annotations[model.AnnotationAckURL] = n.link(r, ack.ActionAck, exp)
+		a.Annotations[channel.AnnotationResolveURL] = n.link(r, ack.ActionResolve, exp)
+	}
 	return &channel.Notification{
 		Receiver:          receiver,
 		GroupKey:          fmt.Sprintf("{}:{fingerprint=%q}", r.Fingerprint),
-		Status:            r.Status,
+		Status:            status,
 		GroupLabels:       map[string]string{"alertname": a.Name()},
 		CommonLabels:      copyMap(a.Labels),
 		CommonAnnotations: copyMap(a.Annotations),
 		ExternalURL:       n.o.ExternalURL,
-		Alerts:            []channel.AlertState{{Alert: a, Status: r.Status, Fingerprint: r.Fingerprint}},
+		Alerts:            []channel.AlertState{{Alert: a, Status: status, Fingerprint: r.Fingerprint}},
 	}
+}
+
+// link is a signed one-click link for action on r's current incident.
+func (n *Notifier) link(r *Record, action string, exp time.Time) string {
+	tok := n.o.Signer.Token(ack.Claims{Fingerprint: r.Fingerprint, Incident: r.Incident, Action: action, Expires: exp})
+	return strings.TrimRight(n.o.ExternalURL, "/") + "/ack/" + tok
 }
 
 // Alerts returns the records in the store; with active set, only firing ones.
@@ -342,7 +587,7 @@ func (n *Notifier) Alerts(ctx context.Context, active bool) ([]Record, error) {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return nil // one bad record must not hide the others
 		}
-		if !active || r.Status == StatusFiring {
+		if !active || r.Active() {
 			out = append(out, r)
 		}
 		return nil
@@ -357,18 +602,17 @@ func (n *Notifier) Alerts(ctx context.Context, active bool) ([]Record, error) {
 	return out, err
 }
 
-// expireLoop resolves firing alerts whose endsAt has passed — alerts posted
-// on the API that their sender stopped repeating.
-func (n *Notifier) expireLoop(ctx context.Context) {
-	t := n.o.Clock.NewTicker(15 * time.Second)
+// tickLoop runs Tick every Options.Tick until ctx is done.
+func (n *Notifier) tickLoop(ctx context.Context) {
+	t := n.o.Clock.NewTicker(n.o.Tick)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.Chan():
-			if err := n.Expire(ctx); err != nil && ctx.Err() == nil {
-				n.o.Log.Warn("expire alerts", zap.Error(err))
+			if err := n.Tick(ctx); err != nil && ctx.Err() == nil {
+				n.o.Log.Warn("tick", zap.Error(err))
 			}
 		}
 	}

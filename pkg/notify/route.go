@@ -1,29 +1,69 @@
 package notify
 
 import (
+	"time"
+
 	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/match"
 )
 
 // Route is a node of the routing tree, as in Alertmanager: an alert that
 // matches a node goes to the first matching child, or to every matching
 // child that has Continue set before it, and to the node's own receiver when
-// no child takes it. A node without a receiver uses its parent's.
+// no child takes it. A node without a receiver uses its parent's; grouping
+// settings left zero are inherited too.
 type Route struct {
 	Receiver string
 	Match    map[string]string // label equality; empty matches everything
+	Matchers match.Matchers    // Alertmanager's matchers, all of which must match too
 	Continue bool
 	Routes   []*Route
+
+	// GroupBy turns on grouping: alerts with the same values of these
+	// labels go out together ("..." groups by every label). Nil inherits;
+	// nil at the root sends each alert on its own at once.
+	GroupBy        []string
+	GroupWait      time.Duration // before a new group's first notification (critical alerts skip it)
+	GroupInterval  time.Duration // before notifying changes to a group
+	RepeatInterval time.Duration // before repeating an unchanged firing group
+}
+
+// Grouping defaults, as Alertmanager's.
+const (
+	DefaultGroupWait      = 30 * time.Second
+	DefaultGroupInterval  = 5 * time.Minute
+	DefaultRepeatInterval = 4 * time.Hour
+)
+
+// Matched is a receiver an alert routes to, with the grouping of the node
+// that took it.
+type Matched struct {
+	Receiver       string
+	GroupBy        []string // nil: no grouping
+	GroupWait      time.Duration
+	GroupInterval  time.Duration
+	RepeatInterval time.Duration
 }
 
 // Receivers returns the receivers an alert with labels ls is sent to, each
 // once, in tree order.
 func (r *Route) Receivers(ls model.LabelSet) []string {
 	var out []string
+	for _, m := range r.Destinations(ls) {
+		out = append(out, m.Receiver)
+	}
+	return out
+}
+
+// Destinations returns where an alert with labels ls goes, each receiver once, in tree order.
+func (r *Route) Destinations(ls model.LabelSet) []Matched {
+	var out []Matched
 	seen := map[string]bool{}
-	r.walk(ls, "", func(name string) {
-		if name != "" && !seen[name] {
-			seen[name] = true
-			out = append(out, name)
+	root := Matched{GroupWait: DefaultGroupWait, GroupInterval: DefaultGroupInterval, RepeatInterval: DefaultRepeatInterval}
+	r.walk(ls, root, func(m Matched) {
+		if m.Receiver != "" && !seen[m.Receiver] {
+			seen[m.Receiver] = true
+			out = append(out, m)
 		}
 	})
 	return out
@@ -35,22 +75,34 @@ func (r *Route) matches(ls model.LabelSet) bool {
 			return false
 		}
 	}
-	return true
+	return r.Matchers.Matches(ls)
 }
 
-// walk reports whether r took the alert; inherited is the receiver of the
-// nearest ancestor that has one.
-func (r *Route) walk(ls model.LabelSet, inherited string, emit func(string)) bool {
+// walk reports whether r took the alert; inherited carries the receiver and
+// grouping of the nearest ancestors that set them.
+func (r *Route) walk(ls model.LabelSet, inherited Matched, emit func(Matched)) bool {
 	if !r.matches(ls) {
 		return false
 	}
-	recv := r.Receiver
-	if recv == "" {
-		recv = inherited
+	m := inherited
+	if r.Receiver != "" {
+		m.Receiver = r.Receiver
+	}
+	if r.GroupBy != nil {
+		m.GroupBy = r.GroupBy
+	}
+	if r.GroupWait > 0 {
+		m.GroupWait = r.GroupWait
+	}
+	if r.GroupInterval > 0 {
+		m.GroupInterval = r.GroupInterval
+	}
+	if r.RepeatInterval > 0 {
+		m.RepeatInterval = r.RepeatInterval
 	}
 	taken := false
 	for _, ch := range r.Routes {
-		if ch.walk(ls, recv, emit) {
+		if ch.walk(ls, m, emit) {
 			taken = true
 			if !ch.Continue {
 				break
@@ -58,7 +110,7 @@ func (r *Route) walk(ls model.LabelSet, inherited string, emit func(string)) boo
 		}
 	}
 	if !taken {
-		emit(recv)
+		emit(m)
 	}
 	return true
 }

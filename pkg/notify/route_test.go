@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/match"
 )
 
 func TestRouteReceivers(t *testing.T) {
@@ -54,6 +55,37 @@ func TestRouteReceivers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := tc.route.Receivers(tc.labels)
 			if !slices.Equal(got, tc.want) {
+				t.Errorf("Receivers(%v): got %q, want %q", tc.labels, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRouteMatchers(t *testing.T) {
+	mustParse := func(ss ...string) match.Matchers {
+		ms, err := match.ParseAll(ss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ms
+	}
+	tree := &Route{Receiver: "default", Routes: []*Route{
+		{Matchers: mustParse(`severity="critical"`, `unit=~"fz.*"`), Receiver: "fz-critical"},
+		{Match: map[string]string{"platform": "weibo"}, Matchers: mustParse(`severity!="minor"`), Receiver: "weibo"},
+	}}
+	tests := []struct {
+		name   string
+		labels model.LabelSet
+		want   []string
+	}{
+		{"all matchers match", model.LabelSet{"severity": "critical", "unit": "fz-edu"}, []string{"fz-critical"}},
+		{"one matcher fails", model.LabelSet{"severity": "critical", "unit": "xm-gov"}, []string{"default"}},
+		{"match and matchers together", model.LabelSet{"severity": "major", "platform": "weibo"}, []string{"weibo"}},
+		{"match holds, matcher fails", model.LabelSet{"severity": "minor", "platform": "weibo"}, []string{"default"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tree.Receivers(tc.labels); !slices.Equal(got, tc.want) {
 				t.Errorf("Receivers(%v): got %q, want %q", tc.labels, got, tc.want)
 			}
 		})

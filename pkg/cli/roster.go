@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/govwatch/govwatch/pkg/config"
+	"github.com/govwatch/govwatch/pkg/daemon"
+	"github.com/govwatch/govwatch/pkg/notify/roster"
+)
+
+const rosterUsage = `usage:
+  govwatch roster who [-config FILE] --unit UNIT [--at TIME]
+                                 who is on duty for UNIT at TIME ("2006-01-02 15:04" in the
+                                 roster's time zone, or RFC 3339; default now)
+  govwatch roster gaps [-config FILE] [--days N]
+                                 stretches of the next N days (default 14) with nobody on duty
+`
+
+// rosterCmd answers questions about the duty roster the config names.
+func rosterCmd(args []string, io IO, now func() time.Time) int {
+	if len(args) == 0 || (args[0] != "who" && args[0] != "gaps") {
+		fmt.Fprint(io.Stderr, rosterUsage)
+		return ExitUsage
+	}
+	fs := flag.NewFlagSet("govwatch roster "+args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	cfgPath := fs.String("config", "configs/govwatch.yaml", "config file")
+	unit := fs.String("unit", "", "unit id (who)")
+	at := fs.String("at", "", "time (who); default now")
+	days := fs.Int("days", 14, "days ahead (gaps)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return ExitUsage
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(io.Stderr, err)
+		return ExitProblem
+	}
+	if cfg.Notifier.Roster == "" {
+		fmt.Fprintf(io.Stderr, "%s names no roster (notifier.roster)\n", *cfgPath)
+		return ExitProblem
+	}
+	ro, err := daemon.LoadRoster(cfg)
+	if err != nil {
+		fmt.Fprintln(io.Stderr, err)
+		return ExitProblem
+	}
+	loc := ro.Location()
+	if args[0] == "gaps" {
+		from := now()
+		gaps := ro.Gaps(from, from.Add(time.Duration(*days)*24*time.Hour))
+		for _, g := range gaps {
+			fmt.Fprintf(io.Stdout, "%s\t%s – %s\n", g.Unit, g.From.In(loc).Format("2006-01-02 15:04"), g.To.In(loc).Format("2006-01-02 15:04"))
+		}
+		if len(gaps) > 0 {
+			return ExitProblem
+		}
+		fmt.Fprintln(io.Stdout, "no gaps")
+		return ExitOK
+	}
+	if *unit == "" {
+		fmt.Fprint(io.Stderr, "govwatch roster who: --unit is required\n"+rosterUsage)
+		return ExitUsage
+	}
+	u, ok := cfg.Registry.Unit(*unit)
+	if !ok {
+		fmt.Fprintf(io.Stderr, "unknown unit %q\n", *unit)
+		return ExitUsage
+	}
+	t := now()
+	if *at != "" {
+		if t, err = roster.ParseTime(*at, loc); err != nil {
+			fmt.Fprintln(io.Stderr, err)
+			return ExitUsage
+		}
+	}
+	d, ok := ro.Who(*unit, t)
+	when := t.In(loc).Format("2006-01-02 15:04 MST")
+	if !ok {
+		if u.Head.Name == "" && u.Head.Mobile == "" {
+			fmt.Fprintf(io.Stdout, "%s %s: nobody on duty, and the registry names no head to page instead\n", u.Name, when)
+		} else {
+			fmt.Fprintf(io.Stdout, "%s %s: nobody on duty; the head (第一责任人) is paged: %s %s\n", u.Name, when, u.Head.Name, u.Head.Mobile)
+		}
+		return ExitProblem
+	}
+	fmt.Fprintf(io.Stdout, "%s %s: %s", u.Name, when, d.Person.Name)
+	if d.Person.Mobile != "" {
+		fmt.Fprintf(io.Stdout, " %s", d.Person.Mobile)
+	}
+	fmt.Fprintf(io.Stdout, " (%s", d.Layer)
+	if d.Reason != "" {
+		fmt.Fprintf(io.Stdout, ": %s", d.Reason)
+	}
+	fmt.Fprintf(io.Stdout, ", %s – %s)\n", d.Since.In(loc).Format("01-02 15:04"), d.Until.In(loc).Format("01-02 15:04"))
+	return ExitOK
+}

@@ -1,0 +1,221 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/govwatch/govwatch/pkg/notify/match"
+)
+
+// NotifyCoreConfig is the notifier's duty side: roster, escalation,
+// inhibition, acknowledgement links and API tokens. It is inlined into
+// NotifierConfig, so its keys sit directly under notifier:.
+type NotifyCoreConfig struct {
+	// Roster is the duty roster file (configs/roster.yaml); empty pages
+	// unit heads from the registry instead of duty officers.
+	Roster string `yaml:"roster"`
+	// Escalation lists the policies; the first whose match/matchers fit an
+	// alert applies. None: the routed receivers are told once, nobody is paged.
+	Escalation []EscalationPolicyConfig `yaml:"escalation"`
+	// InhibitRules mute alerts made redundant by another firing alert.
+	InhibitRules []InhibitRuleConfig `yaml:"inhibit_rules"`
+	Ack          AckConfig           `yaml:"ack"`
+	API          NotifierAPIConfig   `yaml:"api"`
+	// Tick is how often the notifier escalates, expires and redelivers.
+	Tick Duration `yaml:"tick"`
+	// ReportTemplate is a text/template file replacing the built-in
+	// upstream report (pkg/report/upstream.tmpl).
+	ReportTemplate string `yaml:"report_template"`
+}
+
+// EscalationPolicyConfig is one escalation policy.
+type EscalationPolicyConfig struct {
+	Name     string                 `yaml:"name"`
+	Match    map[string]string      `yaml:"match"`
+	Matchers []string               `yaml:"matchers"`
+	Steps    []EscalationStepConfig `yaml:"steps"`
+	Repeat   RepeatConfig           `yaml:"repeat"`
+	// VetoUpward reports veto-level categories (secret.marking,
+	// prohibited.*, wording.serious, opinion.emergency, critical opinion.*)
+	// to every superior unit at once.
+	VetoUpward bool `yaml:"veto_upward"`
+}
+
+// EscalationStepConfig pages Notify targets After the incident opened.
+type EscalationStepConfig struct {
+	After Duration `yaml:"after"`
+	// Notify lists targets: duty, head, parent, top, chain.
+	Notify []string `yaml:"notify"`
+	// Receivers to page through; empty: the alert's routed receivers.
+	Receivers []string `yaml:"receivers"`
+}
+
+// RepeatConfig repeats the last step a bounded number of times.
+type RepeatConfig struct {
+	Every Duration `yaml:"every"`
+	Times int      `yaml:"times"`
+}
+
+// InhibitRuleConfig mutes target alerts while a source alert with the same
+// Equal labels fires.
+type InhibitRuleConfig struct {
+	SourceMatch    map[string]string `yaml:"source_match"`
+	SourceMatchers []string          `yaml:"source_matchers"`
+	TargetMatch    map[string]string `yaml:"target_match"`
+	TargetMatchers []string          `yaml:"target_matchers"`
+	Equal          []string          `yaml:"equal"`
+}
+
+// AckConfig configures the signed one-click links. Without a key file or
+// variable, a key is generated once and kept in the store, shared by all
+// replicas.
+type AckConfig struct {
+	KeyFile string   `yaml:"key_file"`
+	KeyEnv  string   `yaml:"key_env"`
+	LinkTTL Duration `yaml:"link_ttl"`
+}
+
+// NotifierAPIConfig holds the API's bearer tokens. With none configured
+// the API is open, which suits the demo on loopback only.
+type NotifierAPIConfig struct {
+	AdminTokenFile string            `yaml:"admin_token_file"`
+	AdminTokenEnv  string            `yaml:"admin_token_env"`
+	Tokens         []UnitTokenConfig `yaml:"tokens"`
+}
+
+// UnitTokenConfig is a unit's token: it sees the unit and the units below.
+type UnitTokenConfig struct {
+	Unit      string `yaml:"unit"`
+	TokenFile string `yaml:"token_file"`
+	TokenEnv  string `yaml:"token_env"`
+}
+
+// EscalationTargets are the targets a step may notify.
+var EscalationTargets = []string{"duty", "head", "parent", "top", "chain"}
+
+// Matchers turns a match map and matcher strings into matchers.
+func Matchers(eq map[string]string, ms []string) (match.Matchers, error) {
+	out, err := match.ParseAll(ms)
+	if err != nil {
+		return nil, err
+	}
+	return append(match.Equals(eq), out...), nil
+}
+
+func (c *Config) validateNotify(pos *Positions) Problems {
+	var ps Problems
+	bad := func(path, format string, args ...any) { ps = append(ps, pos.Problem(path, format, args...)) }
+	n := c.Notifier
+	receivers := map[string]bool{}
+	for _, r := range n.Receivers {
+		receivers[r.Name] = true
+	}
+	for i, r := range n.Receivers {
+		p := fmt.Sprintf("notifier.receivers[%d]", i)
+		if r.Fallback != "" && (!receivers[r.Fallback] || r.Fallback == r.Name) {
+			bad(p+".fallback", "fallback %q is not another receiver", r.Fallback)
+		}
+		if r.FallbackAfter < 0 {
+			bad(p+".fallback_after", "must not be negative, not %d", r.FallbackAfter)
+		}
+	}
+	var walk func(r RouteConfig, path string)
+	walk = func(r RouteConfig, path string) {
+		for i, m := range r.Matchers {
+			if _, err := match.Parse(m); err != nil {
+				bad(fmt.Sprintf("%s.matchers[%d]", path, i), "%v", err)
+			}
+		}
+		for i, ch := range r.Routes {
+			walk(ch, fmt.Sprintf("%s.routes[%d]", path, i))
+		}
+	}
+	walk(n.Route, "notifier.route")
+	if n.Roster != "" {
+		c.checkFile(bad, "notifier.roster", n.Roster)
+	}
+	if n.ReportTemplate != "" {
+		c.checkFile(bad, "notifier.report_template", n.ReportTemplate)
+	}
+	if n.Tick != 0 && n.Tick < Duration(time.Second) {
+		bad("notifier.tick", "must be at least 1s, not %s", n.Tick)
+	}
+	names := map[string]bool{}
+	for i, pc := range n.Escalation {
+		p := fmt.Sprintf("notifier.escalation[%d]", i)
+		if pc.Name == "" {
+			bad(p+".name", "policy has no name")
+		} else if names[pc.Name] {
+			bad(p+".name", "duplicate policy %q", pc.Name)
+		}
+		names[pc.Name] = true
+		for j, m := range pc.Matchers {
+			if _, err := match.Parse(m); err != nil {
+				bad(fmt.Sprintf("%s.matchers[%d]", p, j), "%v", err)
+			}
+		}
+		if len(pc.Steps) == 0 {
+			bad(p+".steps", "policy %q has no steps", pc.Name)
+		}
+		var last Duration
+		for j, s := range pc.Steps {
+			sp := fmt.Sprintf("%s.steps[%d]", p, j)
+			if s.After < last {
+				bad(sp+".after", "steps must be in order: %s comes after %s", s.After, last)
+			}
+			last = s.After
+			if len(s.Notify) == 0 {
+				bad(sp+".notify", "step notifies nobody (one or more of %v)", EscalationTargets)
+			}
+			for k, t := range s.Notify {
+				if !slices.Contains(EscalationTargets, t) {
+					bad(fmt.Sprintf("%s.notify[%d]", sp, k), "unknown target %q (one of %v)", t, EscalationTargets)
+				}
+			}
+			for k, r := range s.Receivers {
+				if !receivers[r] {
+					bad(fmt.Sprintf("%s.receivers[%d]", sp, k), "unknown receiver %q", r)
+				}
+			}
+		}
+		if pc.Repeat.Times < 0 || pc.Repeat.Times > 0 && pc.Repeat.Every < Duration(time.Minute) {
+			bad(p+".repeat", "repeat needs times ≥ 0 and every ≥ 1m")
+		}
+	}
+	for i, ir := range n.InhibitRules {
+		p := fmt.Sprintf("notifier.inhibit_rules[%d]", i)
+		for j, m := range ir.SourceMatchers {
+			if _, err := match.Parse(m); err != nil {
+				bad(fmt.Sprintf("%s.source_matchers[%d]", p, j), "%v", err)
+			}
+		}
+		for j, m := range ir.TargetMatchers {
+			if _, err := match.Parse(m); err != nil {
+				bad(fmt.Sprintf("%s.target_matchers[%d]", p, j), "%v", err)
+			}
+		}
+		if len(ir.SourceMatch)+len(ir.SourceMatchers) == 0 || len(ir.TargetMatch)+len(ir.TargetMatchers) == 0 {
+			bad(p, "an inhibition rule needs source and target matchers")
+		}
+	}
+	c.checkFile(bad, "notifier.ack.key_file", n.Ack.KeyFile)
+	checkEnv(bad, "notifier.ack.key_env", n.Ack.KeyEnv)
+	if n.Ack.LinkTTL != 0 && n.Ack.LinkTTL < Duration(time.Minute) {
+		bad("notifier.ack.link_ttl", "must be at least 1m, not %s", n.Ack.LinkTTL)
+	}
+	c.checkFile(bad, "notifier.api.admin_token_file", n.API.AdminTokenFile)
+	checkEnv(bad, "notifier.api.admin_token_env", n.API.AdminTokenEnv)
+	for i, t := range n.API.Tokens {
+		p := fmt.Sprintf("notifier.api.tokens[%d]", i)
+		if t.Unit == "" {
+			bad(p+".unit", "token has no unit (use admin_token_file for an admin token)")
+		}
+		if t.TokenFile == "" && t.TokenEnv == "" {
+			bad(p, "token of unit %q names no token_file or token_env", t.Unit)
+		}
+		c.checkFile(bad, p+".token_file", t.TokenFile)
+		checkEnv(bad, p+".token_env", t.TokenEnv)
+	}
+	return ps
+}

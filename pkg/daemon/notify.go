@@ -1,0 +1,172 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/govwatch/govwatch/pkg/config"
+	"github.com/govwatch/govwatch/pkg/notify"
+	"github.com/govwatch/govwatch/pkg/notify/ack"
+	"github.com/govwatch/govwatch/pkg/notify/escalate"
+	"github.com/govwatch/govwatch/pkg/notify/inhibit"
+	"github.com/govwatch/govwatch/pkg/notify/roster"
+	"github.com/govwatch/govwatch/pkg/report"
+	"github.com/govwatch/govwatch/pkg/store/embedded"
+)
+
+// notifyDuty is the notifier's duty side built from the config: roster,
+// escalation policies, inhibition rules, link signer, API tokens.
+type notifyDuty struct {
+	dir      *escalate.Directory
+	policies []escalate.Policy
+	inhibit  []inhibit.Rule
+	signer   *ack.Signer
+	linkTTL  time.Duration
+	auth     *notify.Auth
+	report   *report.Upstream
+	tick     time.Duration
+}
+
+func (d *notifyDuty) apply(o *notify.Options) {
+	o.Directory, o.Policies, o.Inhibit = d.dir, d.policies, d.inhibit
+	o.Signer, o.LinkTTL, o.Auth, o.Report, o.Tick = d.signer, d.linkTTL, d.auth, d.report, d.tick
+}
+
+// RosterGapHorizon is how far ahead coverage gaps are reported at start.
+const RosterGapHorizon = 14 * 24 * time.Hour
+
+func (e *env) notifyDuty() (*notifyDuty, error) {
+	nc := e.cfg.Notifier
+	d := &notifyDuty{dir: &escalate.Directory{Registry: e.cfg.Registry}, linkTTL: nc.Ack.LinkTTL.D(), tick: nc.Tick.D()}
+	if nc.Roster != "" {
+		ro, err := LoadRoster(e.cfg)
+		if err != nil {
+			return nil, err
+		}
+		d.dir.Roster = ro
+		now := e.clock.Now()
+		for _, g := range ro.Gaps(now, now.Add(RosterGapHorizon)) {
+			e.log.Warn("roster coverage gap", zap.String("unit", g.Unit), zap.Time("from", g.From), zap.Time("to", g.To))
+		}
+		teams := map[string]bool{}
+		for _, u := range ro.Units() {
+			teams[u] = true
+		}
+		for _, a := range e.cfg.Registry.Accounts() {
+			if !teams[a.Unit] {
+				teams[a.Unit] = true // report each unit once
+				e.log.Info("unit has no duty team; its head is paged instead", zap.String("unit", a.Unit))
+			}
+		}
+	}
+	for _, pc := range nc.Escalation {
+		ms, err := config.Matchers(pc.Match, pc.Matchers)
+		if err != nil {
+			return nil, fmt.Errorf("escalation %s: %w", pc.Name, err)
+		}
+		p := escalate.Policy{Name: pc.Name, Matchers: ms, RepeatEvery: pc.Repeat.Every.D(), RepeatTimes: pc.Repeat.Times, VetoUpward: pc.VetoUpward}
+		for _, sc := range pc.Steps {
+			p.Steps = append(p.Steps, escalate.Step{After: sc.After.D(), Targets: sc.Notify, Receivers: sc.Receivers})
+		}
+		d.policies = append(d.policies, p)
+	}
+	for i, ic := range nc.InhibitRules {
+		src, err := config.Matchers(ic.SourceMatch, ic.SourceMatchers)
+		if err != nil {
+			return nil, fmt.Errorf("inhibit rule %d: %w", i, err)
+		}
+		tgt, err := config.Matchers(ic.TargetMatch, ic.TargetMatchers)
+		if err != nil {
+			return nil, fmt.Errorf("inhibit rule %d: %w", i, err)
+		}
+		d.inhibit = append(d.inhibit, inhibit.Rule{Source: src, Target: tgt, Equal: ic.Equal})
+	}
+	key, err := e.cfg.Secret(nc.Ack.KeyFile, nc.Ack.KeyEnv)
+	if err != nil {
+		return nil, fmt.Errorf("ack key: %w", err)
+	}
+	if len(key) == 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if key, err = ack.KeyFromStore(ctx, e.store); err != nil {
+			return nil, err
+		}
+	}
+	if d.signer, err = ack.NewSigner(key); err != nil {
+		return nil, err
+	}
+	var tokens []notify.Token
+	admin, err := e.cfg.Secret(nc.API.AdminTokenFile, nc.API.AdminTokenEnv)
+	if err != nil {
+		return nil, fmt.Errorf("admin token: %w", err)
+	}
+	if len(admin) > 0 {
+		tokens = append(tokens, notify.Token{Secret: admin})
+	}
+	for _, tc := range nc.API.Tokens {
+		if _, ok := e.cfg.Registry.Unit(tc.Unit); !ok {
+			return nil, fmt.Errorf("api token: unknown unit %q", tc.Unit)
+		}
+		tok, err := e.cfg.Secret(tc.TokenFile, tc.TokenEnv)
+		if err != nil {
+			return nil, fmt.Errorf("api token of %s: %w", tc.Unit, err)
+		}
+		if len(tok) < 16 {
+			return nil, fmt.Errorf("api token of %s: shorter than 16 bytes", tc.Unit)
+		}
+		tokens = append(tokens, notify.Token{Unit: tc.Unit, Secret: tok})
+	}
+	d.auth = notify.NewAuth(tokens, e.cfg.Registry)
+	text := ""
+	if nc.ReportTemplate != "" {
+		b, err := os.ReadFile(e.cfg.Resolve(nc.ReportTemplate))
+		if err != nil {
+			return nil, fmt.Errorf("report template: %w", err)
+		}
+		text = string(b)
+	}
+	if d.report, err = report.NewUpstream(text); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// LoadRoster loads the roster the config names, checking its units against
+// the registry.
+func LoadRoster(cfg *config.Loaded) (*roster.Roster, error) {
+	return roster.Load(cfg.Resolve(cfg.Notifier.Roster), func(u string) bool {
+		_, ok := cfg.Registry.Unit(u)
+		return ok
+	})
+}
+
+// NotifyTest builds the configured notifier and sends a test message through
+// receiver. It needs no bus; a private store in a temporary folder keeps the
+// tool from touching the daemons' state.
+func NotifyTest(ctx context.Context, cfg *config.Loaded, receiver string, stdout io.Writer, log *zap.Logger) error {
+	dir, err := os.MkdirTemp("", "govwatch-notify-test-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	st, err := embedded.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e := &env{external: cfg.HTTP.ExternalURL, cfg: cfg, log: log, reg: prometheus.NewRegistry(), store: st,
+		clock: clockwork.NewRealClock(), stdout: stdout, mux: http.NewServeMux()}
+	if _, err := e.notifier(); err != nil {
+		return err
+	}
+	return e.built.Test(ctx, receiver)
+}

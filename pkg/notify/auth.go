@@ -1,0 +1,105 @@
+package notify
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/govwatch/govwatch/pkg/registry"
+)
+
+// Auth guards the API with bearer tokens. A unit's token sees and acts on
+// the alerts of its unit and of the units below it in the registry; an
+// admin token sees all and alone manages silences. The one-click links
+// (/ack/{token}) carry their own signature and need no bearer token.
+//
+// With no tokens configured the notifier builds no Auth and the API is open:
+// that suits the one-machine demo on loopback, not a shared network.
+type Auth struct {
+	tokens []authToken
+	reg    *registry.Registry
+}
+
+type authToken struct {
+	sum  [32]byte // SHA-256 of the token: compared in constant time
+	unit string   // "" for admin
+}
+
+// Token is one configured bearer token.
+type Token struct {
+	Unit   string // "" for an admin token
+	Secret []byte
+}
+
+// NewAuth returns an Auth for tokens; nil when there are none.
+func NewAuth(tokens []Token, reg *registry.Registry) *Auth {
+	if len(tokens) == 0 {
+		return nil
+	}
+	a := &Auth{reg: reg}
+	for _, t := range tokens {
+		a.tokens = append(a.tokens, authToken{sum: sha256.Sum256(t.Secret), unit: t.Unit})
+	}
+	return a
+}
+
+// scope is what a request may see.
+type scope struct {
+	admin bool
+	unit  string
+	reg   *registry.Registry
+}
+
+var adminScope = scope{admin: true}
+
+// sees reports whether the scope covers alerts of unit.
+func (s scope) sees(unit string) bool {
+	if s.admin {
+		return true
+	}
+	if s.reg == nil {
+		return unit == s.unit
+	}
+	for _, u := range s.reg.Chain(unit) {
+		if u.ID == s.unit {
+			return true
+		}
+	}
+	return false
+}
+
+// check returns the scope of r's bearer token.
+func (a *Auth) check(r *http.Request) (scope, bool) {
+	if a == nil {
+		return adminScope, true
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return scope{}, false
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	found, unit := 0, ""
+	for _, t := range a.tokens {
+		if subtle.ConstantTimeCompare(sum[:], t.sum[:]) == 1 {
+			found, unit = 1, t.unit
+		}
+	}
+	if found == 0 {
+		return scope{}, false
+	}
+	return scope{admin: unit == "", unit: unit, reg: a.reg}, true
+}
+
+// guard wraps an API handler with the bearer-token check.
+func (n *Notifier) guard(h func(http.ResponseWriter, *http.Request, scope)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, ok := n.o.Auth.check(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="govwatch"`)
+			httpError(w, http.StatusUnauthorized, "missing or unknown bearer token")
+			return
+		}
+		h(w, r, s)
+	}
+}

@@ -1,0 +1,71 @@
+package notify
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/store"
+)
+
+func TestFallbackAfterRepeatedFailures(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+		clock := clockwork.NewFakeClockAt(t2)
+		primary, backup := newRecorder("robot"), newRecorder("sms")
+		primary.setFailAlways(errors.New("errcode 130101: send too fast"))
+		n, err := New(Options{
+			Store: open(t, clock),
+			Receivers: []Receiver{
+				{Name: "robot", Channels: []channel.Channel{primary}, Fallback: "sms", FallbackAfter: 2},
+				{Name: "sms", Channels: []channel.Channel{backup}},
+			},
+			Route: &Route{Receiver: "robot"},
+			Retry: RetryPolicy{Attempts: 1},
+			Clock: clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)), Metrics: prometheus.NewRegistry(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := testCtx(t)
+		steps := []struct {
+			name        string
+			wantErr     bool
+			wantPrimary int // attempts so far
+			wantBackup  int // deliveries so far
+		}{
+			{"first failure: no fallback yet, retried later", true, 1, 0},
+			{"second failure in a row: the fallback takes it", false, 2, 1},
+			{"delivered: nothing more", false, 2, 1},
+		}
+		for _, s := range steps {
+			err := n.Handle(ctx, firing(t0, "x"))
+			if (err != nil) != s.wantErr {
+				t.Fatalf("%s: Handle error %v, want error %v", s.name, err, s.wantErr)
+			}
+			if got := primary.callCount(); got != s.wantPrimary {
+				t.Fatalf("%s: primary attempts %d, want %d", s.name, got, s.wantPrimary)
+			}
+			if got := len(backup.delivered()); got != s.wantBackup {
+				t.Fatalf("%s: fallback deliveries %d, want %d", s.name, got, s.wantBackup)
+			}
+		}
+		// The channel recovers: a success resets the run of failures.
+		primary.setFailAlways(nil)
+		b := firing(t2, "y")
+		b.Labels["account_id"] = "other"
+		if err := n.Handle(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := n.o.Store.Incr(ctx, failKey("robot"), 0, 0); err != nil || v != 0 {
+			t.Errorf("failure count after a success: got %d, %v, want 0", v, err)
+		}
+		if _, err := New(Options{Store: n.o.Store, Receivers: []Receiver{{Name: "a", Fallback: "a"}}}); err == nil {
+			t.Error("a receiver falling back to itself: got nil error")
+		}
+	})
+}

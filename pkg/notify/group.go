@@ -1,0 +1,341 @@
+package notify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/store"
+)
+
+// Grouping, as Alertmanager's dispatcher does it, but with no timer held in
+// memory: each group's state, and the moment its next notification is due,
+// are kept in the store; Tick flushes the groups that are due under a claim
+// per group and flush time, so a restart neither loses a group nor, with two
+// replicas, sends it twice.
+
+// group is the stored state of one aggregation group.
+type group struct {
+	Receiver  string            `json:"receiver"`
+	Labels    map[string]string `json:"labels"`
+	Created   time.Time         `json:"created"`
+	NextFlush time.Time         `json:"nextFlush"`
+	LastFlush time.Time         `json:"lastFlush,omitzero"`
+	// Members are the fingerprints in the group; Notified what each was
+	// last notified as ("<incident>/<status>").
+	Members  []string          `json:"members"`
+	Notified map[string]string `json:"notified,omitempty"`
+}
+
+const groupPrefix = "notifier/group/"
+
+// idleGroup is the next flush of a group with no members: never, in practice.
+const idleGroup = 10 * 365 * 24 * time.Hour
+
+func groupKey(receiver string, labels map[string]string) string {
+	names := make([]string, 0, len(labels))
+	for k := range labels {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, k := range names {
+		fmt.Fprintf(h, "%s\xff%s\xff", k, labels[k])
+	}
+	return groupPrefix + receiver + "/" + hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// groupLabels picks the labels of ls that m groups by.
+func groupLabels(m Matched, ls model.LabelSet) map[string]string {
+	out := map[string]string{}
+	if slices.Contains(m.GroupBy, "...") {
+		for k, v := range ls {
+			out[k] = v
+		}
+		return out
+	}
+	for _, k := range m.GroupBy {
+		if v, ok := ls[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func stateOf(r *Record) string { return strconv.Itoa(r.Incident) + "/" + r.notifyStatus() }
+
+// enqueue adds r to its group for m and says when the group is due. A
+// change (a new incident, a resolution) brings the flush forward: to the end
+// of group_wait for a group never notified (at once for a critical alert),
+// else to the end of group_interval after the last notification.
+func (n *Notifier) enqueue(ctx context.Context, m Matched, r *Record) (string, time.Time, error) {
+	labels := groupLabels(m, r.Alert.Labels)
+	key := groupKey(m.Receiver, labels)
+	critical := r.Alert.Labels[model.LabelSeverity] == model.SeverityCritical
+	for {
+		old, err := n.o.Store.Get(ctx, key)
+		var g group
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			old = nil
+		case err != nil:
+			return "", time.Time{}, err
+		default:
+			if err := json.Unmarshal(old, &g); err != nil {
+				return "", time.Time{}, fmt.Errorf("group %s: %w", key, err)
+			}
+		}
+		now := n.o.Clock.Now()
+		if old == nil {
+			g = group{Receiver: m.Receiver, Labels: labels, Created: now, NextFlush: now.Add(m.GroupWait)}
+		}
+		if g.Notified[r.Fingerprint] == stateOf(r) {
+			return key, g.NextFlush, nil // nothing new for this group
+		}
+		if r.Status == StatusResolved && !slices.Contains(g.Members, r.Fingerprint) {
+			return key, g.NextFlush, nil // never notified here: nothing to resolve
+		}
+		if !slices.Contains(g.Members, r.Fingerprint) {
+			g.Members = append(g.Members, r.Fingerprint)
+		}
+		due := now.Add(m.GroupWait)
+		if critical && g.LastFlush.IsZero() {
+			due = now
+		}
+		if !g.LastFlush.IsZero() {
+			due = g.LastFlush.Add(m.GroupInterval)
+		}
+		if due.Before(g.NextFlush) {
+			g.NextFlush = due
+		}
+		b, err := json.Marshal(&g)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		ok, err := n.o.Store.CompareAndSwap(ctx, key, old, b, 0)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		if ok {
+			return key, g.NextFlush, nil
+		}
+	}
+}
+
+// flushDue flushes every group whose time has come.
+func (n *Notifier) flushDue(ctx context.Context) error {
+	now := n.o.Clock.Now()
+	var due []string
+	err := n.o.Store.Scan(ctx, groupPrefix, func(k string, v []byte) error {
+		var g group
+		if json.Unmarshal(v, &g) == nil && !now.Before(g.NextFlush) {
+			due = append(due, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, k := range due {
+		if err := n.flush(ctx, k); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// flush sends group key's notification if it is due, under a claim for this
+// group and flush time: claim, send, then move the group on.
+func (n *Notifier) flush(ctx context.Context, key string) error {
+	raw, err := n.o.Store.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var g group
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return fmt.Errorf("group %s: %w", key, err)
+	}
+	now := n.o.Clock.Now()
+	if now.Before(g.NextFlush) {
+		return nil
+	}
+	recv, ok := n.receivers[g.Receiver]
+	if !ok {
+		return n.o.Store.Delete(ctx, key) // receiver removed from the config
+	}
+	claim := fmt.Sprintf("notifier/groupflush/%s/%d", strings.TrimPrefix(key, groupPrefix), g.NextFlush.UnixNano())
+	won, err := n.o.Store.SetNX(ctx, claim, []byte(logPending), ClaimTTL)
+	if err != nil || !won {
+		return err // another replica flushes it
+	}
+	mu, err := n.newMuter(ctx)
+	if err != nil {
+		return errors.Join(err, n.o.Store.Delete(ctx, claim))
+	}
+	var recs []*Record
+	for _, fp := range g.Members {
+		r, err := n.Record(ctx, fp)
+		if errors.Is(err, ErrNoAlert) {
+			continue
+		}
+		if err != nil {
+			return errors.Join(err, n.o.Store.Delete(ctx, claim))
+		}
+		if r.Status != StatusResolved {
+			if m, err := n.muted(ctx, r, mu); err != nil || m.silenced() || m.inhibited() {
+				continue
+			}
+		}
+		recs = append(recs, r)
+	}
+	changed, firing := false, false
+	var repeat time.Duration = DefaultRepeatInterval
+	for _, r := range recs {
+		if g.Notified[r.Fingerprint] != stateOf(r) {
+			changed = true
+		}
+		if r.Active() {
+			firing = true
+			for _, m := range n.o.Route.Destinations(r.Alert.Labels) {
+				if m.Receiver == g.Receiver {
+					repeat = m.RepeatInterval
+				}
+			}
+		}
+	}
+	send := changed || firing && !g.LastFlush.IsZero() && !now.Before(g.LastFlush.Add(repeat))
+	if send && len(recs) > 0 {
+		note := n.groupNotification(&g, recs)
+		err := n.send(ctx, recv, note)
+		if err != nil && channel.Retryable(err) {
+			return errors.Join(fmt.Errorf("group %s: %w", key, err), n.o.Store.Delete(context.WithoutCancel(ctx), claim))
+		}
+		if err != nil {
+			n.o.Log.Error("group notification failed for good", zap.String("receiver", g.Receiver), zap.Error(err))
+		} else {
+			n.o.Log.Info("notified group", zap.String("receiver", g.Receiver), zap.Int("alerts", len(recs)))
+		}
+	}
+	if err := n.o.Store.Set(ctx, claim, []byte(logSent), nflogTTL); err != nil {
+		return err
+	}
+	return n.moveOn(ctx, key, recs, firing, repeat, send)
+}
+
+// moveOn records what the flush notified and when the group is next due;
+// a group with nothing firing left is dropped.
+func (n *Notifier) moveOn(ctx context.Context, key string, sent []*Record, firing bool, repeat time.Duration, notified bool) error {
+	for {
+		old, err := n.o.Store.Get(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var g group
+		if err := json.Unmarshal(old, &g); err != nil {
+			return err
+		}
+		now := n.o.Clock.Now()
+		if g.Notified == nil {
+			g.Notified = map[string]string{}
+		}
+		if notified {
+			g.LastFlush = now
+		}
+		for _, r := range sent {
+			if notified {
+				g.Notified[r.Fingerprint] = stateOf(r)
+			}
+			if r.Status == StatusResolved {
+				g.Members = slices.DeleteFunc(g.Members, func(fp string) bool { return fp == r.Fingerprint })
+				delete(g.Notified, r.Fingerprint)
+			}
+		}
+		g.NextFlush = now.Add(repeat)
+		ttl := time.Duration(0)
+		if len(g.Members) == 0 && !firing {
+			// Nothing left: the group idles until a new alert joins it, and
+			// is forgotten after a day.
+			g.NextFlush = now.Add(idleGroup)
+			ttl = 24 * time.Hour
+		}
+		b, err := json.Marshal(&g)
+		if err != nil {
+			return err
+		}
+		if ok, err := n.o.Store.CompareAndSwap(ctx, key, old, b, ttl); err != nil || ok {
+			return err
+		}
+	}
+}
+
+// groupNotification builds one notification for the group's alerts.
+func (n *Notifier) groupNotification(g *group, recs []*Record) *channel.Notification {
+	note := &channel.Notification{
+		Receiver:    g.Receiver,
+		GroupKey:    groupKeyString(g.Labels),
+		Status:      StatusResolved,
+		GroupLabels: copyMap(g.Labels),
+		ExternalURL: n.o.ExternalURL,
+	}
+	seen := map[string]bool{}
+	for i, r := range recs {
+		one := n.notification(g.Receiver, r)
+		note.Alerts = append(note.Alerts, one.Alerts...)
+		if r.Active() {
+			note.Status = StatusFiring
+			for _, p := range r.Recipients {
+				if k := p.Name + p.Mobile + p.Email; !seen[k] {
+					seen[k] = true
+					note.Recipients = append(note.Recipients, p)
+				}
+			}
+		}
+		if i == 0 {
+			note.CommonLabels, note.CommonAnnotations = copyMap(r.Alert.Labels), copyMap(r.Alert.Annotations)
+			continue
+		}
+		for k, v := range note.CommonLabels {
+			if r.Alert.Labels[k] != v {
+				delete(note.CommonLabels, k)
+			}
+		}
+		for k, v := range note.CommonAnnotations {
+			if r.Alert.Annotations[k] != v {
+				delete(note.CommonAnnotations, k)
+			}
+		}
+	}
+	return note
+}
+
+func groupKeyString(labels map[string]string) string {
+	names := make([]string, 0, len(labels))
+	for k := range labels {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, k := range names {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, labels[k]))
+	}
+	return "{}:{" + strings.Join(parts, ", ") + "}"
+}

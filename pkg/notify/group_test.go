@@ -1,0 +1,126 @@
+package notify
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/store"
+)
+
+func groupedNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch *recorder) *Notifier {
+	t.Helper()
+	n, err := New(Options{
+		Store:     st,
+		Receivers: []Receiver{{Name: "g", Channels: []channel.Channel{ch}}},
+		Route: &Route{Receiver: "g", GroupBy: []string{"unit"},
+			GroupWait: 30 * time.Second, GroupInterval: 5 * time.Minute, RepeatInterval: 4 * time.Hour},
+		Clock: clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), Metrics: prometheus.NewRegistry(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func groupAlert(name, unit, severity string, startsAt time.Time) *model.Alert {
+	return &model.Alert{Labels: model.LabelSet{"alertname": name, "unit": unit, "severity": severity, "account_id": name + "-" + unit},
+		Annotations: map[string]string{"summary": name}, StartsAt: startsAt}
+}
+
+// groups lists each notification as "status unit: alert/status …".
+func (r *recorder) groups() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, n := range r.got {
+		var as []string
+		for _, a := range n.Alerts {
+			as = append(as, a.Labels["alertname"]+"/"+a.Status)
+		}
+		sort.Strings(as)
+		out = append(out, fmt.Sprintf("%s %s: %s", n.Status, n.GroupLabels["unit"], strings.Join(as, " ")))
+	}
+	return out
+}
+
+func TestGrouping(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+		start := escStart
+		clock := clockwork.NewFakeClockAt(start)
+		st := open(t, clock)
+		ch := newRecorder("robot")
+		a, b := groupedNotifier(t, st, clock, ch), groupedNotifier(t, st, clock, ch) // two replicas
+		ctx := testCtx(t)
+		tickBoth := func() {
+			var wg sync.WaitGroup
+			for _, n := range []*Notifier{a, b} {
+				wg.Go(func() {
+					if err := n.Tick(ctx); err != nil {
+						t.Errorf("Tick: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+		}
+		resolvedAt := func(al *model.Alert, at time.Time) *model.Alert { c := *al; c.EndsAt = at; return &c }
+		x := groupAlert("x", "fz", "major", start)
+		y := groupAlert("y", "fz", "minor", start)
+		z := groupAlert("z", "fz", "major", start)
+		crit := groupAlert("c", "xm", "critical", start)
+		steps := []struct {
+			name  string
+			at    time.Duration
+			alert *model.Alert // handled (on replica a) before ticking
+			want  []string     // notifications added at this step
+		}{
+			{"first alert waits group_wait", 0, x, nil},
+			{"second alert joins", 10 * time.Second, y, nil},
+			{"group_wait over: one notification with both", 30 * time.Second, nil, []string{"firing fz: x/firing y/firing"}},
+			{"third alert waits for group_interval", time.Minute, z, nil},
+			{"not yet", 5 * time.Minute, nil, nil},
+			{"group_interval after the last flush", 5*time.Minute + 30*time.Second, nil, []string{"firing fz: x/firing y/firing z/firing"}},
+			{"critical alert skips group_wait", 6 * time.Minute, crit, []string{"firing xm: c/firing"}},
+			{"nothing changed: no notification", 2 * time.Hour, nil, nil},
+			{"repeat_interval: the same again", 4*time.Hour + 5*time.Minute + 30*time.Second, nil, []string{"firing fz: x/firing y/firing z/firing"}},
+			{"a resolution waits for group_interval; xm repeats", 4*time.Hour + 6*time.Minute, resolvedAt(x, start.Add(4*time.Hour+6*time.Minute)), []string{"firing xm: c/firing"}},
+			{"resolution notified with the rest", 4*time.Hour + 10*time.Minute + 30*time.Second, nil, []string{"firing fz: x/resolved y/firing z/firing"}},
+			{"the resolved alert has left the group", 4*time.Hour + 12*time.Minute, resolvedAt(y, start.Add(4*time.Hour+12*time.Minute)), nil},
+			{"next resolution after group_interval", 4*time.Hour + 15*time.Minute + 30*time.Second, nil, []string{"firing fz: y/resolved z/firing"}},
+		}
+		var want []string
+		for _, s := range steps {
+			setClock(clock, start.Add(s.at))
+			if s.alert != nil {
+				if err := a.Handle(ctx, s.alert); err != nil {
+					t.Fatalf("%s: Handle: %v", s.name, err)
+				}
+			}
+			tickBoth()
+			want = append(want, s.want...)
+			if got := ch.groups(); !equalStrings(got, want) {
+				t.Fatalf("%s: notifications\n%q\nwant\n%q", s.name, got, want)
+			}
+		}
+		// A restarted replica picks the group up from the store.
+		c := groupedNotifier(t, st, clock, ch)
+		setClock(clock, start.Add(8*time.Hour+26*time.Minute))
+		if err := c.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "firing fz: z/firing", "firing xm: c/firing")
+		if got := ch.groups(); !sameMultiset(got, want) {
+			t.Fatalf("after restart: %q, want %q", got, want)
+		}
+	})
+}

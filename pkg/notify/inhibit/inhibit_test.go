@@ -1,0 +1,54 @@
+package inhibit
+
+import (
+	"testing"
+
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/match"
+)
+
+func TestInhibitor(t *testing.T) {
+	ms := func(ss ...string) match.Matchers {
+		m, err := match.ParseAll(ss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	rules := []Rule{
+		{Source: ms(`alertname="account.stale"`), Target: ms(`alertname="account.stale_warning"`), Equal: []string{"account_id"}},
+		{Source: ms(`alertname="system.source_down"`), Target: ms(`alertname="account.stale"`), Equal: []string{"account_id"}},
+	}
+	lbl := func(name, account string) model.LabelSet {
+		return model.LabelSet{"alertname": name, "account_id": account}
+	}
+	act := func(ls ...model.LabelSet) []Active {
+		var out []Active
+		for _, l := range ls {
+			out = append(out, Active{Fingerprint: l.Fingerprint(), Labels: l})
+		}
+		return out
+	}
+	stale := lbl("account.stale", "fz-wechat")
+	tests := []struct {
+		name   string
+		target model.LabelSet
+		active []Active
+		want   string // inhibiting fingerprint, "" for none
+	}{
+		{"stale inhibits its warning", lbl("account.stale_warning", "fz-wechat"), act(stale), stale.Fingerprint()},
+		{"not another account's warning", lbl("account.stale_warning", "xm-douyin"), act(stale), ""},
+		{"source down inhibits stale", stale, act(lbl("system.source_down", "fz-wechat")), lbl("system.source_down", "fz-wechat").Fingerprint()},
+		{"no source firing", stale, act(lbl("privacy.phone", "fz-wechat")), ""},
+		{"the warning does not inhibit stale", stale, act(lbl("account.stale_warning", "fz-wechat")), ""},
+		{"no self-inhibition", stale, act(stale), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := Inhibitor(rules, tc.target.Fingerprint(), tc.target, tc.active)
+			if got != tc.want || ok != (tc.want != "") {
+				t.Errorf("Inhibitor: got %q %v, want %q", got, ok, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,67 @@
+package match
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/govwatch/govwatch/pkg/model"
+)
+
+func TestParseAndMatch(t *testing.T) {
+	ls := model.LabelSet{"alertname": "account.stale", "severity": "critical", "unit": "fz-gov"}
+	tests := []struct {
+		in      string
+		want    bool
+		wantErr string
+	}{
+		{`severity="critical"`, true, ""},
+		{`severity=critical`, true, ""},
+		{`{severity="critical"}`, true, ""},
+		{`severity!="critical"`, false, ""},
+		{`unit=~"fz.*"`, true, ""},
+		{`unit=~"fz"`, false, ""}, // anchored
+		{`unit!~"xm.*"`, true, ""},
+		{`region=""`, true, ""}, // absent label is empty
+		{`alertname=~"account\\.stale(_warning)?"`, true, ""},
+		{`unit`, false, "want name=value"},
+		{`1unit="x"`, false, "invalid label name"},
+		{`unit=~"("`, false, "bad regex"},
+		{`unit="unterminated`, false, "bad quoted value"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			m, err := Parse(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Parse(%q): got error %v, want one containing %q", tc.in, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tc.in, err)
+			}
+			if got := m.Matches(ls); got != tc.want {
+				t.Errorf("Matches: got %v, want %v", got, tc.want)
+			}
+			again, err := Parse(m.String())
+			if err != nil || again.String() != m.String() {
+				t.Errorf("round trip of %q: got %v, %v", m.String(), again, err)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{`a="b"`, `{a=~"b.*"}`, `a!~x`, `=`, `a=="b"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := Parse(s)
+		if err != nil {
+			return
+		}
+		if _, err := Parse(m.String()); err != nil {
+			t.Fatalf("Parse(%q) ok but its String %q does not parse: %v", s, m.String(), err)
+		}
+	})
+}
