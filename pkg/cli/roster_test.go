@@ -40,4 +40,3 @@ func TestRosterWho(t *testing.T) {
 		})
 	}
 }
-
