@@ -110,6 +110,7 @@ type AccountConfig struct {
 	Status     string       `yaml:"status"`
 	Source     SourceConfig `yaml:"source"`
 	StaleAfter Duration     `yaml:"stale_after"`
+	Tier       string       `yaml:"tier"` // a collector.tiers name; "" = collector.default_tier
 }
 
 // SourceConfig says how an account is collected.
@@ -127,6 +128,14 @@ type CollectorConfig struct {
 	Timeout   Duration `yaml:"timeout"`
 	MaxBody   ByteSize `yaml:"max_body"`
 	UserAgent string   `yaml:"user_agent"`
+
+	Tiers            map[string]Duration `yaml:"tiers"`        // poll interval by account tier
+	DefaultTier      string              `yaml:"default_tier"` // for accounts that name none
+	Adapt            AdaptConfig         `yaml:"adapt"`
+	Hosts            HostsConfig         `yaml:"hosts"`
+	Backoff          BackoffConfig       `yaml:"backoff"`
+	FailureThreshold int                 `yaml:"failure_threshold"` // failed polls in a row before system.source_down
+	HTTP             CollectorHTTPConfig `yaml:"http"`
 }
 
 // AnalyzerConfig tunes detection.
@@ -192,7 +201,7 @@ type SimulateConfig struct {
 // Default returns the configuration used for every key a file leaves out.
 // This is the one place defaults live.
 func Default() Config {
-	return Config{
+	c := Config{
 		DataDir: "data",
 		Log:     LogConfig{Level: "info", Format: "json"},
 		HTTP:    HTTPConfig{Listen: ":8080"},
@@ -223,4 +232,6 @@ func Default() Config {
 			Workers:        1,
 		},
 	}
+	defaultCollect(&c.Collector)
+	return c
 }

@@ -115,9 +115,10 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 		ra[i] = registry.Account{
 			ID: a.ID, Name: a.Name, Platform: a.Platform, Unit: a.Unit, Status: a.Status,
 			Source:     registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D()},
-			StaleAfter: a.StaleAfter.D(),
+			StaleAfter: a.StaleAfter.D(), Tier: a.Tier,
 		}
 		o := ao[i]
+		probs = append(probs, c.checkTier(o, a)...)
 		switch {
 		case a.Source.Type == "":
 			probs = append(probs, o.pos.Problem(o.path+".source.type", "account %q has no source type (one of %v)", a.ID, SourceTypes))
@@ -208,6 +209,7 @@ func (c *Config) validate(pos *Positions) Problems {
 	if _, err := ParseSchedule(c.Analyzer.Sweep); err != nil {
 		bad("analyzer.sweep", "bad cron schedule %q: %v", c.Analyzer.Sweep, err)
 	}
+	c.validateCollect(bad)
 	if c.Collector.MaxBody < 1024 {
 		bad("collector.max_body", "must be at least 1KiB")
 	}

@@ -59,6 +59,7 @@ type Account struct {
 	Status     string
 	Source     Source
 	StaleAfter time.Duration // 0 means the analyzer's default
+	Tier       string        // the collector's poll tier; "" = its default tier
 }
 
 // Active reports whether the account is watched and judged.

@@ -54,10 +54,11 @@ func TestRunPollsEachTaskOncePerIntervalInVirtualTime(t *testing.T) {
 		Skipped: func(k string) { t.Errorf("skipped %s at %v", k, clock.Now()) }})
 	idle := func() bool { return s.InFlight() == 0 }
 	go func() {
-		s.Run(ctx, tasks, func(_ context.Context, key string, due time.Time) {
+		s.Run(ctx, tasks, func(_ context.Context, key string, due time.Time) time.Time {
 			mu.Lock()
 			runs[key] = append(runs[key], due)
 			mu.Unlock()
+			return time.Time{}
 		})
 		close(done)
 	}()
@@ -105,7 +106,7 @@ func TestBusyTaskIsSkippedNotDoubled(t *testing.T) {
 	done := make(chan struct{})
 	s := New(Options{Workers: 4, Clock: clock, Skipped: func(string) { mu.Lock(); skipped++; mu.Unlock() }})
 	go func() {
-		s.Run(ctx, []Task{{Key: "slow", Interval: time.Second}}, func(ctx context.Context, _ string, _ time.Time) {
+		s.Run(ctx, []Task{{Key: "slow", Interval: time.Second}}, func(ctx context.Context, _ string, _ time.Time) time.Time {
 			mu.Lock()
 			concurrent++
 			if concurrent > maxConcurrent {
@@ -119,6 +120,7 @@ func TestBusyTaskIsSkippedNotDoubled(t *testing.T) {
 			mu.Lock()
 			concurrent--
 			mu.Unlock()
+			return time.Time{}
 		})
 		close(done)
 	}()
