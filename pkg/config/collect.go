@@ -53,7 +53,7 @@ func DefaultTiers() map[string]Duration {
 
 func defaultCollect(c *CollectorConfig) {
 	c.Tiers = DefaultTiers()
-	c.DefaultTier = "normal"
+	c.DefaultTier = "" // collector.interval
 	c.Adapt = AdaptConfig{Faster: 2, Slower: 4}
 	c.Hosts = HostsConfig{Default: HostLimitConfig{Rate: 20, Concurrency: 8}}
 	c.Backoff = BackoffConfig{Initial: Duration(time.Minute), Max: Duration(6 * time.Hour)}
@@ -76,7 +76,7 @@ func (c *Config) validateCollect(bad func(path, format string, args ...any)) {
 		}
 	}
 	sort.Strings(names)
-	if _, ok := cc.Tiers[cc.DefaultTier]; !ok {
+	if _, ok := cc.Tiers[cc.DefaultTier]; !ok && cc.DefaultTier != "" {
 		bad("collector.default_tier", "unknown tier %q (one of %v)", cc.DefaultTier, names)
 	}
 	if cc.Adapt.Faster < 1 || cc.Adapt.Faster > 60 {

@@ -130,7 +130,7 @@ type CollectorConfig struct {
 	UserAgent string   `yaml:"user_agent"`
 
 	Tiers            map[string]Duration `yaml:"tiers"`        // poll interval by account tier
-	DefaultTier      string              `yaml:"default_tier"` // for accounts that name none
+	DefaultTier      string              `yaml:"default_tier"` // for accounts that name none; "" = interval above
 	Adapt            AdaptConfig         `yaml:"adapt"`
 	Hosts            HostsConfig         `yaml:"hosts"`
 	Backoff          BackoffConfig       `yaml:"backoff"`

@@ -33,7 +33,9 @@ func NewTier(interval time.Duration, faster, slower int) Tier {
 }
 
 // Fixed is a tier that does not adapt.
-func Fixed(interval time.Duration) Tier { return Tier{Interval: interval, Min: interval, Max: interval} }
+func Fixed(interval time.Duration) Tier {
+	return Tier{Interval: interval, Min: interval, Max: interval}
+}
 
 // Backoff is the wait after failed polls: Initial after the first, doubling,
 // at most Max.
