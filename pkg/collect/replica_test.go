@@ -399,5 +399,4 @@ func gauge(t *testing.T, r *prometheus.Registry, name string) float64 {
 	return 0
 }
 
-
 var errThrottled = &hostlimit.ThrottledError{Host: "feeds.invalid", Reason: hostlimit.ReasonConcurrency}

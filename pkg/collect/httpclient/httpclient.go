@@ -151,6 +151,7 @@ func RetryAfter(v string, now time.Time) (time.Time, bool) {
 		if s < 0 {
 			return time.Time{}, false
 		}
+		s = min(s, 366*24*3600) // no overflow; the limiter caps it further
 		return now.Add(time.Duration(s) * time.Second), true
 	}
 	if t, err := http.ParseTime(v); err == nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -249,4 +250,20 @@ func TestBodyCapIsExact(t *testing.T) {
 			t.Errorf("body of %d bytes under a 1024 cap: %v, want %v", tc.size, err, tc.err)
 		}
 	}
+}
+
+func FuzzRetryAfter(f *testing.F) {
+	for _, s := range []string{"120", "0", "-1", "Fri, 27 Nov 2026 05:00:00 GMT", "Friday, 27-Nov-26 05:00:00 GMT", "", "9999999999999999999"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		got, ok := RetryAfter(v, now)
+		if !ok && !got.IsZero() {
+			t.Errorf("RetryAfter(%q) = %v with ok false, want the zero time", v, got)
+		}
+		if _, err := strconv.Atoi(v); err == nil && ok && got.Before(now) {
+			t.Errorf("RetryAfter(%q) = %v, before now", v, got)
+		}
+	})
 }
