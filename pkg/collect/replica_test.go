@@ -108,11 +108,18 @@ type fleet struct {
 
 func startFleet(t *testing.T, st store.Store, reg *registry.Registry, n int, o Options) *fleet {
 	t.Helper()
+	return startFleetWith(t, st, reg, n, o, func(s *logSource) source.Source { return s })
+}
+
+// startFleetWith starts n replicas whose source is wrap of the fleet's log.
+func startFleetWith(t *testing.T, st store.Store, reg *registry.Registry, n int, o Options, wrap func(*logSource) source.Source) *fleet {
+	t.Helper()
 	f := &fleet{clock: clockwork.NewFakeClockAt(t0), alerts: &alertLog{}}
 	f.src = &logSource{clock: f.clock, polls: map[string][]time.Time{}}
+	src := wrap(f.src)
 	for i := range n {
 		o := o
-		o.Registry, o.Sources, o.Publisher, o.State = reg, map[string]source.Source{"test": f.src}, &recorder{}, st
+		o.Registry, o.Sources, o.Publisher, o.State = reg, map[string]source.Source{"test": src}, &recorder{}, st
 		o.Clock, o.Workers, o.Replica, o.Alerts = f.clock, 4, fmt.Sprintf("replica-%d", i), f.alerts
 		o.Log = zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))
 		o.Metrics = prometheus.NewRegistry()
