@@ -120,7 +120,10 @@ func startFleetWith(t *testing.T, st store.Store, reg *registry.Registry, n int,
 	for i := range n {
 		o := o
 		o.Registry, o.Sources, o.Publisher, o.State = reg, map[string]source.Source{"test": src}, &recorder{}, st
-		o.Clock, o.Workers, o.Replica, o.Alerts = f.clock, 4, fmt.Sprintf("replica-%d", i), f.alerts
+		o.Clock, o.Workers, o.Replica = f.clock, 4, fmt.Sprintf("replica-%d", i)
+		if o.Alerts == nil {
+			o.Alerts = f.alerts
+		}
 		o.Log = zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))
 		o.Metrics = prometheus.NewRegistry()
 		c, err := New(o)
