@@ -2,20 +2,51 @@
 // registry on its own phase inside its interval, turns what the account's
 // source returns into Posts, drops what it has already published, and
 // publishes the rest to JetStream. It never analyses.
+//
+// # Replicas
+//
+// Several collectors may run over one store. Every replica schedules every
+// account on the same slot grid (a hash phase inside the account's tier
+// interval, counted from the Unix epoch, so all replicas compute the same
+// slots), and before polling a slot it claims it with SetNX on
+// collector/claim/<account>/<slot>. Exactly one replica wins each slot; the
+// others skip it. When a replica dies, its share is not handed over at all:
+// the survivors were scheduling those slots all along and simply win them
+// from the next slot on, so takeover takes at most one interval and needs
+// no membership, heartbeats or rebalancing. The price is one SetNX per
+// account slot per replica (a few thousand store operations per second at
+// 300,000 accounts and three replicas, which Redis absorbs easily), and
+// each replica keeps the whole heap (about 200 bytes per account). A scheme
+// with membership and consistent hashing would save the SetNX but polls a
+// dead replica's accounts only after its heartbeat expires and may poll an
+// account twice while views of the membership differ.
+//
+// When to poll is kept per account in the store (collector/pace/<account>,
+// see package pace): the adapted interval, the backoff after failures and
+// the failure count that raises system.source_down, so whichever replica
+// wins the next slot continues from the same history.
 package collect
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"os"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/collect/hostlimit"
+	"github.com/govwatch/govwatch/pkg/collect/pace"
 	"github.com/govwatch/govwatch/pkg/collect/schedule"
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store"
@@ -32,6 +63,12 @@ type Publisher interface {
 type State interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error)
+}
+
+// AlertPublisher takes the collector's system alerts: the bus.
+type AlertPublisher interface {
+	PublishAlert(ctx context.Context, a *model.Alert) (duplicate bool, err error)
 }
 
 // SeenTTL is how long the collector remembers a published post version. It
@@ -45,21 +82,41 @@ type Options struct {
 	Sources   map[string]source.Source // by source type
 	Publisher Publisher
 	State     State
-	Interval  time.Duration // default poll interval
+	Interval  time.Duration // poll interval of accounts whose tier is not in Tiers
 	Workers   int
 	Timeout   time.Duration // per poll
 	Clock     clockwork.Clock
 	Log       *zap.Logger
 	Metrics   prometheus.Registerer
+
+	// Tiers are the poll intervals by account tier; DefaultTier applies to
+	// accounts that name none. An account with its own source interval
+	// keeps that interval fixed.
+	Tiers       map[string]pace.Tier
+	DefaultTier string
+	// Backoff paces an account's polls after failures; default 1m to 6h.
+	Backoff pace.Backoff
+	// FailureThreshold failed polls in a row raise system.source_down on
+	// Alerts (when set); default 5.
+	FailureThreshold int
+	Alerts           AlertPublisher
+	// Texts override the alert's templates (summary, description,
+	// resolved), text/template with cst, platform and category.
+	Texts map[string]string
+	// Replica names this collector in its slot claims; default host:pid.
+	Replica string
 }
 
 // Collector polls accounts and publishes their posts.
 type Collector struct {
-	o       Options
-	m       *metrics
-	sched   *schedule.Scheduler
-	byID    map[string]*registry.Account
-	sources map[string]source.Source
+	o     Options
+	m     *metrics
+	sched *schedule.Scheduler
+	byID  map[string]*registry.Account
+	texts *detect.Texts
+
+	mu     sync.Mutex
+	health map[string]uint8 // accounts not healthy as last seen: backingOff or down
 }
 
 // New checks that every active account has a source and returns a Collector.
@@ -76,7 +133,26 @@ func New(o Options) (*Collector, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
-	c := &Collector{o: o, byID: map[string]*registry.Account{}, m: newMetrics(o.Metrics)}
+	if o.Backoff.Initial <= 0 {
+		o.Backoff.Initial = time.Minute
+	}
+	if o.Backoff.Max < o.Backoff.Initial {
+		o.Backoff.Max = max(6*time.Hour, o.Backoff.Initial)
+	}
+	if o.FailureThreshold <= 0 {
+		o.FailureThreshold = 5
+	}
+	if o.Replica == "" {
+		host, _ := os.Hostname()
+		o.Replica = host + ":" + strconv.Itoa(os.Getpid())
+	}
+	defs := maps.Clone(defaultTexts)
+	maps.Copy(defs, o.Texts)
+	texts, err := detect.NewTexts(defs)
+	if err != nil {
+		return nil, fmt.Errorf("source_down texts: %w", err)
+	}
+	c := &Collector{o: o, byID: map[string]*registry.Account{}, m: newMetrics(o.Metrics), texts: texts, health: map[string]uint8{}}
 	for _, a := range o.Registry.Accounts() {
 		c.m.accounts.WithLabelValues(a.Status).Inc()
 		if !a.Active() {
@@ -100,43 +176,195 @@ func New(o Options) (*Collector, error) {
 // Run polls every active account on its schedule until ctx is done, then
 // waits for polls in flight.
 func (c *Collector) Run(ctx context.Context) error {
-	tasks := make([]schedule.Task, 0, len(c.byID))
-	for _, a := range c.o.Registry.Accounts() {
-		if _, ok := c.byID[a.ID]; !ok {
-			continue
-		}
-		iv := a.Source.Interval
-		if iv <= 0 {
-			iv = c.o.Interval
-		}
-		tasks = append(tasks, schedule.Task{Key: a.ID, Interval: iv})
-	}
-	c.o.Log.Info("collector started", zap.Int("accounts", len(tasks)), zap.Duration("interval", c.o.Interval))
-	c.sched.Run(ctx, tasks, func(ctx context.Context, id string, _ time.Time) {
-		if err := c.Poll(ctx, id); err != nil && ctx.Err() == nil {
-			c.o.Log.Warn("poll failed", zap.String("account_id", id), zap.Error(err))
-		}
-	})
+	c.o.Log.Info("collector started", zap.Int("accounts", len(c.byID)), zap.String("replica", c.o.Replica))
+	c.sched.Run(ctx, c.Tasks(), c.slot)
 	return nil
 }
 
-// Poll collects one account now and publishes what is new or changed.
+// Tasks are the scheduler's tasks: one per active account, on the slot grid
+// of its tier (the shortest interval the account may adapt to).
+func (c *Collector) Tasks() []schedule.Task {
+	tasks := make([]schedule.Task, 0, len(c.byID))
+	for _, a := range c.o.Registry.Accounts() {
+		if _, ok := c.byID[a.ID]; ok {
+			tasks = append(tasks, schedule.Task{Key: a.ID, Interval: c.tier(a).Min})
+		}
+	}
+	return tasks
+}
+
+// tier is the pace of account a.
+func (c *Collector) tier(a *registry.Account) pace.Tier {
+	if a.Source.Interval > 0 {
+		return pace.Fixed(a.Source.Interval)
+	}
+	name := a.Tier
+	if name == "" {
+		name = c.o.DefaultTier
+	}
+	if t, ok := c.o.Tiers[name]; ok && t.Min > 0 {
+		return t
+	}
+	return pace.Fixed(c.o.Interval)
+}
+
+// Poll collects one account now and publishes what is new or changed,
+// outside its schedule: no claim, no pacing.
 func (c *Collector) Poll(ctx context.Context, accountID string) error {
 	a, ok := c.byID[accountID]
 	if !ok {
 		return fmt.Errorf("poll %s: not an active account", accountID)
 	}
+	_, err := c.pollAccount(ctx, a)
+	return err
+}
+
+// pollAccount polls a with the poll timeout, recovers a panicking source and
+// counts the outcome.
+func (c *Collector) pollAccount(ctx context.Context, a *registry.Account) (published int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
 	defer cancel()
 	start := c.o.Clock.Now()
-	n, result, err := c.poll(ctx, a)
-	c.m.polls.WithLabelValues(a.Platform, result).Inc()
-	c.m.duration.WithLabelValues(a.Platform).Observe(c.o.Clock.Since(start).Seconds())
-	c.m.published.WithLabelValues(a.Platform).Add(float64(n))
-	if err != nil {
-		return fmt.Errorf("poll %s: %w", accountID, err)
+	result := "error"
+	defer func() {
+		if r := recover(); r != nil {
+			c.m.panics.WithLabelValues(a.Platform).Inc()
+			err, result = fmt.Errorf("panic: %v", r), "error"
+			c.o.Log.Error("source panicked", zap.String("account_id", a.ID), zap.Any("panic", r), zap.Stack("stack"))
+		}
+		if errors.Is(err, hostlimit.ErrThrottled) {
+			result = "throttled"
+		}
+		c.m.polls.WithLabelValues(a.Platform, result).Inc()
+		c.m.duration.WithLabelValues(a.Platform).Observe(c.o.Clock.Since(start).Seconds())
+		c.m.published.WithLabelValues(a.Platform).Add(float64(published))
+		if err != nil {
+			err = fmt.Errorf("poll %s: %w", a.ID, err)
+		}
+	}()
+	published, result, err = c.poll(ctx, a)
+	return published, err
+}
+
+// slot runs the scheduler's slot due of account id: it skips the slot while
+// the account's pace says wait, claims it against the other replicas, polls,
+// and records the outcome. It returns when the account is next due.
+func (c *Collector) slot(ctx context.Context, id string, due time.Time) time.Time {
+	a := c.byID[id]
+	tier := c.tier(a)
+	key := "collector/pace/" + id
+	b, err := c.o.State.Get(ctx, key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		c.o.Log.Warn("read pace", zap.String("account_id", id), zap.Error(err))
+		return time.Time{}
 	}
-	return nil
+	rec := pace.Decode(b)
+	c.observe(id, &rec)
+	if !rec.Due(due) {
+		return time.Unix(0, rec.NextAt)
+	}
+	won, err := c.o.State.SetNX(ctx, "collector/claim/"+id+"/"+strconv.FormatInt(due.Unix(), 10), []byte(c.o.Replica), tier.Min)
+	if err != nil {
+		c.o.Log.Warn("claim slot", zap.String("account_id", id), zap.Error(err))
+		return time.Time{}
+	}
+	if !won {
+		c.m.claims.WithLabelValues("lost").Inc()
+		return time.Time{}
+	}
+	c.m.claims.WithLabelValues("won").Inc()
+
+	n, err := c.pollAccount(ctx, a)
+	now := c.o.Clock.Now()
+	switch {
+	case ctx.Err() != nil:
+		return time.Time{} // shutting down: the poll did not fail
+	case errors.Is(err, hostlimit.ErrThrottled):
+		// Not the account's fault: try again next slot, record untouched.
+		return time.Time{}
+	case err == nil:
+		wasAlerted := rec.Alerted
+		first := rec.FirstFailure
+		rec.Success(tier, due, now, n)
+		if wasAlerted {
+			c.sourceDown(ctx, a, &rec, time.Unix(0, first), now)
+		}
+	default:
+		permanent := !retryable(err)
+		kind := "retryable"
+		if permanent {
+			kind = "permanent"
+		}
+		c.m.failures.WithLabelValues(a.Platform, kind).Inc()
+		rec.Failure(tier, c.o.Backoff, due, now, permanent, err)
+		c.o.Log.Warn("poll failed", zap.String("account_id", id), zap.Int("failures", rec.Failures),
+			zap.Bool("permanent", permanent), zap.Time("retry_at", time.Unix(0, rec.NextAt)), zap.Error(err))
+		if rec.Down(c.o.FailureThreshold) {
+			c.sourceDown(ctx, a, &rec, time.Unix(0, rec.FirstFailure), time.Time{})
+		}
+	}
+	if err := c.o.State.Set(ctx, key, rec.Encode(), PaceTTL); err != nil {
+		c.o.Log.Warn("save pace", zap.String("account_id", id), zap.Error(err))
+	}
+	c.observe(id, &rec)
+	return time.Unix(0, rec.NextAt)
+}
+
+// PaceTTL is how long an account's pace record outlives its last poll, so
+// accounts removed from the registry leave nothing behind.
+const PaceTTL = 30 * 24 * time.Hour
+
+// retryable tells a failure that may go away by itself from one that needs
+// someone to fix the source: the error's own word (source.Retryable), else
+// the HTTP rules of rss.IsRetryable (network errors, timeouts, 429, 5xx).
+func retryable(err error) bool {
+	var r source.Retryable
+	if errors.As(err, &r) {
+		return r.Retryable()
+	}
+	return rss.IsRetryable(err)
+}
+
+// Health of an account as this replica last saw it, for the gauges.
+const (
+	healthy    uint8 = 0
+	backingOff uint8 = 1
+	down       uint8 = 2
+)
+
+// observe moves account id between the backing-off and down gauges as its
+// record says. Records read at every slot keep this right for accounts that
+// another replica polled.
+func (c *Collector) observe(id string, r *pace.Record) {
+	h := healthy
+	switch {
+	case r.Down(c.o.FailureThreshold):
+		h = down
+	case r.Failures > 0:
+		h = backingOff
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.health[id]
+	if old == h {
+		return
+	}
+	if h == healthy {
+		delete(c.health, id)
+	} else {
+		c.health[id] = h
+	}
+	for _, x := range []struct {
+		h uint8
+		d float64
+	}{{old, -1}, {h, 1}} {
+		switch x.h {
+		case backingOff:
+			c.m.backingOff.Add(x.d)
+		case down:
+			c.m.down.Add(x.d)
+		}
+	}
 }
 
 func (c *Collector) poll(ctx context.Context, a *registry.Account) (published int, result string, err error) {
@@ -162,19 +390,49 @@ func (c *Collector) poll(ctx context.Context, a *registry.Account) (published in
 }
 
 type metrics struct {
-	polls     *prometheus.CounterVec
-	duration  *prometheus.HistogramVec
-	published *prometheus.CounterVec
-	lag       prometheus.Histogram
-	skipped   prometheus.Counter
-	accounts  *prometheus.GaugeVec
+	failures   *prometheus.CounterVec
+	panics     *prometheus.CounterVec
+	claims     *prometheus.CounterVec
+	backingOff prometheus.Gauge
+	down       prometheus.Gauge
+	alerts     *prometheus.CounterVec
+	polls      *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	published  *prometheus.CounterVec
+	lag        prometheus.Histogram
+	skipped    prometheus.Counter
+	accounts   *prometheus.GaugeVec
 }
 
 func newMetrics(r prometheus.Registerer) *metrics {
 	m := &metrics{
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_collector_poll_failures_total",
+			Help: "Failed scheduled polls by platform and result (retryable, permanent).",
+		}, []string{"platform", "result"}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_collector_source_panics_total",
+			Help: "Polls whose source panicked (recovered, counted as a permanent failure).",
+		}, []string{"platform"}),
+		claims: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_collector_slot_claims_total",
+			Help: "Due slots this replica claimed (won) or found claimed by another replica (lost).",
+		}, []string{"result"}),
+		backingOff: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "govwatch_collector_accounts_backing_off",
+			Help: "Accounts whose last poll failed and that wait out a backoff, as this replica last saw them.",
+		}),
+		down: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "govwatch_collector_accounts_down",
+			Help: "Accounts failing at least failure_threshold polls in a row (system.source_down), as this replica last saw them.",
+		}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "govwatch_collector_alerts_published_total",
+			Help: "system.source_down firings and resolutions published, by result (firing, resolved, error).",
+		}, []string{"result"}),
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "govwatch_collector_polls_total",
-			Help: "Account polls by platform and result (ok, not_modified, error).",
+			Help: "Account polls by platform and result (ok, not_modified, error, throttled).",
 		}, []string{"platform", "result"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "govwatch_collector_poll_duration_seconds",
@@ -200,7 +458,8 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		}, []string{"status"}),
 	}
 	if r != nil {
-		r.MustRegister(m.polls, m.duration, m.published, m.lag, m.skipped, m.accounts)
+		r.MustRegister(m.polls, m.duration, m.published, m.lag, m.skipped, m.accounts,
+			m.failures, m.panics, m.claims, m.backingOff, m.down, m.alerts)
 	}
 	return m
 }

@@ -113,6 +113,7 @@ type AccountConfig struct {
 	// StaleWarningAfter and ZombieAfter override analyzer.account_checks.staleness.
 	StaleWarningAfter Duration `yaml:"stale_warning_after"`
 	ZombieAfter       Duration `yaml:"zombie_after"`
+	Tier              string   `yaml:"tier"` // a collector.tiers name; "" = collector.default_tier
 }
 
 // SourceConfig says how an account is collected.
@@ -133,7 +134,14 @@ type CollectorConfig struct {
 	MaxBody   ByteSize `yaml:"max_body"`
 	UserAgent string   `yaml:"user_agent"`
 
-	Sources SourcesConfig `yaml:"sources"` // per source type, see sources.go
+	Sources          SourcesConfig       `yaml:"sources"`      // per source type, see sources.go
+	Tiers            map[string]Duration `yaml:"tiers"`        // poll interval by account tier
+	DefaultTier      string              `yaml:"default_tier"` // for accounts that name none; "" = interval above
+	Adapt            AdaptConfig         `yaml:"adapt"`
+	Hosts            HostsConfig         `yaml:"hosts"`
+	Backoff          BackoffConfig       `yaml:"backoff"`
+	FailureThreshold int                 `yaml:"failure_threshold"` // failed polls in a row before system.source_down
+	HTTP             CollectorHTTPConfig `yaml:"http"`
 }
 
 // AnalyzerConfig tunes detection.
@@ -222,7 +230,7 @@ type SimulateConfig struct {
 // Default returns the configuration used for every key a file leaves out.
 // This is the one place defaults live.
 func Default() Config {
-	return Config{
+	c := Config{
 		DataDir: "data",
 		Log:     LogConfig{Level: "info", Format: "json"},
 		HTTP:    HTTPConfig{Listen: ":8080"},
@@ -256,4 +264,6 @@ func Default() Config {
 			Workers:        1,
 		},
 	}
+	defaultCollect(&c.Collector)
+	return c
 }

@@ -115,11 +115,12 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 	for i, a := range accounts {
 		ra[i] = registry.Account{
 			ID: a.ID, Name: a.Name, Platform: a.Platform, Unit: a.Unit, Status: a.Status,
-			Source:            registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D(), Options: c.sourceOptions(a.Source.SourceOptions)},
-			StaleAfter:        a.StaleAfter.D(),
+			Source:     registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D(), Options: c.sourceOptions(a.Source.SourceOptions)},
+			StaleAfter: a.StaleAfter.D(), Tier: a.Tier,
 			StaleWarningAfter: a.StaleWarningAfter.D(), ZombieAfter: a.ZombieAfter.D(),
 		}
 		o := ao[i]
+		probs = append(probs, c.checkTier(o, a)...)
 		switch {
 		case a.Source.Type == "":
 			probs = append(probs, o.pos.Problem(o.path+".source.type", "account %q has no source type (one of %v)", a.ID, SourceTypes))
@@ -209,6 +210,7 @@ func (c *Config) validate(pos *Positions) Problems {
 	ps = append(ps, c.validateOpinion(pos)...)
 	ps = append(ps, c.validateAccountChecks(pos)...)
 	ps = append(ps, c.validateSources(pos)...)
+	c.validateCollect(bad)
 	if c.Collector.MaxBody < 1024 {
 		bad("collector.max_body", "must be at least 1KiB")
 	}

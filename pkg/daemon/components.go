@@ -16,6 +16,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect/content"
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/collect"
+	"github.com/govwatch/govwatch/pkg/collect/pace"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/notify"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
@@ -52,7 +53,7 @@ func (e *env) build(component string) (runner, error) {
 
 func (e *env) collector() (runner, error) {
 	cc := e.cfg.Collector
-	client := &http.Client{Timeout: cc.Timeout.D()}
+	client := collectHTTPClient(cc, e.store, e.clock, e.reg)
 	sources, err := e.sources(client)
 	if err != nil {
 		return nil, err
@@ -61,6 +62,9 @@ func (e *env) collector() (runner, error) {
 		Registry: e.cfg.Registry, Sources: sources, Publisher: e.bus, State: e.store,
 		Interval: cc.Interval.D(), Workers: cc.Workers, Timeout: cc.Timeout.D(),
 		Clock: e.clock, Log: e.log.Named("collector"), Metrics: e.reg,
+		Tiers: collectTiers(cc), DefaultTier: cc.DefaultTier, Alerts: e.bus,
+		Backoff:          pace.Backoff{Initial: cc.Backoff.Initial.D(), Max: cc.Backoff.Max.D()},
+		FailureThreshold: cc.FailureThreshold,
 	})
 	if err != nil {
 		return nil, err

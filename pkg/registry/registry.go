@@ -77,6 +77,7 @@ type Account struct {
 	// closure-candidate thresholds; 0 means the analyzer's defaults.
 	StaleWarningAfter time.Duration
 	ZombieAfter       time.Duration
+	Tier              string // the collector's poll tier; "" = its default tier
 }
 
 // Active reports whether the account is watched and judged.

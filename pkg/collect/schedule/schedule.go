@@ -22,8 +22,11 @@ type Task struct {
 	Interval time.Duration
 }
 
-// Func runs one due task. due is when it was meant to start.
-type Func func(ctx context.Context, key string, due time.Time)
+// Func runs one due task. due is when it was meant to start. It returns the
+// earliest time the task should run again; the scheduler picks the first
+// slot on the task's phase at or after it (zero: the next slot). A task that
+// backs off or slows down says so here, at no cost to the other tasks.
+type Func func(ctx context.Context, key string, due time.Time) (notBefore time.Time)
 
 // Options tune a Scheduler.
 type Options struct {
@@ -119,6 +122,9 @@ func (s *Scheduler) Run(ctx context.Context, tasks []Task, run Func) {
 		due time.Time
 	}
 	jobs := make(chan job)
+	// notBefore of finished runs, read by the loop when it reschedules; a
+	// map rather than a channel so workers never wait on the loop.
+	after := map[string]time.Time{}
 	var wg sync.WaitGroup
 	for range s.o.Workers {
 		wg.Add(1)
@@ -128,9 +134,12 @@ func (s *Scheduler) Run(ctx context.Context, tasks []Task, run Func) {
 				if s.o.Lag != nil {
 					s.o.Lag(clock.Since(j.due))
 				}
-				run(ctx, j.key, j.due)
+				nb := run(ctx, j.key, j.due)
 				s.mu.Lock()
 				delete(s.running, j.key)
+				if !nb.IsZero() {
+					after[j.key] = nb
+				}
 				s.mu.Unlock()
 			}
 		}()
@@ -154,6 +163,19 @@ func (s *Scheduler) Run(ctx context.Context, tasks []Task, run Func) {
 		e := heap.Pop(&h).(*entry)
 		s.mu.Lock()
 		busy := s.running[e.task.Key]
+		nb, held := after[e.task.Key]
+		if !busy && held {
+			delete(after, e.task.Key)
+		}
+		if !busy && held && nb.After(e.due) {
+			// The last run asked to wait longer: move to the first slot
+			// at or after that time without running now.
+			s.mu.Unlock()
+			e.due = NextDue(e.task.Key, e.task.Interval, nb)
+			e.at = s.jittered(e.due)
+			heap.Push(&h, e)
+			continue
+		}
 		if !busy {
 			s.running[e.task.Key] = true
 		}
@@ -173,7 +195,9 @@ func (s *Scheduler) Run(ctx context.Context, tasks []Task, run Func) {
 			continue // one-shot
 		}
 		// The next slot after now: a scheduler that fell behind catches up
-		// by skipping slots, not by running a burst of stale polls.
+		// by skipping slots, not by running a burst of stale polls. A run
+		// still going is rescheduled when its slot comes up, with the
+		// notBefore it has left by then.
 		e.due = NextDue(e.task.Key, e.task.Interval, clock.Now().Add(time.Nanosecond))
 		e.at = s.jittered(e.due)
 		heap.Push(&h, e)

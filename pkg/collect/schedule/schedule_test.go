@@ -54,10 +54,11 @@ func TestRunPollsEachTaskOncePerIntervalInVirtualTime(t *testing.T) {
 		Skipped: func(k string) { t.Errorf("skipped %s at %v", k, clock.Now()) }})
 	idle := func() bool { return s.InFlight() == 0 }
 	go func() {
-		s.Run(ctx, tasks, func(_ context.Context, key string, due time.Time) {
+		s.Run(ctx, tasks, func(_ context.Context, key string, due time.Time) time.Time {
 			mu.Lock()
 			runs[key] = append(runs[key], due)
 			mu.Unlock()
+			return time.Time{}
 		})
 		close(done)
 	}()
@@ -105,7 +106,7 @@ func TestBusyTaskIsSkippedNotDoubled(t *testing.T) {
 	done := make(chan struct{})
 	s := New(Options{Workers: 4, Clock: clock, Skipped: func(string) { mu.Lock(); skipped++; mu.Unlock() }})
 	go func() {
-		s.Run(ctx, []Task{{Key: "slow", Interval: time.Second}}, func(ctx context.Context, _ string, _ time.Time) {
+		s.Run(ctx, []Task{{Key: "slow", Interval: time.Second}}, func(ctx context.Context, _ string, _ time.Time) time.Time {
 			mu.Lock()
 			concurrent++
 			if concurrent > maxConcurrent {
@@ -119,6 +120,7 @@ func TestBusyTaskIsSkippedNotDoubled(t *testing.T) {
 			mu.Lock()
 			concurrent--
 			mu.Unlock()
+			return time.Time{}
 		})
 		close(done)
 	}()
@@ -151,5 +153,44 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached within 5s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestNotBeforeMovesTheTaskToALaterSlot(t *testing.T) {
+	start := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(start)
+	var mu sync.Mutex
+	var runs []time.Time
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s := New(Options{Workers: 1, Clock: clock})
+	go func() {
+		// Every run asks for a pause of three intervals (30s).
+		s.Run(ctx, []Task{{Key: "k", Interval: 10 * time.Second}}, func(_ context.Context, _ string, due time.Time) time.Time {
+			mu.Lock()
+			runs = append(runs, due)
+			mu.Unlock()
+			return due.Add(30 * time.Second)
+		})
+		close(done)
+	}()
+	for range 100 {
+		if err := clock.BlockUntilContext(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { return s.InFlight() == 0 })
+		clock.Advance(time.Second)
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(runs) < 3 || len(runs) > 4 {
+		t.Fatalf("%d runs in 100s with a 30s pause each, want 3 or 4", len(runs))
+	}
+	for i := 1; i < len(runs); i++ {
+		if d := runs[i].Sub(runs[i-1]); d != 30*time.Second {
+			t.Errorf("runs %v apart, want the 30s asked for", d)
+		}
 	}
 }

@@ -1,0 +1,136 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// The collector's scheduling and scale settings. They live here, apart from
+// config.go, and are checked by validateCollect.
+
+// AdaptConfig bounds how far an account's adaptive interval may move from
+// its tier's interval: between interval/faster and interval×slower. 1 and 1
+// turn adaptation off.
+type AdaptConfig struct {
+	Faster int `yaml:"faster"`
+	Slower int `yaml:"slower"`
+}
+
+// HostLimitConfig caps the requests to one upstream host, shared by every
+// collector replica through the store.
+type HostLimitConfig struct {
+	Rate        int `yaml:"rate"`        // requests per second; 0 = no limit
+	Concurrency int `yaml:"concurrency"` // requests at once; 0 = no limit
+}
+
+// HostsConfig is the default host limit and the exceptions by host name.
+type HostsConfig struct {
+	Default HostLimitConfig            `yaml:"default"`
+	Limits  map[string]HostLimitConfig `yaml:"limits"`
+}
+
+// BackoffConfig is the wait after an account's failed poll: initial after
+// the first failure, doubling, at most max.
+type BackoffConfig struct {
+	Initial Duration `yaml:"initial"`
+	Max     Duration `yaml:"max"`
+}
+
+// CollectorHTTPConfig hardens the collector's HTTP client against hostile
+// or broken upstreams; collector.timeout bounds a whole poll.
+type CollectorHTTPConfig struct {
+	DialTimeout   Duration `yaml:"dial_timeout"`
+	TLSTimeout    Duration `yaml:"tls_timeout"`
+	HeaderTimeout Duration `yaml:"header_timeout"`
+	MaxRedirects  int      `yaml:"max_redirects"`
+}
+
+// DefaultTiers are the poll intervals by account tier.
+func DefaultTiers() map[string]Duration {
+	return map[string]Duration{"hot": Duration(time.Minute), "normal": Duration(10 * time.Minute), "cold": Duration(time.Hour)}
+}
+
+func defaultCollect(c *CollectorConfig) {
+	c.Tiers = DefaultTiers()
+	c.DefaultTier = "" // collector.interval
+	c.Adapt = AdaptConfig{Faster: 2, Slower: 4}
+	c.Hosts = HostsConfig{Default: HostLimitConfig{Rate: 20, Concurrency: 8}}
+	c.Backoff = BackoffConfig{Initial: Duration(time.Minute), Max: Duration(6 * time.Hour)}
+	c.FailureThreshold = 5
+	c.HTTP = CollectorHTTPConfig{
+		DialTimeout: Duration(5 * time.Second), TLSTimeout: Duration(5 * time.Second),
+		HeaderTimeout: Duration(10 * time.Second), MaxRedirects: 5,
+	}
+}
+
+// validateCollect checks the collector's scheduling settings and the tier
+// each account names.
+func (c *Config) validateCollect(bad func(path, format string, args ...any)) {
+	cc := &c.Collector
+	names := make([]string, 0, len(cc.Tiers))
+	for name, iv := range cc.Tiers {
+		names = append(names, name)
+		if iv < Duration(time.Second) {
+			bad("collector.tiers."+name, "must be at least 1s, not %s", iv)
+		}
+	}
+	sort.Strings(names)
+	if _, ok := cc.Tiers[cc.DefaultTier]; !ok && cc.DefaultTier != "" {
+		bad("collector.default_tier", "unknown tier %q (one of %v)", cc.DefaultTier, names)
+	}
+	if cc.Adapt.Faster < 1 || cc.Adapt.Faster > 60 {
+		bad("collector.adapt.faster", "must be between 1 and 60, not %d", cc.Adapt.Faster)
+	}
+	if cc.Adapt.Slower < 1 || cc.Adapt.Slower > 60 {
+		bad("collector.adapt.slower", "must be between 1 and 60, not %d", cc.Adapt.Slower)
+	}
+	checkHost := func(path string, h HostLimitConfig) {
+		if h.Rate < 0 {
+			bad(path+".rate", "must not be negative, not %d", h.Rate)
+		}
+		if h.Concurrency < 0 {
+			bad(path+".concurrency", "must not be negative, not %d", h.Concurrency)
+		}
+	}
+	checkHost("collector.hosts.default", cc.Hosts.Default)
+	for host, h := range cc.Hosts.Limits {
+		checkHost("collector.hosts.limits."+host, h)
+	}
+	if cc.Backoff.Initial < Duration(time.Second) {
+		bad("collector.backoff.initial", "must be at least 1s, not %s", cc.Backoff.Initial)
+	}
+	if cc.Backoff.Max < cc.Backoff.Initial {
+		bad("collector.backoff.max", "must be at least backoff.initial (%s), not %s", cc.Backoff.Initial, cc.Backoff.Max)
+	}
+	if cc.FailureThreshold < 1 {
+		bad("collector.failure_threshold", "must be at least 1, not %d", cc.FailureThreshold)
+	}
+	for path, d := range map[string]Duration{
+		"collector.http.dial_timeout": cc.HTTP.DialTimeout, "collector.http.tls_timeout": cc.HTTP.TLSTimeout,
+		"collector.http.header_timeout": cc.HTTP.HeaderTimeout,
+	} {
+		if d < Duration(100*time.Millisecond) {
+			bad(path, "must be at least 100ms, not %s", d)
+		}
+	}
+	if cc.HTTP.MaxRedirects < 0 || cc.HTTP.MaxRedirects > 20 {
+		bad("collector.http.max_redirects", "must be between 0 and 20, not %d", cc.HTTP.MaxRedirects)
+	}
+}
+
+// checkTier reports an account tier the collector does not know.
+func (c *Config) checkTier(o origin, a AccountConfig) Problems {
+	if a.Tier == "" {
+		return nil
+	}
+	if _, ok := c.Collector.Tiers[a.Tier]; ok {
+		return nil
+	}
+	names := make([]string, 0, len(c.Collector.Tiers))
+	for n := range c.Collector.Tiers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return Problems{o.pos.Problem(o.path+".tier", "%s", fmt.Sprintf("unknown tier %q (one of %v)", a.Tier, names))}
+}
