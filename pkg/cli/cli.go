@@ -35,6 +35,8 @@ const usage = `govwatch watches the official accounts of government bodies and p
 Usage:
   govwatch run -config FILE [-dev]        collector, analyzer and notifier in one process
   govwatch config check FILE              check a config file; prints ok or every problem
+  govwatch check [--json] [--min-severity minor|major|critical] [--lexicons DIR] [FILE…|-]
+                                          check drafts before publishing
   govwatch simulate -scenario FILE [-listen ADDR]
                                           serve the fake platform of a scenario
   govwatch version
@@ -54,6 +56,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return configCmd(args[1:], io)
 	case "simulate":
 		return simulateCmd(ctx, args[1:], io)
+	case "check":
+		return checkCmd(args[1:], io)
 	case "version":
 		fmt.Fprintln(io.Stdout, "govwatch", daemon.Version)
 		return ExitOK

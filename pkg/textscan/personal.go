@@ -13,6 +13,7 @@ import (
 const (
 	RuleMobile   = "validator.mobile"
 	RuleIDNumber = "validator.id_number"
+	RuleBankCard = "validator.bank_card"
 )
 
 // maxSepRun is how many separator characters may stand between two digit
@@ -143,6 +144,7 @@ const (
 	kindNone = iota
 	kindMobile
 	kindID
+	kindCard
 )
 
 // resolve finds numbers in the current chunk. A number is a span of whole
@@ -154,7 +156,7 @@ func (sc *digitScanner) resolve() {
 		bestJ, bestKind, total := -1, kindNone, 0
 		for j := i; j < len(gs); j++ {
 			total += gs[j].d1 - gs[j].d0
-			if total > 18 {
+			if total > 19 {
 				break
 			}
 			if k := sc.classify(i, j); k != kindNone {
@@ -174,7 +176,7 @@ func (sc *digitScanner) resolve() {
 func (sc *digitScanner) classify(i, j int) int {
 	gs := sc.groups
 	d := sc.digits[gs[i].d0:gs[j].d1]
-	if len(d) != 11 && len(d) != 13 && len(d) != 15 && len(d) != 18 {
+	if len(d) != 11 && len(d) != 13 && len(d) < 15 || len(d) > 19 {
 		return kindNone
 	}
 	if i == 0 && sc.gluedLeft(gs[0].start) {
@@ -183,9 +185,12 @@ func (sc *digitScanner) classify(i, j int) int {
 	if j == len(gs)-1 && sc.gluedRight(gs[j].end) {
 		return kindNone
 	}
-	if len(d) == 18 {
-		if validID(d, sc.today) {
-			return kindID
+	if len(d) == 18 && validID(d, sc.today) {
+		return kindID
+	}
+	if len(d) >= 16 {
+		if validCard(d) && sc.cardContext(gs[i].start) {
+			return kindCard
 		}
 		return kindNone
 	}
@@ -350,6 +355,14 @@ func (sc *digitScanner) report(i, j, kind int) {
 			Severity:   model.DefaultSeverity(model.CategoryPrivacyPhone),
 			Rule:       RuleMobile,
 			Suggestion: "删除或打码处理该手机号码，如 " + mask(body, 3, 4),
+		}
+	case kindCard:
+		d := sc.digits[sc.groups[i].d0:sc.groups[j].d1]
+		f = Finding{
+			Category:   model.CategoryPrivacyBankCard,
+			Severity:   model.DefaultSeverity(model.CategoryPrivacyBankCard),
+			Rule:       RuleBankCard,
+			Suggestion: "删除或打码处理该银行卡号，如 " + mask(d, 4, 4),
 		}
 	case kindID:
 		d := sc.digits[sc.groups[i].d0:sc.groups[j].d1]
@@ -556,6 +569,12 @@ func (sc *digitScanner) countRunes(s string) int {
 	if sc.valid != 1 {
 		return utf8.RuneCountInString(s)
 	}
+	return countRunesValid(s)
+}
+
+// countRunesValid counts the runes of valid UTF-8 eight bytes at a time as
+// the bytes that are not continuation bytes (10xxxxxx).
+func countRunesValid(s string) int {
 	const hi = 0x8080808080808080
 	n := len(s)
 	i := 0
@@ -570,4 +589,52 @@ func (sc *digitScanner) countRunes(s string) int {
 		}
 	}
 	return n
+}
+
+// validCard reports whether d (16 to 19 digits) passes the Luhn check and
+// starts like a card number: 62 (UnionPay), 4 (Visa), 51–55 (Mastercard),
+// 35 (JCB), 60 or 9 (domestic debit cards).
+func validCard(d []byte) bool {
+	sum := 0
+	for k := range d {
+		v := int(d[len(d)-1-k])
+		if v > 9 {
+			return false
+		}
+		if k%2 == 1 {
+			v *= 2
+			if v > 9 {
+				v -= 9
+			}
+		}
+		sum += v
+	}
+	if sum%10 != 0 {
+		return false
+	}
+	switch p := int(d[0])*10 + int(d[1]); {
+	case p == 62, d[0] == 4, p >= 51 && p <= 55, p == 35, p == 60, d[0] == 9:
+		return true
+	}
+	return false
+}
+
+// cardWords are what people write before a bank card number; without one
+// nearby, a Luhn-valid run of digits is as likely an order or file number.
+var cardWords = []string{"卡号", "账号", "帐号", "开户行", "开户银行", "银行卡", "储蓄卡", "信用卡", "借记卡", "收款", "转账", "汇款", "户名", "account", "Account", "card", "Card"}
+
+// cardContext reports whether a card word stands in the 40 bytes (about a
+// dozen Chinese characters) before byte offset i, on the same line.
+func (sc *digitScanner) cardContext(i int) bool {
+	from := max(0, i-40)
+	before := sc.text[from:i]
+	if nl := strings.LastIndexByte(before, '\n'); nl >= 0 {
+		before = before[nl+1:]
+	}
+	for _, w := range cardWords {
+		if strings.Contains(before, w) {
+			return true
+		}
+	}
+	return false
 }
