@@ -139,6 +139,8 @@ type AnalyzerConfig struct {
 	// @every) on which every account's silence is judged.
 	Sweep   string `yaml:"sweep"`
 	Workers int    `yaml:"workers"`
+	// Content: lexicons and their reload (content.go).
+	Content `yaml:",inline"`
 }
 
 // NotifierConfig lists where alerts go.
@@ -216,6 +218,7 @@ func Default() Config {
 			StaleAfter: Duration(14 * 24 * time.Hour),
 			Sweep:      "@every 1m",
 			Workers:    1,
+			Content:    Content{LexiconReload: defaultLexiconReload},
 		},
 		Notifier: NotifierConfig{
 			Listen:         ":9103",

@@ -208,6 +208,7 @@ func (c *Config) validate(pos *Positions) Problems {
 	if _, err := ParseSchedule(c.Analyzer.Sweep); err != nil {
 		bad("analyzer.sweep", "bad cron schedule %q: %v", c.Analyzer.Sweep, err)
 	}
+	c.validateContent(bad)
 	if c.Collector.MaxBody < 1024 {
 		bad("collector.max_body", "must be at least 1KiB")
 	}

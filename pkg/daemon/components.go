@@ -25,6 +25,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel/console"
 	"github.com/govwatch/govwatch/pkg/notify/channel/webhook"
 	"github.com/govwatch/govwatch/pkg/store"
+	"github.com/govwatch/govwatch/pkg/textscan"
 )
 
 // env is what building a component needs.
@@ -76,15 +77,22 @@ func (e *env) analyzer() (runner, error) {
 		return nil, fmt.Errorf("sweep schedule: %w", err)
 	}
 	stale := staleness.New(ac.StaleAfter.D())
+	lex, err := textscan.NewLive(e.cfg.Resolve(ac.Lexicons), e.reg, e.log.Named("lexicons"), e.clock.Now)
+	if err != nil {
+		return nil, err
+	}
+	e.mux.Handle("POST /api/v1/check", textscan.CheckHandler(lex.Engine))
 	a := analyze.New(analyze.Options{
 		Registry: e.cfg.Registry, Bus: e.bus, Store: e.store,
-		Posts:    []detect.PostDetector{content.New(nil), stale},
+		Posts:    []detect.PostDetector{content.New(lex.Scan), stale},
 		Sweepers: []detect.Sweeper{stale},
 		Sweep:    sweep, Workers: ac.Workers,
 		Clock: e.clock, Log: e.log.Named("analyzer"), Metrics: e.reg,
 		SelfURL: e.external,
 	})
-	return a.Run, nil
+	return func(ctx context.Context) error {
+		return textscan.WatchWhile(ctx, lex, e.clock, ac.LexiconReload.D(), a.Run)
+	}, nil
 }
 
 func (e *env) notifier() (runner, error) {
