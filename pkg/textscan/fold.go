@@ -116,7 +116,8 @@ func foldOne(r rune) folded {
 	switch {
 	case c == '\n' || c == '\r':
 		return folded{c, classBreak}
-	case isStop(c):
+	case isStop(c), c == '★', c == '☆':
+		// ★ is part of a classification mark (机密★), not decoration.
 		return folded{c, classChar}
 	case unicode.IsSpace(c), unicode.IsPunct(c), unicode.IsSymbol(c):
 		return folded{c, classNoise}
