@@ -50,6 +50,14 @@ func scanPersonalData(text string, now time.Time) []Finding {
 	return sc.out
 }
 
+// scanPersonalBytes is scanPersonalData with each finding's byte offsets.
+func scanPersonalBytes(text string, now time.Time) ([]Finding, [][2]int) {
+	y, m, d := now.In(beijing).Date()
+	sc := digitScanner{text: text, today: y*10000 + int(m)*100 + d, line: 1}
+	sc.scan()
+	return sc.out, sc.spans
+}
+
 // group is a run of digits without separators inside a chunk.
 type group struct {
 	start, end int // byte offsets in the text
@@ -72,7 +80,8 @@ type digitScanner struct {
 	// 1 valid, 2 invalid
 	valid int8
 
-	out []Finding
+	out   []Finding
+	spans [][2]int // byte offsets of each finding in out
 }
 
 func (sc *digitScanner) scan() {
@@ -386,6 +395,7 @@ func (sc *digitScanner) report(i, j, kind int) {
 	f.End = sc.runes
 	sc.pos = end
 	sc.out = append(sc.out, f)
+	sc.spans = append(sc.spans, [2]int{start, end})
 }
 
 // prefixStart extends a mobile number that starts at byte offset start

@@ -38,36 +38,14 @@ func (e *Engine) scan(sc *scratch, text string, dst []Finding) []Finding {
 	valid := e.matchTerms(sc, text)
 	sc.valid = valid
 	n := len(sc.hits)
-	for _, f := range scanPersonalData(text, e.now()) {
-		sc.hits = append(sc.hits, hit{start: -1, term: -1, f: f})
+	fs, spans := scanPersonalBytes(text, e.now())
+	for i, f := range fs {
+		sc.hits = append(sc.hits, hit{start: spans[i][0], end: spans[i][1], term: -1, f: f})
 	}
 	if len(sc.hits) > n || sc.unsorted {
-		// Validators report code point offsets already; turn them back into
-		// bytes so all hits sort together.
-		for i := n; i < len(sc.hits); i++ {
-			if h := &sc.hits[i]; h.start < 0 {
-				h.start, h.end = byteOffsets(text, h.f.Start, h.f.End)
-			}
-		}
 		slices.SortStableFunc(sc.hits, func(a, b hit) int { return a.start - b.start })
 	}
 	return e.finish(text, valid, sc.hits, dst)
-}
-
-// byteOffsets turns code point offsets into byte offsets.
-func byteOffsets(s string, start, end int) (int, int) {
-	bs, be, k := len(s), len(s), 0
-	for i := range s {
-		if k == start {
-			bs = i
-		}
-		if k == end {
-			be = i
-			break
-		}
-		k++
-	}
-	return bs, be
 }
 
 // finish converts hits, sorted by start, into findings with code point
