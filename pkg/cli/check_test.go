@@ -116,7 +116,7 @@ func TestCheckOffsets(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct {
-		category, match string
+		category, match  string
 		start, end, line int
 	}{
 		{"privacy.phone", "（＋８６）１３９-1234-5678", 9, 27, 2},

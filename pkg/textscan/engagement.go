@@ -20,6 +20,9 @@ var (
 	engageAccounts = []string{"公众号", "账号", "本号", "微信号", "抖音号", "视频号", "微博"}
 )
 
+// suggestForced is the suggestion of every engagement.forced finding.
+const suggestForced = "删除强制点赞、转发、关注等要求，互动应出于自愿"
+
 // engageWindow is how many characters may separate the coercion from the
 // action, inside one clause.
 const engageWindow = 12
@@ -95,7 +98,7 @@ func forcedEngagement(text string, h hit) (hit, bool) {
 		Category:   model.CategoryEngagementForced,
 		Severity:   model.DefaultSeverity(model.CategoryEngagementForced),
 		Rule:       RuleForcedEngagement,
-		Suggestion: "删除强制点赞、转发、关注等要求，互动应出于自愿",
+		Suggestion: suggestForced,
 	}
 	return hit{start: min(best, h.start), end: max(bestEnd, h.end), term: -1, f: f}, true
 }

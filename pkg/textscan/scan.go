@@ -90,7 +90,7 @@ func suggestion(t *term) string {
 	case t.Category == model.CategorySecretMarking:
 		return "涉密标识不得公开发布，立即撤回并按保密规定报告"
 	case t.Category == model.CategoryEngagementForced:
-		return "不得强制要求点赞、转发、关注"
+		return suggestForced
 	}
 	return "核实后修改"
 }

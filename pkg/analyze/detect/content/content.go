@@ -136,6 +136,11 @@ func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, ca
 	if title == "" {
 		title = strings.TrimSpace(firstRunes(d.redact(p.Text), 30))
 	}
+	if p.Kind == model.KindComment {
+		// A public comment on the account's post: quoted as such, and its
+		// author is never named.
+		title = "网友评论：" + strings.TrimSpace(firstRunes(d.redact(p.Text), 30))
+	}
 	var shownFs []shown
 	var evidence, suggestion []string
 	for _, f := range fs {
