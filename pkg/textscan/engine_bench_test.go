@@ -2,6 +2,7 @@ package textscan
 
 import (
 	"os"
+	"os/exec"
 	"runtime"
 	"testing"
 	"time"
@@ -44,6 +45,15 @@ func BenchmarkEngine(b *testing.B) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	b.Logf("engine: %d terms, heap in use %.1f MB", e.Terms(), float64(ms.HeapInuse)/1e6)
+	b.Run("match-one-core", func(b *testing.B) {
+		// Normalisation and lexicon matching only, on the calling goroutine.
+		var sc scratch
+		b.SetBytes(int64(len(hay)))
+		for b.Loop() {
+			sc.hits = sc.hits[:0]
+			e.matchTerms(&sc, hay)
+		}
+	})
 	b.Run("scan-zh-sampled", func(b *testing.B) {
 		var sc scratch
 		var dst []Finding
@@ -64,4 +74,30 @@ func TestEngineBuildTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("built %d terms in %v", e.Terms(), time.Since(s))
+}
+
+// BenchmarkRipgrep times `rg -c -F -f` with the same lexicon over the same
+// text, for the ratio in docs/performance-content.md; it skips without rg.
+func BenchmarkRipgrep(b *testing.B) {
+	const lexPath, hayPath = "../../../shared/bench/lexicon-64k.txt", "../../../shared/bench/zh-sampled.txt"
+	rg, err := exec.LookPath("rg")
+	if err != nil {
+		b.Skip("ripgrep not installed")
+	}
+	st, err := os.Stat(hayPath)
+	if err != nil {
+		b.Skipf("no shared sample text: %v", err)
+	}
+	if _, err := os.Stat(lexPath); err != nil {
+		b.Skipf("no shared lexicon: %v", err)
+	}
+	b.SetBytes(st.Size())
+	for b.Loop() {
+		// rg exits 1 when nothing matches; only a failure to run counts.
+		if out, err := exec.Command(rg, "-c", "-F", "-f", lexPath, hayPath).Output(); err != nil && len(out) == 0 {
+			if _, ok := err.(*exec.ExitError); !ok {
+				b.Fatal(err)
+			}
+		}
+	}
 }

@@ -144,6 +144,10 @@ func (e *Engine) matchTerms(sc *scratch, text string) bool {
 		var w int
 		if b := text[i]; b < utf8.RuneSelf {
 			s, w = e.sym[b], 1
+		} else if b&0xF0 == 0xE0 && b != 0xE0 && b != 0xED && i+2 < len(text) && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80 {
+			// The usual case, a CJK character: three bytes, never overlong
+			// or a surrogate for lead bytes other than E0 and ED.
+			s, w = e.sym[rune(b&0x0F)<<12|rune(text[i+1]&0x3F)<<6|rune(text[i+2]&0x3F)], 3
 		} else {
 			var ok bool
 			if s, w, ok = e.symAt(text, i); !ok {
@@ -167,7 +171,10 @@ func (e *Engine) matchTerms(sc *scratch, text string) bool {
 		if prev != 0 {
 			var n2 uint32
 			if s != 0 {
-				n2 = e.pair(prev, s)
+				key := uint32(prev)<<16 | uint32(s)
+				if bit := pairBit(key); e.pairBits[bit/64]&(1<<(bit%64)) != 0 {
+					n2 = e.pair(key)
+				}
 			}
 			if n2 != 0 || e.rootEnds[prev] {
 				e.start(sc, &st, text, prevAt, prevEnd, e.root[prev], n2, i+w, gap > 0)
@@ -185,12 +192,8 @@ func (e *Engine) matchTerms(sc *scratch, text string) bool {
 	return valid
 }
 
-// pair returns the depth-2 node for the symbols a b, or 0.
-func (e *Engine) pair(a, b uint16) uint32 {
-	key := uint32(a)<<16 | uint32(b)
-	if bit := pairBit(key); e.pairBits[bit/64]&(1<<(bit%64)) == 0 {
-		return 0
-	}
+// pair returns the depth-2 node for the symbols a b (key a<<16 | b), or 0.
+func (e *Engine) pair(key uint32) uint32 {
 	for i := pairHash(key) & e.pairMask; ; i = (i + 1) & e.pairMask {
 		v := e.pairs[i]
 		if v == 0 || uint32(v>>32) == key {
