@@ -183,13 +183,35 @@ func NewEngine(lex *Lexicon, now func() time.Time) (*Engine, error) {
 
 	// The trie, built level by level from the sorted sequences so that the
 	// children of a node are consecutive nodes in breadth-first order.
-	sym := func(q seq) []uint16 { return pool[q.off : q.off+q.n] }
-	slices.SortFunc(seqs, func(a, b seq) int {
-		if c := slices.Compare(sym(a), sym(b)); c != 0 {
-			return c
+	// Bucket by first symbol (a counting sort), then sort each small bucket
+	// on the rest: far fewer comparisons than one sort of everything.
+	start := make([]int, int(next)+1)
+	for _, q := range seqs {
+		start[pool[q.off]+1]++
+	}
+	for c := 1; c < len(start); c++ {
+		start[c] += start[c-1]
+	}
+	sorted := make([]seq, len(seqs))
+	fill := slices.Clone(start)
+	for _, q := range seqs {
+		c := pool[q.off]
+		sorted[fill[c]] = q
+		fill[c]++
+	}
+	seqs = sorted
+	for c := 1; c+1 < len(start); c++ {
+		bucket := seqs[start[c]:start[c+1]]
+		if len(bucket) < 2 {
+			continue
 		}
-		return int(a.t - b.t)
-	})
+		slices.SortFunc(bucket, func(a, b seq) int {
+			if c := slices.Compare(pool[a.off+1:a.off+a.n], pool[b.off+1:b.off+b.n]); c != 0 {
+				return c
+			}
+			return int(a.t - b.t)
+		})
+	}
 	e.root = make([]uint32, next)
 	nodes := len(pool) + 2 // at most one node per symbol of the terms, the root and the sentinel
 	e.first = append(make([]uint32, 0, nodes), 0)

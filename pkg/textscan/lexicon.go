@@ -1,12 +1,12 @@
 package textscan
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -108,14 +108,18 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 		return []string{fmt.Sprintf("%s: %q is not a content category", name, category)}
 	}
 	var problems []string
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), " \r")
+	text := string(data)
+	if kind == "terms" {
+		lex.Entries = slices.Grow(lex.Entries, strings.Count(text, "\n")+1)
+	}
+	for n := 1; len(text) > 0; n++ {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		line = strings.TrimRight(line, " \r")
 		if n == 1 {
 			line = strings.TrimPrefix(line, "\uFEFF")
 		}
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+		if trimmed := strings.TrimSpace(line); trimmed == "" || trimmed[0] == '#' {
 			continue
 		}
 		where := func() string { return fmt.Sprintf("%s:%d", name, n) }
@@ -177,9 +181,6 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 		} else {
 			lex.Entries = append(lex.Entries, e)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		problems = append(problems, fmt.Sprintf("%s: %v", name, err))
 	}
 	return problems
 }
