@@ -74,6 +74,11 @@ func (e *Engine) finish(text string, valid bool, hits []hit, dst []Finding) []Fi
 		f.Match = text[h.start:h.end]
 		f.Start, f.Line = runes, line
 		f.End = runes + count(f.Match)
+		if !valid {
+			// Each invalid byte counts as one code point, as []rune has it;
+			// Match says so with U+FFFD and stays valid UTF-8.
+			f.Match = string([]rune(f.Match))
+		}
 		dst = append(dst, f)
 	}
 	return dst
