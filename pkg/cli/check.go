@@ -67,7 +67,7 @@ func checkCmd(args []string, io IO) int {
 	}
 	// A short-lived batch tool: trade memory for less collection while the
 	// lexicon is compiled and large inputs stream through.
-	debug.SetGCPercent(400)
+	debug.SetGCPercent(200)
 	fsys, _ := OpenLexicons(*lexDir)
 	lex, err := textscan.LoadLexicon(fsys)
 	if err != nil {

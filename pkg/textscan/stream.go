@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -107,59 +108,49 @@ var errStopped = errors.New("stopped")
 
 // readChunks reads r into chunks that end after a line break (or at a
 // character boundary for lines longer than maxChunk) and hands each to
-// take, which reports whether to go on.
+// take, which reports whether to go on. The buffer grows with the input, so
+// a small input costs a small buffer.
 func readChunks(r io.Reader, take func(string) bool) error {
-	buf := make([]byte, 0, chunkSize)
-	var carry []byte
+	var buf []byte
 	eof := false
-	for !eof {
-		buf = append(buf[:0], carry...)
+	for !eof || len(buf) > 0 {
 		limit := chunkSize
-		for {
-			if len(buf) < limit {
-				if cap(buf) < limit {
-					nb := make([]byte, len(buf), limit)
-					copy(nb, buf)
-					buf = nb
+		cut := -1
+		for cut < 0 {
+			for !eof && len(buf) < limit {
+				if len(buf) == cap(buf) {
+					buf = slices.Grow(buf, min(max(len(buf), 64<<10), limit-len(buf)))
 				}
-				n, err := io.ReadFull(r, buf[len(buf):limit])
+				n, err := r.Read(buf[len(buf):cap(buf)])
 				buf = buf[:len(buf)+n]
-				if err == io.EOF || err == io.ErrUnexpectedEOF {
+				if err == io.EOF {
 					eof = true
 				} else if err != nil {
 					return err
 				}
 			}
-			if eof {
-				carry = nil
-				break
-			}
-			if nl := bytes.LastIndexByte(buf, '\n'); nl >= 0 {
-				carry = append(carry[:0], buf[nl+1:]...)
-				buf = buf[:nl+1]
-				break
-			}
-			if limit >= maxChunk {
+			switch {
+			case eof:
+				cut = len(buf)
+			case bytes.LastIndexByte(buf, '\n') >= 0:
+				cut = bytes.LastIndexByte(buf, '\n') + 1
+			case limit >= maxChunk:
 				// Keep a character split by the read for the next chunk.
-				cut := len(buf) - 1
+				cut = len(buf) - 1
 				for cut > 0 && len(buf)-cut < utf8.UTFMax && !utf8.RuneStart(buf[cut]) {
 					cut--
 				}
 				if utf8.FullRune(buf[cut:]) {
 					cut = len(buf)
 				}
-				carry = append(carry[:0], buf[cut:]...)
-				buf = buf[:cut]
-				break
+			default:
+				limit *= 2
 			}
-			limit *= 2
 		}
-		if len(buf) == 0 {
-			continue
-		}
-		if !take(string(buf)) {
+		if cut > 0 && !take(string(buf[:cut])) {
 			return errStopped
 		}
+		buf = append(buf[:0], buf[cut:]...)
 	}
 	return nil
 }
