@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"slices"
 	"sort"
@@ -183,20 +182,6 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 		}
 	}
 	return problems
-}
-
-// ParseTerms reads one-term-a-line text (a common sensitive-word list) as
-// entries of one category, skipping blank and # lines.
-func ParseTerms(r io.Reader, category string) ([]Entry, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	lex := &Lexicon{}
-	if p := lex.parse(category+".txt", data); len(p) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(p, "; "))
-	}
-	return lex.Entries, nil
 }
 
 // nearMisses returns the wording.serious entries for the forms of the
