@@ -95,6 +95,7 @@ func TestCategories(t *testing.T) {
 		{"forced follow", "全员关注本公众号并截图", []span{sp(forced, "全员关注")}},
 		{"forced follow account", "必须关注我局微信公众号", []span{sp(forced, "必须关注")}},
 		{"forced zaikan", "每篇文章必须点在看", []span{sp(forced, "必须点在看")}},
+		{"forced traditional", "務必點讚轉發", []span{sp(forced, "務必點讚轉發")}},
 
 		// Controls: nothing at all.
 		{"anti-cult notice", "我市开展揭批“法轮功”邪教宣传活动，提高群众识别能力", nil},
