@@ -99,8 +99,7 @@ func NewEngine(lex *Lexicon, now func() time.Time) (*Engine, error) {
 		off, n uint32 // the symbols are pool[off:off+n]
 		t      int32
 	}
-	var seqs []seq
-	seqs = make([]seq, 0, entries)
+	seqs := make([]seq, 0, entries)
 	pool := make([]uint16, 0, 8*entries)
 	add := func(en Entry, allow bool) error {
 		t := term{Entry: en, allow: allow, english: true}
