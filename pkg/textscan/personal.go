@@ -1,10 +1,12 @@
 package textscan
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/govwatch/govwatch/pkg/model"
 )
@@ -589,8 +591,7 @@ func countRunesValid(s string) int {
 	n := len(s)
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
 		n -= bits.OnesCount64(x & hi &^ (x << 1))
 	}
 	for ; i < len(s); i++ {

@@ -141,6 +141,8 @@ func (e *Engine) matchTerms(sc *scratch, text string) bool {
 	}
 	valid := true
 	var st matchState
+	// Locals, so the loop keeps the tables in registers across calls.
+	sym, root, rootEnds, bits := e.sym, e.root, e.rootEnds, e.pairBits
 	var prev uint16         // symbol of the last character that starts some term, or 0
 	var prevAt, prevEnd int // its byte span
 	gap := 0                // noise characters since prev
@@ -148,11 +150,11 @@ func (e *Engine) matchTerms(sc *scratch, text string) bool {
 		var s uint16
 		var w int
 		if b := text[i]; b < utf8.RuneSelf {
-			s, w = e.sym[b], 1
+			s, w = sym[b], 1
 		} else if b&0xF0 == 0xE0 && b != 0xE0 && b != 0xED && i+2 < len(text) && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80 {
 			// The usual case, a CJK character: three bytes, never overlong
 			// or a surrogate for lead bytes other than E0 and ED.
-			s, w = e.sym[rune(b&0x0F)<<12|rune(text[i+1]&0x3F)<<6|rune(text[i+2]&0x3F)], 3
+			s, w = sym[rune(b&0x0F)<<12|rune(text[i+1]&0x3F)<<6|rune(text[i+2]&0x3F)], 3
 		} else {
 			var ok bool
 			if s, w, ok = e.symAt(text, i); !ok {
@@ -165,8 +167,8 @@ func (e *Engine) matchTerms(sc *scratch, text string) bool {
 			continue
 		case symNoise:
 			if gap++; gap > maxNoiseRun && prev != 0 {
-				if e.rootEnds[prev] {
-					e.start(sc, &st, text, prevAt, prevEnd, e.root[prev], 0, 0, false)
+				if rootEnds[prev] {
+					e.start(sc, &st, text, prevAt, prevEnd, root[prev], 0, 0, false)
 				}
 				prev = 0
 			}
@@ -177,22 +179,22 @@ func (e *Engine) matchTerms(sc *scratch, text string) bool {
 			var n2 uint32
 			if s != 0 {
 				key := uint32(prev)<<16 | uint32(s)
-				if bit := pairBit(key); e.pairBits[bit/64]&(1<<(bit%64)) != 0 {
+				if bit := pairBit(key); bits[bit/64]&(1<<(bit%64)) != 0 {
 					n2 = e.pair(key)
 				}
 			}
-			if n2 != 0 || e.rootEnds[prev] {
-				e.start(sc, &st, text, prevAt, prevEnd, e.root[prev], n2, i+w, gap > 0)
+			if n2 != 0 || rootEnds[prev] {
+				e.start(sc, &st, text, prevAt, prevEnd, root[prev], n2, i+w, gap > 0)
 			}
 		}
 		prev, gap = 0, 0
-		if s != 0 && e.root[s] != 0 {
+		if s != 0 && root[s] != 0 {
 			prev, prevAt, prevEnd = s, i, i+w
 		}
 		i += w
 	}
-	if prev != 0 && e.rootEnds[prev] {
-		e.start(sc, &st, text, prevAt, prevEnd, e.root[prev], 0, 0, false)
+	if prev != 0 && rootEnds[prev] {
+		e.start(sc, &st, text, prevAt, prevEnd, root[prev], 0, 0, false)
 	}
 	return valid
 }
