@@ -89,7 +89,12 @@ type digitScanner struct {
 func (sc *digitScanner) scan() {
 	s := sc.text
 	for i := 0; i < len(s); {
-		if b := s[i]; b-'0' >= 10 && b != 0xEF {
+		b := s[i]
+		if b >= 0xE1 && b <= 0xEC && i+2 < len(s) && (uint16(s[i+1])|uint16(s[i+2])<<8)&0xC0C0 == 0x8080 {
+			i += 3 // the lead byte of a CJK character: no digit starts here or in its tail
+			continue
+		}
+		if b-'0' >= 10 && b != 0xEF {
 			i++
 			continue
 		}

@@ -51,6 +51,7 @@ func TestScanPersonalData(t *testing.T) {
 		{"id born today", "650102202611260018", []span{id("650102202611260018")}},
 		{"id hong kong code", "810000198001010014", []span{id("810000198001010014")}},
 		{"id and mobile", "张三，350102199003071234，13800138000", []span{id("350102199003071234"), phone("13800138000")}},
+		{"mobile after a broken character", "\xe4" + "13800138000", []span{phone("13800138000")}},
 		{"bank card", "卡号：6222021001123456789", []span{card("6222021001123456789")}},
 		{"bank card 16 digits", "开户行：建设银行 账号 4367421234567896", []span{card("4367421234567896")}},
 		{"bank card grouped", "银行卡 6217-0012-3456-7890-122", []span{card("6217-0012-3456-7890-122")}},

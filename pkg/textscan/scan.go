@@ -151,9 +151,9 @@ func (e *Engine) matchTerms(sc *scratch, text string) bool {
 		var w int
 		if b := text[i]; b < utf8.RuneSelf {
 			s, w = sym[b], 1
-		} else if b&0xF0 == 0xE0 && b != 0xE0 && b != 0xED && i+2 < len(text) && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80 {
-			// The usual case, a CJK character: three bytes, never overlong
-			// or a surrogate for lead bytes other than E0 and ED.
+		} else if b >= 0xE1 && b <= 0xEC && i+2 < len(text) && (uint16(text[i+1])|uint16(text[i+2])<<8)&0xC0C0 == 0x8080 {
+			// The usual case, a CJK character (U+1000–U+CFFF): three bytes,
+			// never overlong or a surrogate with these lead bytes.
 			s, w = sym[rune(b&0x0F)<<12|rune(text[i+1]&0x3F)<<6|rune(text[i+2]&0x3F)], 3
 		} else {
 			var ok bool
