@@ -36,6 +36,8 @@ const usage = `govwatch watches the official accounts of government bodies and p
 Usage:
   govwatch run -config FILE [-dev]        collector, analyzer and notifier in one process
   govwatch config check FILE              check a config file; prints ok or every problem
+  govwatch check [--json] [--min-severity minor|major|critical] [--lexicons DIR] [FILE…|-]
+                                          check drafts before publishing
   govwatch simulate -scenario FILE [-listen ADDR]
                                           serve the fake platform of a scenario
   govwatch roster who [-config FILE] --unit U [--at TIME]
@@ -63,6 +65,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return rosterCmd(args[1:], io, time.Now)
 	case "notify":
 		return notifyCmd(ctx, args[1:], io)
+	case "check":
+		return checkCmd(args[1:], io)
 	case "version":
 		fmt.Fprintln(io.Stdout, "govwatch", daemon.Version)
 		return ExitOK

@@ -158,6 +158,8 @@ type AnalyzerConfig struct {
 	Opinion OpinionConfig `yaml:"opinion"`
 	// AccountChecks tunes the account detectors (detect_account.go).
 	AccountChecks AccountChecksConfig `yaml:"account_checks"`
+	// Content: lexicons and their reload (content.go).
+	Content `yaml:",inline"`
 }
 
 // NotifierConfig lists where alerts go.
@@ -257,6 +259,7 @@ func Default() Config {
 			Workers:       1,
 			Opinion:       DefaultOpinion(),
 			AccountChecks: DefaultAccountChecks(),
+			Content:       Content{LexiconReload: defaultLexiconReload},
 		},
 		Notifier: NotifierConfig{
 			Listen:         ":9103",

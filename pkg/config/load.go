@@ -211,6 +211,7 @@ func (c *Config) validate(pos *Positions) Problems {
 	ps = append(ps, c.validateAccountChecks(pos)...)
 	ps = append(ps, c.validateSources(pos)...)
 	c.validateCollect(bad)
+	c.validateContent(bad)
 	if c.Collector.MaxBody < 1024 {
 		bad("collector.max_body", "must be at least 1KiB")
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel/console"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 	"github.com/govwatch/govwatch/pkg/store"
+	"github.com/govwatch/govwatch/pkg/textscan"
 )
 
 // env is what building a component needs.
@@ -81,6 +82,11 @@ func (e *env) analyzer() (runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sweep schedule: %w", err)
 	}
+	lex, err := textscan.NewLive(e.cfg.Resolve(ac.Lexicons), e.reg, e.log.Named("lexicons"), e.clock.Now)
+	if err != nil {
+		return nil, err
+	}
+	e.mux.Handle("POST /api/v1/check", textscan.CheckHandler(lex.Engine))
 	opPosts, opSnaps, opSweeps, err := e.opinionDetectors()
 	if err != nil {
 		return nil, fmt.Errorf("opinion detectors: %w", err)
@@ -91,7 +97,7 @@ func (e *env) analyzer() (runner, error) {
 	}
 	a := analyze.New(analyze.Options{
 		Registry: e.cfg.Registry, Bus: e.bus, Store: e.store,
-		Posts:     append(append([]detect.PostDetector{content.New(nil)}, accounts.posts...), opPosts...),
+		Posts:     append(append([]detect.PostDetector{content.New(lex.Scan)}, accounts.posts...), opPosts...),
 		Snapshots: append(accounts.snapshots, opSnaps...),
 		Probes:    accounts.probes,
 		Sweepers:  append(accounts.sweepers, opSweeps...),
@@ -99,7 +105,9 @@ func (e *env) analyzer() (runner, error) {
 		Clock: e.clock, Log: e.log.Named("analyzer"), Metrics: e.reg,
 		SelfURL: e.external,
 	})
-	return a.Run, nil
+	return func(ctx context.Context) error {
+		return textscan.WatchWhile(ctx, lex, e.clock, ac.LexiconReload.D(), a.Run)
+	}, nil
 }
 
 func (e *env) notifier() (runner, error) {

@@ -240,10 +240,24 @@ func TestEndToEnd(t *testing.T) {
 		`govwatch_analyzer_alerts_published_total{category="privacy.phone",status="firing"}`,
 		`govwatch_notifier_notifications_total{channel="webhook",result="ok"}`,
 		`govwatch_notifier_active_alerts{category="account.stale",severity="critical"} 1`,
+		`govwatch_analyzer_lexicon_info{version=`,
 	} {
 		waitFor(t, 20*time.Second, "/metrics showing "+series, func() bool {
 			return strings.Contains(get(t, "http://"+addr+"/metrics"), series)
 		})
+	}
+	// The pre-publication check is served by the analyzer.
+	resp, err := http.Post("http://"+addr+"/api/v1/check", "application/json", strings.NewReader(`{"text": "澳门新葡京，联系13800138000"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var check struct {
+		Findings []struct{ Category string } `json:"findings"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&check)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || len(check.Findings) != 2 || check.Findings[0].Category != "prohibited.gambling" {
+		t.Errorf("POST /api/v1/check: status %d, %+v, %v; want 200 with prohibited.gambling and privacy.phone", resp.StatusCode, check, err)
 	}
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if body := get(t, "http://"+addr+p); body != "ok\n" {

@@ -1,10 +1,12 @@
 package textscan
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/govwatch/govwatch/pkg/model"
 )
@@ -13,6 +15,7 @@ import (
 const (
 	RuleMobile   = "validator.mobile"
 	RuleIDNumber = "validator.id_number"
+	RuleBankCard = "validator.bank_card"
 )
 
 // maxSepRun is how many separator characters may stand between two digit
@@ -49,6 +52,14 @@ func scanPersonalData(text string, now time.Time) []Finding {
 	return sc.out
 }
 
+// scanPersonalBytes is scanPersonalData with each finding's byte offsets.
+func scanPersonalBytes(text string, now time.Time) ([]Finding, [][2]int) {
+	y, m, d := now.In(beijing).Date()
+	sc := digitScanner{text: text, today: y*10000 + int(m)*100 + d, line: 1}
+	sc.scan()
+	return sc.out, sc.spans
+}
+
 // group is a run of digits without separators inside a chunk.
 type group struct {
 	start, end int // byte offsets in the text
@@ -71,13 +82,19 @@ type digitScanner struct {
 	// 1 valid, 2 invalid
 	valid int8
 
-	out []Finding
+	out   []Finding
+	spans [][2]int // byte offsets of each finding in out
 }
 
 func (sc *digitScanner) scan() {
 	s := sc.text
 	for i := 0; i < len(s); {
-		if b := s[i]; b-'0' >= 10 && b != 0xEF {
+		b := s[i]
+		if b >= 0xE1 && b <= 0xEC && i+2 < len(s) && (uint16(s[i+1])|uint16(s[i+2])<<8)&0xC0C0 == 0x8080 {
+			i += 3 // the lead byte of a CJK character: no digit starts here or in its tail
+			continue
+		}
+		if b-'0' >= 10 && b != 0xEF {
 			i++
 			continue
 		}
@@ -143,6 +160,7 @@ const (
 	kindNone = iota
 	kindMobile
 	kindID
+	kindCard
 )
 
 // resolve finds numbers in the current chunk. A number is a span of whole
@@ -154,7 +172,7 @@ func (sc *digitScanner) resolve() {
 		bestJ, bestKind, total := -1, kindNone, 0
 		for j := i; j < len(gs); j++ {
 			total += gs[j].d1 - gs[j].d0
-			if total > 18 {
+			if total > 19 {
 				break
 			}
 			if k := sc.classify(i, j); k != kindNone {
@@ -174,7 +192,7 @@ func (sc *digitScanner) resolve() {
 func (sc *digitScanner) classify(i, j int) int {
 	gs := sc.groups
 	d := sc.digits[gs[i].d0:gs[j].d1]
-	if len(d) != 11 && len(d) != 13 && len(d) != 15 && len(d) != 18 {
+	if len(d) != 11 && len(d) != 13 && len(d) < 15 || len(d) > 19 {
 		return kindNone
 	}
 	if i == 0 && sc.gluedLeft(gs[0].start) {
@@ -183,9 +201,12 @@ func (sc *digitScanner) classify(i, j int) int {
 	if j == len(gs)-1 && sc.gluedRight(gs[j].end) {
 		return kindNone
 	}
-	if len(d) == 18 {
-		if validID(d, sc.today) {
-			return kindID
+	if len(d) == 18 && validID(d, sc.today) {
+		return kindID
+	}
+	if len(d) >= 16 {
+		if validCard(d) && sc.cardContext(gs[i].start) {
+			return kindCard
 		}
 		return kindNone
 	}
@@ -351,6 +372,14 @@ func (sc *digitScanner) report(i, j, kind int) {
 			Rule:       RuleMobile,
 			Suggestion: "删除或打码处理该手机号码，如 " + mask(body, 3, 4),
 		}
+	case kindCard:
+		d := sc.digits[sc.groups[i].d0:sc.groups[j].d1]
+		f = Finding{
+			Category:   model.CategoryPrivacyBankCard,
+			Severity:   model.DefaultSeverity(model.CategoryPrivacyBankCard),
+			Rule:       RuleBankCard,
+			Suggestion: "删除或打码处理该银行卡号，如 " + mask(d, 4, 4),
+		}
 	case kindID:
 		d := sc.digits[sc.groups[i].d0:sc.groups[j].d1]
 		f = Finding{
@@ -373,6 +402,7 @@ func (sc *digitScanner) report(i, j, kind int) {
 	f.End = sc.runes
 	sc.pos = end
 	sc.out = append(sc.out, f)
+	sc.spans = append(sc.spans, [2]int{start, end})
 }
 
 // prefixStart extends a mobile number that starts at byte offset start
@@ -556,12 +586,17 @@ func (sc *digitScanner) countRunes(s string) int {
 	if sc.valid != 1 {
 		return utf8.RuneCountInString(s)
 	}
+	return countRunesValid(s)
+}
+
+// countRunesValid counts the runes of valid UTF-8 eight bytes at a time as
+// the bytes that are not continuation bytes (10xxxxxx).
+func countRunesValid(s string) int {
 	const hi = 0x8080808080808080
 	n := len(s)
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
 		n -= bits.OnesCount64(x & hi &^ (x << 1))
 	}
 	for ; i < len(s); i++ {
@@ -570,4 +605,52 @@ func (sc *digitScanner) countRunes(s string) int {
 		}
 	}
 	return n
+}
+
+// validCard reports whether d (16 to 19 digits) passes the Luhn check and
+// starts like a card number: 62 (UnionPay), 4 (Visa), 51–55 (Mastercard),
+// 35 (JCB), 60 or 9 (domestic debit cards).
+func validCard(d []byte) bool {
+	sum := 0
+	for k := range d {
+		v := int(d[len(d)-1-k])
+		if v > 9 {
+			return false
+		}
+		if k%2 == 1 {
+			v *= 2
+			if v > 9 {
+				v -= 9
+			}
+		}
+		sum += v
+	}
+	if sum%10 != 0 {
+		return false
+	}
+	switch p := int(d[0])*10 + int(d[1]); {
+	case p == 62, d[0] == 4, p >= 51 && p <= 55, p == 35, p == 60, d[0] == 9:
+		return true
+	}
+	return false
+}
+
+// cardWords are what people write before a bank card number; without one
+// nearby, a Luhn-valid run of digits is as likely an order or file number.
+var cardWords = []string{"卡号", "账号", "帐号", "开户行", "开户银行", "银行卡", "储蓄卡", "信用卡", "借记卡", "收款", "转账", "汇款", "户名", "account", "Account", "card", "Card"}
+
+// cardContext reports whether a card word stands in the 40 bytes (about a
+// dozen Chinese characters) before byte offset i, on the same line.
+func (sc *digitScanner) cardContext(i int) bool {
+	from := max(0, i-40)
+	before := sc.text[from:i]
+	if nl := strings.LastIndexByte(before, '\n'); nl >= 0 {
+		before = before[nl+1:]
+	}
+	for _, w := range cardWords {
+		if strings.Contains(before, w) {
+			return true
+		}
+	}
+	return false
 }

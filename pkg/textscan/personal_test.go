@@ -21,6 +21,7 @@ type span struct {
 
 func phone(m string) span { return span{model.CategoryPrivacyPhone, m} }
 func id(m string) span    { return span{model.CategoryPrivacyIDNumber, m} }
+func card(m string) span  { return span{model.CategoryPrivacyBankCard, m} }
 
 func TestScanPersonalData(t *testing.T) {
 	tests := []struct {
@@ -50,6 +51,12 @@ func TestScanPersonalData(t *testing.T) {
 		{"id born today", "650102202611260018", []span{id("650102202611260018")}},
 		{"id hong kong code", "810000198001010014", []span{id("810000198001010014")}},
 		{"id and mobile", "张三，350102199003071234，13800138000", []span{id("350102199003071234"), phone("13800138000")}},
+		{"mobile after a broken character", "\xe4" + "13800138000", []span{phone("13800138000")}},
+		{"bank card", "卡号：6222021001123456789", []span{card("6222021001123456789")}},
+		{"bank card 16 digits", "开户行：建设银行 账号 4367421234567896", []span{card("4367421234567896")}},
+		{"bank card grouped", "银行卡 6217-0012-3456-7890-122", []span{card("6217-0012-3456-7890-122")}},
+		{"full-width bank card", "收款卡号６２２２０２１００１１２３４５６７８９", []span{card("６２２２０２１００１１２３４５６７８９")}},
+		{"bank card and mobile", "转账至6222021001123456789，联系13800138000", []span{card("6222021001123456789"), phone("13800138000")}},
 
 		// Evasions.
 		{"full-width mobile", "电话：１３８００１３８０００", []span{phone("１３８００１３８０００")}},
@@ -86,6 +93,11 @@ func TestScanPersonalData(t *testing.T) {
 		{"12 not a mobile prefix", "12800138000", nil},
 		{"mobile grouped 4-4-3", "1380 0138 000", nil},
 		{"bank card groups", "6222 0213 8001 3800 012", nil},
+		{"bank card without context", "编号6222021001123456789", nil},
+		{"bank card bad luhn", "卡号6222021001123456788", nil},
+		{"bank card bad prefix", "卡号1234567890123456782", nil},
+		{"bank card context on another line", "卡号\n6222021001123456789", nil},
+		{"masked bank card", "卡号6222 **** **** 6789", nil},
 		{"id wrong check digit", "350102199003071235", nil},
 		{"id invalid date", "350102199902294562", nil},
 		{"id born in the future", "650102202611270013", nil},
@@ -111,7 +123,7 @@ func TestScanPersonalData(t *testing.T) {
 				if s := string(runes[f.Start:f.End]); s != f.Match {
 					t.Errorf("finding %d: runes[%d:%d] = %q, want Match %q", k, f.Start, f.End, s, f.Match)
 				}
-				if f.Severity != model.SeverityMajor {
+				if f.Severity != model.SeverityMajor { // every privacy category
 					t.Errorf("finding %d: got severity %q, want %q", k, f.Severity, model.SeverityMajor)
 				}
 			}
@@ -165,6 +177,8 @@ func FuzzScanPersonalData(f *testing.F) {
 		"138****2345 12345 0591-87654321",
 		"\xef\xbc\x91\xef\xbc3800138000",
 		"(+86)\xff13800138000",
+		"卡号：6222 0210 0112 3456 789，开户行工商银行",
+		"账号４３６７４２１２３４５６７８９６\n卡号6222021001123456788",
 	} {
 		f.Add(s)
 	}

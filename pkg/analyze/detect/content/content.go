@@ -1,7 +1,10 @@
-// Package content is the detector that reads what an account published: it
-// runs textscan over each post's title and text and raises one alert per
-// category found in the post (privacy.phone, privacy.id_number, …). An edit
-// that removes the problem, or the post's deletion, resolves the alert.
+// Package content is the detector that reads what an account published and
+// the comments on it: it runs the whole textscan engine (lexicons of every
+// content category, personal-data validators, forced engagement) over each
+// post's title and text and raises one alert per category found
+// (prohibited.gambling, privacy.phone, wording.typo, …), at the highest
+// severity among its findings. An edit that removes the problem, or the
+// post's deletion, resolves the alert.
 package content
 
 import (
@@ -30,10 +33,11 @@ type Detector struct {
 	texts *detect.Texts
 }
 
-// New returns a detector using scan (textscan.ScanPersonalData when nil).
+// New returns a detector using scan: textscan.Live.Scan for lexicons that
+// reload, or the engine of the built-in lexicons when nil.
 func New(scan Scanner) *Detector {
 	if scan == nil {
-		scan = textscan.ScanPersonalData
+		scan = textscan.Default().Scan
 	}
 	return &Detector{scan: scan, texts: detect.MustTexts(Templates)}
 }
@@ -122,13 +126,20 @@ type shown struct {
 func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, category string, fs []textscan.Finding, start, end time.Time) *model.Alert {
 	labels := detect.AccountLabels(env.Registry, a, category)
 	labels[model.LabelPostID] = p.ID
-	if len(fs) > 0 && fs[0].Severity != "" {
-		labels[model.LabelSeverity] = fs[0].Severity
+	for _, f := range fs {
+		if model.SeverityRank(f.Severity) > model.SeverityRank(labels[model.LabelSeverity]) {
+			labels[model.LabelSeverity] = f.Severity
+		}
 	}
 	// The title is quoted in the description: mask what it leaks too.
 	title := d.redact(p.Title)
 	if title == "" {
 		title = strings.TrimSpace(firstRunes(d.redact(p.Text), 30))
+	}
+	if p.Kind == model.KindComment {
+		// A public comment on the account's post: quoted as such, and its
+		// author is never named.
+		title = "网友评论：" + strings.TrimSpace(firstRunes(d.redact(p.Text), 30))
 	}
 	var shownFs []shown
 	var evidence, suggestion []string

@@ -1,0 +1,69 @@
+package textscan
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/govwatch/govwatch/pkg/model"
+)
+
+// MaxCheckBody bounds a POST /api/v1/check request.
+const MaxCheckBody = 8 << 20
+
+// CheckRequest is the body of POST /api/v1/check.
+type CheckRequest struct {
+	Text        string `json:"text"`
+	MinSeverity string `json:"min_severity,omitempty"` // minor (default), major or critical
+}
+
+// CheckResponse is its answer: the findings of `govwatch check --json`.
+type CheckResponse struct {
+	Findings       []Finding `json:"findings"`
+	LexiconVersion string    `json:"lexicon_version"`
+}
+
+// CheckHandler serves POST /api/v1/check with the engine engine returns:
+// {"text": "…"} in, {"findings": […], "lexicon_version": "…"} out. Bad
+// requests get 400 with {"error": "…"}.
+func CheckHandler(engine func() *Engine) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req CheckRequest
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxCheckBody))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				checkError(w, http.StatusRequestEntityTooLarge, "body larger than 8 MiB")
+				return
+			}
+			checkError(w, http.StatusBadRequest, "bad JSON: "+err.Error()+` (want {"text": "…"})`)
+			return
+		}
+		min := model.SeverityRank(model.SeverityMinor)
+		switch req.MinSeverity {
+		case "", model.SeverityMinor:
+		case model.SeverityMajor, model.SeverityCritical:
+			min = model.SeverityRank(req.MinSeverity)
+		default:
+			checkError(w, http.StatusBadRequest, "min_severity "+strings.TrimSpace(req.MinSeverity)+": want minor, major or critical")
+			return
+		}
+		e := engine()
+		resp := CheckResponse{Findings: []Finding{}, LexiconVersion: e.Version()}
+		for _, f := range e.Scan(req.Text) {
+			if model.SeverityRank(f.Severity) >= min {
+				resp.Findings = append(resp.Findings, f)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		json.NewEncoder(w).Encode(resp) //nolint:errcheck // the client went away
+	})
+}
+
+func checkError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg}) //nolint:errcheck // the client went away
+}

@@ -1,0 +1,316 @@
+package textscan
+
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/govwatch/govwatch/pkg/model"
+)
+
+// hit is a finding before offsets become code points: byte offsets into
+// the scanned text and either a lexicon term or a finished Finding.
+type hit struct {
+	start, end int
+	term       int32 // index into Engine.terms, or -1 for f
+	f          Finding
+}
+
+// scratch is the per-goroutine memory of a scan, reused between texts.
+type scratch struct {
+	hits []hit
+	// valid tells whether the last text scanned was valid UTF-8.
+	valid bool
+	// unsorted is set when a hit starts before an earlier one (a forced
+	// engagement whose coercion word precedes the action).
+	unsorted bool
+}
+
+// Scan returns every finding in text, ordered by start.
+func (e *Engine) Scan(text string) []Finding {
+	var sc scratch
+	return e.scan(&sc, text, nil)
+}
+
+// scan appends text's findings to dst, with offsets relative to text.
+func (e *Engine) scan(sc *scratch, text string, dst []Finding) []Finding {
+	sc.hits, sc.unsorted = sc.hits[:0], false
+	valid := e.matchTerms(sc, text)
+	sc.valid = valid
+	n := len(sc.hits)
+	fs, spans := scanPersonalBytes(text, e.now())
+	for i, f := range fs {
+		sc.hits = append(sc.hits, hit{start: spans[i][0], end: spans[i][1], term: -1, f: f})
+	}
+	if len(sc.hits) > n || sc.unsorted {
+		slices.SortStableFunc(sc.hits, func(a, b hit) int { return a.start - b.start })
+	}
+	return e.finish(text, valid, sc.hits, dst)
+}
+
+// finish converts hits, sorted by start, into findings with code point
+// offsets and line numbers, counted once over the text.
+func (e *Engine) finish(text string, valid bool, hits []hit, dst []Finding) []Finding {
+	pos, runes, line := 0, 0, 1
+	count := func(s string) int {
+		if valid {
+			return countRunesValid(s)
+		}
+		return utf8.RuneCountInString(s)
+	}
+	for i := range hits {
+		h := &hits[i]
+		between := text[pos:h.start]
+		runes += count(between)
+		line += strings.Count(between, "\n")
+		pos = h.start
+		var f Finding
+		if h.term >= 0 {
+			t := &e.terms[h.term]
+			f = Finding{Category: t.Category, Severity: t.Severity, Rule: t.Term, Suggestion: suggestion(t)}
+		} else {
+			f = h.f
+		}
+		f.Match = text[h.start:h.end]
+		f.Start, f.Line = runes, line
+		f.End = runes + count(f.Match)
+		if !valid {
+			// Each invalid byte counts as one code point, as []rune has it;
+			// Match says so with U+FFFD and stays valid UTF-8.
+			f.Match = string([]rune(f.Match))
+		}
+		dst = append(dst, f)
+	}
+	return dst
+}
+
+// suggestion is what a finding of t advises.
+func suggestion(t *term) string {
+	if t.Note != "" {
+		return t.Note
+	}
+	switch {
+	case strings.HasPrefix(t.Category, "prohibited."):
+		return "删除违禁内容；如系网页被篡改植入，立即排查网站安全"
+	case t.Category == model.CategorySecretMarking:
+		return "涉密标识不得公开发布，立即撤回并按保密规定报告"
+	case t.Category == model.CategoryEngagementForced:
+		return suggestForced
+	}
+	return "核实后修改"
+}
+
+// symAt returns the symbol of the character at text[i] and its width.
+func (e *Engine) symAt(text string, i int) (uint16, int, bool) {
+	b := text[i]
+	if b < utf8.RuneSelf {
+		return e.sym[b], 1, true
+	}
+	if b&0xF0 == 0xE0 && i+2 < len(text) && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80 {
+		r := rune(b&0x0F)<<12 | rune(text[i+1]&0x3F)<<6 | rune(text[i+2]&0x3F)
+		if r >= 0x800 && (r < 0xD800 || r >= 0xE000) {
+			return e.sym[r], 3, true
+		}
+	}
+	r, w := utf8.DecodeRuneInString(text[i:])
+	if r == utf8.RuneError && w == 1 {
+		return 0, 1, false
+	}
+	if r < foldMax {
+		return e.sym[r], w, true
+	}
+	return 0, w, true
+}
+
+// matchState is matchTerms' running state.
+type matchState struct {
+	lastEnd, allowEnd int // byte offsets
+}
+
+// matchTerms appends a hit for every lexicon match in text: at each start
+// the longest term, kept unless it overlaps the previous one or lies inside
+// an allow-list context. It reports whether text is valid UTF-8.
+//
+// One pass reads the symbols; a start is walked down the trie only when it
+// holds a one-character term or when it and the next character are the
+// first two of some term (one look in the pair table), so most of the text
+// costs a table lookup or two per character.
+func (e *Engine) matchTerms(sc *scratch, text string) bool {
+	if len(e.terms) == 0 {
+		return utf8.ValidString(text)
+	}
+	valid := true
+	var st matchState
+	// Locals, so the loop keeps the tables in registers across calls.
+	sym, root, rootEnds, bits := e.sym, e.root, e.rootEnds, e.pairBits
+	var prev uint16         // symbol of the last character that starts some term, or 0
+	var prevAt, prevEnd int // its byte span
+	gap := 0                // noise characters since prev
+	for i := 0; i < len(text); {
+		var s uint16
+		var w int
+		if b := text[i]; b < utf8.RuneSelf {
+			s, w = sym[b], 1
+		} else if b >= 0xE1 && b <= 0xEC && i+2 < len(text) && (uint16(text[i+1])|uint16(text[i+2])<<8)&0xC0C0 == 0x8080 {
+			// The usual case, a CJK character (U+1000–U+CFFF): three bytes,
+			// never overlong or a surrogate with these lead bytes.
+			s, w = sym[rune(b&0x0F)<<12|rune(text[i+1]&0x3F)<<6|rune(text[i+2]&0x3F)], 3
+		} else {
+			var ok bool
+			if s, w, ok = e.symAt(text, i); !ok {
+				valid = false
+			}
+		}
+		switch s {
+		case symDrop:
+			i += w
+			continue
+		case symNoise:
+			if gap++; gap > maxNoiseRun && prev != 0 {
+				if rootEnds[prev] {
+					e.start(sc, &st, text, prevAt, prevEnd, root[prev], 0, 0, false)
+				}
+				prev = 0
+			}
+			i += w
+			continue
+		}
+		if prev != 0 {
+			var n2 uint32
+			if s != 0 {
+				key := uint32(prev)<<16 | uint32(s)
+				if bit := pairBit(key); bits[bit/64]&(1<<(bit%64)) != 0 {
+					n2 = e.pair(key)
+				}
+			}
+			if n2 != 0 || rootEnds[prev] {
+				e.start(sc, &st, text, prevAt, prevEnd, root[prev], n2, i+w, gap > 0)
+			}
+		}
+		prev, gap = 0, 0
+		if s != 0 && root[s] != 0 {
+			prev, prevAt, prevEnd = s, i, i+w
+		}
+		i += w
+	}
+	if prev != 0 && rootEnds[prev] {
+		e.start(sc, &st, text, prevAt, prevEnd, root[prev], 0, 0, false)
+	}
+	return valid
+}
+
+// pair returns the depth-2 node for the symbols a b (key a<<16 | b), or 0.
+func (e *Engine) pair(key uint32) uint32 {
+	for i := pairHash(key) & e.pairMask; ; i = (i + 1) & e.pairMask {
+		v := e.pairs[i]
+		if v == 0 || uint32(v>>32) == key {
+			return uint32(v)
+		}
+	}
+}
+
+// start resolves the start at byte offset at: depth-1 node n1 ending at
+// end1 and, when the next character continues a term, depth-2 node n2
+// ending at end2 (noisy when noise stood between them).
+func (e *Engine) start(sc *scratch, st *matchState, text string, at, end1 int, n1, n2 uint32, end2 int, noisy bool) {
+	best, bestEnd, allowTo := e.walk(text, at, end1, n1, n2, end2, noisy)
+	if allowTo > st.allowEnd {
+		st.allowEnd = allowTo
+	}
+	if best < 0 || at < st.lastEnd || bestEnd <= st.allowEnd {
+		return
+	}
+	h := hit{start: at, end: bestEnd, term: best}
+	if e.terms[best].trigger {
+		var ok bool
+		if h, ok = forcedEngagement(text, h); !ok {
+			return
+		}
+		if n := len(sc.hits); n > 0 {
+			if p := &sc.hits[n-1]; p.term < 0 && p.f.Category == h.f.Category && h.start < p.end {
+				// One coercion, several actions: one finding.
+				p.start, p.end = min(p.start, h.start), max(p.end, h.end)
+				st.lastEnd = bestEnd
+				return
+			}
+			if h.start < sc.hits[n-1].start {
+				sc.unsorted = true
+			}
+		}
+	}
+	st.lastEnd = bestEnd
+	sc.hits = append(sc.hits, h)
+}
+
+// walk follows the trie from depth-1 node n1 (ending at byte end1) through
+// depth-2 node n2 (ending at end2; 0 for none) as far as the text goes. It
+// returns the longest term found (or -1) with its byte end, and the byte
+// end of the longest allow-list context.
+func (e *Engine) walk(text string, at, end1 int, n1, n2 uint32, end2 int, noisy bool) (best int32, bestEnd, allowTo int) {
+	best = -1
+	if t := e.out[n1]; t >= 0 && e.wholeWord(t, text, at, end1) {
+		best, bestEnd = t, end1
+	}
+	if e.allowAt[n1] >= 0 {
+		allowTo = end1
+	}
+	if n2 == 0 {
+		return
+	}
+	n, j := n2, end2
+	run := 0
+	for {
+		if t := e.out[n]; t >= 0 && (!noisy || e.terms[t].tolerant) && e.wholeWord(t, text, at, j) {
+			best, bestEnd = t, j
+		}
+		if e.allowAt[n] >= 0 {
+			allowTo = j
+		}
+		if e.first[n] == e.first[n+1] {
+			return // a leaf
+		}
+		var s uint16
+		var w int
+		for j < len(text) {
+			s, w, _ = e.symAt(text, j)
+			if s == symDrop {
+				j += w
+				continue
+			}
+			if s == symNoise {
+				if run == maxNoiseRun {
+					return
+				}
+				run++
+				noisy = true
+				j += w
+				continue
+			}
+			break
+		}
+		if j >= len(text) || s == 0 || s == symNoise {
+			return
+		}
+		if n = e.child(n, s); n == 0 {
+			return
+		}
+		run = 0
+		j += w
+	}
+}
+
+// wholeWord reports whether a match of term t over symbols k..j-1 stands
+// as a word: English terms must not continue into letters or digits.
+func (e *Engine) wholeWord(t int32, text string, start, end int) bool {
+	if !e.terms[t].english {
+		return true
+	}
+	if start > 0 && isASCIIAlnum(text[start-1]) {
+		return false
+	}
+	return end >= len(text) || !isASCIIAlnum(text[end])
+}
+
+func isASCIIAlnum(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
