@@ -53,7 +53,7 @@ func (s *timedSource) Poll(ctx context.Context, a *registry.Account, state []byt
 // 300,000) on a 10-minute interval for GOVWATCH_LOAD_SECONDS of real time
 // against a local feed server that answers 304, with Redis as the store and
 // the host limiter on, and reports polls/s, schedule lag and memory. It is
-// skipped unless GOVWATCH_LOAD_SECONDS is set; see docs/performance-collector.md.
+// skipped unless GOVWATCH_LOAD_SECONDS is set; see docs/performance.md ("Collector scheduling and scale").
 func TestLoad(t *testing.T) {
 	secs, _ := strconv.Atoi(os.Getenv("GOVWATCH_LOAD_SECONDS"))
 	if secs <= 0 {

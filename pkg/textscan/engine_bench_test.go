@@ -77,7 +77,7 @@ func TestEngineBuildTime(t *testing.T) {
 }
 
 // BenchmarkRipgrep times `rg -c -F -f` with the same lexicon over the same
-// text, for the ratio in docs/performance-content.md; it skips without rg.
+// text, for the ratio in docs/performance.md; it skips without rg.
 func BenchmarkRipgrep(b *testing.B) {
 	const lexPath, hayPath = "../../../shared/bench/lexicon-64k.txt", "../../../shared/bench/zh-sampled.txt"
 	rg, err := exec.LookPath("rg")
