@@ -449,10 +449,10 @@ func testScanWrites(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	const n = 600
 	for i := range n {
-		mustSet(t, s, fmt.Sprintf("todo/%04d", i), []byte("v"), 0)
+		mustSet(t, s, fmt.Sprintf("bulk/%04d", i), []byte("v"), 0)
 	}
 	moved := 0
-	err := s.Scan(ctx, "todo/", func(key string, val []byte) error {
+	err := s.Scan(ctx, "bulk/", func(key string, val []byte) error {
 		moved++
 		if err := s.Set(ctx, "done/"+key, bytes.Repeat(val, 512), 0); err != nil {
 			return err
@@ -465,8 +465,8 @@ func testScanWrites(t *testing.T, s store.Store) {
 	if moved != n {
 		t.Fatalf("callback ran %d times, want %d", moved, n)
 	}
-	if left := scanAll(t, s, "todo/"); len(left) != 0 {
-		t.Fatalf("%d keys left under todo/, want 0", len(left))
+	if left := scanAll(t, s, "bulk/"); len(left) != 0 {
+		t.Fatalf("%d keys left under bulk/, want 0", len(left))
 	}
 	if done := scanAll(t, s, "done/"); len(done) != n {
 		t.Fatalf("%d keys under done/, want %d", len(done), n)
