@@ -233,3 +233,12 @@ func identities(ps []Published) string {
 	}
 	return strings.Join(b, "\n")
 }
+
+// RunSuite is what a detector's tests run: the golden cases as they are
+// (RunAll), with restarts and over Redis (RunDurable), and with two replicas
+// per event (RunReplicas), as subtests.
+func RunSuite(t *testing.T, dir string, build Build) {
+	t.Run("golden", func(t *testing.T) { RunAll(t, dir, build) })
+	t.Run("durable", func(t *testing.T) { RunDurable(t, dir, build) })
+	t.Run("replicas", func(t *testing.T) { RunReplicas(t, dir, build) })
+}

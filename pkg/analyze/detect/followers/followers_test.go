@@ -8,21 +8,10 @@ import (
 	"github.com/govwatch/govwatch/pkg/config"
 )
 
-// TestGolden walks testcases/<case>/; see testcases/README.md.
+// TestGolden walks testcases/<case>/ (see testcases/README.md) as they
+// are, with restarts and over Redis, and with two replicas per event.
 func TestGolden(t *testing.T) {
-	detecttest.RunAll(t, "testcases", build(t))
-}
-
-// TestDurable replays every case with restarts and over Redis: the state
-// lives in the store, so neither changes what is published.
-func TestDurable(t *testing.T) {
-	detecttest.RunDurable(t, "testcases", build(t))
-}
-
-// TestReplicas gives every event to two replicas at once: the alerts the
-// bus keeps are those of one detector alone.
-func TestReplicas(t *testing.T) {
-	detecttest.RunReplicas(t, "testcases", build(t))
+	detecttest.RunSuite(t, "testcases", build(t))
 }
 
 // TestReadmeSample holds the README's sample config to the defaults.
