@@ -20,7 +20,7 @@ func newDetector(t testing.TB, cfg config.EmergencyConfig) *emergency.Detector {
 
 // TestGolden walks testcases/<case>/; see testcases/README.md.
 func TestGolden(t *testing.T) {
-	detecttest.RunAll(t, "testcases", build(t))
+	detecttest.RunSuite(t, "testcases", build(t))
 }
 
 func TestTerms(t *testing.T) {
@@ -38,18 +38,6 @@ func TestTerms(t *testing.T) {
 			t.Errorf("Terms(%q) = %v, want %v", tc.text, got, tc.want)
 		}
 	}
-}
-
-// TestDurable replays every case with restarts and over Redis: the state
-// lives in the store, so neither changes what is published.
-func TestDurable(t *testing.T) {
-	detecttest.RunDurable(t, "testcases", build(t))
-}
-
-// TestReplicas gives every event to two replicas at once: the alerts the
-// bus keeps are those of one detector alone.
-func TestReplicas(t *testing.T) {
-	detecttest.RunReplicas(t, "testcases", build(t))
 }
 
 // TestReadmeSample holds the README's sample config to the defaults.
