@@ -37,12 +37,12 @@ type term struct {
 // engagement). An Engine is immutable and safe for concurrent use.
 type Engine struct {
 	terms   []term
-	sym     []uint16 // rune → symbol, for runes below foldMax
-	root    []uint32 // symbol → depth-1 node (0: none)
-	first   []uint32 // node → its first child; children of n are first[n]..first[n+1]-1
-	label   []uint16 // node → the symbol leading to it
-	out     []int32  // node → index of the term ending there, or -1
-	allowAt []int32  // node → index of the allow-list context ending there, or -1
+	sym     *[foldMax]uint16 // rune → symbol
+	root    []uint32         // symbol → depth-1 node (0: none)
+	first   []uint32         // node → its first child; children of n are first[n]..first[n+1]-1
+	label   []uint16         // node → the symbol leading to it
+	out     []int32          // node → index of the term ending there, or -1
+	allowAt []int32          // node → index of the allow-list context ending there, or -1
 	// Edges out of nodes with many children, in an open-addressing table
 	// keyed by node<<16 | symbol; edgeMask+1 slots.
 	edgeKey  []uint64
@@ -54,9 +54,11 @@ type Engine struct {
 	pairMask uint32
 	// pairBits is a 128 KiB bitset of hashed pairs that stays in cache and
 	// answers most pair lookups with "none".
-	pairBits []uint64
-	// rootEnds[s] is set when a term or context is the one character s.
-	rootEnds []bool
+	pairBits *[1 << pairBitsLog / 64]uint64
+	// heads[s] is, for every symbol, root[s] with headEnds set when a term
+	// or context is the one character s, and s<<48 (its pair key s<<16 in
+	// the high word): one load, one register for all three.
+	heads *[1 << 16]uint64
 
 	version string
 	now     func() time.Time
@@ -68,6 +70,9 @@ func pairHash(k uint32) uint32 { return (k * 0x9E3779B1) >> 7 }
 const pairBitsLog = 20
 
 func pairBit(k uint32) uint32 { return (k * 0x85EBCA77) >> (32 - pairBitsLog) }
+
+// headEnds marks a one-character term or context in Engine.heads.
+const headEnds = 1 << 31
 
 // fanout above which a node's children are found through the edge table.
 const fanout = 6
@@ -165,7 +170,7 @@ func NewEngine(lex *Lexicon, now func() time.Time) (*Engine, error) {
 	}
 
 	// The symbol table of every rune the text may hold.
-	e.sym = make([]uint16, foldMax)
+	e.sym = new([foldMax]uint16)
 	for r := range rune(foldMax) {
 		c, class := fold(r)
 		switch class {
@@ -326,14 +331,17 @@ func (e *Engine) buildPairs() {
 	}
 	e.pairs = make([]uint64, size)
 	e.pairMask = size - 1
-	e.pairBits = make([]uint64, 1<<pairBitsLog/64)
-	e.rootEnds = make([]bool, len(e.root))
+	e.pairBits = new([1 << pairBitsLog / 64]uint64)
+	e.heads = new([1 << 16]uint64)
 	for c := 1; c < len(e.root); c++ {
 		n1 := e.root[c]
 		if n1 == 0 {
 			continue
 		}
-		e.rootEnds[c] = e.out[n1] >= 0 || e.allowAt[n1] >= 0
+		e.heads[c] = uint64(c)<<48 | uint64(n1)
+		if e.out[n1] >= 0 || e.allowAt[n1] >= 0 {
+			e.heads[c] |= headEnds
+		}
 		for k := e.first[n1]; k < e.first[n1+1]; k++ {
 			key := uint32(c)<<16 | uint32(e.label[k])
 			b := pairBit(key)
