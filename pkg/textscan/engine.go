@@ -59,6 +59,10 @@ type Engine struct {
 	// or context is the one character s, and s<<48 (its pair key s<<16 in
 	// the high word): one load, one register for all three.
 	heads *[1 << 16]uint64
+	// thirdBits is a 256 KiB bitset of the hashed edges out of depth-2
+	// nodes: most starts whose first two characters begin some term go no
+	// further, and this answers that without a walk.
+	thirdBits *[1 << thirdBitsLog / 64]uint64
 
 	version string
 	now     func() time.Time
@@ -70,6 +74,13 @@ func pairHash(k uint32) uint32 { return (k * 0x9E3779B1) >> 7 }
 const pairBitsLog = 20
 
 func pairBit(k uint32) uint32 { return (k * 0x85EBCA77) >> (32 - pairBitsLog) }
+
+// thirdBitsLog sizes thirdBits: 2^21 bits.
+const thirdBitsLog = 21
+
+func thirdBit(n uint32, c uint16) uint32 {
+	return uint32((uint64(n)<<16 | uint64(c)) * 0x9E3779B97F4A7C15 >> (64 - thirdBitsLog))
+}
 
 // headEnds marks a one-character term or context in Engine.heads.
 const headEnds = 1 << 31
@@ -317,7 +328,9 @@ func (e *Engine) buildEdges() {
 	}
 }
 
-// buildPairs fills the pair table with every depth-2 node.
+// buildPairs fills the pair table with every depth-2 node, flagged with
+// headEnds when a term or context ends there, and thirdBits with their
+// edges.
 func (e *Engine) buildPairs() {
 	var n2 int
 	for c := 1; c < len(e.root); c++ {
@@ -333,6 +346,7 @@ func (e *Engine) buildPairs() {
 	e.pairMask = size - 1
 	e.pairBits = new([1 << pairBitsLog / 64]uint64)
 	e.heads = new([1 << 16]uint64)
+	e.thirdBits = new([1 << thirdBitsLog / 64]uint64)
 	for c := 1; c < len(e.root); c++ {
 		n1 := e.root[c]
 		if n1 == 0 {
@@ -351,6 +365,13 @@ func (e *Engine) buildPairs() {
 				i = (i + 1) & e.pairMask
 			}
 			e.pairs[i] = uint64(key)<<32 | uint64(k)
+			if e.out[k] >= 0 || e.allowAt[k] >= 0 {
+				e.pairs[i] |= headEnds
+			}
+			for k3 := e.first[k]; k3 < e.first[k+1]; k3++ {
+				b := thirdBit(k, e.label[k3])
+				e.thirdBits[b/64] |= 1 << (b % 64)
+			}
 		}
 	}
 }

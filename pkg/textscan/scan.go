@@ -216,20 +216,36 @@ type cursor struct {
 
 // advance reads text from c.i until it finds a start to resolve, a
 // character it cannot decode inline, or the end.
+//
+// A start whose first two characters begin some term but end none is held
+// back (pend) for one character: unless the third continues a term (one
+// look in thirdBits), the walk would find nothing and is skipped.
 func (e *Engine) advance(text string, c *cursor) int {
-	sym, heads, bits := e.sym, e.heads, e.pairBits
+	sym, heads, bits, third := e.sym, e.heads, e.pairBits, e.thirdBits
 	i, prevHead, prevAt, gap := c.i, c.prevHead, c.prevAt, c.gap
+	var pend uint32 // the held-back start's depth-2 node, or 0; c holds the rest
 	for i < len(text) {
 		var s uint16
 		w := 1
 		if b := text[i]; b < utf8.RuneSelf {
 			s = sym[b]
-		} else if len(text)-i > 2 && b-0xE1 <= 0xEF-0xE1 && b != 0xED && (uint16(text[i+1])|uint16(text[i+2])<<8)&0xC0C0 == 0x8080 {
+		} else if t := text[i:]; len(t) > 2 && b-0xE1 <= 0xEF-0xE1 && b != 0xED && (uint16(t[1])|uint16(t[2])<<8)&0xC0C0 == 0x8080 {
 			// The usual case (as sym3): CJK, CJK punctuation, full-width forms.
-			s, w = sym[uint16(b&0x0F)<<12|uint16(text[i+1]&0x3F)<<6|uint16(text[i+2]&0x3F)], 3
+			s, w = sym[uint16(b&0x0F)<<12|uint16(t[1]&0x3F)<<6|uint16(t[2]&0x3F)], 3
 		} else {
 			c.i, c.prevHead, c.prevAt, c.gap = i, prevHead, prevAt, gap
+			if pend != 0 {
+				return stopStart // resolve the held-back start first; this character is read again
+			}
 			return stopSlow
+		}
+		if pend != 0 {
+			// Noise or a zero-width character lets the walk decide.
+			if s >= symDrop || third[thirdBit(pend, s)/64]&(1<<(thirdBit(pend, s)%64)) != 0 {
+				c.i, c.prevHead, c.prevAt, c.gap = i, prevHead, prevAt, gap
+				return stopStart
+			}
+			pend = 0
 		}
 		if s >= symDrop {
 			i += w
@@ -253,9 +269,12 @@ func (e *Engine) advance(text string, c *cursor) int {
 				n2 = e.pair(key)
 			}
 			if n2 != 0 || prevHead&headEnds != 0 {
-				c.at, c.n1, c.n2, c.end2, c.noisy = prevAt, uint32(prevHead)&^headEnds, n2, i+w, gap > 0
-				c.i, c.prevHead, c.prevAt, c.gap = i+w, heads[s], i, 0
-				return stopStart
+				c.at, c.n1, c.n2, c.end2, c.noisy = prevAt, uint32(prevHead)&^headEnds, n2&^headEnds, i+w, gap > 0
+				if (n2|uint32(prevHead))&headEnds != 0 || gap > 0 {
+					c.i, c.prevHead, c.prevAt, c.gap = i+w, heads[s], i, 0
+					return stopStart
+				}
+				pend = n2
 			}
 		}
 		prevHead, prevAt, gap = heads[s], i, 0
@@ -285,7 +304,7 @@ func (e *Engine) step(c *cursor, s uint16, w int) bool {
 	if c.prevHead != 0 {
 		n2 := e.pair(uint32(c.prevHead>>32) | uint32(s))
 		if n2 != 0 || c.prevHead&headEnds != 0 {
-			c.at, c.n1, c.n2, c.end2, c.noisy = c.prevAt, uint32(c.prevHead)&^headEnds, n2, i+w, c.gap > 0
+			c.at, c.n1, c.n2, c.end2, c.noisy = c.prevAt, uint32(c.prevHead)&^headEnds, n2&^headEnds, i+w, c.gap > 0
 			found = true
 		}
 	}
@@ -293,7 +312,8 @@ func (e *Engine) step(c *cursor, s uint16, w int) bool {
 	return found
 }
 
-// pair returns the depth-2 node for the symbols a b (key a<<16 | b), or 0.
+// pair returns the depth-2 node for the symbols a b (key a<<16 | b), with
+// headEnds set when a term or context ends there, or 0.
 func (e *Engine) pair(key uint32) uint32 {
 	for i := pairHash(key) & e.pairMask; ; i = (i + 1) & e.pairMask {
 		v := e.pairs[i]
