@@ -52,17 +52,16 @@ type Engine struct {
 	// are dismissed with one look in a table of about a megabyte.
 	pairs    []uint64 // key<<32 | node; 0 is empty
 	pairMask uint32
-	// pairBits is a 128 KiB bitset of hashed pairs that stays in cache and
-	// answers most pair lookups with "none".
-	pairBits *[1 << pairBitsLog / 64]uint64
+	// filter is a 256 KiB bitset that stays in cache and answers most
+	// questions with "none": it holds the hashed pairs of the pair table
+	// and the hashed edges out of depth-2 nodes (most starts whose first
+	// two characters begin some term go no further, and it tells that
+	// without a walk). One table for both keeps the match loop in registers.
+	filter *[1 << filterLog / 64]uint64
 	// heads[s] is, for every symbol, root[s] with headEnds set when a term
 	// or context is the one character s, and s<<48 (its pair key s<<16 in
 	// the high word): one load, one register for all three.
 	heads *[1 << 16]uint64
-	// thirdBits is a 256 KiB bitset of the hashed edges out of depth-2
-	// nodes: most starts whose first two characters begin some term go no
-	// further, and this answers that without a walk.
-	thirdBits *[1 << thirdBitsLog / 64]uint64
 
 	version string
 	now     func() time.Time
@@ -70,16 +69,15 @@ type Engine struct {
 
 func pairHash(k uint32) uint32 { return (k * 0x9E3779B1) >> 7 }
 
-// pairBitsLog sizes pairBits: 2^20 bits.
-const pairBitsLog = 20
+// filterLog sizes filter: 2^21 bits.
+const filterLog = 21
 
-func pairBit(k uint32) uint32 { return (k * 0x85EBCA77) >> (32 - pairBitsLog) }
+// pairBit is the filter bit of the pair key k.
+func pairBit(k uint32) uint32 { return (k * 0x85EBCA77) >> (32 - filterLog) }
 
-// thirdBitsLog sizes thirdBits: 2^21 bits.
-const thirdBitsLog = 21
-
+// thirdBit is the filter bit of the edge labelled c out of depth-2 node n.
 func thirdBit(n uint32, c uint16) uint32 {
-	return uint32((uint64(n)<<16 | uint64(c)) * 0x9E3779B97F4A7C15 >> (64 - thirdBitsLog))
+	return uint32((uint64(n)<<16 | uint64(c)) * 0x9E3779B97F4A7C15 >> (64 - filterLog))
 }
 
 // headEnds marks a one-character term or context in Engine.heads.
@@ -329,8 +327,8 @@ func (e *Engine) buildEdges() {
 }
 
 // buildPairs fills the pair table with every depth-2 node, flagged with
-// headEnds when a term or context ends there, and thirdBits with their
-// edges.
+// headEnds when a term or context ends there, and the filter with the
+// pairs and the edges out of those nodes.
 func (e *Engine) buildPairs() {
 	var n2 int
 	for c := 1; c < len(e.root); c++ {
@@ -344,9 +342,8 @@ func (e *Engine) buildPairs() {
 	}
 	e.pairs = make([]uint64, size)
 	e.pairMask = size - 1
-	e.pairBits = new([1 << pairBitsLog / 64]uint64)
+	e.filter = new([1 << filterLog / 64]uint64)
 	e.heads = new([1 << 16]uint64)
-	e.thirdBits = new([1 << thirdBitsLog / 64]uint64)
 	for c := 1; c < len(e.root); c++ {
 		n1 := e.root[c]
 		if n1 == 0 {
@@ -359,7 +356,7 @@ func (e *Engine) buildPairs() {
 		for k := e.first[n1]; k < e.first[n1+1]; k++ {
 			key := uint32(c)<<16 | uint32(e.label[k])
 			b := pairBit(key)
-			e.pairBits[b/64] |= 1 << (b % 64)
+			e.filter[b/64] |= 1 << (b % 64)
 			i := pairHash(key) & e.pairMask
 			for e.pairs[i] != 0 {
 				i = (i + 1) & e.pairMask
@@ -370,7 +367,7 @@ func (e *Engine) buildPairs() {
 			}
 			for k3 := e.first[k]; k3 < e.first[k+1]; k3++ {
 				b := thirdBit(k, e.label[k3])
-				e.thirdBits[b/64] |= 1 << (b % 64)
+				e.filter[b/64] |= 1 << (b % 64)
 			}
 		}
 	}

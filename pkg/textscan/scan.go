@@ -219,19 +219,22 @@ type cursor struct {
 //
 // A start whose first two characters begin some term but end none is held
 // back (pend) for one character: unless the third continues a term (one
-// look in thirdBits), the walk would find nothing and is skipped.
+// look in the filter), the walk would find nothing and is skipped.
 func (e *Engine) advance(text string, c *cursor) int {
-	sym, heads, bits, third := e.sym, e.heads, e.pairBits, e.thirdBits
+	sym, heads, bits := e.sym, e.heads, e.filter
 	i, prevHead, prevAt, gap := c.i, c.prevHead, c.prevAt, c.gap
 	var pend uint32 // the held-back start's depth-2 node, or 0; c holds the rest
 	for i < len(text) {
+		// The character is text[at:i].
+		at := i
 		var s uint16
-		w := 1
 		if b := text[i]; b < utf8.RuneSelf {
 			s = sym[b]
+			i++
 		} else if t := text[i:]; len(t) > 2 && b-0xE1 <= 0xEF-0xE1 && b != 0xED && (uint16(t[1])|uint16(t[2])<<8)&0xC0C0 == 0x8080 {
 			// The usual case (as sym3): CJK, CJK punctuation, full-width forms.
-			s, w = sym[uint16(b&0x0F)<<12|uint16(t[1]&0x3F)<<6|uint16(t[2]&0x3F)], 3
+			s = sym[uint16(b&0x0F)<<12|uint16(t[1]&0x3F)<<6|uint16(t[2]&0x3F)]
+			i += 3
 		} else {
 			c.i, c.prevHead, c.prevAt, c.gap = i, prevHead, prevAt, gap
 			if pend != 0 {
@@ -241,14 +244,13 @@ func (e *Engine) advance(text string, c *cursor) int {
 		}
 		if pend != 0 {
 			// Noise or a zero-width character lets the walk decide.
-			if s >= symDrop || third[thirdBit(pend, s)/64]&(1<<(thirdBit(pend, s)%64)) != 0 {
-				c.i, c.prevHead, c.prevAt, c.gap = i, prevHead, prevAt, gap
+			if s >= symDrop || bits[thirdBit(pend, s)/64]&(1<<(thirdBit(pend, s)%64)) != 0 {
+				c.i, c.prevHead, c.prevAt, c.gap = at, prevHead, prevAt, gap
 				return stopStart
 			}
 			pend = 0
 		}
 		if s >= symDrop {
-			i += w
 			if s == symNoise {
 				if gap++; gap > maxNoiseRun && prevHead != 0 {
 					if prevHead&headEnds != 0 {
@@ -269,16 +271,15 @@ func (e *Engine) advance(text string, c *cursor) int {
 				n2 = e.pair(key)
 			}
 			if n2 != 0 || prevHead&headEnds != 0 {
-				c.at, c.n1, c.n2, c.end2, c.noisy = prevAt, uint32(prevHead)&^headEnds, n2&^headEnds, i+w, gap > 0
+				c.at, c.n1, c.n2, c.end2, c.noisy = prevAt, uint32(prevHead)&^headEnds, n2&^headEnds, i, gap > 0
 				if (n2|uint32(prevHead))&headEnds != 0 || gap > 0 {
-					c.i, c.prevHead, c.prevAt, c.gap = i+w, heads[s], i, 0
+					c.i, c.prevHead, c.prevAt, c.gap = i, heads[s], at, 0
 					return stopStart
 				}
 				pend = n2
 			}
 		}
-		prevHead, prevAt, gap = heads[s], i, 0
-		i += w
+		prevHead, prevAt, gap = heads[s], at, 0
 	}
 	c.i, c.prevHead, c.prevAt, c.gap = i, prevHead, prevAt, gap
 	return stopEnd
