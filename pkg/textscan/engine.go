@@ -37,12 +37,12 @@ type term struct {
 // engagement). An Engine is immutable and safe for concurrent use.
 type Engine struct {
 	terms   []term
-	sym     []uint16 // rune → symbol, for runes below foldMax
-	root    []uint32 // symbol → depth-1 node (0: none)
-	first   []uint32 // node → its first child; children of n are first[n]..first[n+1]-1
-	label   []uint16 // node → the symbol leading to it
-	out     []int32  // node → index of the term ending there, or -1
-	allowAt []int32  // node → index of the allow-list context ending there, or -1
+	sym     *[foldMax]uint16 // rune → symbol
+	root    []uint32         // symbol → depth-1 node (0: none)
+	first   []uint32         // node → its first child; children of n are first[n]..first[n+1]-1
+	label   []uint16         // node → the symbol leading to it
+	out     []int32          // node → index of the term ending there, or -1
+	allowAt []int32          // node → index of the allow-list context ending there, or -1
 	// Edges out of nodes with many children, in an open-addressing table
 	// keyed by node<<16 | symbol; edgeMask+1 slots.
 	edgeKey  []uint64
@@ -52,11 +52,16 @@ type Engine struct {
 	// are dismissed with one look in a table of about a megabyte.
 	pairs    []uint64 // key<<32 | node; 0 is empty
 	pairMask uint32
-	// pairBits is a 128 KiB bitset of hashed pairs that stays in cache and
-	// answers most pair lookups with "none".
-	pairBits []uint64
-	// rootEnds[s] is set when a term or context is the one character s.
-	rootEnds []bool
+	// filter is a 256 KiB bitset that stays in cache and answers most
+	// questions with "none": it holds the hashed pairs of the pair table
+	// and the hashed edges out of depth-2 nodes (most starts whose first
+	// two characters begin some term go no further, and it tells that
+	// without a walk). One table for both keeps the match loop in registers.
+	filter *[1 << filterLog / 64]uint64
+	// heads[s] is, for every symbol, root[s] with headEnds set when a term
+	// or context is the one character s, and s<<48 (its pair key s<<16 in
+	// the high word): one load, one register for all three.
+	heads *[1 << 16]uint64
 
 	version string
 	now     func() time.Time
@@ -64,10 +69,19 @@ type Engine struct {
 
 func pairHash(k uint32) uint32 { return (k * 0x9E3779B1) >> 7 }
 
-// pairBitsLog sizes pairBits: 2^20 bits.
-const pairBitsLog = 20
+// filterLog sizes filter: 2^21 bits.
+const filterLog = 21
 
-func pairBit(k uint32) uint32 { return (k * 0x85EBCA77) >> (32 - pairBitsLog) }
+// pairBit is the filter bit of the pair key k.
+func pairBit(k uint32) uint32 { return (k * 0x85EBCA77) >> (32 - filterLog) }
+
+// thirdBit is the filter bit of the edge labelled c out of depth-2 node n.
+func thirdBit(n uint32, c uint16) uint32 {
+	return uint32((uint64(n)<<16 | uint64(c)) * 0x9E3779B97F4A7C15 >> (64 - filterLog))
+}
+
+// headEnds marks a one-character term or context in Engine.heads.
+const headEnds = 1 << 31
 
 // fanout above which a node's children are found through the edge table.
 const fanout = 6
@@ -165,7 +179,7 @@ func NewEngine(lex *Lexicon, now func() time.Time) (*Engine, error) {
 	}
 
 	// The symbol table of every rune the text may hold.
-	e.sym = make([]uint16, foldMax)
+	e.sym = new([foldMax]uint16)
 	for r := range rune(foldMax) {
 		c, class := fold(r)
 		switch class {
@@ -312,7 +326,9 @@ func (e *Engine) buildEdges() {
 	}
 }
 
-// buildPairs fills the pair table with every depth-2 node.
+// buildPairs fills the pair table with every depth-2 node, flagged with
+// headEnds when a term or context ends there, and the filter with the
+// pairs and the edges out of those nodes.
 func (e *Engine) buildPairs() {
 	var n2 int
 	for c := 1; c < len(e.root); c++ {
@@ -326,23 +342,33 @@ func (e *Engine) buildPairs() {
 	}
 	e.pairs = make([]uint64, size)
 	e.pairMask = size - 1
-	e.pairBits = make([]uint64, 1<<pairBitsLog/64)
-	e.rootEnds = make([]bool, len(e.root))
+	e.filter = new([1 << filterLog / 64]uint64)
+	e.heads = new([1 << 16]uint64)
 	for c := 1; c < len(e.root); c++ {
 		n1 := e.root[c]
 		if n1 == 0 {
 			continue
 		}
-		e.rootEnds[c] = e.out[n1] >= 0 || e.allowAt[n1] >= 0
+		e.heads[c] = uint64(c)<<48 | uint64(n1)
+		if e.out[n1] >= 0 || e.allowAt[n1] >= 0 {
+			e.heads[c] |= headEnds
+		}
 		for k := e.first[n1]; k < e.first[n1+1]; k++ {
 			key := uint32(c)<<16 | uint32(e.label[k])
 			b := pairBit(key)
-			e.pairBits[b/64] |= 1 << (b % 64)
+			e.filter[b/64] |= 1 << (b % 64)
 			i := pairHash(key) & e.pairMask
 			for e.pairs[i] != 0 {
 				i = (i + 1) & e.pairMask
 			}
 			e.pairs[i] = uint64(key)<<32 | uint64(k)
+			if e.out[k] >= 0 || e.allowAt[k] >= 0 {
+				e.pairs[i] |= headEnds
+			}
+			for k3 := e.first[k]; k3 < e.first[k+1]; k3++ {
+				b := thirdBit(k, e.label[k3])
+				e.filter[b/64] |= 1 << (b % 64)
+			}
 		}
 	}
 }

@@ -390,3 +390,45 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// TestThirdCharacter covers the starts the match loop holds back for one
+// character because no term ends at their second: they must still match
+// through noise, zero-width characters and at the end of a text, and a
+// dropped one must not hide a term starting at its second character.
+func TestThirdCharacter(t *testing.T) {
+	lex := &Lexicon{}
+	for _, term := range []string{"甲乙丙丁", "乙丙", "子丑寅"} {
+		lex.Entries = append(lex.Entries, Entry{Category: model.CategoryProhibitedPolitical, Severity: model.SeverityCritical, Term: term, File: "t", Line: 1})
+	}
+	e, err := NewEngine(lex, func() time.Time { return testNow })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"甲乙丙丁", []string{"甲乙丙丁"}},
+		{"甲乙丙戊", []string{"乙丙"}},
+		{"甲乙戊", nil},
+		{"甲乙", nil},
+		{"甲乙 丙丁", []string{"甲乙 丙丁"}},
+		{"甲乙\u200b丙丁", []string{"甲乙\u200b丙丁"}},
+		{"甲乙\xff丙丁", nil},
+		{"甲乙Ａ丙丁", nil},
+		{"甲乙甲乙丙丁", []string{"甲乙丙丁"}},
+		{"子丑寅", []string{"子丑寅"}},
+		{"子丑", nil},
+		{"子丑卯子丑寅", []string{"子丑寅"}},
+		{"子 * 丑 * 寅", []string{"子 * 丑 * 寅"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, f := range e.Scan(tt.text) {
+			got = append(got, f.Match)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Scan(%q): got %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}

@@ -100,18 +100,36 @@ func suggestion(t *term) string {
 	return "核实后修改"
 }
 
-// symAt returns the symbol of the character at text[i] and its width.
-func (e *Engine) symAt(text string, i int) (uint16, int, bool) {
+// symAt returns the symbol of the character at text[i] and its width; ok
+// is false for a byte that is not valid UTF-8.
+func (e *Engine) symAt(text string, i int) (s uint16, w int, ok bool) {
 	b := text[i]
 	if b < utf8.RuneSelf {
 		return e.sym[b], 1, true
 	}
-	if b&0xF0 == 0xE0 && i+2 < len(text) && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80 {
-		r := rune(b&0x0F)<<12 | rune(text[i+1]&0x3F)<<6 | rune(text[i+2]&0x3F)
-		if r >= 0x800 && (r < 0xD800 || r >= 0xE000) {
-			return e.sym[r], 3, true
-		}
+	if s, ok := e.sym3(text, i); ok {
+		return s, 3, true
 	}
+	return e.symSlow(text, i)
+}
+
+// sym3 decodes the usual non-ASCII character, three bytes with a lead byte
+// that can be neither overlong (E0) nor a surrogate (ED): CJK, CJK
+// punctuation, full-width forms. ok is false for anything else.
+func (e *Engine) sym3(text string, i int) (uint16, bool) {
+	if i+2 >= len(text) {
+		return 0, false
+	}
+	b0, b1, b2 := text[i], text[i+1], text[i+2]
+	if b0-0xE1 > 0xEF-0xE1 || b0 == 0xED || (uint16(b1)|uint16(b2)<<8)&0xC0C0 != 0x8080 {
+		return 0, false
+	}
+	return e.sym[uint16(b0&0x0F)<<12|uint16(b1&0x3F)<<6|uint16(b2&0x3F)], true
+}
+
+// symSlow is symAt for the rare characters: two and four bytes, E0 and
+// ED leads, invalid bytes.
+func (e *Engine) symSlow(text string, i int) (uint16, int, bool) {
 	r, w := utf8.DecodeRuneInString(text[i:])
 	if r == utf8.RuneError && w == 1 {
 		return 0, 1, false
@@ -134,72 +152,169 @@ type matchState struct {
 // One pass reads the symbols; a start is walked down the trie only when it
 // holds a one-character term or when it and the next character are the
 // first two of some term (one look in the pair table), so most of the text
-// costs a table lookup or two per character.
+// costs a table lookup or two per character. That pass, advance, calls
+// nothing, so its values stay in registers; it stops for what is rare: a
+// start to resolve or a character the inline decoder does not handle.
 func (e *Engine) matchTerms(sc *scratch, text string) bool {
 	if len(e.terms) == 0 {
 		return utf8.ValidString(text)
 	}
 	valid := true
 	var st matchState
-	// Locals, so the loop keeps the tables in registers across calls.
-	sym, root, rootEnds, bits := e.sym, e.root, e.rootEnds, e.pairBits
-	var prev uint16         // symbol of the last character that starts some term, or 0
-	var prevAt, prevEnd int // its byte span
-	gap := 0                // noise characters since prev
-	for i := 0; i < len(text); {
-		var s uint16
-		var w int
-		if b := text[i]; b < utf8.RuneSelf {
-			s, w = sym[b], 1
-		} else if b >= 0xE1 && b <= 0xEC && i+2 < len(text) && (uint16(text[i+1])|uint16(text[i+2])<<8)&0xC0C0 == 0x8080 {
-			// The usual case, a CJK character (U+1000–U+CFFF): three bytes,
-			// never overlong or a surrogate with these lead bytes.
-			s, w = sym[rune(b&0x0F)<<12|rune(text[i+1]&0x3F)<<6|rune(text[i+2]&0x3F)], 3
-		} else {
-			var ok bool
-			if s, w, ok = e.symAt(text, i); !ok {
+	var c cursor
+	for {
+		switch e.advance(text, &c) {
+		case stopStart:
+			e.start(sc, &st, text, c.at, c.at+widthAt(text, c.at), c.n1, c.n2, c.end2, c.noisy)
+		case stopSlow:
+			s, w, ok := e.symSlow(text, c.i)
+			if !ok {
 				valid = false
 			}
-		}
-		switch s {
-		case symDrop:
-			i += w
-			continue
-		case symNoise:
-			if gap++; gap > maxNoiseRun && prev != 0 {
-				if rootEnds[prev] {
-					e.start(sc, &st, text, prevAt, prevEnd, root[prev], 0, 0, false)
-				}
-				prev = 0
+			if e.step(&c, s, w) {
+				e.start(sc, &st, text, c.at, c.at+widthAt(text, c.at), c.n1, c.n2, c.end2, c.noisy)
 			}
-			i += w
-			continue
-		}
-		if prev != 0 {
-			var n2 uint32
-			if s != 0 {
-				key := uint32(prev)<<16 | uint32(s)
-				if bit := pairBit(key); bits[bit/64]&(1<<(bit%64)) != 0 {
-					n2 = e.pair(key)
-				}
+		default:
+			if c.prevHead&headEnds != 0 {
+				n1 := uint32(c.prevHead) &^ headEnds
+				e.start(sc, &st, text, c.prevAt, c.prevAt+widthAt(text, c.prevAt), n1, 0, 0, false)
 			}
-			if n2 != 0 || rootEnds[prev] {
-				e.start(sc, &st, text, prevAt, prevEnd, root[prev], n2, i+w, gap > 0)
-			}
+			return valid
 		}
-		prev, gap = 0, 0
-		if s != 0 && root[s] != 0 {
-			prev, prevAt, prevEnd = s, i, i+w
-		}
-		i += w
 	}
-	if prev != 0 && rootEnds[prev] {
-		e.start(sc, &st, text, prevAt, prevEnd, root[prev], 0, 0, false)
-	}
-	return valid
 }
 
-// pair returns the depth-2 node for the symbols a b (key a<<16 | b), or 0.
+// widthAt is the width of the character at text[i] as the matcher reads
+// it: an invalid byte is one.
+func widthAt(text string, i int) int {
+	if text[i] < utf8.RuneSelf {
+		return 1
+	}
+	_, w := utf8.DecodeRuneInString(text[i:])
+	return w
+}
+
+// Why advance stopped.
+const (
+	stopEnd   = iota // the text is read
+	stopStart        // the cursor holds a start to resolve
+	stopSlow         // text[i] needs the full decoder
+)
+
+// cursor is where matchTerms' pass stands.
+type cursor struct {
+	i        int    // next byte to read
+	prevHead uint64 // heads entry of the last character that starts some term, or 0
+	prevAt   int    // its byte offset
+	gap      int    // noise characters since it
+	// A start to resolve, as start takes it; its first character ends
+	// where the character at at ends.
+	at, end2 int
+	n1, n2   uint32
+	noisy    bool
+}
+
+// advance reads text from c.i until it finds a start to resolve, a
+// character it cannot decode inline, or the end.
+//
+// A start whose first two characters begin some term but end none is held
+// back (pend) for one character: unless the third continues a term (one
+// look in the filter), the walk would find nothing and is skipped.
+func (e *Engine) advance(text string, c *cursor) int {
+	sym, heads, bits := e.sym, e.heads, e.filter
+	i, prevHead, prevAt, gap := c.i, c.prevHead, c.prevAt, c.gap
+	var pend uint32 // the held-back start's depth-2 node, or 0; c holds the rest
+	for i < len(text) {
+		// The character is text[at:i].
+		at := i
+		var s uint16
+		if b := text[i]; b < utf8.RuneSelf {
+			s = sym[b]
+			i++
+		} else if t := text[i:]; len(t) > 2 && b-0xE1 <= 0xEF-0xE1 && b != 0xED && (uint16(t[1])|uint16(t[2])<<8)&0xC0C0 == 0x8080 {
+			// The usual case (as sym3): CJK, CJK punctuation, full-width forms.
+			s = sym[uint16(b&0x0F)<<12|uint16(t[1]&0x3F)<<6|uint16(t[2]&0x3F)]
+			i += 3
+		} else {
+			c.i, c.prevHead, c.prevAt, c.gap = i, prevHead, prevAt, gap
+			if pend != 0 {
+				return stopStart // resolve the held-back start first; this character is read again
+			}
+			return stopSlow
+		}
+		if pend != 0 {
+			// Noise or a zero-width character lets the walk decide.
+			if s >= symDrop || bits[thirdBit(pend, s)/64]&(1<<(thirdBit(pend, s)%64)) != 0 {
+				c.i, c.prevHead, c.prevAt, c.gap = at, prevHead, prevAt, gap
+				return stopStart
+			}
+			pend = 0
+		}
+		if s >= symDrop {
+			if s == symNoise {
+				if gap++; gap > maxNoiseRun && prevHead != 0 {
+					if prevHead&headEnds != 0 {
+						c.at, c.n1, c.n2, c.end2, c.noisy = prevAt, uint32(prevHead)&^headEnds, 0, 0, false
+						c.i, c.prevHead, c.prevAt, c.gap = i, 0, prevAt, gap
+						return stopStart
+					}
+					prevHead = 0
+				}
+			}
+			continue
+		}
+		if prevHead != 0 {
+			// Symbol 0 is in no pair, so it needs no test of its own.
+			var n2 uint32
+			key := uint32(prevHead>>32) | uint32(s)
+			if bit := pairBit(key); bits[bit/64]&(1<<(bit%64)) != 0 {
+				n2 = e.pair(key)
+			}
+			if n2 != 0 || prevHead&headEnds != 0 {
+				c.at, c.n1, c.n2, c.end2, c.noisy = prevAt, uint32(prevHead)&^headEnds, n2&^headEnds, i, gap > 0
+				if (n2|uint32(prevHead))&headEnds != 0 || gap > 0 {
+					c.i, c.prevHead, c.prevAt, c.gap = i, heads[s], at, 0
+					return stopStart
+				}
+				pend = n2
+			}
+		}
+		prevHead, prevAt, gap = heads[s], at, 0
+	}
+	c.i, c.prevHead, c.prevAt, c.gap = i, prevHead, prevAt, gap
+	return stopEnd
+}
+
+// step is advance for one character decoded outside it, the symbol s of
+// width w at c.i. It reports whether the cursor holds a start to resolve.
+func (e *Engine) step(c *cursor, s uint16, w int) bool {
+	i := c.i
+	c.i += w
+	if s >= symDrop {
+		if s == symNoise {
+			if c.gap++; c.gap > maxNoiseRun && c.prevHead != 0 {
+				found := c.prevHead&headEnds != 0
+				c.at, c.n1, c.n2, c.end2, c.noisy = c.prevAt, uint32(c.prevHead)&^headEnds, 0, 0, false
+				c.prevHead = 0
+				return found
+			}
+		}
+		return false
+	}
+	found := false
+	if c.prevHead != 0 {
+		n2 := e.pair(uint32(c.prevHead>>32) | uint32(s))
+		if n2 != 0 || c.prevHead&headEnds != 0 {
+			c.at, c.n1, c.n2, c.end2, c.noisy = c.prevAt, uint32(c.prevHead)&^headEnds, n2&^headEnds, i+w, c.gap > 0
+			found = true
+		}
+	}
+	c.prevHead, c.prevAt, c.gap = e.heads[s], i, 0
+	return found
+}
+
+// pair returns the depth-2 node for the symbols a b (key a<<16 | b), with
+// headEnds set when a term or context ends there, or 0.
 func (e *Engine) pair(key uint32) uint32 {
 	for i := pairHash(key) & e.pairMask; ; i = (i + 1) & e.pairMask {
 		v := e.pairs[i]
@@ -272,7 +387,13 @@ func (e *Engine) walk(text string, at, end1 int, n1, n2 uint32, end2 int, noisy 
 		var s uint16
 		var w int
 		for j < len(text) {
-			s, w, _ = e.symAt(text, j)
+			if t := text[j:]; t[0] < utf8.RuneSelf {
+				s, w = e.sym[t[0]], 1
+			} else if b := t[0]; len(t) > 2 && b-0xE1 <= 0xEF-0xE1 && b != 0xED && (uint16(t[1])|uint16(t[2])<<8)&0xC0C0 == 0x8080 {
+				s, w = e.sym[uint16(b&0x0F)<<12|uint16(t[1]&0x3F)<<6|uint16(t[2]&0x3F)], 3
+			} else {
+				s, w, _ = e.symSlow(text, j)
+			}
 			if s == symDrop {
 				j += w
 				continue
