@@ -52,7 +52,7 @@ type options struct {
 	clock           clockwork.Clock
 	openTimeout     time.Duration
 	janitorInterval time.Duration
-	noSync          bool // tests only: skip fsync on commit
+	noSync          bool // skip fsync on commit
 }
 
 // WithClock sets the clock that expiry and the janitor use; tests pass a
@@ -71,6 +71,12 @@ func WithOpenTimeout(d time.Duration) Option {
 // (DefaultJanitorInterval when unset).
 func WithJanitorInterval(d time.Duration) Option {
 	return func(o *options) { o.janitorInterval = d }
+}
+
+// WithoutSync skips the fsync on every commit: a crash may then lose or
+// corrupt the file. Only for throwaway stores (tests, `govwatch replay`).
+func WithoutSync() Option {
+	return func(o *options) { o.noSync = true }
 }
 
 // Store is a store.Store on a bbolt file. Build it with Open and release it
