@@ -24,7 +24,7 @@ func replayCmd(ctx context.Context, args []string, io IO) int {
 	days := fs.Int("days", 30, fmt.Sprintf("days to simulate (at least %d; over 92 adds a zombie account)", replay.MinDays))
 	seed := fs.Uint64("seed", 1, "seed of the generated activity")
 	restart := fs.Int("restart-every", 0, "close the store and rebuild the analyzer after every N events (0: never)")
-	sweep := fs.String("sweep", "@every 1h", `sweep schedule in virtual time; "config" takes analyzer.sweep`)
+	sweep := fs.String("sweep", "@every 6h", `sweep schedule in virtual time; "config" takes analyzer.sweep`)
 	cfgPath := fs.String("config", "", "config file whose analyzer settings to use (default: built-in defaults)")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	if err := fs.Parse(args); err != nil {

@@ -142,18 +142,20 @@ func (g *generator) observe(p *model.Post, at time.Time, m model.Metrics) *model
 	return &o
 }
 
-// publish adds an ordinary post of a at pub with its re-poll, comments and
-// replies.
+// publish adds an ordinary post of a at pub, collected an hour later; one
+// post in four is re-polled three hours after that, one in three gets a
+// comment that the account answers within a day.
 func (g *generator) publish(a *registry.Account, text string, pub time.Time) {
 	p := g.newPost(a, model.KindPost, "", "", text, pub)
-	m1 := model.Metrics{Likes: int64(2 + g.r.IntN(8)), Comments: int64(g.r.IntN(3)), Shares: int64(g.r.IntN(3)), Views: int64(50 + g.r.IntN(200))}
-	g.observe(p, pub.Add(time.Hour), m1)
-	m2 := m1
-	m2.Likes += int64(1 + g.r.IntN(4))
-	m2.Shares += int64(g.r.IntN(2))
-	m2.Views += int64(20 + g.r.IntN(100))
-	g.observe(p, pub.Add(4*time.Hour), m2)
-	for range g.r.IntN(2) + int(m1.Comments) / 2 {
+	m := model.Metrics{Likes: int64(2 + g.r.IntN(8)), Comments: int64(g.r.IntN(3)), Shares: int64(g.r.IntN(3)), Views: int64(50 + g.r.IntN(200))}
+	g.observe(p, pub.Add(time.Hour), m)
+	if g.r.IntN(4) == 0 {
+		m.Likes += int64(1 + g.r.IntN(4))
+		m.Shares += int64(g.r.IntN(2))
+		m.Views += int64(20 + g.r.IntN(100))
+		g.observe(p, pub.Add(4*time.Hour), m)
+	}
+	if g.r.IntN(3) == 0 {
 		c := g.newPost(a, model.KindComment, p.ID, "", comments[g.r.IntN(len(comments))], pub.Add(time.Duration(60+g.r.IntN(300))*time.Minute))
 		g.observe(c, c.PublishedAt.Add(20*time.Minute), model.Metrics{})
 		reply := c.PublishedAt.Add(time.Duration(1+g.r.IntN(20)) * time.Hour)
@@ -255,8 +257,8 @@ func (g *generator) pickRoles() roles {
 
 // Incident times, in days from Start.
 const (
-	staleLast     = 4  // the stale account's last post before its silence
-	staleBack     = 19 // … and its next one, 15 days later
+	staleLast     = 4  // the stale account's last post (10:00) before its silence
+	staleBack     = 19 // … and its next one, 15 days later to the minute
 	leakDay       = 6
 	probeDay      = 8
 	gamblingDay   = 9
@@ -270,20 +272,28 @@ const (
 )
 
 // ordinary adds the everyday life of account a: one or two posts a day
-// with comments answered within hours, a snapshot every 8 hours with steady
-// follower growth, and for apps a probe every 2 hours.
+// (publish), a snapshot every 12 hours with steady follower growth, and for
+// apps a probe every 6 hours.
 func (g *generator) ordinary(a *registry.Account, rl roles, days int) {
 	silentFrom, silentUntil := time.Time{}, time.Time{}
 	switch a.ID {
 	case rl.stale:
-		silentFrom, silentUntil = day(staleLast+1, 0, 0), day(staleBack, 0, 0)
+		silentFrom, silentUntil = day(staleLast, 10, 0), day(staleBack, 10, 0)
 	case rl.zombie:
 		if days > zombieDays {
 			silentFrom, silentUntil = day(1, 0, 0), g.s.end
 		}
 	}
+	last := 0 // the last day with a post, so no account is quiet for 3 days by chance
 	for d := range days {
-		for range 1 + g.r.IntN(2) {
+		n := g.r.IntN(3) // none, one or two
+		if n == 0 && d-last >= 2 {
+			n = 1
+		}
+		if n > 0 {
+			last = d
+		}
+		for range n {
 			pub := day(d, 8+g.r.IntN(12), g.r.IntN(60))
 			if !pub.Before(silentFrom) && pub.Before(silentUntil) {
 				continue
@@ -297,7 +307,7 @@ func (g *generator) ordinary(a *registry.Account, rl roles, days int) {
 	followers := int64(1000 + g.r.IntN(100000))
 	rate := int64(20 + g.r.IntN(180)) // followers a day
 	name, bio := a.Name, a.Name+"官方账号"
-	for h := 0; h < days*24; h += 8 {
+	for h := 0; h < days*24; h += 12 {
 		at := Start.Add(time.Duration(h)*time.Hour + time.Duration(g.r.IntN(20))*time.Minute)
 		f := followers + rate*int64(h)/24 + int64(g.r.IntN(int(rate/10)+1))
 		if a.ID == rl.jump && at.After(day(jumpDay, 12, 0)) {
@@ -310,9 +320,9 @@ func (g *generator) ordinary(a *registry.Account, rl roles, days int) {
 			AvatarHash: "sha256:avatar-" + a.ID, Bio: bio, Followers: f, Following: 12, TakenAt: at.UTC()}})
 	}
 	if a.Platform == "app" {
-		for h := 0; h < days*24; h += 2 {
+		for h := 0; h < days*24; h += 6 {
 			at := Start.Add(time.Duration(h)*time.Hour + 5*time.Minute)
-			ok := !(a.ID == rl.probe && !at.Before(day(probeDay, 10, 0)) && at.Before(day(probeDay, 18, 0)))
+			ok := !(a.ID == rl.probe && !at.Before(day(probeDay, 0, 0)) && at.Before(day(probeDay+1, 0, 0)))
 			r := &model.ProbeResult{Schema: 1, AccountID: a.ID, Platform: a.Platform, Target: "https://example.gov.cn/" + a.ID + "/app.apk",
 				OK: ok, StatusCode: 200, Bytes: 1 << 20, LatencyMS: 120, CheckedAt: at.UTC()}
 			if !ok {
@@ -379,15 +389,15 @@ func (g *generator) incidents(rl roles, days int) {
 	g.observe(rp, day(answerDay, 9, 20), model.Metrics{})
 	g.expect("interaction.unanswered", rl.unanswered, "留言超 5 个工作日未回复，后补答复", 1, 1)
 
-	// Followers jump by 6,000 within eight hours; the trailing day forgets it.
+	// Followers jump by 6,000 within twelve hours; the trailing day forgets it.
 	g.expect("engagement.bought_followers", rl.jump, "粉丝一次性激增 6000", 1, 1)
 
 	// The profile name changes; accepted after 7 days.
 	g.expect("account.profile_changed", rl.profile, "账号名称变更，7 天后视为确认", 1, 1)
 
-	// An app's download page fails for 8 hours, then recovers.
+	// An app's download page fails for a day, then recovers.
 	if rl.probe != "" {
-		g.expect("account.unavailable", rl.probe, "应用下载页连续 4 次探测失败后恢复", 1, 1)
+		g.expect("account.unavailable", rl.probe, "应用下载页 24 小时内 4 次探测均失败后恢复", 1, 1)
 	}
 
 	// Same notice on two platforms of one unit, one date differs; the later

@@ -112,7 +112,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open %s: janitor interval must be positive, got %s", path, o.janitorInterval)
 	}
 
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.openTimeout, NoSync: o.noSync})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.openTimeout, NoSync: o.noSync, NoFreelistSync: o.noSync})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: file is locked by another process (waited %s): %w", path, o.openTimeout, err)
 	}
