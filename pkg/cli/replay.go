@@ -24,7 +24,7 @@ func replayCmd(ctx context.Context, args []string, io IO) int {
 	days := fs.Int("days", 30, fmt.Sprintf("days to simulate (at least %d; over 92 adds a zombie account)", replay.MinDays))
 	seed := fs.Uint64("seed", 1, "seed of the generated activity")
 	restart := fs.Int("restart-every", 0, "close the store and rebuild the analyzer after every N events (0: never)")
-	sweep := fs.String("sweep", "@every 6h", `sweep schedule in virtual time; "config" takes analyzer.sweep`)
+	sweep := fs.String("sweep", "@every 12h", `sweep schedule in virtual time; "config" takes analyzer.sweep`)
 	cfgPath := fs.String("config", "", "config file whose analyzer settings to use (default: built-in defaults)")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -86,14 +86,15 @@ func printReplay(w io.Writer, r *replay.Result) {
 	fmt.Fprintf(w, "replay: %d accounts, %d days (seed %d): %d events, %d sweeps, %d restarts, %s\n\n",
 		r.Accounts, r.Days, r.Seed, r.Events, r.Sweeps, r.Restarts, r.Elapsed.Round(10*time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "category\t类别\tfired want\tfired got\tresolved want\tresolved got\t")
+	fmt.Fprintln(tw, "category\tfired want\tfired got\tresolved want\tresolved got\t\t")
 	for _, row := range r.Rows {
-		mark := ""
+		mark := " "
 		if !row.Matches {
 			mark = "✗"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", row.Category, model.CategoryName(row.Category),
-			row.WantFired, row.GotFired, row.WantResolved, row.GotResolved, mark)
+		// The Chinese name goes last: tabwriter takes every rune as one column wide.
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", row.Category,
+			row.WantFired, row.GotFired, row.WantResolved, row.GotResolved, mark, model.CategoryName(row.Category))
 	}
 	tw.Flush()
 	if r.OK() {

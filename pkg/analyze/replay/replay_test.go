@@ -16,7 +16,7 @@ import (
 // the scripted alerts; restarting the analyzer (store closed and reopened,
 // detectors rebuilt) every few hundred events must change nothing.
 func TestReplay(t *testing.T) {
-	sweep, err := config.ParseSchedule("@every 6h")
+	sweep, err := config.ParseSchedule("@every 12h")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -272,7 +272,7 @@ const (
 )
 
 // ordinary adds the everyday life of account a: one or two posts a day
-// (publish), a snapshot every 12 hours with steady follower growth, and for
+// (publish), a daily snapshot with steady follower growth, and for
 // apps a probe every 6 hours.
 func (g *generator) ordinary(a *registry.Account, rl roles, days int) {
 	silentFrom, silentUntil := time.Time{}, time.Time{}
@@ -307,7 +307,7 @@ func (g *generator) ordinary(a *registry.Account, rl roles, days int) {
 	followers := int64(1000 + g.r.IntN(100000))
 	rate := int64(20 + g.r.IntN(180)) // followers a day
 	name, bio := a.Name, a.Name+"官方账号"
-	for h := 0; h < days*24; h += 12 {
+	for h := 0; h < days*24; h += 24 {
 		at := Start.Add(time.Duration(h)*time.Hour + time.Duration(g.r.IntN(20))*time.Minute)
 		f := followers + rate*int64(h)/24 + int64(g.r.IntN(int(rate/10)+1))
 		if a.ID == rl.jump && at.After(day(jumpDay, 12, 0)) {
@@ -389,7 +389,7 @@ func (g *generator) incidents(rl roles, days int) {
 	g.observe(rp, day(answerDay, 9, 20), model.Metrics{})
 	g.expect("interaction.unanswered", rl.unanswered, "留言超 5 个工作日未回复，后补答复", 1, 1)
 
-	// Followers jump by 6,000 within twelve hours; the trailing day forgets it.
+	// Followers jump by 6,000 between two daily snapshots; the next day forgets it.
 	g.expect("engagement.bought_followers", rl.jump, "粉丝一次性激增 6000", 1, 1)
 
 	// The profile name changes; accepted after 7 days.
