@@ -184,3 +184,25 @@ func TestOrdinaryTextsAreClean(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayZombie: a replay longer than 92 days adds an account that never
+// posts again after day 0, which must end as a veto and a zombie.
+func TestReplayZombie(t *testing.T) {
+	sweep, err := config.ParseSchedule("@every 12h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{Accounts: 25, Days: 95, Seed: 3, Sweep: sweep, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Mismatches {
+		t.Errorf("%s %s (%s): got fired %d resolved %d, want fired %d resolved %d",
+			m.Category, m.Account, m.Incident, m.GotFired, m.GotResolved, m.WantFired, m.WantResolved)
+	}
+	for _, r := range res.Rows {
+		if r.Category == "account.zombie" && r.GotFired != 1 {
+			t.Errorf("got %d account.zombie firing, want 1", r.GotFired)
+		}
+	}
+}
