@@ -126,8 +126,8 @@ func TestCompare(t *testing.T) {
 }
 
 func TestRecorderDeduplicates(t *testing.T) {
-	// Covered through the bus's semantics: same fingerprint, start and
-	// state once; a new episode (new start) counts again.
+	// The bus's semantics: one firing and one resolution per fingerprint and
+	// start; a new episode (a new start) counts again.
 	r := newRecorder()
 	ctx := context.Background()
 	fire := alert("a1", 1, 0)
