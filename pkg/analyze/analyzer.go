@@ -31,8 +31,11 @@ type Bus interface {
 
 // Options build an Analyzer.
 type Options struct {
-	Registry   *registry.Registry
-	Bus        Bus
+	Registry *registry.Registry
+	Bus      Bus
+	// Publisher, when set, receives the alerts instead of Bus: a replay
+	// drives HandlePost, HandleSnapshot and HandleProbe without a bus.
+	Publisher  detect.Publisher
 	Store      detect.Store
 	Posts      []detect.PostDetector
 	Snapshots  []detect.SnapshotDetector
@@ -71,10 +74,14 @@ func New(o Options) *Analyzer {
 		o.Workers = 1
 	}
 	a := &Analyzer{o: o, m: newMetrics(o.Metrics)}
+	var pub detect.Publisher = o.Bus
+	if o.Publisher != nil {
+		pub = o.Publisher
+	}
 	a.env = &detect.Env{
 		Registry:     o.Registry,
 		Store:        o.Store,
-		Publisher:    o.Bus,
+		Publisher:    pub,
 		Now:          o.Clock.Now,
 		GeneratorURL: o.SelfURL,
 		Published: func(al *model.Alert) {
@@ -140,13 +147,19 @@ func (a *Analyzer) handleSnapshot(ctx context.Context, m bus.Message) error {
 	if err := json.Unmarshal(m.Data, &s); err != nil {
 		return bus.Permanent(fmt.Errorf("decode snapshot on %s: %w", m.Subject, err))
 	}
+	return a.HandleSnapshot(ctx, &s)
+}
+
+// HandleSnapshot runs every snapshot detector on s; snapshots of unknown or
+// inactive accounts are dropped.
+func (a *Analyzer) HandleSnapshot(ctx context.Context, s *model.AccountSnapshot) error {
 	acct, ok := a.o.Registry.Account(s.AccountID)
 	if !ok || !acct.Active() {
 		return nil
 	}
 	var errs []error
 	for _, d := range a.o.Snapshots {
-		if err := d.Snapshot(ctx, a.env, &s, acct); err != nil {
+		if err := d.Snapshot(ctx, a.env, s, acct); err != nil {
 			errs = append(errs, fmt.Errorf("%s on snapshot of %s: %w", d.Name(), s.AccountID, err))
 		}
 	}
@@ -158,13 +171,19 @@ func (a *Analyzer) handleProbe(ctx context.Context, m bus.Message) error {
 	if err := json.Unmarshal(m.Data, &r); err != nil {
 		return bus.Permanent(fmt.Errorf("decode probe on %s: %w", m.Subject, err))
 	}
+	return a.HandleProbe(ctx, &r)
+}
+
+// HandleProbe runs every probe detector on r; probes of unknown or inactive
+// accounts are dropped.
+func (a *Analyzer) HandleProbe(ctx context.Context, r *model.ProbeResult) error {
 	acct, ok := a.o.Registry.Account(r.AccountID)
 	if !ok || !acct.Active() {
 		return nil
 	}
 	var errs []error
 	for _, d := range a.o.Probes {
-		if err := d.Probe(ctx, a.env, &r, acct); err != nil {
+		if err := d.Probe(ctx, a.env, r, acct); err != nil {
 			errs = append(errs, fmt.Errorf("%s on probe of %s: %w", d.Name(), r.AccountID, err))
 		}
 	}

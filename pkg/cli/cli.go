@@ -44,6 +44,8 @@ Usage:
                                           who is on duty (also: roster gaps)
   govwatch notify test -receiver NAME [-config FILE]
                                           send a test message through every channel of a receiver
+  govwatch replay [--accounts N] [--days N] [--seed N] [--restart-every N] [--json]
+                                          replay a scripted month through the analyzer
   govwatch version
 `
 
@@ -67,6 +69,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return notifyCmd(ctx, args[1:], io)
 	case "check":
 		return checkCmd(args[1:], io)
+	case "replay":
+		return replayCmd(ctx, args[1:], io)
 	case "version":
 		fmt.Fprintln(io.Stdout, "govwatch", daemon.Version)
 		return ExitOK

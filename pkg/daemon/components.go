@@ -76,32 +76,65 @@ func (e *env) collector() (runner, error) {
 	return c.Run, nil
 }
 
+// Detectors are the analyzer's detectors as the configuration turns them
+// on, and the lexicons the content detector scans with.
+type Detectors struct {
+	Posts     []detect.PostDetector
+	Snapshots []detect.SnapshotDetector
+	Probes    []detect.ProbeDetector
+	Sweepers  []detect.Sweeper
+	Lexicons  *textscan.Live
+}
+
+// AnalyzerDetectors builds the detectors the analyzer of cfg runs, exactly
+// as Run wires them; `govwatch replay` drives them in virtual time. Lexicon
+// metrics go to reg (nil: none).
+func AnalyzerDetectors(cfg *config.Loaded, clock clockwork.Clock, log *zap.Logger, reg prometheus.Registerer) (Detectors, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	e := &env{cfg: cfg, clock: clock, log: log, reg: reg}
+	return e.detectors()
+}
+
+func (e *env) detectors() (Detectors, error) {
+	lex, err := textscan.NewLive(e.cfg.Resolve(e.cfg.Analyzer.Lexicons), e.reg, e.log.Named("lexicons"), e.clock.Now)
+	if err != nil {
+		return Detectors{}, err
+	}
+	opPosts, opSnaps, opSweeps, err := e.opinionDetectors()
+	if err != nil {
+		return Detectors{}, fmt.Errorf("opinion detectors: %w", err)
+	}
+	accounts, err := e.accountDetectors()
+	if err != nil {
+		return Detectors{}, err
+	}
+	return Detectors{
+		Posts:     append(append([]detect.PostDetector{content.New(lex.Scan)}, accounts.posts...), opPosts...),
+		Snapshots: append(accounts.snapshots, opSnaps...),
+		Probes:    accounts.probes,
+		Sweepers:  append(accounts.sweepers, opSweeps...),
+		Lexicons:  lex,
+	}, nil
+}
+
 func (e *env) analyzer() (runner, error) {
 	ac := e.cfg.Analyzer
 	sweep, err := config.ParseSchedule(ac.Sweep)
 	if err != nil {
 		return nil, fmt.Errorf("sweep schedule: %w", err)
 	}
-	lex, err := textscan.NewLive(e.cfg.Resolve(ac.Lexicons), e.reg, e.log.Named("lexicons"), e.clock.Now)
+	ds, err := e.detectors()
 	if err != nil {
 		return nil, err
 	}
+	lex := ds.Lexicons
 	e.mux.Handle("POST /api/v1/check", textscan.CheckHandler(lex.Engine))
-	opPosts, opSnaps, opSweeps, err := e.opinionDetectors()
-	if err != nil {
-		return nil, fmt.Errorf("opinion detectors: %w", err)
-	}
-	accounts, err := e.accountDetectors()
-	if err != nil {
-		return nil, err
-	}
 	a := analyze.New(analyze.Options{
 		Registry: e.cfg.Registry, Bus: e.bus, Store: e.store,
-		Posts:     append(append([]detect.PostDetector{content.New(lex.Scan)}, accounts.posts...), opPosts...),
-		Snapshots: append(accounts.snapshots, opSnaps...),
-		Probes:    accounts.probes,
-		Sweepers:  append(accounts.sweepers, opSweeps...),
-		Sweep:     sweep, Workers: ac.Workers,
+		Posts: ds.Posts, Snapshots: ds.Snapshots, Probes: ds.Probes, Sweepers: ds.Sweepers,
+		Sweep: sweep, Workers: ac.Workers,
 		Clock: e.clock, Log: e.log.Named("analyzer"), Metrics: e.reg,
 		SelfURL: e.external,
 	})

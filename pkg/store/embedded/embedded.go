@@ -52,7 +52,7 @@ type options struct {
 	clock           clockwork.Clock
 	openTimeout     time.Duration
 	janitorInterval time.Duration
-	noSync          bool // tests only: skip fsync on commit
+	noSync          bool // skip fsync on commit
 }
 
 // WithClock sets the clock that expiry and the janitor use; tests pass a
@@ -71,6 +71,12 @@ func WithOpenTimeout(d time.Duration) Option {
 // (DefaultJanitorInterval when unset).
 func WithJanitorInterval(d time.Duration) Option {
 	return func(o *options) { o.janitorInterval = d }
+}
+
+// WithoutSync skips the fsync on every commit: a crash may then lose or
+// corrupt the file. Only for throwaway stores (tests, `govwatch replay`).
+func WithoutSync() Option {
+	return func(o *options) { o.noSync = true }
 }
 
 // Store is a store.Store on a bbolt file. Build it with Open and release it
@@ -106,7 +112,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open %s: janitor interval must be positive, got %s", path, o.janitorInterval)
 	}
 
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.openTimeout, NoSync: o.noSync})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.openTimeout, NoSync: o.noSync, NoFreelistSync: o.noSync})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: file is locked by another process (waited %s): %w", path, o.openTimeout, err)
 	}

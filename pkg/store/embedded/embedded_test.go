@@ -22,7 +22,7 @@ func TestContract(t *testing.T) {
 		// operations under -race. fsync has no bearing on the contract
 		// and makes the suite slow on some disks.
 		return openTest(t, filepath.Join(t.TempDir(), "state.db"),
-			WithJanitorInterval(20*time.Millisecond), withoutSync())
+			WithJanitorInterval(20*time.Millisecond), WithoutSync())
 	})
 }
 
@@ -168,11 +168,6 @@ func TestCloseTwice(t *testing.T) {
 			t.Fatalf("Close #%d: %v", i+1, err)
 		}
 	}
-}
-
-// withoutSync skips fsync on commit.
-func withoutSync() Option {
-	return func(o *options) { o.noSync = true }
 }
 
 // openTest opens a store that is closed at the end of the test.
