@@ -40,7 +40,7 @@ type Options struct {
 	Skipped func(key string)
 	// Pace, when above 0, caps how fast runs start: at most Pace times the
 	// tasks' mean rate (the sum of 1/Interval, at least one run a second),
-	// with a burst of 100 ms of that rate. The phases already spread runs
+	// with a burst of 100 ms of that rate or 16 runs, whichever is more. The phases already spread runs
 	// evenly; the cap matters when the loop falls behind (the process got
 	// no CPU, a long garbage collection, workers all busy) and would
 	// otherwise start every overdue run at once, a burst the upstream hosts
@@ -228,6 +228,10 @@ type gate struct {
 	tat     time.Time     // theoretical arrival time of the next start
 }
 
+// minBurst is the least burst of a paced scheduler: small deployments keep
+// starting what is due together.
+const minBurst = 16
+
 func (s *Scheduler) gate(tasks []Task) *gate {
 	if s.o.Pace <= 0 {
 		return nil
@@ -239,7 +243,7 @@ func (s *Scheduler) gate(tasks []Task) *gate {
 		}
 	}
 	rate := max(s.o.Pace*mean, 1)
-	tokens := max(1, int(rate*0.1))
+	tokens := max(minBurst, int(rate*0.1))
 	spacing := time.Duration(float64(time.Second) / rate)
 	return &gate{spacing: spacing, burst: time.Duration(tokens-1) * spacing}
 }
