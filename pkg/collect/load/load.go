@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"runtime/debug"
@@ -71,14 +72,15 @@ type Report struct {
 	Stalls    Stalls  // how long the process went without running a ticker
 	CPUUser   float64 // seconds
 	CPUSys    float64
-	PeakRSS   int64         // bytes: the run's peak (VmHWM after a reset), else getrusage ru_maxrss
-	LoadRSS   int64         // bytes: getrusage ru_maxrss before the run, i.e. loading the registry
-	PeakReset bool          // PeakRSS excludes the registry's loading
-	Load      [2]string     // /proc/loadavg at start and end
-	Bursts    []Burst       // seconds above 1.3 × the mean, with the stall before them
-	Expected  float64       // accounts ÷ interval
-	Offset    time.Duration // the run's start after the process's, to line up GODEBUG=gctrace=1 output
-	Scheduler bool          // SchedulerOnly run
+	PeakRSS   int64          // bytes: the run's peak (VmHWM after a reset), else getrusage ru_maxrss
+	LoadRSS   int64          // bytes: getrusage ru_maxrss before the run, i.e. loading the registry
+	PeakReset bool           // PeakRSS excludes the registry's loading
+	Load      [2]string      // /proc/loadavg at start and end
+	Bursts    []Burst        // seconds above 1.3 × the mean, with the stall before them
+	Expected  float64        // accounts ÷ interval
+	Offset    time.Duration  // the run's start after the process's, to line up GODEBUG=gctrace=1 output
+	Scheduler bool           // SchedulerOnly run
+	Results   map[string]int // the collector's polls by result (ok, not_modified, error, throttled)
 }
 
 // CPUPercent is the process CPU over the run, in percent of one core.
@@ -279,6 +281,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Load[0] = loadavg()
 
 	pub := &publisher{}
+	mreg := prometheus.NewRegistry()
 	cnt := newCounter(o.Interval, o.Duration)
 	var c *collect.Collector
 	if !o.SchedulerOnly {
@@ -292,7 +295,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		c, err = collect.New(collect.Options{
 			Registry: o.Registry, Sources: map[string]source.Source{"rss": &timed{Source: &rss.Source{Fetcher: &rss.Fetcher{Client: client}}, c: cnt}},
 			Publisher: pub, State: o.Store, Interval: o.Interval, Workers: o.Workers, Timeout: 10 * time.Second,
-			Clock: clockwork.NewRealClock(), Log: o.Log, Metrics: prometheus.NewRegistry(),
+			Clock: clockwork.NewRealClock(), Log: o.Log, Metrics: mreg,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("load: %w", err)
@@ -339,6 +342,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Load[1] = loadavg()
 	rep.Published = pub.posts.Load()
+	rep.Results = pollResults(mreg)
 
 	whole := min(int(rep.Ran/time.Second), len(cnt.perS))
 	counts := make([]int, whole)
@@ -359,6 +363,28 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Lag = Quantiles(cnt.lags)
 	cnt.mu.Unlock()
 	return rep, nil
+}
+
+// pollResults sums govwatch_collector_polls_total by result.
+func pollResults(g prometheus.Gatherer) map[string]int {
+	out := map[string]int{}
+	mfs, err := g.Gather()
+	if err != nil {
+		return out
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "govwatch_collector_polls_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" {
+					out[l.GetValue()] += int(m.GetCounter().GetValue())
+				}
+			}
+		}
+	}
+	return out
 }
 
 type usage struct {
@@ -416,6 +442,14 @@ func (r *Report) Write(w io.Writer) {
 		what, r.Accounts, r.Interval, r.Ran.Round(time.Millisecond), r.Load[0], r.Load[1])
 	fmt.Fprintf(w, "started %.3fs after the process\n", r.Offset.Seconds())
 	fmt.Fprintf(w, "polls: %d, posts published: %d\n", r.Polls, r.Published)
+	if len(r.Results) > 0 {
+		keys := slices.Sorted(maps.Keys(r.Results))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s %d", k, r.Results[k])
+		}
+		fmt.Fprintf(w, "poll results: %s\n", strings.Join(parts, ", "))
+	}
 	fmt.Fprintf(w, "sustained polls/s: %.1f over %d whole seconds after the warm-up (expected %.1f)\n", r.Rate.Mean, r.Rate.Seconds, r.Expected)
 	fmt.Fprintf(w, "per-second polls: min %d, max %d, max/mean %.2f\n", r.Rate.Min, r.Rate.Max, r.Rate.MaxOverMean())
 	fmt.Fprintf(w, "schedule lag (incl. ≤1s jitter): p50 %s, p90 %s, p99 %s, max %s\n",
