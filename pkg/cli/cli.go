@@ -40,6 +40,11 @@ Usage:
                                           check drafts before publishing
   govwatch simulate -scenario FILE [-listen ADDR]
                                           serve the fake platform of a scenario
+  govwatch simulate -generate N [-seed S] [-listen ADDR] [-registry-out FILE]
+                                          serve N generated quiet accounts, write their registry
+  govwatch collector-load -registry FILE (-redis ADDR | -dir DIR) [-duration 1m] [-scheduler-only]
+                                          run the collector against the simulator and report
+                                          polls/s, burstiness, schedule lag, CPU and peak RSS
   govwatch roster who [-config FILE] --unit U [--at TIME]
                                           who is on duty (also: roster gaps)
   govwatch notify test -receiver NAME [-config FILE]
@@ -63,6 +68,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return configCmd(args[1:], io)
 	case "simulate":
 		return simulateCmd(ctx, args[1:], io)
+	case "collector-load":
+		return collectorLoadCmd(ctx, args[1:], io)
 	case "roster":
 		return rosterCmd(args[1:], io, time.Now)
 	case "notify":

@@ -167,11 +167,17 @@ func New(o Options) (*Collector, error) {
 		Workers: o.Workers,
 		Clock:   o.Clock,
 		Jitter:  time.Second,
+		Pace:    Pace,
 		Lag:     func(d time.Duration) { c.m.lag.Observe(d.Seconds()) },
 		Skipped: func(string) { c.m.skipped.Inc() },
 	})
 	return c, nil
 }
+
+// Pace caps how fast the collector starts polls, as a multiple of the
+// accounts' mean rate: after a stall the overdue polls catch up at 15 %
+// above the usual rate instead of all at once (see schedule.Options.Pace).
+const Pace = 1.15
 
 // Run polls every active account on its schedule until ctx is done, then
 // waits for polls in flight.

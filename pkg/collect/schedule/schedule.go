@@ -38,6 +38,14 @@ type Options struct {
 	// Skipped, when set, is told of runs dropped because the task's previous
 	// run was still going when it came due again.
 	Skipped func(key string)
+	// Pace, when above 0, caps how fast runs start: at most Pace times the
+	// tasks' mean rate (the sum of 1/Interval, at least one run a second),
+	// with a burst of 100 ms of that rate or 16 runs, whichever is more. The phases already spread runs
+	// evenly; the cap matters when the loop falls behind (the process got
+	// no CPU, a long garbage collection, workers all busy) and would
+	// otherwise start every overdue run at once, a burst the upstream hosts
+	// feel. Overdue runs then catch up at Pace − 1 times the mean rate.
+	Pace float64
 }
 
 // Scheduler runs a fixed set of tasks forever.
@@ -116,6 +124,7 @@ func (s *Scheduler) Run(ctx context.Context, tasks []Task, run Func) {
 		h = append(h, &entry{task: t, due: due, at: s.jittered(due)})
 	}
 	heap.Init(&h)
+	g := s.gate(tasks)
 
 	type job struct {
 		key string
@@ -151,7 +160,12 @@ func (s *Scheduler) Run(ctx context.Context, tasks []Task, run Func) {
 
 	for len(h) > 0 {
 		next := h[0]
-		if wait := next.at.Sub(clock.Now()); wait > 0 {
+		now := clock.Now()
+		wait := next.at.Sub(now)
+		if g != nil {
+			wait = max(wait, g.wait(now))
+		}
+		if wait > 0 {
 			t := clock.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -185,6 +199,9 @@ func (s *Scheduler) Run(ctx context.Context, tasks []Task, run Func) {
 				s.o.Skipped(e.task.Key)
 			}
 		} else {
+			if g != nil {
+				g.take(clock.Now())
+			}
 			select {
 			case jobs <- job{key: e.task.Key, due: e.due}:
 			case <-ctx.Done():
@@ -202,6 +219,44 @@ func (s *Scheduler) Run(ctx context.Context, tasks []Task, run Func) {
 		e.at = s.jittered(e.due)
 		heap.Push(&h, e)
 	}
+}
+
+// gate spaces run starts (a GCRA token bucket); nil when Pace is off.
+type gate struct {
+	spacing time.Duration // between two starts at the capped rate
+	burst   time.Duration // how far ahead of the rate starts may run
+	tat     time.Time     // theoretical arrival time of the next start
+}
+
+// minBurst is the least burst of a paced scheduler: small deployments keep
+// starting what is due together.
+const minBurst = 16
+
+func (s *Scheduler) gate(tasks []Task) *gate {
+	if s.o.Pace <= 0 {
+		return nil
+	}
+	var mean float64 // runs per second
+	for _, t := range tasks {
+		if t.Interval > 0 {
+			mean += 1 / t.Interval.Seconds()
+		}
+	}
+	rate := max(s.o.Pace*mean, 1)
+	tokens := max(minBurst, int(rate*0.1))
+	spacing := time.Duration(float64(time.Second) / rate)
+	return &gate{spacing: spacing, burst: time.Duration(tokens-1) * spacing}
+}
+
+// wait is how long until a run may start at now.
+func (g *gate) wait(now time.Time) time.Duration { return g.tat.Add(-g.burst).Sub(now) }
+
+// take counts a start at now.
+func (g *gate) take(now time.Time) {
+	if g.tat.Before(now) {
+		g.tat = now
+	}
+	g.tat = g.tat.Add(g.spacing)
 }
 
 // InFlight returns the number of runs handed to workers and not yet returned.

@@ -194,3 +194,76 @@ func TestNotBeforeMovesTheTaskToALaterSlot(t *testing.T) {
 		}
 	}
 }
+
+// TestPaceSpreadsCatchUpAfterAStall stops the clock's world for 3 s, as a
+// process that got no CPU or sat in a long garbage collection sees it, and
+// counts the runs that start in each second of virtual time: without Pace
+// every overdue run starts in the same instant (782 in one second here).
+func TestPaceSpreadsCatchUpAfterAStall(t *testing.T) {
+	const n, iv = 1000, 5 * time.Second // 200 runs a second
+	tests := []struct {
+		name    string
+		pace    float64
+		maxRate int // most runs in one second, want at most
+	}{
+		{"paced", 1.15, 260},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+			clock := clockwork.NewFakeClockAt(start)
+			tasks := make([]Task, n)
+			for i := range tasks {
+				tasks[i] = Task{Key: fmt.Sprintf("acct-%06d", i), Interval: iv}
+			}
+			var mu sync.Mutex
+			perS := map[int64]int{}
+			runs := 0
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			s := New(Options{Workers: 8, Clock: clock, Pace: tc.pace})
+			go func() {
+				s.Run(ctx, tasks, func(context.Context, string, time.Time) time.Time {
+					mu.Lock()
+					perS[clock.Now().Unix()]++
+					runs++
+					mu.Unlock()
+					return time.Time{}
+				})
+				close(done)
+			}()
+			step := func(d time.Duration) {
+				if err := clock.BlockUntilContext(ctx, 1); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, func() bool { return s.InFlight() == 0 })
+				clock.Advance(d)
+			}
+			for range 50 { // 5 s as usual
+				step(100 * time.Millisecond)
+			}
+			step(3 * time.Second) // the stall
+			for range 300 {       // 30 s to catch up
+				step(100 * time.Millisecond)
+			}
+			step(0)
+			cancel()
+			<-done
+			mu.Lock()
+			defer mu.Unlock()
+			worst, at := 0, int64(0)
+			for sec, k := range perS {
+				if k > worst {
+					worst, at = k, sec
+				}
+			}
+			if worst > tc.maxRate {
+				t.Errorf("%d runs started in second %d, want at most %d (mean 200)", worst, at-start.Unix(), tc.maxRate)
+			}
+			// Every slot of the 38 s ran: the cap delays, it drops nothing.
+			if want := 38 * n / 5; runs < want*95/100 {
+				t.Errorf("%d runs in 38 s, want about %d", runs, want)
+			}
+		})
+	}
+}

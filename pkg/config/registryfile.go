@@ -1,0 +1,16 @@
+package config
+
+import "github.com/govwatch/govwatch/pkg/registry"
+
+// LoadRegistry reads a registry file (RegistryFile format) on its own, with
+// the checks a configuration naming it gets under the default settings. The
+// error, when not nil, is a Problems with file:line.
+func LoadRegistry(path string) (*registry.Registry, error) {
+	cfg := Default()
+	cfg.Registry.File = path
+	reg, probs := cfg.buildRegistry(&Positions{File: path})
+	if len(probs) > 0 {
+		return nil, probs.sorted()
+	}
+	return reg, nil
+}

@@ -1,0 +1,144 @@
+package simulate
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/govwatch/govwatch/pkg/config"
+)
+
+func TestGeneratedFeedsAreDeterministic(t *testing.T) {
+	a, b, other := NewGenerated(1000, 7), NewGenerated(1000, 7), NewGenerated(1000, 8)
+	for _, i := range []int{0, 1, 499, 999} {
+		if got, want := a.Feed(i), b.Feed(i); !bytes.Equal(got, want) {
+			t.Errorf("feed %d differs between two generators of the same seed", i)
+		}
+		if got, want := a.ETag(i), b.ETag(i); got != want {
+			t.Errorf("etag %d: got %s, want %s", i, got, want)
+		}
+		if a.ETag(i) == other.ETag(i) || bytes.Equal(a.Feed(i), other.Feed(i)) {
+			t.Errorf("account %d: another seed gives the same feed", i)
+		}
+		if i > 0 && a.ETag(i) == a.ETag(i-1) {
+			t.Errorf("accounts %d and %d share an etag", i-1, i)
+		}
+		f, err := gofeed.NewParser().ParseString(string(a.Feed(i)))
+		if err != nil {
+			t.Fatalf("feed %d: %v", i, err)
+		}
+		if n := len(f.Items); n < 3 || n > 5 {
+			t.Errorf("feed %d: got %d items, want 3 to 5", i, n)
+		}
+		for _, it := range f.Items {
+			if it.GUID == "" || it.PublishedParsed == nil || it.Title == "" {
+				t.Errorf("feed %d: item %+v lacks guid, date or title", i, it)
+			}
+		}
+	}
+}
+
+func TestGeneratedAnswers304AfterTheFirstFetch(t *testing.T) {
+	g := NewGenerated(100, 1)
+	ts := httptest.NewServer(g.Handler())
+	defer ts.Close()
+
+	resp, body := get(t, ts.URL+g.FeedPath(42), nil)
+	if resp.StatusCode != http.StatusOK || len(body) == 0 {
+		t.Fatalf("first fetch: got %d with %d bytes, want 200 with the feed", resp.StatusCode, len(body))
+	}
+	etag := resp.Header.Get("ETag")
+	if etag != g.ETag(42) {
+		t.Errorf("etag: got %q, want %q", etag, g.ETag(42))
+	}
+	tests := []struct {
+		name   string
+		path   string
+		hdr    map[string]string
+		status int
+	}{
+		{"matching etag", g.FeedPath(42), map[string]string{"If-None-Match": etag}, http.StatusNotModified},
+		{"another account's etag", g.FeedPath(42), map[string]string{"If-None-Match": g.ETag(41)}, http.StatusOK},
+		{"no validator", g.FeedPath(42), nil, http.StatusOK},
+		{"past the last account", "/gen/gen-000100.rss", nil, http.StatusNotFound},
+		{"not zero-padded", "/gen/gen-42.rss", nil, http.StatusNotFound},
+		{"wrong format", "/gen/gen-000042.atom", nil, http.StatusNotFound},
+		{"not generated", "/gen/fz-wechat.rss", nil, http.StatusNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := get(t, ts.URL+tc.path, tc.hdr)
+			if resp.StatusCode != tc.status {
+				t.Errorf("got %d, want %d", resp.StatusCode, tc.status)
+			}
+			if tc.status == http.StatusNotModified && len(body) != 0 {
+				t.Errorf("304 with a %d-byte body", len(body))
+			}
+		})
+	}
+	if f, nm := g.Served(); f != 3 || nm != 1 {
+		t.Errorf("served: got %d feeds and %d not-modified, want 3 and 1", f, nm)
+	}
+}
+
+// TestGeneratedKeepsNothingPerAccount serves a spread of 300,000 accounts
+// and checks the heap did not grow with them.
+func TestGeneratedKeepsNothingPerAccount(t *testing.T) {
+	const n = 300_000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	g := NewGenerated(n, 1)
+	h := g.Handler()
+	for i := 0; i < n; i += 300 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, g.FeedPath(i), nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: got %d", g.FeedPath(i), rec.Code)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(g)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if perAccount := float64(grown) / n; perAccount > 1 {
+		t.Errorf("heap grew %d bytes for %d accounts (%.2f B/account), want under 1 B/account", grown, n, perAccount)
+	}
+}
+
+func TestGeneratedRegistryLoads(t *testing.T) {
+	g := NewGenerated(50, 3)
+	var b strings.Builder
+	if err := g.WriteRegistry(&b, "http://127.0.0.1:8091/"); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/registry.yaml"
+	if err := writeFile(path, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := config.LoadRegistry(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accts := reg.Accounts()
+	if len(accts) != 50 {
+		t.Fatalf("got %d accounts, want 50", len(accts))
+	}
+	for _, i := range []int{0, 17, 49} {
+		a := accts[i]
+		if got, want := a.Source.URL, "http://127.0.0.1:8091"+g.FeedPath(i); got != want || a.ID != g.ID(i) || a.Source.Type != "rss" || !a.Active() {
+			t.Errorf("account %d: got %s %s %s active=%v, want %s rss %s active", i, a.ID, a.Source.Type, got, a.Active(), g.ID(i), want)
+		}
+		if a.Platform != GeneratedPlatform(a.ID) {
+			t.Errorf("account %d: platform %s, want %s", i, a.Platform, GeneratedPlatform(a.ID))
+		}
+	}
+}
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
