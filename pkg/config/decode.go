@@ -5,9 +5,11 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -107,6 +109,11 @@ func DecodeFile(path string, out any) (*Positions, error) {
 // Decode is DecodeFile on bytes already read; name is used in problems.
 func Decode(name string, data []byte, out any) (*Positions, error) {
 	pos := &Positions{File: name, lines: map[string]int{}}
+	// The YAML node tree of a large registry (300,000 accounts) is about a
+	// gigabyte of short-lived objects: collect it as it goes instead of
+	// letting the heap double first, and give the memory back afterwards.
+	defer debug.SetGCPercent(debug.SetGCPercent(25))
+	defer debug.FreeOSMemory()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return pos, Problems{yamlProblem(name, err)}
@@ -194,7 +201,7 @@ func walk(n *yaml.Node, t reflect.Type, path string, pos *Positions, probs *Prob
 	}
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-		fields := yamlFields(t)
+		fields := fieldsOf(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Value == "<<" {
@@ -225,6 +232,19 @@ func walk(n *yaml.Node, t reflect.Type, path string, pos *Positions, probs *Prob
 }
 
 var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+
+// fieldCache holds yamlFields per struct type: a registry of 300,000
+// accounts walks the same few types millions of times.
+var fieldCache sync.Map // reflect.Type → map[string]reflect.Type
+
+func fieldsOf(t reflect.Type) map[string]reflect.Type {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.(map[string]reflect.Type)
+	}
+	f := yamlFields(t)
+	fieldCache.Store(t, f)
+	return f
+}
 
 func yamlFields(t reflect.Type) map[string]reflect.Type {
 	fields := map[string]reflect.Type{}
