@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -244,25 +243,8 @@ func TestNotifyMessages(t *testing.T) {
 				path = "actionCard.text"
 			}
 			text, _ := field(t, body, path).(string)
-			golden(t, tt.golden, text)
+			channeltest.Golden(t, *update, tt.golden, text)
 		})
-	}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("text: got\n%s\nwant\n%s", got, want)
 	}
 }
 

@@ -19,8 +19,6 @@ import (
 	"net"
 	"net/mail"
 	"net/textproto"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,22 +34,6 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // golden compares got with testdata/name, rewriting it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-	}
-}
 
 const (
 	user     = "govwatch@example.gov.cn"
@@ -333,8 +315,8 @@ func TestNotifyStartTLS(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", h.name, h.got, h.want)
 		}
 	}
-	golden(t, "firing.txt", p.text)
-	golden(t, "firing.html", p.html)
+	channeltest.Golden(t, *update, "firing.txt", p.text)
+	channeltest.Golden(t, *update, "firing.html", p.html)
 	for _, want := range []string{
 		"政务新媒体监测告警，请及时处理。",
 		"【重要】隐私泄露：手机号码\n  单位：福州市卫生健康委\n  账号：福州卫健（头条）\n",

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -225,7 +224,7 @@ func TestNotifyCards(t *testing.T) {
 					t.Errorf("%s: got %s, want %s", k, g, want)
 				}
 			}
-			golden(t, tt.golden, strings.Join(texts, "\n----\n"))
+			channeltest.Golden(t, *update, tt.golden, strings.Join(texts, "\n----\n"))
 		})
 	}
 }
@@ -233,23 +232,6 @@ func TestNotifyCards(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("lark_md: got\n%s\nwant\n%s", got, want)
-	}
 }
 
 func TestNotifyKeepsUnder20KB(t *testing.T) {

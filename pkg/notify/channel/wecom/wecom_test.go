@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -177,25 +175,8 @@ func TestNotifyMessages(t *testing.T) {
 					t.Errorf("message %d: got %s, want %s", i, g, tt.want[i])
 				}
 			}
-			golden(t, tt.golden, content)
+			channeltest.Golden(t, *update, tt.golden, content)
 		})
-	}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("content: got\n%s\nwant\n%s", got, want)
 	}
 }
 

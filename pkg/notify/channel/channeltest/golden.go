@@ -1,0 +1,26 @@
+package channeltest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Golden compares got with testdata/<name>, first rewriting the file when
+// update is set (the tests' -update flag).
+func Golden(t *testing.T, update bool, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
+	}
+}
