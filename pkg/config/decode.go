@@ -106,14 +106,20 @@ func DecodeFile(path string, out any) (*Positions, error) {
 	return Decode(path, data, out)
 }
 
+// largeFile is the size above which Decode trades CPU for memory.
+const largeFile = 8 << 20
+
 // Decode is DecodeFile on bytes already read; name is used in problems.
 func Decode(name string, data []byte, out any) (*Positions, error) {
 	pos := &Positions{File: name, lines: map[string]int{}}
-	// The YAML node tree of a large registry (300,000 accounts) is about a
-	// gigabyte of short-lived objects: collect it as it goes instead of
-	// letting the heap double first, and give the memory back afterwards.
-	defer debug.SetGCPercent(debug.SetGCPercent(25))
-	defer debug.FreeOSMemory()
+	if len(data) > largeFile {
+		// The YAML node tree of a large registry (300,000 accounts) is
+		// about a gigabyte of short-lived objects: collect it as it goes
+		// instead of letting the heap double first, and give the memory
+		// back afterwards. Small files leave the collector alone.
+		defer debug.SetGCPercent(debug.SetGCPercent(25))
+		defer debug.FreeOSMemory()
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return pos, Problems{yamlProblem(name, err)}
