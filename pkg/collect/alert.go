@@ -6,7 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/collect/pace"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -31,7 +31,7 @@ func (c *Collector) sourceDown(ctx context.Context, a *registry.Account, r *pace
 		return
 	}
 	data := map[string]any{
-		"Account": a, "Unit": detect.UnitName(c.o.Registry, a.Unit),
+		"Account": a, "Unit": alerttext.UnitName(c.o.Registry, a.Unit),
 		"Failures": r.Failures, "Since": since, "Error": r.LastError,
 	}
 	ann := map[string]string{
@@ -48,7 +48,7 @@ func (c *Collector) sourceDown(ctx context.Context, a *registry.Account, r *pace
 		result = "resolved"
 	}
 	alert := &model.Alert{
-		Labels:      detect.AccountLabels(c.o.Registry, a, model.CategorySystemSourceDown),
+		Labels:      alerttext.AccountLabels(c.o.Registry, a, model.CategorySystemSourceDown),
 		Annotations: ann,
 		StartsAt:    since.UTC(),
 		EndsAt:      end.UTC(),

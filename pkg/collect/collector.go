@@ -41,7 +41,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/collect/hostlimit"
 	"github.com/govwatch/govwatch/pkg/collect/pace"
 	"github.com/govwatch/govwatch/pkg/collect/schedule"
@@ -113,7 +113,7 @@ type Collector struct {
 	m     *metrics
 	sched *schedule.Scheduler
 	byID  map[string]*registry.Account
-	texts *detect.Texts
+	texts *alerttext.Texts
 
 	mu     sync.Mutex
 	health map[string]uint8 // accounts not healthy as last seen: backingOff or down
@@ -148,7 +148,7 @@ func New(o Options) (*Collector, error) {
 	}
 	defs := maps.Clone(defaultTexts)
 	maps.Copy(defs, o.Texts)
-	texts, err := detect.NewTexts(defs)
+	texts, err := alerttext.NewTexts(defs)
 	if err != nil {
 		return nil, fmt.Errorf("source_down texts: %w", err)
 	}

@@ -1,13 +1,11 @@
 // Package detect declares what a detector is and gives detectors the pieces
-// they share: the labels of an alert about an account, the Chinese texts
-// rendered from templates, and the publishing of firing and resolved alerts.
-// Each detector is a folder below this one.
+// they share: the state store, the publishing of firing and resolved alerts,
+// and read-modify-write of state records. Labels and Chinese texts come from
+// pkg/alerttext. Each detector is a folder below this one.
 package detect
 
 import (
-	"bytes"
 	"context"
-	"text/template"
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/model"
@@ -78,30 +76,6 @@ type Sweeper interface {
 	Sweep(ctx context.Context, env *Env) error
 }
 
-// AccountLabels are the labels of an alert about account a.
-func AccountLabels(reg *registry.Registry, a *registry.Account, category string) model.LabelSet {
-	ls := model.LabelSet{
-		model.LabelAlertname:   category,
-		model.LabelSeverity:    model.DefaultSeverity(category),
-		model.LabelAccountID:   a.ID,
-		model.LabelAccountName: a.Name,
-		model.LabelPlatform:    a.Platform,
-		model.LabelUnit:        a.Unit,
-	}
-	if u, ok := reg.Unit(a.Unit); ok && u.Region != "" {
-		ls[model.LabelRegion] = u.Region
-	}
-	return ls
-}
-
-// UnitName returns the unit's name for texts, or its id.
-func UnitName(reg *registry.Registry, id string) string {
-	if u, ok := reg.Unit(id); ok && u.Name != "" {
-		return u.Name
-	}
-	return id
-}
-
 // Publish sends a, telling env.Published.
 func (env *Env) Publish(ctx context.Context, a *model.Alert) error {
 	if a.GeneratorURL == "" {
@@ -120,54 +94,4 @@ func (env *Env) Publish(ctx context.Context, a *model.Alert) error {
 		env.Published(a)
 	}
 	return nil
-}
-
-// Texts renders the Chinese texts of alerts from templates that a
-// deployment can replace.
-type Texts struct {
-	t *template.Template
-}
-
-// Shanghai is the zone people read times in.
-var Shanghai = func() *time.Location {
-	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return l
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
-
-// NewTexts parses named templates; each value is a text/template body.
-// Templates may call cst (format a time in Beijing time), platform and
-// category (Chinese names).
-func NewTexts(defs map[string]string) (*Texts, error) {
-	t := template.New("").Funcs(template.FuncMap{
-		"cst":      func(t time.Time) string { return t.In(Shanghai).Format("2006-01-02 15:04") },
-		"platform": model.PlatformName,
-		"category": model.CategoryName,
-	})
-	for name, body := range defs {
-		if _, err := t.New(name).Parse(body); err != nil {
-			return nil, err
-		}
-	}
-	return &Texts{t: t}, nil
-}
-
-// MustTexts is NewTexts for the built-in templates.
-func MustTexts(defs map[string]string) *Texts {
-	t, err := NewTexts(defs)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
-// Render executes the named template; a failing template renders its error,
-// so an alert is never lost over its wording.
-func (t *Texts) Render(name string, data any) string {
-	var b bytes.Buffer
-	if err := t.t.ExecuteTemplate(&b, name, data); err != nil {
-		return "template " + name + ": " + err.Error()
-	}
-	return b.String()
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -30,7 +31,7 @@ type Scanner func(text string) []textscan.Finding
 // Detector is the content detector.
 type Detector struct {
 	scan  Scanner
-	texts *detect.Texts
+	texts *alerttext.Texts
 }
 
 // New returns a detector using scan: textscan.Live.Scan for lexicons that
@@ -39,7 +40,7 @@ func New(scan Scanner) *Detector {
 	if scan == nil {
 		scan = textscan.Default().Scan
 	}
-	return &Detector{scan: scan, texts: detect.MustTexts(Templates)}
+	return &Detector{scan: scan, texts: alerttext.MustTexts(Templates)}
 }
 
 // Templates are the default Chinese texts; keys are summary and description.
@@ -124,7 +125,7 @@ type shown struct {
 }
 
 func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, category string, fs []textscan.Finding, start, end time.Time) *model.Alert {
-	labels := detect.AccountLabels(env.Registry, a, category)
+	labels := alerttext.AccountLabels(env.Registry, a, category)
 	labels[model.LabelPostID] = p.ID
 	for _, f := range fs {
 		if model.SeverityRank(f.Severity) > model.SeverityRank(labels[model.LabelSeverity]) {
@@ -153,7 +154,7 @@ func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, ca
 	}
 	data := map[string]any{
 		"Account": a, "Post": p, "Title": title, "Category": category,
-		"Findings": shownFs, "Unit": detect.UnitName(env.Registry, a.Unit),
+		"Findings": shownFs, "Unit": alerttext.UnitName(env.Registry, a.Unit),
 	}
 	ann := map[string]string{
 		model.AnnotationURL: p.URL,

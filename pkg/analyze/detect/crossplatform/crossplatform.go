@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
@@ -31,12 +32,12 @@ type Detector struct {
 	window     time.Duration
 	maxPosts   int
 	similarity float64
-	texts      *detect.Texts
+	texts      *alerttext.Texts
 }
 
 // New returns a detector tuned by c.
 func New(c config.CrossPlatformConfig) *Detector {
-	return &Detector{window: c.Window.D(), maxPosts: c.MaxPosts, similarity: c.Similarity, texts: detect.MustTexts(Templates)}
+	return &Detector{window: c.Window.D(), maxPosts: c.MaxPosts, similarity: c.Similarity, texts: alerttext.MustTexts(Templates)}
 }
 
 // Templates are the default Chinese texts.
@@ -207,7 +208,7 @@ func (d *Detector) alert(env *detect.Env, pr pair) *model.Alert {
 	if !ok {
 		acct = &registry.Account{ID: pr.b.Account, Name: pr.b.Account, Platform: pr.b.Platform}
 	}
-	labels := detect.AccountLabels(env.Registry, acct, model.CategoryConsistencyCrossPlatform)
+	labels := alerttext.AccountLabels(env.Registry, acct, model.CategoryConsistencyCrossPlatform)
 	labels[model.LabelPostID] = pr.b.ID
 	labels[LabelPeerPostID] = pr.a.ID
 	name := func(id string) string {
@@ -223,7 +224,7 @@ func (d *Detector) alert(env *detect.Env, pr pair) *model.Alert {
 		}
 	}
 	data := map[string]any{
-		"Unit":       detect.UnitName(env.Registry, acct.Unit),
+		"Unit":       alerttext.UnitName(env.Registry, acct.Unit),
 		"A":          version{Name: name(pr.a.Account), Platform: pr.a.Platform, At: pr.a.At},
 		"B":          version{Name: name(pr.b.Account), Platform: pr.b.Platform, At: pr.b.At},
 		"Diffs":      pr.diffs,
@@ -257,7 +258,7 @@ func sideBySide(pr pair, name func(string) string) string {
 	}
 	line := func(e entry, side func(Difference) string) string {
 		return fmt.Sprintf("%s（%s，%s）：%s %s", model.PlatformName(e.Platform), name(e.Account),
-			e.At.In(detect.Shanghai).Format("2006-01-02 15:04"), mark(e.Text, side), e.URL)
+			e.At.In(alerttext.Shanghai).Format("2006-01-02 15:04"), mark(e.Text, side), e.URL)
 	}
 	return "版本一 " + line(pr.a, func(d Difference) string { return d.A }) + "\n" +
 		"版本二 " + line(pr.b, func(d Difference) string { return d.B })

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -30,14 +31,14 @@ type Config struct {
 // Detector is the duplicate-account detector.
 type Detector struct {
 	cfg   Config
-	texts *detect.Texts
+	texts *alerttext.Texts
 }
 
 // New returns a detector.
-func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: detect.MustTexts(Templates)} }
+func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)} }
 
 // WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *detect.Texts) *Detector { d.texts = t; return d }
+func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
@@ -180,7 +181,7 @@ func (d *Detector) alert(env *detect.Env, g group, accounts []*registry.Account,
 		evidence = append(evidence, fmt.Sprintf("%s「%s」（%s）", a.ID, a.Name, status))
 	}
 	data := map[string]any{
-		"Unit": detect.UnitName(env.Registry, g.unit), "Platform": g.platform,
+		"Unit": alerttext.UnitName(env.Registry, g.unit), "Platform": g.platform,
 		"Accounts": accounts, "Names": strings.Join(names, "、"),
 	}
 	labels := model.LabelSet{

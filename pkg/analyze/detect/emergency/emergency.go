@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/baseline"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/terms"
@@ -44,7 +45,7 @@ var Warnings = []string{"防范", "预防", "防止", "谨防", "警惕", "演�
 type Detector struct {
 	c     config.EmergencyConfig
 	list  *terms.List
-	texts *detect.Texts
+	texts *alerttext.Texts
 }
 
 // New returns a detector tuned by c, with the term list c names or the
@@ -54,7 +55,7 @@ func New(c config.EmergencyConfig) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Detector{c: c, list: l, texts: detect.MustTexts(Templates)}, nil
+	return &Detector{c: c, list: l, texts: alerttext.MustTexts(Templates)}, nil
 }
 
 // Templates are the default Chinese texts.

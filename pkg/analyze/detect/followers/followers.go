@@ -22,6 +22,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/baseline"
 	"github.com/govwatch/govwatch/pkg/config"
@@ -32,12 +33,12 @@ import (
 // Detector is the bought-followers detector.
 type Detector struct {
 	c     config.FollowersConfig
-	texts *detect.Texts
+	texts *alerttext.Texts
 }
 
 // New returns a detector tuned by c.
 func New(c config.FollowersConfig) *Detector {
-	return &Detector{c: c, texts: detect.MustTexts(Templates)}
+	return &Detector{c: c, texts: alerttext.MustTexts(Templates)}
 }
 
 // Templates are the default Chinese texts.
@@ -176,7 +177,7 @@ func (d *Detector) Snapshot(ctx context.Context, env *detect.Env, snap *model.Ac
 // rollDay closes the day being counted when cur falls on a later Beijing
 // date, adding its growth (normalised to 24 h) to the history.
 func (d *Detector) rollDay(s *acctState, cur point) {
-	date := cur.At.In(detect.Shanghai).Format("2006-01-02")
+	date := cur.At.In(alerttext.Shanghai).Format("2006-01-02")
 	if s.Day == date {
 		return
 	}
@@ -184,7 +185,7 @@ func (d *Detector) rollDay(s *acctState, cur point) {
 		last := s.Recent[len(s.Recent)-1]
 		if el := last.At.Sub(s.DayStart.At); !s.DayStart.At.IsZero() && el >= minElapsed {
 			delta := float64(last.Followers-s.DayStart.Followers) * float64(24*time.Hour) / float64(el)
-			wd := s.DayStart.At.Add(el / 2).In(detect.Shanghai).Weekday()
+			wd := s.DayStart.At.Add(el / 2).In(alerttext.Shanghai).Weekday()
 			s.History = append(s.History, day{Weekday: wd, Delta: delta, Engage: s.DayEngage, Jump: s.DayJump})
 			if len(s.History) > d.c.History {
 				s.History = s.History[len(s.History)-d.c.History:]
@@ -233,7 +234,7 @@ func (d *Detector) judge(s *acctState, cur point) (sh shown, jump, judged bool) 
 		deltas[i], engages[i] = h.Delta, h.Engage
 	}
 	med, mad := baseline.MAD(deltas)
-	expected := med * d.weekdayFactor(s.History, med, cur.At.Add(-el/2).In(detect.Shanghai).Weekday())
+	expected := med * d.weekdayFactor(s.History, med, cur.At.Add(-el/2).In(alerttext.Shanghai).Weekday())
 	scale := max(baseline.MADScale*mad, d.c.MinScale*math.Abs(med), 1)
 	z := (delta - expected) / scale
 	// The trailing day reaches into yesterday: weigh today's and
@@ -274,7 +275,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, sh shown, end tim
 		ratio = fmt.Sprintf("%.1f", sh.Delta/sh.Expected)
 	}
 	data := map[string]any{
-		"Account": a, "Unit": detect.UnitName(env.Registry, a.Unit), "At": sh.At,
+		"Account": a, "Unit": alerttext.UnitName(env.Registry, a.Unit), "At": sh.At,
 		"From": sh.From, "To": sh.To, "Delta": fmt.Sprintf("%.0f", sh.Delta), "Expected": fmt.Sprintf("%.0f", sh.Expected),
 		"Ratio": ratio, "Z": fmt.Sprintf("%.1f", sh.Z), "Engage": fmt.Sprintf("%.0f", sh.Engage),
 		"UsualEngage": fmt.Sprintf("%.0f", sh.UsualEngage), "Jumps": sh.Jumps, "Days": d.c.History,
@@ -284,10 +285,10 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, sh shown, end tim
 		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
 		ann[model.AnnotationDescription] = d.texts.Render("description", data)
 		ann[model.AnnotationEvidence] = fmt.Sprintf("粉丝数 %d → %d（截至 %s 的 24 小时，+%.0f）；日增长基线 %.0f，稳健 z 值 %.1f；昨今两天互动 %.0f 次，平时每天 %.0f 次；近 %d 天异常增长 %d 次",
-			sh.From, sh.To, sh.At.In(detect.Shanghai).Format("01-02 15:04"), sh.Delta, sh.Expected, sh.Z, sh.Engage, sh.UsualEngage, d.c.History, sh.Jumps)
+			sh.From, sh.To, sh.At.In(alerttext.Shanghai).Format("01-02 15:04"), sh.Delta, sh.Expected, sh.Z, sh.Engage, sh.UsualEngage, d.c.History, sh.Jumps)
 		ann[model.AnnotationSuggestion] = "核实近期是否开展推广活动或购买粉丝、刷量服务；如属违规，立即停止并清理异常粉丝"
 	} else {
 		ann[model.AnnotationSummary] = d.texts.Render("resolved", data)
 	}
-	return &model.Alert{Labels: detect.AccountLabels(env.Registry, a, model.CategoryEngagementBoughtFollowers), Annotations: ann, StartsAt: sh.Start, EndsAt: end}
+	return &model.Alert{Labels: alerttext.AccountLabels(env.Registry, a, model.CategoryEngagementBoughtFollowers), Annotations: ann, StartsAt: sh.Start, EndsAt: end}
 }

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/baseline"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/terms"
@@ -35,7 +36,7 @@ var builtin string
 type Detector struct {
 	c       config.NegativeConfig
 	lexicon *terms.List
-	texts   *detect.Texts
+	texts   *alerttext.Texts
 }
 
 // New returns a detector tuned by c, with the lexicon c names or the
@@ -45,7 +46,7 @@ func New(c config.NegativeConfig) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Detector{c: c, lexicon: l, texts: detect.MustTexts(Templates)}, nil
+	return &Detector{c: c, lexicon: l, texts: alerttext.MustTexts(Templates)}, nil
 }
 
 // Templates are the default Chinese texts.
@@ -229,7 +230,7 @@ func pct(x float64) string {
 }
 
 func (d *Detector) alert(env *detect.Env, postID string, a *registry.Account, s *postState, start, end time.Time) *model.Alert {
-	labels := detect.AccountLabels(env.Registry, a, model.CategoryOpinionNegative)
+	labels := alerttext.AccountLabels(env.Registry, a, model.CategoryOpinionNegative)
 	labels[model.LabelPostID] = postID
 	title := s.Title
 	if title == "" {
@@ -237,7 +238,7 @@ func (d *Detector) alert(env *detect.Env, postID string, a *registry.Account, s 
 	}
 	share := float64(s.Negative) / float64(max(s.Total, 1))
 	data := map[string]any{
-		"Account": a, "Unit": detect.UnitName(env.Registry, a.Unit), "Title": title,
+		"Account": a, "Unit": alerttext.UnitName(env.Registry, a.Unit), "Title": title,
 		"Total": s.Total, "Negative": s.Negative, "Share": pct(share), "Ref": pct(s.Ref),
 	}
 	ann := map[string]string{model.AnnotationURL: s.URL}

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -42,14 +43,14 @@ type Config struct {
 // Detector is the profile-change detector.
 type Detector struct {
 	cfg   Config
-	texts *detect.Texts
+	texts *alerttext.Texts
 }
 
 // New returns a detector.
-func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: detect.MustTexts(Templates)} }
+func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)} }
 
 // WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *detect.Texts) *Detector { d.texts = t; return d }
+func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
@@ -239,7 +240,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 		evidence = append(evidence, fmt.Sprintf("%s：%s → %s", c.field, clip(c.old), clip(c.new)))
 	}
 	data := map[string]any{
-		"Account": a, "Unit": detect.UnitName(env.Registry, a.Unit), "Since": r.Since,
+		"Account": a, "Unit": alerttext.UnitName(env.Registry, a.Unit), "Since": r.Since,
 		"Fields": strings.Join(names, "、"), "Changes": strings.Join(texts, "；"),
 		"AcceptDays": int(d.cfg.AcceptAfter / (24 * time.Hour)),
 	}
@@ -256,7 +257,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 	if end.Before(r.Since) && !end.IsZero() {
 		end = r.Since
 	}
-	labels := detect.AccountLabels(env.Registry, a, model.CategoryAccountProfileChanged)
+	labels := alerttext.AccountLabels(env.Registry, a, model.CategoryAccountProfileChanged)
 	if r.Labeled != "" {
 		labels[model.LabelAccountName] = r.Labeled
 	}

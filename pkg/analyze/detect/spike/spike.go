@@ -21,6 +21,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/baseline"
 	"github.com/govwatch/govwatch/pkg/config"
@@ -31,12 +32,12 @@ import (
 // Detector is the engagement-spike detector.
 type Detector struct {
 	c     config.SpikeConfig
-	texts *detect.Texts
+	texts *alerttext.Texts
 }
 
 // New returns a detector tuned by c.
 func New(c config.SpikeConfig) *Detector {
-	return &Detector{c: c, texts: detect.MustTexts(Templates)}
+	return &Detector{c: c, texts: alerttext.MustTexts(Templates)}
 }
 
 // Templates are the default Chinese texts.
@@ -345,7 +346,7 @@ func (d *Detector) account(ctx context.Context, env *detect.Env, a *registry.Acc
 }
 
 func (d *Detector) postAlert(env *detect.Env, p *model.Post, a *registry.Account, start, end time.Time, sh shown) *model.Alert {
-	labels := detect.AccountLabels(env.Registry, a, model.CategoryOpinionSpike)
+	labels := alerttext.AccountLabels(env.Registry, a, model.CategoryOpinionSpike)
 	labels[model.LabelPostID] = p.ID
 	title := p.Title
 	if title == "" {
@@ -381,13 +382,13 @@ func (d *Detector) acctAlert(env *detect.Env, a *registry.Account, start, end ti
 	} else {
 		ann[model.AnnotationSummary] = d.texts.Render("account.resolved", data)
 	}
-	return &model.Alert{Labels: detect.AccountLabels(env.Registry, a, model.CategoryOpinionSpike), Annotations: ann, StartsAt: start, EndsAt: end}
+	return &model.Alert{Labels: alerttext.AccountLabels(env.Registry, a, model.CategoryOpinionSpike), Annotations: ann, StartsAt: start, EndsAt: end}
 }
 
 func (d *Detector) data(env *detect.Env, a *registry.Account, sh shown) map[string]any {
 	ratio := sh.Rate / max(sh.Ref, d.c.ThresholdRef)
 	return map[string]any{
-		"Account": a, "Unit": detect.UnitName(env.Registry, a.Unit),
+		"Account": a, "Unit": alerttext.UnitName(env.Registry, a.Unit),
 		"From": sh.From, "To": sh.To, "Likes": sh.Likes, "Comments": sh.Comments, "Shares": sh.Shares,
 		"Rate": num(sh.Rate), "Ref": num(sh.Ref), "Sum": num(sh.Sum), "Z": num(sh.Z), "Ratio": num(ratio),
 	}
@@ -404,7 +405,7 @@ func num(x float64) string {
 	return fmt.Sprintf("%.1f", x)
 }
 
-func cst(t time.Time) string { return t.In(detect.Shanghai).Format("01-02 15:04") }
+func cst(t time.Time) string { return t.In(alerttext.Shanghai).Format("01-02 15:04") }
 
 func firstRunes(s string, n int) string {
 	rs := []rune(s)

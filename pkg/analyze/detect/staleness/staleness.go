@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -42,14 +43,14 @@ type Detector struct {
 	// closure-candidate thresholds; 0 turns a level off.
 	WarningAfter time.Duration
 	ZombieAfter  time.Duration
-	texts        *detect.Texts
+	texts        *alerttext.Texts
 }
 
 // New returns a detector with the given default veto threshold and the
 // reminder and closure-candidate levels off; set WarningAfter and
 // ZombieAfter, or use NewLevels.
 func New(staleAfter time.Duration) *Detector {
-	return &Detector{StaleAfter: staleAfter, texts: detect.MustTexts(Templates)}
+	return &Detector{StaleAfter: staleAfter, texts: alerttext.MustTexts(Templates)}
 }
 
 // NewLevels returns a detector with all three default thresholds.
@@ -60,7 +61,7 @@ func NewLevels(warningAfter, staleAfter, zombieAfter time.Duration) *Detector {
 }
 
 // WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *detect.Texts) *Detector { d.texts = t; return d }
+func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts. For each level: <level>summary and
 // <level>description while firing, <level>resolved when the next post ends
@@ -425,7 +426,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, st *state, l leve
 		from = start.Add(-limit)
 	}
 	data := map[string]any{
-		"Account": a, "Last": st.last, "Now": now, "Unit": detect.UnitName(env.Registry, a.Unit),
+		"Account": a, "Last": st.last, "Now": now, "Unit": alerttext.UnitName(env.Registry, a.Unit),
 		"Days": int(now.Sub(from) / day), "Limit": int(t.stale / day), "ZombieLimit": int(t.zombie / day),
 		"Deadline": from.Add(t.stale), "Category": l.category,
 	}
@@ -457,7 +458,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, st *state, l leve
 		ann[model.AnnotationSummary] = d.texts.Render(how, data)
 	}
 	return &model.Alert{
-		Labels:      detect.AccountLabels(env.Registry, a, l.category),
+		Labels:      alerttext.AccountLabels(env.Registry, a, l.category),
 		Annotations: ann,
 		StartsAt:    start,
 		EndsAt:      end,
@@ -468,5 +469,5 @@ func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return "无"
 	}
-	return t.In(detect.Shanghai).Format("2006-01-02 15:04")
+	return t.In(alerttext.Shanghai).Format("2006-01-02 15:04")
 }

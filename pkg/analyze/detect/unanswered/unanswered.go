@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/model"
@@ -38,16 +39,16 @@ type Config struct {
 // Detector is the unanswered-comments detector.
 type Detector struct {
 	cfg   Config
-	texts *detect.Texts
+	texts *alerttext.Texts
 }
 
 // New returns a detector.
 func New(cfg Config) *Detector {
-	return &Detector{cfg: cfg, texts: detect.MustTexts(Templates)}
+	return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)}
 }
 
 // WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *detect.Texts) *Detector { d.texts = t; return d }
+func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
@@ -291,7 +292,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, f *firing, now, e
 		}
 	}
 	data := map[string]any{
-		"Account": a, "Unit": detect.UnitName(env.Registry, a.Unit), "Now": now,
+		"Account": a, "Unit": alerttext.UnitName(env.Registry, a.Unit), "Now": now,
 		"Count": len(items), "SLA": d.cfg.SLAWorkdays, "WindowDays": int(d.cfg.Window / (24 * time.Hour)),
 	}
 	if len(items) > 0 {
@@ -310,14 +311,14 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, f *firing, now, e
 				break
 			}
 			ev = append(ev, fmt.Sprintf("留言 %s（所在发布 %s，%s 留言，回复期限 %s）", it.ID, it.Post,
-				it.At.In(detect.Shanghai).Format("2006-01-02 15:04"), it.DueDay))
+				it.At.In(alerttext.Shanghai).Format("2006-01-02 15:04"), it.DueDay))
 		}
 		ann[model.AnnotationEvidence] = strings.Join(ev, "；")
 	} else {
 		ann[model.AnnotationSummary] = d.texts.Render(how, data)
 	}
 	return &model.Alert{
-		Labels:      detect.AccountLabels(env.Registry, a, model.CategoryInteractionUnanswered),
+		Labels:      alerttext.AccountLabels(env.Registry, a, model.CategoryInteractionUnanswered),
 		Annotations: ann,
 		StartsAt:    f.Start,
 		EndsAt:      end,

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -38,14 +39,14 @@ type Config struct {
 // Detector is the availability detector.
 type Detector struct {
 	cfg   Config
-	texts *detect.Texts
+	texts *alerttext.Texts
 }
 
 // New returns a detector.
-func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: detect.MustTexts(Templates)} }
+func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)} }
 
 // WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *detect.Texts) *Detector { d.texts = t; return d }
+func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
@@ -238,7 +239,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 		}
 	}
 	data := map[string]any{
-		"Account": a, "Unit": detect.UnitName(env.Registry, a.Unit), "Target": r.Target,
+		"Account": a, "Unit": alerttext.UnitName(env.Registry, a.Unit), "Target": r.Target,
 		"Since": r.Since, "Reason": reason, "Last": last,
 		"RecoveredAt": end, "OKs": r.trailing(true),
 	}
@@ -256,13 +257,13 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 			if x.OK {
 				mark = "✓"
 			}
-			ev = append(ev, fmt.Sprintf("%s %s %s", x.At.In(detect.Shanghai).Format("01-02 15:04"), mark, x.Text()))
+			ev = append(ev, fmt.Sprintf("%s %s %s", x.At.In(alerttext.Shanghai).Format("01-02 15:04"), mark, x.Text()))
 		}
 		ann[model.AnnotationEvidence] = "最近探测：" + strings.Join(ev, "；")
 	} else {
 		ann[model.AnnotationSummary] = d.texts.Render(how, data)
 	}
-	labels := detect.AccountLabels(env.Registry, a, model.CategoryAccountUnavailable)
+	labels := alerttext.AccountLabels(env.Registry, a, model.CategoryAccountUnavailable)
 	labels[LabelTarget] = r.Target
 	if !end.IsZero() && end.Before(r.Since) {
 		end = r.Since
