@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,8 +18,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/pace"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/notify"
-	"github.com/govwatch/govwatch/pkg/notify/channel"
-	"github.com/govwatch/govwatch/pkg/notify/channel/console"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 	"github.com/govwatch/govwatch/pkg/store"
 	"github.com/govwatch/govwatch/pkg/textscan"
@@ -193,9 +190,3 @@ func route(rc config.RouteConfig) (*notify.Route, error) {
 	}
 	return r, nil
 }
-
-var (
-	_ channel.Channel = (*console.Console)(nil)
-	_                 = context.Background
-	_                 = time.Second
-)
