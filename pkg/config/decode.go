@@ -62,10 +62,18 @@ func (ps Problems) sorted() Problems {
 type Positions struct {
 	File  string
 	lines map[string]int
+	// stream, for a registry file read a batch at a time, finds the
+	// lines inside the items of its sequences (stream.go).
+	stream *streamed
 }
 
 // Line returns the line of path, or of its nearest ancestor that has one.
 func (p *Positions) Line(path string) int {
+	if p.stream != nil {
+		if l, ok := p.stream.line(p.File, path); ok && l > 0 {
+			return l
+		}
+	}
 	for path != "" {
 		if l, ok := p.lines[path]; ok {
 			return l
