@@ -238,3 +238,33 @@ func TestSampleConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestPollWeiboRecorded reads an RSSHub instance's real /weibo/user answer
+// (July 2025): RSS 2.0 rather than the Atom asked for, hashtag links,
+// emoji-sized icons and [图片] markers in the title.
+func TestPollWeiboRecorded(t *testing.T) {
+	ts, _ := hub(t, "weibo-user-2025.rss")
+	s := newSource(ts.URL)
+	b, err := s.Poll(context.Background(), account("weibo", registry.SourceOptions{UserID: "1935396210"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Posts) != 2 {
+		t.Fatalf("got %d posts, want 2", len(b.Posts))
+	}
+	p := b.Posts[0]
+	want := model.Post{
+		Schema: 1, ID: "weibo/acc/https://weibo.com/1935396210/PzxMFDdIO", AccountID: "acc", Platform: "weibo",
+		NativeID: "https://weibo.com/1935396210/PzxMFDdIO", Kind: "post", URL: "https://weibo.com/1935396210/PzxMFDdIO",
+		Title:  "『致不灭的你』动画第三季「现世篇」视觉图公开！2025年10月开播！#致不灭的你#致不灭的你 [图片]",
+		Text:   "『致不灭的你』动画第三季「现世篇」视觉图公开！2025年10月开播！ #致不灭的你#致不灭的你",
+		Author: "少年JUMP吧", PublishedAt: time.Date(2025, 7, 4, 7, 51, 28, 0, time.UTC), CollectedAt: now,
+	}
+	want.ContentHash = model.ContentHash(want.Title, want.Text, want.URL)
+	if p != want {
+		t.Errorf("got\n%+v\nwant\n%+v", p, want)
+	}
+	if second := b.Posts[1]; second.Text != "小畑健新绘 『棋魂』展纪念插画合集 棋魂" || second.PublishedAt.Format(time.RFC3339) != "2025-07-04T07:39:56Z" {
+		t.Errorf("second post read as %q at %s", second.Text, second.PublishedAt)
+	}
+}
