@@ -228,7 +228,7 @@ func (c *Collector) Poll(ctx context.Context, accountID string) error {
 // pollAccount polls a with the poll timeout, recovers a panicking source and
 // counts the outcome.
 func (c *Collector) pollAccount(ctx context.Context, a *registry.Account) (published int, err error) {
-	ctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
+	pctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
 	defer cancel()
 	start := c.o.Clock.Now()
 	result := "error"
@@ -238,8 +238,11 @@ func (c *Collector) pollAccount(ctx context.Context, a *registry.Account) (publi
 			err, result = fmt.Errorf("panic: %v", r), "error"
 			c.o.Log.Error("source panicked", zap.String("account_id", a.ID), zap.Any("panic", r), zap.Stack("stack"))
 		}
-		if errors.Is(err, hostlimit.ErrThrottled) {
+		switch {
+		case errors.Is(err, hostlimit.ErrThrottled):
 			result = "throttled"
+		case err != nil && ctx.Err() != nil:
+			result = "canceled" // cut off by shutdown: not the source's failure
 		}
 		c.m.polls.WithLabelValues(a.Platform, result).Inc()
 		c.m.duration.WithLabelValues(a.Platform).Observe(c.o.Clock.Since(start).Seconds())
@@ -248,7 +251,7 @@ func (c *Collector) pollAccount(ctx context.Context, a *registry.Account) (publi
 			err = fmt.Errorf("poll %s: %w", a.ID, err)
 		}
 	}()
-	published, result, err = c.poll(ctx, a)
+	published, result, err = c.poll(pctx, a)
 	return published, err
 }
 
@@ -438,7 +441,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		}, []string{"result"}),
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "govwatch_collector_polls_total",
-			Help: "Account polls by platform and result (ok, not_modified, error, throttled).",
+			Help: "Account polls by platform and result (ok, not_modified, error, throttled, canceled).",
 		}, []string{"platform", "result"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "govwatch_collector_poll_duration_seconds",

@@ -276,6 +276,23 @@ func TestSourceErrorKeepsValidators(t *testing.T) {
 	}
 }
 
+// TestPollCutOffByShutdown: a poll interrupted because the collector is
+// stopping is counted apart, not as the source failing.
+func TestPollCutOffByShutdown(t *testing.T) {
+	r := newRig(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.c.Poll(ctx, "fj-gov-weibo"); err == nil {
+		t.Fatal("poll with a cancelled context returned no error")
+	}
+	if got := r.polls(t, "weibo", "canceled"); got != 1 {
+		t.Errorf("polls_total{weibo,canceled} = %v, want 1", got)
+	}
+	if got := r.polls(t, "weibo", "error"); got != 0 {
+		t.Errorf("polls_total{weibo,error} = %v, want 0", got)
+	}
+}
+
 func TestPublishFailureRepublishesTheRest(t *testing.T) {
 	r := newRig(t, nil)
 	const id = "fj-gov-weibo"

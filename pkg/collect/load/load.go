@@ -79,7 +79,7 @@ type Report struct {
 	Expected  float64        // accounts ÷ interval
 	Offset    time.Duration  // the run's start after the process's, to line up GODEBUG=gctrace=1 output
 	Scheduler bool           // SchedulerOnly run
-	Results   map[string]int // the collector's polls by result (ok, not_modified, error, throttled)
+	Results   map[string]int // the collector's polls by result (ok, not_modified, error, throttled, canceled)
 }
 
 // ProcessRSS is the process's peak resident set, registry loading included.
