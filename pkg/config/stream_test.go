@@ -216,3 +216,35 @@ func TestLoadRegistryProblemLine(t *testing.T) {
 		t.Fatalf("error %q, want it to start %q", err, want)
 	}
 }
+
+// BenchmarkDecodeRegistry reads a generated registry of 30,000 accounts
+// (in the simulator's one-line form) streamed and whole.
+func BenchmarkDecodeRegistry(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("units:\n  - {id: u1, name: 单位}\naccounts:\n")
+	for i := range 30000 {
+		fmt.Fprintf(&sb, "  - {id: gen-%06d, name: gen-%06d, platform: weibo, unit: u1, status: active, source: {type: rss, url: \"http://127.0.0.1:8091/gen/gen-%06d.rss\"}}\n", i, i, i)
+	}
+	path := filepath.Join(b.TempDir(), "registry.yaml")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("streamed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var f RegistryFile
+			if _, err := DecodeRegistryFile(path, &f); err != nil || len(f.Accounts) != 30000 {
+				b.Fatal(err, len(f.Accounts))
+			}
+		}
+	})
+	b.Run("whole", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var f RegistryFile
+			if _, err := DecodeFile(path, &f); err != nil || len(f.Accounts) != 30000 {
+				b.Fatal(err, len(f.Accounts))
+			}
+		}
+	})
+}
