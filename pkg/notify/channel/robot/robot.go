@@ -2,7 +2,9 @@
 // share: one JSON POST to a webhook URL that carries a credential, with the
 // answer's HTTP status classified and the URL kept out of every error. Each
 // channel then reads its platform's error code from the body, because the
-// platforms answer HTTP 200 on failure.
+// platforms answer HTTP 200 on failure. The webhook and SMS channels, which
+// build their own requests, use its client, status classification and URL
+// stripping too.
 package robot
 
 import (
@@ -70,13 +72,24 @@ func Post(ctx context.Context, client *http.Client, platform, target string, bod
 	if err != nil {
 		return nil, fmt.Errorf("read %s answer: %w", platform, StripURL(err))
 	}
-	switch code := resp.StatusCode; {
-	case code >= 200 && code < 300:
-		return answer, nil
-	case code == http.StatusTooManyRequests || code >= 500:
-		return nil, fmt.Errorf("%s answered %d: %q", platform, code, Head(answer))
+	if err := CheckStatus(platform, resp.StatusCode, string(Head(answer))); err != nil {
+		return nil, err
+	}
+	return answer, nil
+}
+
+// CheckStatus classifies an answer's HTTP status for a channel: nil for
+// 2xx, a retryable error for 429 and 5xx, a permanent one otherwise. The
+// error names who answered and quotes head, the start of the answer, which
+// must hold nothing secret.
+func CheckStatus(who string, status int, head string) error {
+	switch {
+	case status >= 200 && status < 300:
+		return nil
+	case status == http.StatusTooManyRequests || status >= 500:
+		return fmt.Errorf("%s answered %d: %q", who, status, head)
 	default:
-		return nil, channel.Permanent(fmt.Errorf("%s answered %d: %q", platform, code, Head(answer)))
+		return channel.Permanent(fmt.Errorf("%s answered %d: %q", who, status, head))
 	}
 }
 

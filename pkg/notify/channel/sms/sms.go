@@ -194,11 +194,8 @@ func (s *SMS) Notify(ctx context.Context, n *channel.Notification) error {
 	if err != nil {
 		return fmt.Errorf("read sms answer: %w", robot.StripURL(err))
 	}
-	switch code := resp.StatusCode; {
-	case code == http.StatusTooManyRequests || code >= 500:
-		return fmt.Errorf("sms gateway answered %d: %q", code, s.hide(robot.Head(answer)))
-	case code < 200 || code >= 300:
-		return channel.Permanent(fmt.Errorf("sms gateway answered %d: %q", code, s.hide(robot.Head(answer))))
+	if err := robot.CheckStatus("sms gateway", resp.StatusCode, s.hide(robot.Head(answer))); err != nil {
+		return err
 	}
 	return s.judge(answer)
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/robot"
 )
 
 // Headers set on every signed request.
@@ -126,9 +127,7 @@ func New(cfg Config, opts Options) (*Webhook, error) {
 		w.timeout = DefaultTimeout
 	}
 	if w.client == nil {
-		w.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}
+		w.client = robot.NewClient()
 	}
 	if w.now == nil {
 		w.now = time.Now
@@ -162,25 +161,12 @@ func (w *Webhook) Notify(ctx context.Context, n *channel.Notification) error {
 
 	resp, err := w.client.Do(req)
 	if err != nil {
-		// *url.Error repeats the URL, which may hold a token; keep the cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("post webhook: %w", err)
+		return fmt.Errorf("post webhook: %w", robot.StripURL(err))
 	}
 	defer resp.Body.Close()
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
-
-	switch code := resp.StatusCode; {
-	case code >= 200 && code < 300:
-		return nil
-	case code == http.StatusTooManyRequests || code >= 500:
-		return fmt.Errorf("webhook answered %d: %q", code, head)
-	default:
-		return channel.Permanent(fmt.Errorf("webhook answered %d: %q", code, head))
-	}
+	return robot.CheckStatus("webhook", resp.StatusCode, string(head))
 }
 
 // NewMessage builds the version 4 payload for n, keeping at most maxAlerts
