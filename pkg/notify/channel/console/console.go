@@ -11,10 +11,9 @@ import (
 	"io"
 	"sync"
 	"text/template"
-	"time"
 
-	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/render"
 )
 
 // DefaultTemplate renders one alert as a title line and indented details.
@@ -29,40 +28,15 @@ type Config struct {
 	Template string `yaml:"template"`
 }
 
-// Alert is what the template sees for one alert: its labels and
-// annotations, the ones people read pulled out, display names resolved and
-// times in Beijing time.
+// Alert is what the template sees for one alert: render's view of it
+// (labels and annotations, the ones people read pulled out, display names
+// resolved, times in Beijing time, only http and https links) with the
+// notification's receiver and external URL.
 type Alert struct {
+	render.Alert
 	Receiver    string
 	ExternalURL string
-
-	Status      string // firing or resolved
-	Firing      bool
-	Fingerprint string
-	Labels      map[string]string
-	Annotations map[string]string
-	StartsAt    time.Time
-	EndsAt      time.Time // zero while firing
-
-	Category     string // the alertname label
-	CategoryName string // 隐私泄露：手机号码
-	Severity     string
-	SeverityName string // 紧急, 重要, 一般, 提示
-	Unit         string
-	AccountName  string
-	Platform     string
-	PlatformName string // 微信, 微博, 头条 …
-
-	Summary     string
-	Description string
-	Evidence    string
-	Suggestion  string
-	URL         string
-	AckURL      string
 }
-
-// beijing is China Standard Time; no daylight saving since 1991, so no tzdata.
-var beijing = time.FixedZone("CST", 8*3600)
 
 // Console writes alerts to a writer. It is safe for concurrent use; each
 // notification's text is written in one piece.
@@ -84,8 +58,8 @@ func New(cfg Config, w io.Writer) (*Console, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse console template: %w", err)
 	}
-	sample := view(&channel.Notification{Status: channel.StatusFiring}, &channel.AlertState{Status: channel.StatusFiring})
-	if err := tmpl.Execute(io.Discard, sample); err != nil {
+	sample := views(&channel.Notification{Status: channel.StatusFiring, Alerts: []channel.AlertState{{Status: channel.StatusFiring}}})
+	if err := tmpl.Execute(io.Discard, sample[0]); err != nil {
 		return nil, fmt.Errorf("try console template: %w", err)
 	}
 	return &Console{tmpl: tmpl, w: w}, nil
@@ -101,9 +75,9 @@ func (c *Console) Notify(ctx context.Context, n *channel.Notification) error {
 		return err
 	}
 	var buf bytes.Buffer
-	for i := range n.Alerts {
-		if err := c.tmpl.Execute(&buf, view(n, &n.Alerts[i])); err != nil {
-			return channel.Permanent(fmt.Errorf("render alert %s: %w", n.Alerts[i].Fingerprint, err))
+	for _, a := range views(n) {
+		if err := c.tmpl.Execute(&buf, a); err != nil {
+			return channel.Permanent(fmt.Errorf("render alert %s: %w", a.Fingerprint, err))
 		}
 	}
 	c.mu.Lock()
@@ -114,57 +88,14 @@ func (c *Console) Notify(ctx context.Context, n *channel.Notification) error {
 	return nil
 }
 
-// view prepares one alert for the template.
-func view(n *channel.Notification, a *channel.AlertState) Alert {
-	status := a.Status
-	if status == "" {
-		status = n.Status
+// views prepares the alerts of n for the template, as plain text.
+func views(n *channel.Notification) []Alert {
+	m := render.NewMessage(n, render.Plain)
+	out := make([]Alert, len(m.Alerts))
+	for i, a := range m.Alerts {
+		out[i] = Alert{Alert: a, Receiver: n.Receiver, ExternalURL: n.ExternalURL}
 	}
-	labels, ann := a.Labels, a.Annotations
-	if labels == nil {
-		labels = model.LabelSet{}
-	}
-	if ann == nil {
-		ann = map[string]string{}
-	}
-	v := Alert{
-		Receiver:    n.Receiver,
-		ExternalURL: n.ExternalURL,
-		Status:      status,
-		Firing:      status != channel.StatusResolved,
-		Fingerprint: a.Fingerprint,
-		Labels:      labels,
-		Annotations: ann,
-		StartsAt:    inBeijing(a.StartsAt),
-		Category:    labels[model.LabelAlertname],
-		Severity:    labels[model.LabelSeverity],
-		Unit:        labels[model.LabelUnit],
-		AccountName: labels[model.LabelAccountName],
-		Platform:    labels[model.LabelPlatform],
-		Summary:     ann[model.AnnotationSummary],
-		Description: ann[model.AnnotationDescription],
-		Evidence:    ann[model.AnnotationEvidence],
-		Suggestion:  ann[model.AnnotationSuggestion],
-		URL:         ann[model.AnnotationURL],
-		AckURL:      ann[model.AnnotationAckURL],
-	}
-	if name := ann[model.AnnotationUnitName]; name != "" {
-		v.Unit = name
-	}
-	if !v.Firing {
-		v.EndsAt = inBeijing(a.EndsAt)
-	}
-	v.CategoryName = model.CategoryName(v.Category)
-	v.SeverityName = model.SeverityName(v.Severity)
-	v.PlatformName = model.PlatformName(v.Platform)
-	return v
-}
-
-func inBeijing(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.In(beijing)
+	return out
 }
 
 var _ channel.Channel = (*Console)(nil)
