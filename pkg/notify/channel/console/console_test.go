@@ -5,65 +5,15 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-func phoneAlert(status string) channel.AlertState {
-	a := channel.AlertState{
-		Alert: model.Alert{
-			Labels: model.LabelSet{
-				model.LabelAlertname:   model.CategoryPrivacyPhone,
-				model.LabelSeverity:    model.SeverityMajor,
-				model.LabelAccountID:   "fz-wjw-toutiao",
-				model.LabelAccountName: "福州卫健",
-				model.LabelPlatform:    "toutiao",
-				model.LabelUnit:        "福州市卫生健康委",
-				model.LabelRegion:      "350100",
-			},
-			Annotations: map[string]string{
-				model.AnnotationSummary:    "文章正文出现未打码的手机号码",
-				model.AnnotationEvidence:   "…联系人：王老师，联系电话13800138000，地址…",
-				model.AnnotationSuggestion: "删除或打码处理该手机号码，如 138****8000",
-				model.AnnotationURL:        "https://www.toutiao.com/article/7301/",
-				model.AnnotationAckURL:     "https://govwatch.example.gov.cn/ack/3f2a?sig=abc",
-			},
-			StartsAt: time.Date(2026, 11, 26, 8, 3, 11, 0, time.UTC),
-		},
-		Status: status,
-	}
-	if status == channel.StatusResolved {
-		a.EndsAt = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
-	}
-	a.Fingerprint = a.Labels.Fingerprint()
-	return a
-}
-
-func staleAlert() channel.AlertState {
-	a := channel.AlertState{
-		Alert: model.Alert{
-			Labels: model.LabelSet{
-				model.LabelAlertname: model.CategoryAccountStale,
-				model.LabelSeverity:  model.SeverityCritical,
-				model.LabelUnit:      "连江县人民政府办公室",
-			},
-			Annotations: map[string]string{model.AnnotationSummary: "账号已 15 天未更新"},
-			StartsAt:    time.Date(2026, 11, 26, 16, 0, 0, 0, time.UTC),
-		},
-		Status: channel.StatusFiring,
-	}
-	a.Fingerprint = a.Labels.Fingerprint()
-	return a
-}
 
 func TestNotifyGolden(t *testing.T) {
 	tests := []struct {
@@ -76,20 +26,20 @@ func TestNotifyGolden(t *testing.T) {
 			name:   "firing",
 			golden: "firing.golden",
 			n: channel.Notification{Receiver: "console", Status: channel.StatusFiring,
-				Alerts: []channel.AlertState{phoneAlert(channel.StatusFiring), staleAlert()}},
+				Alerts: []channel.AlertState{channeltest.Phone(channel.StatusFiring), channeltest.Stale()}},
 		},
 		{
 			name:   "resolved",
 			golden: "resolved.golden",
 			n: channel.Notification{Receiver: "console", Status: channel.StatusResolved,
-				Alerts: []channel.AlertState{phoneAlert(channel.StatusResolved)}},
+				Alerts: []channel.AlertState{channeltest.Phone(channel.StatusResolved)}},
 		},
 		{
 			name:   "custom template",
 			golden: "custom.golden",
 			cfg:    Config{Template: "{{.Status}} {{.Category}} {{.Labels.account_id}} {{.StartsAt.Format \"15:04\"}}\n"},
 			n: channel.Notification{Status: channel.StatusFiring,
-				Alerts: []channel.AlertState{phoneAlert(channel.StatusFiring)}},
+				Alerts: []channel.AlertState{channeltest.Phone(channel.StatusFiring)}},
 		},
 	}
 	for _, tt := range tests {
@@ -102,19 +52,7 @@ func TestNotifyGolden(t *testing.T) {
 			if err := c.Notify(context.Background(), &tt.n); err != nil {
 				t.Fatalf("Notify: %v", err)
 			}
-			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := out.String(); got != string(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
+			channeltest.Golden(t, *update, tt.golden, out.String())
 		})
 	}
 }
@@ -142,7 +80,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestNotifyErrors(t *testing.T) {
-	n := &channel.Notification{Status: channel.StatusFiring, Alerts: []channel.AlertState{phoneAlert(channel.StatusFiring)}}
+	n := &channel.Notification{Status: channel.StatusFiring, Alerts: []channel.AlertState{channeltest.Phone(channel.StatusFiring)}}
 
 	// A template that only fails on some alerts cannot succeed on retry.
 	c, err := New(Config{Template: `{{if .Labels.region}}{{.Nope}}{{end}}`}, &bytes.Buffer{})
@@ -176,7 +114,7 @@ func TestNotifyConcurrentWritesStayWhole(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	n := &channel.Notification{Status: channel.StatusFiring, Alerts: []channel.AlertState{phoneAlert(channel.StatusFiring)}}
+	n := &channel.Notification{Status: channel.StatusFiring, Alerts: []channel.AlertState{channeltest.Phone(channel.StatusFiring)}}
 	var one bytes.Buffer
 	c1, _ := New(Config{}, &one)
 	if err := c1.Notify(context.Background(), n); err != nil {
