@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -46,19 +44,7 @@ func TestDefaultText(t *testing.T) {
 	for _, r := range g.requests() {
 		got.WriteString(r.text + "\n")
 	}
-	path := filepath.Join("testdata", "texts.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.String() != string(want) {
-		t.Errorf("texts: got\n%s\nwant\n%s", got.String(), want)
-	}
+	channeltest.Golden(t, *update, "texts.golden", got.String())
 }
 
 // gateway is an HTTP SMS gateway of the common shape: a key in a header or
