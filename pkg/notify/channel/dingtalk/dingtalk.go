@@ -83,13 +83,10 @@ type DingTalk struct {
 	message   string
 	atMobiles []string
 	atAll     bool
-	timeout   time.Duration
 	tmpl      *render.Template
 	token     string
-	robotID   string
 	secret    []byte
-	limiter   *ratelimit.Limiter
-	client    *http.Client
+	sender    *robot.Sender
 	clock     clockwork.Clock
 }
 
@@ -117,13 +114,9 @@ func New(cfg Config, opts Options) (*DingTalk, error) {
 		return nil, err
 	}
 	d := &DingTalk{
-		endpoint: endpoint, message: cfg.Message, atMobiles: cfg.AtMobiles, atAll: cfg.AtAll,
-		timeout: cfg.Timeout, tmpl: tmpl,
-		token: opts.AccessToken, robotID: ratelimit.RobotID(opts.AccessToken), secret: opts.Secret,
-		limiter: opts.Limiter, client: opts.Client, clock: opts.Clock,
-	}
-	if d.client == nil {
-		d.client = robot.NewClient()
+		endpoint: endpoint, message: cfg.Message, atMobiles: cfg.AtMobiles, atAll: cfg.AtAll, tmpl: tmpl,
+		token: opts.AccessToken, secret: opts.Secret, clock: opts.Clock,
+		sender: robot.NewSender("dingtalk", opts.AccessToken, opts.Limiter, ratelimit.DingTalk, opts.Client, cfg.Timeout),
 	}
 	if d.clock == nil {
 		d.clock = clockwork.NewRealClock()
@@ -188,11 +181,6 @@ func (d *DingTalk) Notify(ctx context.Context, n *channel.Notification) error {
 	if err != nil {
 		return err
 	}
-	if d.limiter != nil {
-		if err := d.limiter.Take(ctx, d.Name(), d.robotID, ratelimit.DingTalk...); err != nil {
-			return fmt.Errorf("dingtalk: %w", err)
-		}
-	}
 	q := url.Values{"access_token": {d.token}}
 	if len(d.secret) > 0 {
 		ts := d.clock.Now().UnixMilli()
@@ -203,7 +191,7 @@ func (d *DingTalk) Notify(ctx context.Context, n *channel.Notification) error {
 	if strings.Contains(d.endpoint, "?") {
 		target = d.endpoint + "&" + q.Encode()
 	}
-	raw, err := robot.Post(ctx, d.client, "dingtalk", target, body, d.timeout)
+	raw, err := d.sender.Send(ctx, target, body)
 	if err != nil {
 		return err
 	}

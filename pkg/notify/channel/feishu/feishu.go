@@ -76,12 +76,9 @@ type Feishu struct {
 	target    string
 	atAll     bool
 	atUserIDs []string
-	timeout   time.Duration
 	tmpl      *render.Template
-	robotID   string
 	secret    []byte
-	limiter   *ratelimit.Limiter
-	client    *http.Client
+	sender    *robot.Sender
 	clock     clockwork.Clock
 }
 
@@ -108,12 +105,8 @@ func New(cfg Config, opts Options) (*Feishu, error) {
 	}
 	f := &Feishu{
 		target: strings.TrimSuffix(endpoint, "/") + "/" + opts.Token,
-		atAll:  cfg.AtAll, atUserIDs: cfg.AtUserIDs, timeout: cfg.Timeout, tmpl: tmpl,
-		robotID: ratelimit.RobotID(opts.Token), secret: opts.Secret,
-		limiter: opts.Limiter, client: opts.Client, clock: opts.Clock,
-	}
-	if f.client == nil {
-		f.client = robot.NewClient()
+		atAll:  cfg.AtAll, atUserIDs: cfg.AtUserIDs, tmpl: tmpl, secret: opts.Secret, clock: opts.Clock,
+		sender: robot.NewSender("feishu", opts.Token, opts.Limiter, ratelimit.Feishu, opts.Client, cfg.Timeout),
 	}
 	if f.clock == nil {
 		f.clock = clockwork.NewRealClock()
@@ -200,11 +193,6 @@ func (f *Feishu) Notify(ctx context.Context, n *channel.Notification) error {
 	if err != nil {
 		return err
 	}
-	if f.limiter != nil {
-		if err := f.limiter.Take(ctx, f.Name(), f.robotID, ratelimit.Feishu...); err != nil {
-			return fmt.Errorf("feishu: %w", err)
-		}
-	}
 	if len(f.secret) > 0 {
 		ts := f.clock.Now().Unix()
 		msg.Timestamp = strconv.FormatInt(ts, 10)
@@ -214,7 +202,7 @@ func (f *Feishu) Notify(ctx context.Context, n *channel.Notification) error {
 	if err != nil {
 		return channel.Permanent(fmt.Errorf("encode feishu card: %w", err))
 	}
-	raw, err := robot.Post(ctx, f.client, "feishu", f.target, body, f.timeout)
+	raw, err := f.sender.Send(ctx, f.target, body)
 	if err != nil {
 		return err
 	}

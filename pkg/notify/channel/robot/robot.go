@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 )
 
 // DefaultTimeout bounds one attempt when the configuration sets none.
@@ -45,6 +46,43 @@ func Encode(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// Sender posts to one robot: the client and the bound on one attempt, and
+// the robot's share of the platform's rate limit across replicas. It is
+// safe for concurrent use.
+type Sender struct {
+	platform string
+	robotID  string
+	limiter  *ratelimit.Limiter
+	limits   []ratelimit.Limit
+	client   *http.Client
+	timeout  time.Duration
+}
+
+// NewSender returns the sender to the platform's robot whose credential
+// (token or key) is credential. A nil limiter keeps no rate limit; a nil
+// client means NewClient(); a timeout of 0 means DefaultTimeout.
+func NewSender(platform, credential string, limiter *ratelimit.Limiter, limits []ratelimit.Limit, client *http.Client, timeout time.Duration) *Sender {
+	if client == nil {
+		client = NewClient()
+	}
+	return &Sender{
+		platform: platform, robotID: ratelimit.RobotID(credential),
+		limiter: limiter, limits: limits, client: client, timeout: timeout,
+	}
+}
+
+// Send takes one send from the robot's rate limit, then posts body to
+// target once as Post does. A reached limit is a retryable error wrapping
+// ratelimit.ErrLimited.
+func (s *Sender) Send(ctx context.Context, target string, body []byte) ([]byte, error) {
+	if s.limiter != nil {
+		if err := s.limiter.Take(ctx, s.platform, s.robotID, s.limits...); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.platform, err)
+		}
+	}
+	return Post(ctx, s.client, s.platform, target, body, s.timeout)
 }
 
 // Post sends body to target as JSON once, within timeout, and returns the

@@ -65,11 +65,8 @@ type WeCom struct {
 	target     string
 	mobiles    []string
 	mentionAll bool
-	timeout    time.Duration
 	tmpl       *render.Template
-	robotID    string
-	limiter    *ratelimit.Limiter
-	client     *http.Client
+	sender     *robot.Sender
 }
 
 // New checks cfg and builds the channel.
@@ -94,11 +91,8 @@ func New(cfg Config, opts Options) (*WeCom, error) {
 	}
 	w := &WeCom{
 		target:  endpoint + sep + url.Values{"key": {opts.Key}}.Encode(),
-		mobiles: cfg.MentionMobiles, mentionAll: cfg.MentionAll, timeout: cfg.Timeout, tmpl: tmpl,
-		robotID: ratelimit.RobotID(opts.Key), limiter: opts.Limiter, client: opts.Client,
-	}
-	if w.client == nil {
-		w.client = robot.NewClient()
+		mobiles: cfg.MentionMobiles, mentionAll: cfg.MentionAll, tmpl: tmpl,
+		sender: robot.NewSender("wecom", opts.Key, opts.Limiter, ratelimit.WeCom, opts.Client, cfg.Timeout),
 	}
 	return w, nil
 }
@@ -178,12 +172,7 @@ func (w *WeCom) send(ctx context.Context, msg message) error {
 	if err != nil {
 		return channel.Permanent(fmt.Errorf("encode wecom message: %w", err))
 	}
-	if w.limiter != nil {
-		if err := w.limiter.Take(ctx, w.Name(), w.robotID, ratelimit.WeCom...); err != nil {
-			return fmt.Errorf("wecom: %w", err)
-		}
-	}
-	raw, err := robot.Post(ctx, w.client, "wecom", w.target, body, w.timeout)
+	raw, err := w.sender.Send(ctx, w.target, body)
 	if err != nil {
 		return err
 	}
