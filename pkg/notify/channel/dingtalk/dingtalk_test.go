@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"flag"
 	"io"
 	"net/http"
@@ -333,17 +332,7 @@ func TestRateLimitSharedByTwoChannels(t *testing.T) {
 		chans = append(chans, d)
 	}
 	n := channeltest.Notification(channeltest.Phone(channel.StatusFiring))
-	limited := 0
-	for i := range 30 {
-		err := chans[i%2].Notify(context.Background(), n)
-		switch {
-		case err == nil:
-		case errors.Is(err, ratelimit.ErrLimited) && channel.Retryable(err):
-			limited++
-		default:
-			t.Fatalf("send %d: %v", i, err)
-		}
-	}
+	limited := channeltest.SendInTurn(t, chans, n, 30)
 	if got := rs.count(); got != 20 {
 		t.Errorf("robot received %d messages in a minute, want 20", got)
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -322,17 +321,7 @@ func TestRateLimitPerSecondSharedByTwoChannels(t *testing.T) {
 		chans = append(chans, f)
 	}
 	n := channeltest.Notification(channeltest.Stale())
-	limited := 0
-	for i := range 8 {
-		err := chans[i%2].Notify(context.Background(), n)
-		switch {
-		case err == nil:
-		case errors.Is(err, ratelimit.ErrLimited) && channel.Retryable(err):
-			limited++
-		default:
-			t.Fatalf("send %d: %v (the bot itself must never refuse)", i, err)
-		}
-	}
+	limited := channeltest.SendInTurn(t, chans, n, 8)
 	if got := bs.count(); got != 5 || limited != 3 {
 		t.Errorf("got %d delivered and %d limited in one second, want 5 and 3", got, limited)
 	}

@@ -3,7 +3,6 @@ package wecom
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -265,17 +264,7 @@ func TestRateLimitSharedOverRedis(t *testing.T) {
 		chans = append(chans, w)
 	}
 	n := channeltest.Notification(channeltest.Stale())
-	limited := 0
-	for i := range 24 {
-		err := chans[i%2].Notify(context.Background(), n)
-		switch {
-		case err == nil:
-		case errors.Is(err, ratelimit.ErrLimited) && channel.Retryable(err):
-			limited++
-		default:
-			t.Fatalf("send %d: %v", i, err)
-		}
-	}
+	limited := channeltest.SendInTurn(t, chans, n, 24)
 	if got := len(rs.received()); got != 20 || limited != 4 {
 		t.Errorf("got %d delivered and %d limited, want 20 and 4", got, limited)
 	}
