@@ -33,8 +33,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// golden compares got with testdata/name, rewriting it with -update.
-
 const (
 	user     = "govwatch@example.gov.cn"
 	password = "smtp-pa55word"
