@@ -220,13 +220,14 @@ func (f *Feishu) Notify(ctx context.Context, n *channel.Notification) error {
 // so) when the card would not fit in MaxBody.
 func (f *Feishu) card(n *channel.Notification) (*message, error) {
 	m := render.NewMessage(n, render.Markdown)
+	m.Color = Template(m)
 	title, err := f.tmpl.Execute("title", m)
 	if err != nil {
 		return nil, channel.Permanent(fmt.Errorf("render feishu title: %w", err))
 	}
 	msg := &message{MsgType: "interactive", Card: card{
 		Config: cardConfig{WideScreenMode: true},
-		Header: header{Template: Template(m), Title: plainText{Tag: "plain_text", Content: title}},
+		Header: header{Template: m.Color, Title: plainText{Tag: "plain_text", Content: title}},
 	}}
 	if mention := f.mention(); mention != "" {
 		msg.Card.Elements = append(msg.Card.Elements, element{Tag: "div", Text: &plainText{Tag: "lark_md", Content: mention}})
