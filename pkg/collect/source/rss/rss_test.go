@@ -15,6 +15,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"gopkg.in/yaml.v3"
 
+	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
@@ -259,7 +260,7 @@ func TestFetchErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), ts.URL) {
 				t.Fatalf("got error %v, want one naming %s and %q", err, ts.URL, tt.wantErr)
 			}
-			if got := IsRetryable(err); got != tt.retryable {
+			if got := fetch.IsRetryable(err); got != tt.retryable {
 				t.Errorf("got retryable %v, want %v (%v)", got, tt.retryable, err)
 			}
 		})
@@ -291,7 +292,7 @@ func TestFetchNetworkErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("got no error")
 			}
-			if got := IsRetryable(err); got != tt.retryable {
+			if got := fetch.IsRetryable(err); got != tt.retryable {
 				t.Errorf("got retryable %v, want %v (%v)", got, tt.retryable, err)
 			}
 		})
@@ -300,8 +301,8 @@ func TestFetchNetworkErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := fetcher().Fetch(ctx, slow.URL, Validators{})
-	if !errors.Is(err, context.Canceled) || IsRetryable(err) {
-		t.Errorf("got %v retryable %v, want context.Canceled, not retryable", err, IsRetryable(err))
+	if !errors.Is(err, context.Canceled) || fetch.IsRetryable(err) {
+		t.Errorf("got %v retryable %v, want context.Canceled, not retryable", err, fetch.IsRetryable(err))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/collect/source/wechat"
 	"github.com/govwatch/govwatch/pkg/model"
@@ -106,7 +107,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 	v.LastModified = ""
 	res, err := s.Fetcher.Fetch(ctx, feed, v)
 	if err != nil {
-		var se *rss.StatusError
+		var se *fetch.StatusError
 		if errors.As(err, &se) && se.StatusCode == 503 && bytes.Contains(bytes.ToLower(se.Body), []byte("currently fetching")) {
 			return nil, &FetchingError{URL: feed}
 		}
