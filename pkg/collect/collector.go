@@ -46,7 +46,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/pace"
 	"github.com/govwatch/govwatch/pkg/collect/schedule"
 	"github.com/govwatch/govwatch/pkg/collect/source"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
+	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store"
@@ -299,7 +299,9 @@ func (c *Collector) slot(ctx context.Context, id string, due time.Time) time.Tim
 			c.sourceDown(ctx, a, &rec, time.Unix(0, first), now)
 		}
 	default:
-		permanent := !retryable(err)
+		// The error's own word (source.Retryable), else the HTTP rules:
+		// network errors, timeouts, 429 and 5xx may go away by themselves.
+		permanent := !fetch.IsRetryable(err)
 		kind := "retryable"
 		if permanent {
 			kind = "permanent"
@@ -322,17 +324,6 @@ func (c *Collector) slot(ctx context.Context, id string, due time.Time) time.Tim
 // PaceTTL is how long an account's pace record outlives its last poll, so
 // accounts removed from the registry leave nothing behind.
 const PaceTTL = 30 * 24 * time.Hour
-
-// retryable tells a failure that may go away by itself from one that needs
-// someone to fix the source: the error's own word (source.Retryable), else
-// the HTTP rules of rss.IsRetryable (network errors, timeouts, 429, 5xx).
-func retryable(err error) bool {
-	var r source.Retryable
-	if errors.As(err, &r) {
-		return r.Retryable()
-	}
-	return rss.IsRetryable(err)
-}
 
 // Health of an account as this replica last saw it, for the gauges.
 const (

@@ -173,12 +173,14 @@ func (c *Collector) publishPost(ctx context.Context, p *model.Post, win window, 
 		return 0, nil
 	}
 	mp, ok := c.o.Publisher.(MetricsPublisher)
-	changed := MetricsMsgID(p) != MetricsMsgID(&w.Post)
-	due := now.Sub(w.MetricsAt) >= metricsGap(now.Sub(p.PublishedAt))
-	if !ok || !changed || !due {
+	if !ok || now.Sub(w.MetricsAt) < metricsGap(now.Sub(p.PublishedAt)) {
 		return 0, nil
 	}
-	if _, err := mp.PublishPostMetrics(ctx, p, MetricsMsgID(p)); err != nil {
+	msgID := MetricsMsgID(p)
+	if msgID == MetricsMsgID(&w.Post) {
+		return 0, nil // counts still in the same buckets
+	}
+	if _, err := mp.PublishPostMetrics(ctx, p, msgID); err != nil {
 		return 0, fmt.Errorf("publish metrics of %s: %w", p.ID, err)
 	}
 	w.Post, w.MetricsAt = *p, now

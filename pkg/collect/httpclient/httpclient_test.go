@@ -19,6 +19,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/govwatch/govwatch/pkg/collect/hostlimit"
+	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
 )
@@ -127,8 +128,8 @@ func TestHostileUpstreams(t *testing.T) {
 		{"/bomb", func(err error) bool { return errors.Is(err, ErrBodyTooLarge) }, "ErrBodyTooLarge after decoding", false},
 		{"/loop/a", func(err error) bool { var re *RedirectError; return errors.As(err, &re) }, "a RedirectError", false},
 		{"/to-file", func(err error) bool { var re *RedirectError; return errors.As(err, &re) }, "a RedirectError", false},
-		{"/broken", func(err error) bool { var se *rss.StatusError; return errors.As(err, &se) && se.StatusCode == 502 }, "status 502", true},
-		{"/garbage", func(err error) bool { var pe *rss.ParseError; return errors.As(err, &pe) }, "a ParseError", false},
+		{"/broken", func(err error) bool { var se *fetch.StatusError; return errors.As(err, &se) && se.StatusCode == 502 }, "status 502", true},
+		{"/garbage", func(err error) bool { var pe *fetch.ParseError; return errors.As(err, &pe) }, "a ParseError", false},
 		{"/hangup", func(err error) bool { return errors.Is(err, io.ErrUnexpectedEOF) }, "an unexpected EOF", true},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
@@ -151,7 +152,7 @@ func retryable(err error) bool {
 	if errors.As(err, &r) {
 		return r.Retryable()
 	}
-	return rss.IsRetryable(err)
+	return fetch.IsRetryable(err)
 }
 
 func TestRedirectsUpToTheLimit(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/tidwall/gjson"
 	"go.uber.org/zap"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
@@ -265,20 +266,13 @@ func (m *Mapping) time(v gjson.Result) (time.Time, bool) {
 			return m.time(gjson.Result{Type: gjson.Number, Num: float64(n), Raw: s})
 		}
 		if m.TimeLayout != "" {
-			t, err := time.ParseInLocation(m.TimeLayout, s, beijing)
+			t, err := time.ParseInLocation(m.TimeLayout, s, alerttext.Shanghai)
 			return t.UTC(), err == nil
 		}
 		return rss.ParseTime(s)
 	}
 	return time.Time{}, false
 }
-
-var beijing = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
 
 func describe(r gjson.Result) string {
 	if !r.Exists() {

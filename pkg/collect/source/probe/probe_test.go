@@ -13,6 +13,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"gopkg.in/yaml.v3"
 
+	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
@@ -125,17 +126,7 @@ func TestProbe(t *testing.T) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample, err := os.ReadFile("sample.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(readme, sample) {
-		t.Errorf("got a README without sample.yaml verbatim, want it shown")
-	}
+	sample := sourcetest.Sample(t)
 	var cfg struct {
 		Registry struct {
 			Units    []map[string]string

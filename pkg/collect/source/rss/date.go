@@ -6,15 +6,9 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai on machines without zoneinfo
-)
 
-// shanghai loads Asia/Shanghai, falling back to a fixed +08:00 zone.
-func shanghai() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}
+	"github.com/govwatch/govwatch/pkg/alerttext"
+)
 
 var (
 	// explicitZone matches a date string ending in a zone: a numeric offset,
@@ -106,6 +100,6 @@ func ParseTime(s string) (time.Time, bool) {
 			return t.UTC(), true
 		}
 	}
-	t, ok := itemTime(s, nil, shanghai())
+	t, ok := itemTime(s, nil, alerttext.Shanghai)
 	return t.UTC(), ok
 }

@@ -14,19 +14,14 @@ import (
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
-// DefaultMaxBody caps a feed body when Fetcher.MaxBody is zero.
-const DefaultMaxBody = fetch.DefaultMaxBody
-
-// ErrBodyTooLarge is wrapped by the error of a feed larger than MaxBody.
-var ErrBodyTooLarge = fetch.ErrBodyTooLarge
-
 // Fetcher fetches and parses feeds. The zero value is usable; it is safe
 // for concurrent use once its fields are set.
 type Fetcher struct {
 	// Client makes the requests; nil means a client with a 30 s timeout.
 	// Gzip is negotiated and decoded by its transport.
 	Client *http.Client
-	// MaxBody caps the (decompressed) body in bytes; 0 means DefaultMaxBody.
+	// MaxBody caps the (decompressed) body in bytes; 0 means
+	// fetch.DefaultMaxBody.
 	MaxBody int64
 	// UserAgent is sent when set.
 	UserAgent string
@@ -61,18 +56,6 @@ type Item struct {
 	Metrics     model.Metrics
 }
 
-// StatusError is an HTTP status other than 200 and 304.
-type StatusError = fetch.StatusError
-
-// ParseError is a body that is not a feed gofeed can read, or is in an
-// unknown charset.
-type ParseError = fetch.ParseError
-
-// IsRetryable reports whether a fetch error may go away by itself: network
-// errors, timeouts, 429 and 5xx. Other statuses, parse errors, oversized
-// bodies and cancellation are permanent.
-func IsRetryable(err error) bool { return fetch.IsRetryable(err) }
-
 // Fetch gets url with the validators of the last response and parses it.
 func (f *Fetcher) Fetch(ctx context.Context, url string, v Validators) (*Result, error) {
 	h := http.Header{}
@@ -93,7 +76,7 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, v Validators) (*Result,
 	}
 	res, err := Parse(resp.Body, resp.Header.Get("Content-Type"), f.now())
 	if err != nil {
-		return nil, &ParseError{URL: url, Err: err}
+		return nil, &fetch.ParseError{URL: url, Err: err}
 	}
 	res.Validators = next(resp.Header, Validators{})
 	return res, nil

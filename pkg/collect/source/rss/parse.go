@@ -12,6 +12,7 @@ import (
 	"github.com/mmcdole/gofeed"
 	ext "github.com/mmcdole/gofeed/extensions"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/model"
 )
@@ -27,11 +28,6 @@ var (
 // response's Content-Type) wins over the XML declaration, zone-less times
 // are Beijing time, and now dates items without a time.
 func Parse(body []byte, contentType string, now time.Time) (*Result, error) {
-	return parse(body, contentType, now, shanghai())
-}
-
-// parse is Parse with the zone of zone-less times given.
-func parse(body []byte, contentType string, now time.Time, loc *time.Location) (*Result, error) {
 	body, err := toUTF8(body, contentType)
 	if err != nil {
 		return nil, err
@@ -45,7 +41,7 @@ func parse(body []byte, contentType string, now time.Time, loc *time.Location) (
 		if it == nil {
 			continue
 		}
-		res.Items = append(res.Items, item(it, feed, now, loc))
+		res.Items = append(res.Items, item(it, feed, now, alerttext.Shanghai))
 	}
 	return res, nil
 }

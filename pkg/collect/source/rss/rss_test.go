@@ -15,6 +15,8 @@ import (
 	"github.com/jonboulle/clockwork"
 	"gopkg.in/yaml.v3"
 
+	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
+	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
@@ -259,7 +261,7 @@ func TestFetchErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), ts.URL) {
 				t.Fatalf("got error %v, want one naming %s and %q", err, ts.URL, tt.wantErr)
 			}
-			if got := IsRetryable(err); got != tt.retryable {
+			if got := fetch.IsRetryable(err); got != tt.retryable {
 				t.Errorf("got retryable %v, want %v (%v)", got, tt.retryable, err)
 			}
 		})
@@ -291,7 +293,7 @@ func TestFetchNetworkErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("got no error")
 			}
-			if got := IsRetryable(err); got != tt.retryable {
+			if got := fetch.IsRetryable(err); got != tt.retryable {
 				t.Errorf("got retryable %v, want %v (%v)", got, tt.retryable, err)
 			}
 		})
@@ -300,8 +302,18 @@ func TestFetchNetworkErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := fetcher().Fetch(ctx, slow.URL, Validators{})
-	if !errors.Is(err, context.Canceled) || IsRetryable(err) {
-		t.Errorf("got %v retryable %v, want context.Canceled, not retryable", err, IsRetryable(err))
+	if !errors.Is(err, context.Canceled) || fetch.IsRetryable(err) {
+		t.Errorf("got %v retryable %v, want context.Canceled, not retryable", err, fetch.IsRetryable(err))
+	}
+}
+
+// BenchmarkParseTime reads a zone-less date, as jsonapi does for every item
+// of an answer without a time layout.
+func BenchmarkParseTime(b *testing.B) {
+	for b.Loop() {
+		if _, ok := ParseTime("2026-08-03 10:00:00"); !ok {
+			b.Fatal("not parsed")
+		}
 	}
 }
 
@@ -338,9 +350,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(b, seed.contentType)
 	}
 	f.Add([]byte(`<?xml version="1.0" encoding="x-unknown"?><rss/>`), "text/xml; charset=x-unknown")
-	loc := shanghai()
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		res, err := parse(body, contentType, now, loc)
+		res, err := Parse(body, contentType, now)
 		if err != nil {
 			return
 		}
@@ -356,17 +367,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample, err := os.ReadFile("sample.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(readme, sample) {
-		t.Errorf("got a README without sample.yaml verbatim, want it shown")
-	}
+	sample := sourcetest.Sample(t)
 	var cfg struct {
 		Accounts []struct {
 			ID, Name, Platform, Unit string

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/collect/source/wechat"
 	"github.com/govwatch/govwatch/pkg/model"
@@ -106,7 +107,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 	v.LastModified = ""
 	res, err := s.Fetcher.Fetch(ctx, feed, v)
 	if err != nil {
-		var se *rss.StatusError
+		var se *fetch.StatusError
 		if errors.As(err, &se) && se.StatusCode == 503 && bytes.Contains(bytes.ToLower(se.Body), []byte("currently fetching")) {
 			return nil, &FetchingError{URL: feed}
 		}
@@ -122,9 +123,9 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 	for _, it := range res.Items {
 		native := it.NativeID
 		if a.Platform == "wechat" {
-			if k, ok := WeChatArticleKey(it.URL); ok {
+			if k, ok := wechat.ArticleKey(it.URL); ok {
 				native = k
-			} else if k, ok := WeChatArticleKey(it.NativeID); ok {
+			} else if k, ok := wechat.ArticleKey(it.NativeID); ok {
 				native = k
 			}
 		}
@@ -152,10 +153,6 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
 	return b, nil
 }
-
-// WeChatArticleKey is wechat.ArticleKey: "<__biz>_<mid>_<idx>" of an
-// article link.
-func WeChatArticleKey(raw string) (string, bool) { return wechat.ArticleKey(raw) }
 
 // canonicalURL drops a WeChat link's volatile parameters so that the
 // content hash does not change when only they do.

@@ -18,6 +18,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
+	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -140,23 +141,6 @@ func TestPollWeChatDeduplicates(t *testing.T) {
 	}
 }
 
-func TestWeChatArticleKey(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"https://mp.weixin.qq.com/s?__biz=MzA3&mid=2650&idx=1&sn=ab12&chksm=x#rd", "MzA3_2650_1"},
-		{"http://mp.weixin.qq.com/s?__biz=MzA3&appmsgid=2650&itemidx=3", "MzA3_2650_3"},
-		{"https://mp.weixin.qq.com/s/Xyz-AbC", ""},
-		{"https://evil.example/s?__biz=MzA3&mid=1&idx=1", ""},
-		{"https://mp.weixin.qq.com.evil.example/s?__biz=MzA3&mid=1&idx=1", ""},
-		{"%%", ""},
-	}
-	for _, tt := range tests {
-		got, ok := WeChatArticleKey(tt.in)
-		if got != tt.want || ok != (tt.want != "") {
-			t.Errorf("WeChatArticleKey(%q): got %q %v, want %q", tt.in, got, ok, tt.want)
-		}
-	}
-}
-
 func TestPollErrors(t *testing.T) {
 	fetching, _ := os.ReadFile("testdata/fetching-503.html")
 	broken, _ := os.ReadFile("testdata/error-503.html")
@@ -195,17 +179,7 @@ func TestPollErrors(t *testing.T) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample, err := os.ReadFile("sample.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(readme, sample) {
-		t.Errorf("got a README without sample.yaml verbatim, want it shown")
-	}
+	sample := sourcetest.Sample(t)
 	var cfg struct {
 		Collector struct {
 			Sources struct {

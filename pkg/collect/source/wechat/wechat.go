@@ -19,6 +19,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
@@ -253,7 +254,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*sou
 // the state when already fetched today, else from datacube. Best effort: a
 // failure keeps what the state had and is logged.
 func (s *Source) readCounts(ctx context.Context, a *registry.Account, appID string, secret []byte, prev state, now time.Time) state {
-	day := now.In(beijing).AddDate(0, 0, -1).Format("2006-01-02")
+	day := now.In(alerttext.Shanghai).AddDate(0, 0, -1).Format("2006-01-02")
 	if prev.ReadDay == day {
 		return prev
 	}
@@ -329,13 +330,6 @@ func article(raw string) (biz, mid, idx string, ok bool) {
 	}
 	return biz, mid, idx, true
 }
-
-var beijing = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
 
 func (s *Source) base() string {
 	if s.BaseURL != "" {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
+	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
@@ -268,7 +269,9 @@ func TestArticleKey(t *testing.T) {
 		{"https://mp.weixin.qq.com/s?__biz=MzA3&mid=2650&idx=1&sn=ab12&chksm=x#rd", "MzA3_2650_1"},
 		{"http://mp.weixin.qq.com/s?__biz=MzA3&appmsgid=2650&itemidx=3", "MzA3_2650_3"},
 		{"https://mp.weixin.qq.com/s/Xyz-AbC", ""},
+		{"https://evil.example/s?__biz=MzA3&mid=1&idx=1", ""},
 		{"https://mp.weixin.qq.com.evil.example/s?__biz=MzA3&mid=1&idx=1", ""},
+		{"%%", ""},
 	}
 	for _, tt := range tests {
 		got, ok := ArticleKey(tt.in)
@@ -279,17 +282,7 @@ func TestArticleKey(t *testing.T) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample, err := os.ReadFile("sample.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(readme, sample) {
-		t.Errorf("got a README without sample.yaml verbatim, want it shown")
-	}
+	sample := sourcetest.Sample(t)
 	var cfg map[string]any
 	if err := yaml.Unmarshal(sample, &cfg); err != nil {
 		t.Fatal(err)
