@@ -211,7 +211,8 @@ func splitSequences(data []byte, keys ...string) (rest []byte, batches map[strin
 	)
 	state := top
 	var key string
-	seqIndent := -1
+	var seqIndent int // the items' indentation, once in them
+	var count int     // items of key seen so far
 	var cur *seqBatch // the batch being filled
 	anyKey := false
 	lineNo := 0
@@ -263,18 +264,17 @@ func splitSequences(data []byte, keys ...string) (rest []byte, batches map[strin
 		}
 		switch state {
 		case items:
-			if !blank && indent == seqIndent && isItem && cur != nil && (cur.n >= batchItems || off-cur.start >= batchBytes) {
-				flush(off)
-			}
-			if cur == nil { // the state only turns to items on an item
-				first := 0
-				if bs := batches[key]; len(bs) > 0 {
-					first = bs[len(bs)-1].first + bs[len(bs)-1].n
-				}
-				cur = &seqBatch{start: off, line: lineNo, first: first}
-			}
+			// Batches start on an item; the lines after it, down to the
+			// next item, belong to it.
 			if !blank && indent == seqIndent && isItem {
+				if cur != nil && (cur.n >= batchItems || off-cur.start >= batchBytes) {
+					flush(off)
+				}
+				if cur == nil {
+					cur = &seqBatch{start: off, line: lineNo, first: count}
+				}
 				cur.n++
+				count++
 			}
 			rest = append(rest, '\n')
 		case header:
@@ -291,15 +291,12 @@ func splitSequences(data []byte, keys ...string) (rest []byte, batches map[strin
 						return nil, nil, false // duplicated, or a flow or scalar value
 					}
 					seen[k.name] = true
-					state, key, seqIndent = header, k.name, -1
+					state, key, count = header, k.name, 0
 				}
 			} else if !blank && indent == 0 && !anyKey {
 				return nil, nil, false // a sequence at the root
 			}
 			rest = append(rest, data[off:next]...)
-			if state == header && nl < 0 {
-				rest = append(rest, '\n')
-			}
 		}
 		off = next
 	}
