@@ -216,46 +216,6 @@ func (c *Config) validate(pos *Positions) Problems {
 		bad("collector.max_body", "must be at least 1KiB")
 	}
 
-	names := map[string]bool{}
-	for i, r := range c.Notifier.Receivers {
-		p := fmt.Sprintf("notifier.receivers[%d]", i)
-		switch {
-		case r.Name == "":
-			bad(p+".name", "receiver has no name")
-		case names[r.Name]:
-			bad(p+".name", "duplicate receiver %q", r.Name)
-		}
-		names[r.Name] = true
-		n := 0
-		if r.Console != nil {
-			n++
-		}
-		if r.Webhook != nil {
-			n++
-			if err := httpURL(r.Webhook.URL); err != nil {
-				bad(p+".webhook.url", "%v", err)
-			}
-			c.checkFile(bad, p+".webhook.secret_file", r.Webhook.SecretFile)
-			checkEnv(bad, p+".webhook.secret_env", r.Webhook.SecretEnv)
-		}
-		n += c.validateChannels(bad, p, r)
-		if n == 0 {
-			bad(p, "receiver %q has no channel (console, webhook, dingtalk, wecom, feishu, email or sms)", r.Name)
-		}
-	}
-	if len(c.Notifier.Receivers) > 0 && c.Notifier.Route.Receiver == "" {
-		bad("notifier.route.receiver", "the root route needs a receiver")
-	}
-	var walkRoute func(r RouteConfig, path string)
-	walkRoute = func(r RouteConfig, path string) {
-		if r.Receiver != "" && !names[r.Receiver] {
-			bad(path+".receiver", "unknown receiver %q", r.Receiver)
-		}
-		for i, ch := range r.Routes {
-			walkRoute(ch, fmt.Sprintf("%s.routes[%d]", path, i))
-		}
-	}
-	walkRoute(c.Notifier.Route, "notifier.route")
 	ps = append(ps, c.validateNotify(pos)...)
 
 	if c.Simulate.Enabled {
