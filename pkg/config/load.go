@@ -112,7 +112,9 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 		}
 	}
 	ra := make([]registry.Account, len(accounts))
+	usesRSSHub := false
 	for i, a := range accounts {
+		usesRSSHub = usesRSSHub || a.Source.Type == "rsshub"
 		ra[i] = registry.Account{
 			ID: a.ID, Name: a.Name, Platform: a.Platform, Unit: a.Unit, Status: a.Status,
 			Source:     registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D(), Options: c.sourceOptions(a.Source.SourceOptions)},
@@ -128,6 +130,9 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 			probs = append(probs, o.pos.Problem(o.path+".source.type", "unknown source type %q (one of %v)", a.Source.Type, SourceTypes))
 		}
 		probs = append(probs, c.checkAccountSource(o, a)...)
+	}
+	if usesRSSHub && c.Collector.Sources.RSSHub.BaseURL == "" {
+		probs = append(probs, pos.Problem("collector.sources.rsshub.base_url", "accounts use rsshub but no base_url is set"))
 	}
 	reg, rps := registry.New(ru, ra)
 	for _, p := range rps {
