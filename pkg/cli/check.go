@@ -17,21 +17,21 @@ import (
 	"github.com/govwatch/govwatch/pkg/textscan"
 )
 
-// DefaultLexicons is the lexicon directory `govwatch check` and the analyzer
-// read when it exists under the working directory; otherwise the copy
-// embedded in the binary is used.
+// DefaultLexicons is the lexicon directory `govwatch check` reads when it
+// exists under the working directory; otherwise the copy embedded in the
+// binary is used. (The analyzer reads analyzer.lexicons instead.)
 const DefaultLexicons = "configs/lexicons"
 
-// OpenLexicons returns the lexicon files of dir, or of DefaultLexicons when
+// lexiconFS returns the lexicon files of dir, or of DefaultLexicons when
 // dir is empty and that exists, or else the embedded defaults.
-func OpenLexicons(dir string) (fs.FS, string) {
+func lexiconFS(dir string) fs.FS {
 	if dir != "" {
-		return os.DirFS(dir), dir
+		return os.DirFS(dir)
 	}
 	if st, err := os.Stat(DefaultLexicons); err == nil && st.IsDir() {
-		return os.DirFS(DefaultLexicons), DefaultLexicons
+		return os.DirFS(DefaultLexicons)
 	}
-	return lexicons.FS, "(built-in)"
+	return lexicons.FS
 }
 
 const checkUsage = `usage: govwatch check [--json] [--min-severity minor|major|critical] [--lexicons DIR] [FILE…|-]
@@ -68,8 +68,7 @@ func checkCmd(args []string, io IO) int {
 	// A short-lived batch tool: trade memory for less collection while the
 	// lexicon is compiled and large inputs stream through.
 	debug.SetGCPercent(200)
-	fsys, _ := OpenLexicons(*lexDir)
-	lex, err := textscan.LoadLexicon(fsys)
+	lex, err := textscan.LoadLexicon(lexiconFS(*lexDir))
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "govwatch check: %v\n", err)
 		return ExitUsage

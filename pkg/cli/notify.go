@@ -12,7 +12,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
-	"github.com/govwatch/govwatch/pkg/store/redis"
 )
 
 const notifyUsage = "usage: govwatch notify test -receiver NAME [-config FILE] [-timeout 30s]\n"
@@ -60,7 +59,7 @@ func notifyCmd(ctx context.Context, args []string, io IO) int {
 	// the notifiers' messages do. The embedded store is a file the running
 	// notifier holds, so without Redis the test keeps no limit.
 	if cfg.Store.Backend == "redis" {
-		st, err := openRedis(ctx, cfg)
+		st, err := daemon.OpenRedis(ctx, cfg)
 		if err != nil {
 			fmt.Fprintln(io.Stderr, err)
 			return ExitProblem
@@ -96,15 +95,6 @@ func notifyCmd(ctx context.Context, args []string, io IO) int {
 		return ExitProblem
 	}
 	return ExitOK
-}
-
-func openRedis(ctx context.Context, cfg *config.Loaded) (*redis.Store, error) {
-	rc := cfg.Store.Redis
-	pw, err := cfg.Secret(rc.PasswordFile, rc.PasswordEnv)
-	if err != nil {
-		return nil, err
-	}
-	return redis.Open(ctx, redis.Options{Addrs: rc.Addrs, Username: rc.Username, Password: string(pw), DB: rc.DB, MasterName: rc.MasterName, Prefix: rc.Prefix})
 }
 
 // categoryNotifyTest is the alertname of the test message.

@@ -81,11 +81,22 @@ type SMSConfig struct {
 	Timeout      Duration          `yaml:"timeout"`
 }
 
-// validateChannels checks the chat, mail and SMS channels of receiver r
-// (at path p) and returns how many it has. Templates are checked when the
-// channels are built (start-up and `govwatch notify test`).
+// validateChannels checks the channels of receiver r (at path p) and
+// returns how many it has. Templates are checked when the channels are
+// built (start-up and `govwatch notify test`).
 func (c *Config) validateChannels(bad func(string, string, ...any), p string, r ReceiverConfig) int {
 	n := 0
+	if r.Console != nil {
+		n++
+	}
+	if w := r.Webhook; w != nil {
+		n++
+		if err := httpURL(w.URL); err != nil {
+			bad(p+".webhook.url", "%v", err)
+		}
+		c.checkFile(bad, p+".webhook.secret_file", w.SecretFile)
+		checkEnv(bad, p+".webhook.secret_env", w.SecretEnv)
+	}
 	credential := func(path, what, file, env string) {
 		if file == "" && env == "" {
 			bad(path, "no %s: set %s_file or %s_env", what, what, what)

@@ -124,3 +124,44 @@ func TestChannelUnknownKeyIsAProblem(t *testing.T) {
 		t.Fatalf("got %v, want the unknown key named with file:line", err)
 	}
 }
+
+func TestReceiverAndRouteProblems(t *testing.T) {
+	p := write(t, t.TempDir(), "c.yaml", `notifier:
+  receivers:
+    - name: duty
+      console: {}
+    - name: duty
+      webhook: {url: "ftp://x"}
+    - name: empty
+    - console: {}
+  route:
+    routes:
+      - receiver: duty
+        routes:
+          - {receiver: nobody, matchers: ["severity=~["]}
+`)
+	_, err := Load(p)
+	if err == nil {
+		t.Fatal("Load succeeded on bad receivers and routes")
+	}
+	out := err.Error()
+	for _, want := range []string{
+		`c.yaml:5: notifier.receivers[1].name: duplicate receiver "duty"`,
+		`c.yaml:6: notifier.receivers[1].webhook.url: bad url "ftp://x"`,
+		`c.yaml:7: notifier.receivers[2]: receiver "empty" has no channel`,
+		`c.yaml:8: notifier.receivers[3].name: receiver has no name`,
+		`c.yaml:9: notifier.route.receiver: the root route needs a receiver`,
+		`c.yaml:13: notifier.route.routes[0].routes[0].receiver: unknown receiver "nobody"`,
+		`c.yaml:13: notifier.route.routes[0].routes[0].matchers[0]:`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("problems lack %q; got:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, `unknown receiver "nobody"`); n != 1 {
+		t.Errorf("the unknown receiver was reported %d times, want once:\n%s", n, out)
+	}
+	if strings.Contains(out, `unknown receiver "duty"`) {
+		t.Errorf("a known receiver was reported unknown:\n%s", out)
+	}
+}

@@ -132,23 +132,35 @@ func Decode(name string, data []byte, out any) (*Positions, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return pos, Problems{yamlProblem(name, err)}
 	}
-	if len(doc.Content) == 0 {
-		return pos, nil // empty file: all defaults
-	}
-	root := doc.Content[0]
 	var probs Problems
-	expandEnv(root, name, &probs)
-	walk(root, reflect.TypeOf(out).Elem(), "", pos, &probs)
-	if err := root.Decode(out); err != nil {
-		for _, p := range typeProblems(name, err) {
-			p.Path = pos.pathAt(p.Line)
-			probs = append(probs, p)
-		}
-	}
+	decodeDoc(&doc, out, pos, &probs)
 	if len(probs) > 0 {
 		return pos, probs.sorted()
 	}
 	return pos, nil
+}
+
+// decodeDoc is Decode on a parsed document: it expands, checks and decodes
+// it into out, records its lines in pos and appends its problems, unsorted.
+func decodeDoc(doc *yaml.Node, out any, pos *Positions, probs *Problems) {
+	if len(doc.Content) == 0 {
+		return // empty file: all defaults
+	}
+	root := doc.Content[0]
+	expandEnv(root, pos.File, probs)
+	walk(root, reflect.TypeOf(out).Elem(), "", pos, probs)
+	decodeNode(root, out, pos, probs)
+}
+
+// decodeNode decodes n into out and appends its type errors, each at the
+// deepest path pos knows on its line.
+func decodeNode(n *yaml.Node, out any, pos *Positions, probs *Problems) {
+	if err := n.Decode(out); err != nil {
+		for _, p := range typeProblems(pos.File, err) {
+			p.Path = pos.pathAt(p.Line)
+			*probs = append(*probs, p)
+		}
+	}
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)

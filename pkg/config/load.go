@@ -112,7 +112,9 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 		}
 	}
 	ra := make([]registry.Account, len(accounts))
+	usesRSSHub := false
 	for i, a := range accounts {
+		usesRSSHub = usesRSSHub || a.Source.Type == "rsshub"
 		ra[i] = registry.Account{
 			ID: a.ID, Name: a.Name, Platform: a.Platform, Unit: a.Unit, Status: a.Status,
 			Source:     registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D(), Options: c.sourceOptions(a.Source.SourceOptions)},
@@ -128,6 +130,9 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 			probs = append(probs, o.pos.Problem(o.path+".source.type", "unknown source type %q (one of %v)", a.Source.Type, SourceTypes))
 		}
 		probs = append(probs, c.checkAccountSource(o, a)...)
+	}
+	if usesRSSHub && c.Collector.Sources.RSSHub.BaseURL == "" {
+		probs = append(probs, pos.Problem("collector.sources.rsshub.base_url", "accounts use rsshub but no base_url is set"))
 	}
 	reg, rps := registry.New(ru, ra)
 	for _, p := range rps {
@@ -216,46 +221,6 @@ func (c *Config) validate(pos *Positions) Problems {
 		bad("collector.max_body", "must be at least 1KiB")
 	}
 
-	names := map[string]bool{}
-	for i, r := range c.Notifier.Receivers {
-		p := fmt.Sprintf("notifier.receivers[%d]", i)
-		switch {
-		case r.Name == "":
-			bad(p+".name", "receiver has no name")
-		case names[r.Name]:
-			bad(p+".name", "duplicate receiver %q", r.Name)
-		}
-		names[r.Name] = true
-		n := 0
-		if r.Console != nil {
-			n++
-		}
-		if r.Webhook != nil {
-			n++
-			if err := httpURL(r.Webhook.URL); err != nil {
-				bad(p+".webhook.url", "%v", err)
-			}
-			c.checkFile(bad, p+".webhook.secret_file", r.Webhook.SecretFile)
-			checkEnv(bad, p+".webhook.secret_env", r.Webhook.SecretEnv)
-		}
-		n += c.validateChannels(bad, p, r)
-		if n == 0 {
-			bad(p, "receiver %q has no channel (console, webhook, dingtalk, wecom, feishu, email or sms)", r.Name)
-		}
-	}
-	if len(c.Notifier.Receivers) > 0 && c.Notifier.Route.Receiver == "" {
-		bad("notifier.route.receiver", "the root route needs a receiver")
-	}
-	var walkRoute func(r RouteConfig, path string)
-	walkRoute = func(r RouteConfig, path string) {
-		if r.Receiver != "" && !names[r.Receiver] {
-			bad(path+".receiver", "unknown receiver %q", r.Receiver)
-		}
-		for i, ch := range r.Routes {
-			walkRoute(ch, fmt.Sprintf("%s.routes[%d]", path, i))
-		}
-	}
-	walkRoute(c.Notifier.Route, "notifier.route")
 	ps = append(ps, c.validateNotify(pos)...)
 
 	if c.Simulate.Enabled {

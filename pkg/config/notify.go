@@ -108,8 +108,18 @@ func (c *Config) validateNotify(pos *Positions) Problems {
 	bad := func(path, format string, args ...any) { ps = append(ps, pos.Problem(path, format, args...)) }
 	n := c.Notifier
 	receivers := map[string]bool{}
-	for _, r := range n.Receivers {
+	for i, r := range n.Receivers {
+		p := fmt.Sprintf("notifier.receivers[%d]", i)
+		switch {
+		case r.Name == "":
+			bad(p+".name", "receiver has no name")
+		case receivers[r.Name]:
+			bad(p+".name", "duplicate receiver %q", r.Name)
+		}
 		receivers[r.Name] = true
+		if c.validateChannels(bad, p, r) == 0 {
+			bad(p, "receiver %q has no channel (console, webhook, dingtalk, wecom, feishu, email or sms)", r.Name)
+		}
 	}
 	for i, r := range n.Receivers {
 		p := fmt.Sprintf("notifier.receivers[%d]", i)
@@ -120,8 +130,14 @@ func (c *Config) validateNotify(pos *Positions) Problems {
 			bad(p+".fallback_after", "must not be negative, not %d", r.FallbackAfter)
 		}
 	}
+	if len(n.Receivers) > 0 && n.Route.Receiver == "" {
+		bad("notifier.route.receiver", "the root route needs a receiver")
+	}
 	var walk func(r RouteConfig, path string)
 	walk = func(r RouteConfig, path string) {
+		if r.Receiver != "" && !receivers[r.Receiver] {
+			bad(path+".receiver", "unknown receiver %q", r.Receiver)
+		}
 		for i, m := range r.Matchers {
 			if _, err := match.Parse(m); err != nil {
 				bad(fmt.Sprintf("%s.matchers[%d]", path, i), "%v", err)

@@ -208,12 +208,10 @@ func (c *Config) validateSources(pos *Positions) Problems {
 	var ps Problems
 	bad := func(path, format string, args ...any) { ps = append(ps, pos.Problem(path, format, args...)) }
 	s := c.Collector.Sources
-	if s.RSSHub.BaseURL != "" {
+	if s.RSSHub.BaseURL != "" { // when accounts use rsshub, buildRegistry requires it
 		if err := httpURL(s.RSSHub.BaseURL); err != nil {
 			bad("collector.sources.rsshub.base_url", "%v", err)
 		}
-	} else if c.usesSource("rsshub") {
-		bad("collector.sources.rsshub.base_url", "accounts use rsshub but no base_url is set")
 	}
 	if err := httpURL(s.WeChat.BaseURL); err != nil {
 		bad("collector.sources.wechat.base_url", "%v", err)
@@ -288,15 +286,6 @@ func (c *Config) checkPushAccounts(pos *Positions, reg *registry.Registry) Probl
 		}
 	}
 	return ps
-}
-
-func (c *Config) usesSource(typ string) bool {
-	for _, a := range c.Registry.Accounts {
-		if a.Source.Type == typ {
-			return true
-		}
-	}
-	return false
 }
 
 func mapKeys[V any](m map[string]V) []string {

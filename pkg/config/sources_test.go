@@ -150,3 +150,16 @@ registry:
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
+
+func TestRSSHubBaseURLNeededByRegistryFileAccounts(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "reg.yaml", `units: [{id: fz, name: 福州}]
+accounts:
+  - {id: a1, name: x, platform: weibo, unit: fz, source: {type: rsshub, user_id: "1"}}
+`)
+	p := write(t, dir, "c.yaml", "registry: {file: reg.yaml}\n")
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), "collector.sources.rsshub.base_url: accounts use rsshub but no base_url is set") {
+		t.Fatalf("got %v, want the missing rsshub base_url reported", err)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -56,11 +58,11 @@ type seqBatch struct {
 }
 
 // streamed answers Positions.Line for the items of streamed sequences by
-// decoding their batch again; problems are rare, and come in item order, so
-// the last batch decoded is kept.
+// reading their batch again; problems are rare, and come in item order, so
+// the lines of the last batch read are kept.
 type streamed struct {
 	data []byte
-	seqs map[string]*streamSeq
+	seqs map[string]streamSeq
 
 	cached *seqBatch
 	cache  *Positions
@@ -78,8 +80,8 @@ func (s *streamed) line(file, path string) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	seq := s.seqs[key]
-	if seq == nil {
+	seq, ok := s.seqs[key]
+	if !ok {
 		return 0, false
 	}
 	end := strings.IndexByte(rest, ']')
@@ -90,14 +92,15 @@ func (s *streamed) line(file, path string) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	b := seq.find(idx)
-	if b == nil {
+	// The batch holding idx is the last one starting at or before it.
+	i := sort.Search(len(seq.batches), func(i int) bool { return seq.batches[i].first > idx })
+	if i == 0 {
 		return 0, false
 	}
+	b := &seq.batches[i-1]
 	if s.cached != b {
 		pos := &Positions{File: file, lines: map[string]int{}}
-		var probs Problems
-		if _, err := decodeBatch(s.data, b, key, seq.elem, pos, &probs); err != nil {
+		if _, err := readBatch(s.data, b, key, seq.elem, pos, new(Problems)); err != nil {
 			return 0, false
 		}
 		s.cached, s.cache = b, pos
@@ -105,32 +108,17 @@ func (s *streamed) line(file, path string) (int, bool) {
 	return s.cache.Line(path), true
 }
 
-func (q *streamSeq) find(idx int) *seqBatch {
-	lo, hi := 0, len(q.batches)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if q.batches[m].first <= idx {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo == 0 {
-		return nil
-	}
-	return &q.batches[lo-1]
-}
-
-// decodeBatch decodes the items of b into a new slice of elem, records
-// their lines in pos under key[index] and appends their problems. An error
+// readBatch parses the items of b as one sequence placed at their lines in
+// the file, expands their environment references, records their lines in
+// pos under key[index] and appends their unknown keys to probs. An error
 // means the batch is not YAML on its own.
-func decodeBatch(data []byte, b *seqBatch, key string, elem reflect.Type, pos *Positions, probs *Problems) (reflect.Value, error) {
+func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, pos *Positions, probs *Problems) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data[b.start:b.end], &doc); err != nil {
-		return reflect.Value{}, err
+		return nil, err
 	}
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.SequenceNode {
-		return reflect.Value{}, fmt.Errorf("batch is not one sequence")
+		return nil, fmt.Errorf("batch is not one sequence")
 	}
 	root := doc.Content[0]
 	shiftLines(root, b.line-1)
@@ -138,14 +126,7 @@ func decodeBatch(data []byte, b *seqBatch, key string, elem reflect.Type, pos *P
 	for i, c := range root.Content {
 		walk(c, elem, fmt.Sprintf("%s[%d]", key, b.first+i), pos, probs)
 	}
-	items := reflect.New(reflect.SliceOf(elem))
-	if err := root.Decode(items.Interface()); err != nil {
-		for _, p := range typeProblems(pos.File, err) {
-			p.Path = pos.pathAt(p.Line)
-			*probs = append(*probs, p)
-		}
-	}
-	return items.Elem(), nil
+	return root, nil
 }
 
 func shiftLines(n *yaml.Node, by int) {
@@ -155,53 +136,53 @@ func shiftLines(n *yaml.Node, by int) {
 	}
 }
 
+// decodeItems decodes the sequence key, cut into batches, into items of
+// type T, and tells st where to find their lines again. ok is false when a
+// batch is not YAML on its own.
+func decodeItems[T any](st *streamed, name, key string, batches []seqBatch, probs *Problems) (items []T, ok bool) {
+	if len(batches) == 0 {
+		return nil, true
+	}
+	elem := reflect.TypeFor[T]()
+	st.seqs[key] = streamSeq{elem: elem, batches: batches}
+	last := batches[len(batches)-1]
+	items = make([]T, 0, last.first+last.n)
+	for i := range batches {
+		// Lines are only kept for the batch being decoded; Positions
+		// finds them again through st when a problem needs them.
+		pos := &Positions{File: name, lines: map[string]int{}}
+		root, err := readBatch(st.data, &batches[i], key, elem, pos, probs)
+		if err != nil {
+			return nil, false
+		}
+		var batch []T
+		decodeNode(root, &batch, pos, probs)
+		items = append(items, batch...)
+	}
+	return items, true
+}
+
 // decodeRegistryStream is DecodeRegistryFile's streaming path. ok is false
 // when the file's shape is not one it splits, or a batch is not YAML on its
 // own; the caller then decodes the document whole.
 func decodeRegistryStream(name string, data []byte, out *RegistryFile) (pos *Positions, err error, ok bool) {
-	elems := map[string]reflect.Type{
-		"units":    reflect.TypeOf(UnitConfig{}),
-		"accounts": reflect.TypeOf(AccountConfig{}),
-	}
-	rest, seqs, ok := splitSequences(data, elems)
+	rest, seqs, ok := splitSequences(data, "units", "accounts")
 	if !ok {
 		return nil, nil, false
 	}
-	var syntax yaml.Node
-	if yaml.Unmarshal(rest, &syntax) != nil {
+	var doc yaml.Node
+	if yaml.Unmarshal(rest, &doc) != nil {
 		return nil, nil, false // let the whole document's decoder name it
 	}
-	pos, err = Decode(name, rest, out)
+	pos = &Positions{File: name, lines: map[string]int{}}
 	var probs Problems
-	if err != nil {
-		ps, isProbs := err.(Problems)
-		if !isProbs {
-			return nil, nil, false
-		}
-		probs = append(probs, ps...)
+	decodeDoc(&doc, out, pos, &probs)
+	st := &streamed{data: data, seqs: map[string]streamSeq{}}
+	if out.Units, ok = decodeItems[UnitConfig](st, name, "units", seqs["units"], &probs); !ok {
+		return nil, nil, false
 	}
-	st := &streamed{data: data, seqs: map[string]*streamSeq{}}
-	for key, batches := range seqs {
-		seq := &streamSeq{elem: elems[key], batches: batches}
-		st.seqs[key] = seq
-		last := batches[len(batches)-1]
-		all := reflect.MakeSlice(reflect.SliceOf(seq.elem), 0, last.first+last.n)
-		for i := range batches {
-			// Lines are only kept for the batch being decoded; Positions
-			// finds them again through st when a problem needs them.
-			bpos := &Positions{File: name, lines: map[string]int{}}
-			items, err := decodeBatch(data, &batches[i], key, seq.elem, bpos, &probs)
-			if err != nil {
-				return nil, nil, false
-			}
-			all = reflect.AppendSlice(all, items)
-		}
-		switch key {
-		case "units":
-			out.Units = all.Interface().([]UnitConfig)
-		case "accounts":
-			out.Accounts = all.Interface().([]AccountConfig)
-		}
+	if out.Accounts, ok = decodeItems[AccountConfig](st, name, "accounts", seqs["accounts"], &probs); !ok {
+		return nil, nil, false
 	}
 	pos.stream = st
 	if len(probs) > 0 {
@@ -211,11 +192,11 @@ func decodeRegistryStream(name string, data []byte, out *RegistryFile) (pos *Pos
 }
 
 // splitSequences finds, in a YAML document whose root is a block mapping,
-// the top-level keys named in seqs whose value is a block sequence. It
+// the top-level keys named in keys whose value is a block sequence. It
 // returns the document with those sequences' items blanked out (newlines
 // kept, so lines do not move) and the items cut into batches. ok is false
 // for any shape it does not handle.
-func splitSequences(data []byte, seqs map[string]reflect.Type) (rest []byte, batches map[string][]seqBatch, ok bool) {
+func splitSequences(data []byte, keys ...string) (rest []byte, batches map[string][]seqBatch, ok bool) {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		return nil, nil, false
 	}
@@ -230,7 +211,8 @@ func splitSequences(data []byte, seqs map[string]reflect.Type) (rest []byte, bat
 	)
 	state := top
 	var key string
-	seqIndent := -1
+	var seqIndent int // the items' indentation, once in them
+	var count int     // items of key seen so far
 	var cur *seqBatch // the batch being filled
 	anyKey := false
 	lineNo := 0
@@ -282,18 +264,17 @@ func splitSequences(data []byte, seqs map[string]reflect.Type) (rest []byte, bat
 		}
 		switch state {
 		case items:
-			if !blank && indent == seqIndent && isItem && cur != nil && (cur.n >= batchItems || off-cur.start >= batchBytes) {
-				flush(off)
-			}
-			if cur == nil { // the state only turns to items on an item
-				first := 0
-				if bs := batches[key]; len(bs) > 0 {
-					first = bs[len(bs)-1].first + bs[len(bs)-1].n
-				}
-				cur = &seqBatch{start: off, line: lineNo, first: first}
-			}
+			// Batches start on an item; the lines after it, down to the
+			// next item, belong to it.
 			if !blank && indent == seqIndent && isItem {
+				if cur != nil && (cur.n >= batchItems || off-cur.start >= batchBytes) {
+					flush(off)
+				}
+				if cur == nil {
+					cur = &seqBatch{start: off, line: lineNo, first: count}
+				}
 				cur.n++
+				count++
 			}
 			rest = append(rest, '\n')
 		case header:
@@ -305,20 +286,17 @@ func splitSequences(data []byte, seqs map[string]reflect.Type) (rest []byte, bat
 					return nil, nil, false
 				}
 				anyKey = true
-				if _, streamedKey := seqs[k.name]; streamedKey {
+				if slices.Contains(keys, k.name) {
 					if seen[k.name] || !k.empty {
 						return nil, nil, false // duplicated, or a flow or scalar value
 					}
 					seen[k.name] = true
-					state, key, seqIndent = header, k.name, -1
+					state, key, count = header, k.name, 0
 				}
 			} else if !blank && indent == 0 && !anyKey {
 				return nil, nil, false // a sequence at the root
 			}
 			rest = append(rest, data[off:next]...)
-			if state == header && nl < 0 {
-				rest = append(rest, '\n')
-			}
 		}
 		off = next
 	}

@@ -71,6 +71,7 @@ accounts:
 extra: 1
 `},
 	{"empty sequence then another key", true, "accounts:\n# none yet\nunits:\n  - id: u1\n"},
+	{"empty sequence at the end, no final newline", true, "units:\n  - id: u1\naccounts: # none yet"},
 	{"anchors shared across items", false, `accounts:
   - &base
     id: a1

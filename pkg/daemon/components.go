@@ -34,7 +34,6 @@ type env struct {
 	clock    clockwork.Clock
 	stdout   io.Writer
 	mux      *http.ServeMux
-	built    *notify.Notifier // the notifier built, for `govwatch notify test`
 }
 
 func (e *env) build(component string) (runner, error) {
@@ -169,7 +168,6 @@ func (e *env) notifier() (runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.built = n
 	n.Routes(e.mux)
 	return n.Run, nil
 }

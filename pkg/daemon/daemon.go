@@ -221,18 +221,24 @@ func name(comps []string) string {
 func openStore(ctx context.Context, cfg *config.Loaded, clock clockwork.Clock) (store.Store, error) {
 	switch cfg.Store.Backend {
 	case "redis":
-		rc := cfg.Store.Redis
-		pw, err := cfg.Secret(rc.PasswordFile, rc.PasswordEnv)
-		if err != nil {
-			return nil, fmt.Errorf("redis password: %w", err)
-		}
-		return redis.Open(ctx, redis.Options{Addrs: rc.Addrs, Username: rc.Username, Password: string(pw), DB: rc.DB, MasterName: rc.MasterName, Prefix: rc.Prefix})
+		return OpenRedis(ctx, cfg)
 	default:
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
 		return embedded.Open(filepath.Join(cfg.DataDir, "state.db"), embedded.WithClock(clock))
 	}
+}
+
+// OpenRedis opens the Redis store cfg.Store.Redis describes, reading its
+// password from its file or environment variable.
+func OpenRedis(ctx context.Context, cfg *config.Loaded) (*redis.Store, error) {
+	rc := cfg.Store.Redis
+	pw, err := cfg.Secret(rc.PasswordFile, rc.PasswordEnv)
+	if err != nil {
+		return nil, fmt.Errorf("redis password: %w", err)
+	}
+	return redis.Open(ctx, redis.Options{Addrs: rc.Addrs, Username: rc.Username, Password: string(pw), DB: rc.DB, MasterName: rc.MasterName, Prefix: rc.Prefix})
 }
 
 func openBus(ctx context.Context, cfg *config.Loaded, log *zap.Logger, reg prometheus.Registerer, connName string) (*bus.Bus, error) {

@@ -3,14 +3,9 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/govwatch/govwatch/pkg/config"
@@ -20,7 +15,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/inhibit"
 	"github.com/govwatch/govwatch/pkg/notify/roster"
 	"github.com/govwatch/govwatch/pkg/report"
-	"github.com/govwatch/govwatch/pkg/store/embedded"
 )
 
 // notifyDuty is the notifier's duty side built from the config: roster,
@@ -147,26 +141,4 @@ func LoadRoster(cfg *config.Loaded) (*roster.Roster, error) {
 		_, ok := cfg.Registry.Unit(u)
 		return ok
 	})
-}
-
-// NotifyTest builds the configured notifier and sends a test message through
-// receiver. It needs no bus; a private store in a temporary folder keeps the
-// tool from touching the daemons' state.
-func NotifyTest(ctx context.Context, cfg *config.Loaded, receiver string, stdout io.Writer, log *zap.Logger) error {
-	dir, err := os.MkdirTemp("", "govwatch-notify-test-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	st, err := embedded.Open(filepath.Join(dir, "state.db"))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	e := &env{external: cfg.HTTP.ExternalURL, cfg: cfg, log: log, reg: prometheus.NewRegistry(), store: st,
-		clock: clockwork.NewRealClock(), stdout: stdout, mux: http.NewServeMux()}
-	if _, err := e.notifier(); err != nil {
-		return err
-	}
-	return e.built.Test(ctx, receiver)
 }
