@@ -70,27 +70,27 @@ func (c catalogue) add(name, typ string, labels []string, labelsKnown bool, wher
 	m.where = append(m.where, where)
 }
 
-// lookup resolves a series name to its family: x_bucket, x_sum, x_count of a
-// histogram x, and the labels such a series has beyond the family's.
-func (c catalogue) lookup(series string) (name string, m *metric, extra []string) {
+// lookup resolves a series name to its family (x for x_bucket, x_sum, x_count
+// of a histogram x) and the labels such a series has beyond the family's.
+func (c catalogue) lookup(series string) (m *metric, extra []string) {
 	if m := c[series]; m != nil {
 		if m.typ == "summary" {
-			return series, m, []string{"quantile"}
+			return m, []string{"quantile"}
 		}
-		return series, m, nil
+		return m, nil
 	}
 	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
 		base, ok := strings.CutSuffix(series, suffix)
 		if m := c[base]; ok && m != nil && (m.typ == "histogram" || m.typ == "summary") {
 			if suffix == "_bucket" && m.typ == "histogram" {
-				return base, m, []string{"le"}
+				return m, []string{"le"}
 			}
 			if suffix != "_bucket" {
-				return base, m, nil
+				return m, nil
 			}
 		}
 	}
-	return "", nil, nil
+	return nil, nil
 }
 
 // Labels Prometheus adds to every scraped series, and series it makes itself.
@@ -520,7 +520,7 @@ func checkQuery(c catalogue, q query) []string {
 				allowed = nil // carry each rule's own labels
 			}
 		} else {
-			name, m, extra := c.lookup(s.name)
+			m, extra := c.lookup(s.name)
 			if m == nil {
 				problems = append(problems, fmt.Sprintf("%s: metric %s is not exported by govwatch (query %s)", q.where, s.name, q.expr))
 				continue
@@ -533,7 +533,6 @@ func checkQuery(c catalogue, q query) []string {
 					allowed[l] = true
 				}
 			}
-			_ = name
 		}
 		for l := range allowed {
 			available[l] = true
@@ -637,13 +636,7 @@ func TestMetricsCrossCheck(t *testing.T) {
 	t.Run("docs/metrics.md lists every govwatch metric", func(t *testing.T) {
 		const doc = "../docs/metrics.md"
 		rows := readDocs(t, doc)
-		for _, name := range sorted(func() map[string]bool {
-			m := map[string]bool{}
-			for n := range c {
-				m[n] = true
-			}
-			return m
-		}()) {
+		for _, name := range slices.Sorted(maps.Keys(c)) {
 			if !strings.HasPrefix(name, "govwatch_") {
 				continue
 			}

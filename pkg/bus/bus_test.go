@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -222,6 +223,20 @@ func TestPublishSnapshotProbeAlert(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("published_total{%s}: got %v, want %v", k, got[k], v)
 		}
+	}
+}
+
+// TestBusesShareARegistry opens two buses on one registry, as the single
+// binary does for its components: both count into the same series.
+func TestBusesShareARegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	dir := t.TempDir()
+	b1 := openEmbedded(t, Options{Metrics: reg, StoreDir: filepath.Join(dir, "1")})
+	b2 := openEmbedded(t, Options{Metrics: reg, StoreDir: filepath.Join(dir, "2")})
+	publishPosts(t, b1, 2)
+	publishPosts(t, b2, 3)
+	if got := counterValues(t, reg, "govwatch_bus_published_total")[StreamPosts+"/ok"]; got != 5 {
+		t.Errorf("published_total{%s/ok}: got %v, want 5 from both buses", StreamPosts, got)
 	}
 }
 

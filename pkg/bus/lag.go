@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -43,14 +42,8 @@ func newLag(reg prometheus.Registerer) (*lagCollector, error) {
 	if reg == nil {
 		return nil, nil
 	}
-	c := &lagCollector{refs: map[consumerKey]map[*Bus]int{}}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*lagCollector); ok {
-				return existing, nil
-			}
-		}
+	c, err := registerShared(reg, &lagCollector{refs: map[consumerKey]map[*Bus]int{}})
+	if err != nil {
 		return nil, fmt.Errorf("register bus lag metrics: %w", err)
 	}
 	return c, nil

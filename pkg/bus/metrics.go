@@ -28,26 +28,28 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"stream", "result"}),
 	}
 	var err error
-	if m.published, err = register(reg, m.published); err != nil {
-		return nil, err
+	if m.published, err = registerShared(reg, m.published); err != nil {
+		return nil, fmt.Errorf("register bus metrics: %w", err)
 	}
-	if m.handled, err = register(reg, m.handled); err != nil {
-		return nil, err
+	if m.handled, err = registerShared(reg, m.handled); err != nil {
+		return nil, fmt.Errorf("register bus metrics: %w", err)
 	}
 	return m, nil
 }
 
-// register registers c, or returns the collector already registered under
-// its name, so components of one process can share a registry.
-func register(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
+// registerShared registers c, or returns the collector of the same type
+// already registered in its place, so the buses of one process (the
+// single binary opens one per component) can share a registry.
+func registerShared[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
 	if err := reg.Register(c); err != nil {
 		var are prometheus.AlreadyRegisteredError
 		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+			if existing, ok := are.ExistingCollector.(C); ok {
 				return existing, nil
 			}
 		}
-		return nil, fmt.Errorf("register bus metrics: %w", err)
+		var zero C
+		return zero, err
 	}
 	return c, nil
 }

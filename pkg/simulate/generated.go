@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"html"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -164,31 +162,13 @@ func GeneratedPlatform(id string) string {
 // RunGenerated serves g on addr until ctx is done. ready, when set, is
 // called with the address once it listens.
 func RunGenerated(ctx context.Context, addr string, g *Generated, log *zap.Logger, ready func(addr string)) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("simulate: %w", err)
-	}
-	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	log.Info("serving generated accounts", zap.Int("accounts", g.n), zap.String("url", "http://"+ln.Addr().String()+"/gen/"))
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("simulate: %w", err)
-	case <-ctx.Done():
-	}
-	f, nm := g.Served()
-	log.Info("simulator stopping", zap.Uint64("feeds_served", f), zap.Uint64("not_modified", nm))
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return fmt.Errorf("simulate shutdown: %w", err)
-	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("simulate: %w", err)
-	}
-	return nil
+	return listenAndServe(ctx, addr, g.Handler(), func(addr string) {
+		log.Info("serving generated accounts", zap.Int("accounts", g.n), zap.String("url", "http://"+addr+"/gen/"))
+		if ready != nil {
+			ready(addr)
+		}
+	}, func() {
+		f, nm := g.Served()
+		log.Info("simulator stopping", zap.Uint64("feeds_served", f), zap.Uint64("not_modified", nm))
+	})
 }

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mmcdole/gofeed"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/config"
 )
@@ -142,3 +144,33 @@ func TestGeneratedRegistryLoads(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+// TestRunGeneratedServesUntilCanceled runs the simulator as `govwatch
+// simulate --generate` does: it answers on the address it hands to ready and
+// returns nil once its context is done.
+func TestRunGeneratedServesUntilCanceled(t *testing.T) {
+	g := NewGenerated(10, 1)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addrs := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- RunGenerated(ctx, "127.0.0.1:0", g, zaptest.NewLogger(t), func(a string) { addrs <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrs:
+	case err := <-done:
+		t.Fatalf("RunGenerated returned before listening: %v", err)
+	}
+	if resp, body := get(t, "http://"+addr+g.FeedPath(3), nil); resp.StatusCode != http.StatusOK || !bytes.Equal(body, g.Feed(3)) {
+		t.Fatalf("got %d with %d bytes, want 200 with feed 3", resp.StatusCode, len(body))
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("RunGenerated after cancel: %v, want nil", err)
+	}
+	if _, err := http.Get("http://" + addr + g.FeedPath(3)); err == nil {
+		t.Fatalf("%s still answers after RunGenerated returned", addr)
+	}
+}

@@ -120,14 +120,26 @@ func contentType(a *AccountScenario) string {
 // Run serves the scenario on addr with the real clock until ctx is done.
 func Run(ctx context.Context, addr string, sc *Scenario, log *zap.Logger) error {
 	s := New(sc, clockwork.NewRealClock())
+	return listenAndServe(ctx, addr, s.Handler(), func(addr string) {
+		for _, a := range s.sc.Accounts {
+			log.Info("serving feed", zap.String("account_id", a.ID),
+				zap.String("url", "http://"+addr+s.FeedPath(a.ID)))
+		}
+	}, nil)
+}
+
+// listenAndServe serves h on addr until ctx is done, then shuts the server
+// down, giving requests in flight five seconds. listening, when set, is
+// called with the address once it listens; stopping, when set, once ctx is
+// done and before the shutdown.
+func listenAndServe(ctx context.Context, addr string, h http.Handler, listening func(addr string), stopping func()) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	for _, a := range s.sc.Accounts {
-		log.Info("serving feed", zap.String("account_id", a.ID),
-			zap.String("url", "http://"+ln.Addr().String()+s.FeedPath(a.ID)))
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if listening != nil {
+		listening(ln.Addr().String())
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -135,6 +147,9 @@ func Run(ctx context.Context, addr string, sc *Scenario, log *zap.Logger) error 
 	case err := <-done:
 		return fmt.Errorf("simulate: %w", err)
 	case <-ctx.Done():
+	}
+	if stopping != nil {
+		stopping()
 	}
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

@@ -23,7 +23,9 @@ var ErrNotFound = errors.New("store: key not found")
 // theirs ("collector/seen/…", "notifier/alert/…"). A ttl of 0 means the key
 // never expires. Implementations are safe for concurrent use.
 type Store interface {
-	// Get returns the value of key, or ErrNotFound.
+	// Get returns the value of key, or ErrNotFound. The value is never
+	// nil (an empty one is []byte{}), so it can be passed back as
+	// CompareAndSwap's old; Scan hands fn values the same way.
 	Get(ctx context.Context, key string) ([]byte, error)
 	// Set stores val under key, replacing any value and expiry.
 	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error

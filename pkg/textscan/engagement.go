@@ -79,16 +79,11 @@ func forcedEngagement(text string, h hit) (hit, bool) {
 	best, bestEnd := -1, -1
 	for _, w := range coercion {
 		wr := []rune(w)
-		for i := 0; i+len(wr) <= len(rs); i++ {
-			if slices.Equal(rs[i:i+len(wr)], wr) {
-				if best < 0 || at[i] < best {
-					best = at[i]
-					last := at[i+len(wr)-1]
-					_, sz := utf8.DecodeRuneInString(text[last:])
-					bestEnd = last + sz
-				}
-				break
-			}
+		if i := indexRunes(rs, wr); i >= 0 && (best < 0 || at[i] < best) {
+			best = at[i]
+			last := at[i+len(wr)-1]
+			_, sz := utf8.DecodeRuneInString(text[last:])
+			bestEnd = last + sz
 		}
 	}
 	if best < 0 {
@@ -115,14 +110,21 @@ func foldString(s string) []rune {
 
 func hasAny(rs []rune, words []string) bool {
 	for _, w := range words {
-		wr := []rune(w)
-		for i := 0; i+len(wr) <= len(rs); i++ {
-			if slices.Equal(rs[i:i+len(wr)], wr) {
-				return true
-			}
+		if indexRunes(rs, []rune(w)) >= 0 {
+			return true
 		}
 	}
 	return false
+}
+
+// indexRunes is the index of the first w in rs, or -1.
+func indexRunes(rs, w []rune) int {
+	for i := 0; i+len(w) <= len(rs); i++ {
+		if slices.Equal(rs[i:i+len(w)], w) {
+			return i
+		}
+	}
+	return -1
 }
 
 // clauseEnd reports whether r ends a clause.

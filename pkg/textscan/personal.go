@@ -46,18 +46,20 @@ func ScanPersonalData(text string) []Finding {
 // scanPersonalData is ScanPersonalData with the clock that bounds birth
 // dates given explicitly.
 func scanPersonalData(text string, now time.Time) []Finding {
-	y, m, d := now.In(beijing).Date()
-	sc := digitScanner{text: text, today: y*10000 + int(m)*100 + d, line: 1}
-	sc.scan()
-	return sc.out
+	hits := scanPersonal(text, now, nil)
+	if len(hits) == 0 {
+		return nil // text without findings is read once, never validated
+	}
+	return finish(nil, text, utf8.ValidString(text), hits, make([]Finding, 0, len(hits)))
 }
 
-// scanPersonalBytes is scanPersonalData with each finding's byte offsets.
-func scanPersonalBytes(text string, now time.Time) ([]Finding, [][2]int) {
+// scanPersonal appends a hit for every number in text to dst, in text
+// order, with byte offsets; finish turns them into findings.
+func scanPersonal(text string, now time.Time, dst []hit) []hit {
 	y, m, d := now.In(beijing).Date()
-	sc := digitScanner{text: text, today: y*10000 + int(m)*100 + d, line: 1}
+	sc := digitScanner{text: text, today: y*10000 + int(m)*100 + d, out: dst}
 	sc.scan()
-	return sc.out, sc.spans
+	return sc.out
 }
 
 // group is a run of digits without separators inside a chunk.
@@ -66,9 +68,8 @@ type group struct {
 	d0, d1     int // its digit values are digits[d0:d1]
 }
 
-// digitScanner walks a text once. Rune offsets and line numbers are counted
-// lazily, only up to each finding, so text without findings costs one pass of
-// byte comparisons.
+// digitScanner walks a text once, with byte comparisons only: the code
+// point offsets and line numbers of its hits are left to finish.
 type digitScanner struct {
 	text  string
 	today int // yyyymmdd in Beijing time
@@ -76,14 +77,8 @@ type digitScanner struct {
 	digits []byte // digit values of the current chunk; 10 stands for X
 	groups []group
 
-	// cursor: the rune offset and line at byte offset pos
-	pos, runes, line int
-	// validity of text as UTF-8, learnt at the first finding: 0 unknown,
-	// 1 valid, 2 invalid
-	valid int8
-
-	out   []Finding
-	spans [][2]int // byte offsets of each finding in out
+	lastEnd int // byte offset after the last hit
+	out     []hit
 }
 
 func (sc *digitScanner) scan() {
@@ -389,20 +384,11 @@ func (sc *digitScanner) report(i, j, kind int) {
 			Suggestion: "删除或打码处理该公民身份号码，如 " + mask(d, 6, 4),
 		}
 	}
-	if start < sc.pos { // never reach back into an earlier finding
+	if start < sc.lastEnd { // never reach back into an earlier finding
 		start = sc.groups[i].start
 	}
-	between := sc.text[sc.pos:start]
-	sc.runes += sc.countRunes(between)
-	sc.line += strings.Count(between, "\n")
-	f.Start, f.Line = sc.runes, sc.line
-	f.Match = sc.text[start:end]
-	sc.runes += utf8.RuneCountInString(f.Match)
-	sc.line += strings.Count(f.Match, "\n")
-	f.End = sc.runes
-	sc.pos = end
-	sc.out = append(sc.out, f)
-	sc.spans = append(sc.spans, [2]int{start, end})
+	sc.lastEnd = end
+	sc.out = append(sc.out, hit{start: start, end: end, term: -1, f: f})
 }
 
 // prefixStart extends a mobile number that starts at byte offset start
@@ -571,22 +557,6 @@ func sepBefore(s string, i int) int {
 		}
 	}
 	return 0
-}
-
-// countRunes counts the runes of a part of the text the way []rune does.
-// Valid UTF-8, the usual case, is counted eight bytes at a time as the bytes
-// that are not continuation bytes (10xxxxxx).
-func (sc *digitScanner) countRunes(s string) int {
-	if sc.valid == 0 {
-		sc.valid = 2
-		if utf8.ValidString(sc.text) {
-			sc.valid = 1
-		}
-	}
-	if sc.valid != 1 {
-		return utf8.RuneCountInString(s)
-	}
-	return countRunesValid(s)
 }
 
 // countRunesValid counts the runes of valid UTF-8 eight bytes at a time as

@@ -9,7 +9,8 @@ import (
 )
 
 // hit is a finding before offsets become code points: byte offsets into
-// the scanned text and either a lexicon term or a finished Finding.
+// the scanned text and either a lexicon term or a Finding whose offsets,
+// line and Match finish fills in.
 type hit struct {
 	start, end int
 	term       int32 // index into Engine.terms, or -1 for f
@@ -38,19 +39,17 @@ func (e *Engine) scan(sc *scratch, text string, dst []Finding) []Finding {
 	valid := e.matchTerms(sc, text)
 	sc.valid = valid
 	n := len(sc.hits)
-	fs, spans := scanPersonalBytes(text, e.now())
-	for i, f := range fs {
-		sc.hits = append(sc.hits, hit{start: spans[i][0], end: spans[i][1], term: -1, f: f})
-	}
+	sc.hits = scanPersonal(text, e.now(), sc.hits)
 	if len(sc.hits) > n || sc.unsorted {
 		slices.SortStableFunc(sc.hits, func(a, b hit) int { return a.start - b.start })
 	}
-	return e.finish(text, valid, sc.hits, dst)
+	return finish(e.terms, text, valid, sc.hits, dst)
 }
 
 // finish converts hits, sorted by start, into findings with code point
-// offsets and line numbers, counted once over the text.
-func (e *Engine) finish(text string, valid bool, hits []hit, dst []Finding) []Finding {
+// offsets and line numbers, counted once over the text; a hit's term
+// indexes terms. valid tells whether text is valid UTF-8.
+func finish(terms []term, text string, valid bool, hits []hit, dst []Finding) []Finding {
 	pos, runes, line := 0, 0, 1
 	count := func(s string) int {
 		if valid {
@@ -66,7 +65,7 @@ func (e *Engine) finish(text string, valid bool, hits []hit, dst []Finding) []Fi
 		pos = h.start
 		var f Finding
 		if h.term >= 0 {
-			t := &e.terms[h.term]
+			t := &terms[h.term]
 			f = Finding{Category: t.Category, Severity: t.Severity, Rule: t.Term, Suggestion: suggestion(t)}
 		} else {
 			f = h.f

@@ -176,10 +176,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 			return nil
 		}
 		found = true
-		val = bytes.Clone(raw[headerLen:])
-		if val == nil {
-			val = []byte{}
-		}
+		val = bytes.Clone(raw[headerLen:]) // not nil: raw is not
 		return nil
 	})
 	if err != nil {
@@ -351,11 +348,7 @@ func (s *Store) Scan(ctx context.Context, prefix string, fn func(key string, val
 				if isExpired(v, now) {
 					continue
 				}
-				val := bytes.Clone(v[headerLen:])
-				if val == nil {
-					val = []byte{}
-				}
-				batch = append(batch, kv{key: string(k), val: val})
+				batch = append(batch, kv{key: string(k), val: bytes.Clone(v[headerLen:])})
 			}
 			return nil
 		})

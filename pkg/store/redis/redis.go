@@ -144,10 +144,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis get %s: %w", key, err)
 	}
-	if val == nil {
-		val = []byte{}
-	}
-	return val, nil
+	return nonNil(val), nil
 }
 
 // Set stores val under key, replacing any value and expiry.
@@ -311,10 +308,7 @@ func (sc *scanner) batch(ctx context.Context, c goredis.Cmdable, keys []string) 
 		if err != nil {
 			return fmt.Errorf("redis scan get %s: %w", fresh[i], err)
 		}
-		if val == nil {
-			val = []byte{}
-		}
-		if err := sc.fn(strings.TrimPrefix(fresh[i], sc.store.prefix), val); err != nil {
+		if err := sc.fn(strings.TrimPrefix(fresh[i], sc.store.prefix), nonNil(val)); err != nil {
 			return err
 		}
 	}
@@ -349,8 +343,8 @@ func redisTTL(ttl time.Duration) (time.Duration, error) {
 	return ttl, nil
 }
 
-// nonNil turns a nil slice into an empty one, so that go-redis sends an empty
-// string for it.
+// nonNil turns a nil slice into an empty one: so that go-redis sends an
+// empty string for it, and so that an empty value read is never nil.
 func nonNil(b []byte) []byte {
 	if b == nil {
 		return []byte{}

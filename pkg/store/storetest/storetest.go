@@ -571,14 +571,24 @@ func testEmpty(t *testing.T, s store.Store) {
 	if ok, err := s.SetNX(ctx, "setnx", nil, 0); err != nil || !ok {
 		t.Fatalf("SetNX(nil) = %v, %v; want true, nil", ok, err)
 	}
+	// Empty, never nil: a value read is handed back as CompareAndSwap's
+	// old, where nil means "absent".
 	for _, k := range []string{"empty", "nil", "setnx"} {
 		got, err := s.Get(ctx, k)
-		if err != nil || len(got) != 0 {
-			t.Errorf("Get(%s) = %q, %v; want empty, nil", k, got, err)
+		if err != nil || got == nil || len(got) != 0 {
+			t.Errorf("Get(%s) = %#v, %v; want a non-nil empty slice, nil", k, got, err)
+		}
+		if ok, err := s.CompareAndSwap(ctx, k, got, got, 0); err != nil || !ok {
+			t.Errorf("CompareAndSwap(%s) with the value read = %v, %v; want true, nil", k, ok, err)
 		}
 	}
 	got := scanAll(t, s, "")
 	wantKeys(t, "", got, []string{"empty", "nil", "setnx"})
+	for k, v := range got {
+		if v == nil {
+			t.Errorf("Scan: %s = nil, want a non-nil empty slice", k)
+		}
+	}
 }
 
 func testLarge(t *testing.T, s store.Store) {
