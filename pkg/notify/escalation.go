@@ -25,12 +25,13 @@ import (
 // held back. Every replica may run it; claims in the store keep them from
 // doing anything twice.
 func (n *Notifier) Tick(ctx context.Context) error {
-	errs := []error{n.Expire(ctx)}
 	recs, err := n.Alerts(ctx, true)
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		return err
 	}
-	mu, err := n.newMuter(ctx)
+	recs, err = n.expire(ctx, recs)
+	errs := []error{err}
+	mu, err := n.muterOf(ctx, recs)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
@@ -212,17 +213,27 @@ type muter struct {
 	now      time.Time
 }
 
+// newMuter reads the silences and, when there are inhibition rules, the
+// active alerts.
 func (n *Notifier) newMuter(ctx context.Context) (*muter, error) {
+	var active []Record
+	if len(n.o.Inhibit) > 0 {
+		var err error
+		if active, err = n.Alerts(ctx, true); err != nil {
+			return nil, err
+		}
+	}
+	return n.muterOf(ctx, active)
+}
+
+// muterOf reads the silences and takes active as the active alerts.
+func (n *Notifier) muterOf(ctx context.Context, active []Record) (*muter, error) {
 	sils, err := n.silences.List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("silences: %w", err)
 	}
 	m := &muter{silences: sils, now: n.o.Clock.Now()}
 	if len(n.o.Inhibit) > 0 {
-		active, err := n.Alerts(ctx, true)
-		if err != nil {
-			return nil, err
-		}
 		for _, a := range active {
 			m.active = append(m.active, inhibit.Active{Fingerprint: a.Fingerprint, Labels: a.Alert.Labels})
 		}

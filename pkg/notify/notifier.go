@@ -624,18 +624,27 @@ func (n *Notifier) Expire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	_, err = n.expire(ctx, recs)
+	return err
+}
+
+// expire resolves the records of recs whose endsAt is in the past and
+// returns the others, which are still active.
+func (n *Notifier) expire(ctx context.Context, recs []Record) ([]Record, error) {
 	now := n.o.Clock.Now()
+	live := recs[:0]
 	var errs []error
 	for i := range recs {
 		a := recs[i].Alert
 		if !a.Resolved(now) {
+			live = append(live, recs[i])
 			continue
 		}
 		if err := n.Handle(ctx, &a); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return live, errors.Join(errs...)
 }
 
 func statusOf(a *model.Alert, now time.Time) string {
