@@ -208,9 +208,9 @@ func (m mute) inhibited() bool { return len(m.inhibitedBy) > 0 }
 // muter holds the silences and the active alerts read once, so a tick or a
 // listing checks many alerts without reading the store for each.
 type muter struct {
-	silences []silence.Silence
-	active   []inhibit.Active
-	now      time.Time
+	silences  []silence.Silence
+	inhibitor *inhibit.Index
+	now       time.Time
 }
 
 // newMuter reads the silences and, when there are inhibition rules, the
@@ -232,13 +232,13 @@ func (n *Notifier) muterOf(ctx context.Context, active []Record) (*muter, error)
 	if err != nil {
 		return nil, fmt.Errorf("silences: %w", err)
 	}
-	m := &muter{silences: sils, now: n.o.Clock.Now()}
+	var sources []inhibit.Active
 	if len(n.o.Inhibit) > 0 {
 		for _, a := range active {
-			m.active = append(m.active, inhibit.Active{Fingerprint: a.Fingerprint, Labels: a.Alert.Labels})
+			sources = append(sources, inhibit.Active{Fingerprint: a.Fingerprint, Labels: a.Alert.Labels})
 		}
 	}
-	return m, nil
+	return &muter{silences: sils, inhibitor: inhibit.NewIndex(n.o.Inhibit, sources), now: n.o.Clock.Now()}, nil
 }
 
 // muted checks r against the silences and the inhibition rules; mu may be
@@ -256,7 +256,7 @@ func (n *Notifier) muted(ctx context.Context, r *Record, mu *muter) (mute, error
 			m.silencedBy = append(m.silencedBy, s.ID)
 		}
 	}
-	if by, ok := inhibit.Inhibitor(n.o.Inhibit, r.Fingerprint, r.Alert.Labels, mu.active); ok {
+	if by, ok := mu.inhibitor.Inhibitor(r.Fingerprint, r.Alert.Labels); ok {
 		m.inhibitedBy = []string{by}
 	}
 	return m, nil
