@@ -225,7 +225,7 @@ func (n *Notifier) listV2(w http.ResponseWriter, r *http.Request, sc scope) {
 		httpError(w, http.StatusServiceUnavailable, "read alerts: %v", err)
 		return
 	}
-	mu, err := n.newMuter(r.Context())
+	mu, err := n.muterOf(r.Context(), recs)
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, "read silences: %v", err)
 		return
