@@ -362,3 +362,32 @@ func TestInhibition(t *testing.T) {
 		t.Fatalf("notified after the source ended %q, want %q", got, want)
 	}
 }
+
+// TestMutingReadsOnlyWhatItNeeds pins that handling an alert no inhibition
+// rule targets does not read every active alert.
+func TestMutingReadsOnlyWhatItNeeds(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(escStart)
+	st := &countingStore{Store: openEmbedded(t, clock)}
+	f := newEscNotifier(t, st, clock, newRecorder("robot"))
+	src, _ := match.ParseAll([]string{`alertname="system.source_down"`})
+	tgt, _ := match.ParseAll([]string{`alertname="account.stale"`})
+	f.n.o.Inhibit = []inhibit.Rule{{Source: src, Target: tgt, Equal: []string{"account_id"}}}
+	ctx := testCtx(t)
+	tests := []struct {
+		category    string
+		wantScanned bool
+	}{
+		{model.CategorySystemSourceDown, false},
+		{model.CategoryPrivacyIDNumber, false},
+		{model.CategoryAccountStale, true},
+	}
+	for _, tc := range tests {
+		st.scanned.Store(0)
+		if err := f.n.Handle(ctx, eduAlert(tc.category, "major")); err != nil {
+			t.Fatal(err)
+		}
+		if got := st.scanned.Load() > 0; got != tc.wantScanned {
+			t.Errorf("%s: read the active alerts %v, want %v", tc.category, got, tc.wantScanned)
+		}
+	}
+}

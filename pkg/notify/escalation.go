@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -213,11 +214,12 @@ type muter struct {
 	now       time.Time
 }
 
-// newMuter reads the silences and, when there are inhibition rules, the
-// active alerts.
-func (n *Notifier) newMuter(ctx context.Context) (*muter, error) {
+// newMuter reads the silences and, when an inhibition rule targets one of
+// recs, the active alerts: most alerts no rule targets, and for them that
+// read of every record would be wasted.
+func (n *Notifier) newMuter(ctx context.Context, recs ...*Record) (*muter, error) {
 	var active []Record
-	if len(n.o.Inhibit) > 0 {
+	if slices.ContainsFunc(recs, func(r *Record) bool { return inhibit.Targeted(n.o.Inhibit, r.Alert.Labels) }) {
 		var err error
 		if active, err = n.Alerts(ctx, true); err != nil {
 			return nil, err
@@ -247,7 +249,7 @@ func (n *Notifier) muted(ctx context.Context, r *Record, mu *muter) (mute, error
 	var m mute
 	if mu == nil {
 		var err error
-		if mu, err = n.newMuter(ctx); err != nil {
+		if mu, err = n.newMuter(ctx, r); err != nil {
 			return m, err
 		}
 	}

@@ -184,11 +184,7 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 	if err != nil || !won {
 		return err // another replica flushes it
 	}
-	mu, err := n.newMuter(ctx)
-	if err != nil {
-		return errors.Join(err, n.o.Store.Delete(ctx, claim))
-	}
-	var recs []*Record
+	var members []*Record
 	for _, fp := range g.Members {
 		r, err := n.Record(ctx, fp)
 		if errors.Is(err, ErrNoAlert) {
@@ -197,6 +193,14 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 		if err != nil {
 			return errors.Join(err, n.o.Store.Delete(ctx, claim))
 		}
+		members = append(members, r)
+	}
+	mu, err := n.newMuter(ctx, members...)
+	if err != nil {
+		return errors.Join(err, n.o.Store.Delete(ctx, claim))
+	}
+	var recs []*Record
+	for _, r := range members {
 		if r.Status != StatusResolved {
 			if m, err := n.muted(ctx, r, mu); err != nil || m.silenced() || m.inhibited() {
 				continue

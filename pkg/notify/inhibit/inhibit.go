@@ -8,6 +8,7 @@
 package inhibit
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,6 +51,12 @@ func NewIndex(rules []Rule, active []Active) *Index {
 		x.sources[i] = by
 	}
 	return x
+}
+
+// Targeted reports whether a rule may inhibit an alert with labels ls: only
+// then does checking it need the active alerts.
+func Targeted(rules []Rule, ls model.LabelSet) bool {
+	return slices.ContainsFunc(rules, func(r Rule) bool { return r.Target.Matches(ls) })
 }
 
 // Inhibitor returns the fingerprint of an active alert that inhibits the

@@ -65,3 +65,26 @@ func TestInhibitor(t *testing.T) {
 		})
 	}
 }
+
+func TestTargeted(t *testing.T) {
+	tgt, err := match.ParseAll([]string{`alertname="account.stale"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := []Rule{{Target: tgt}}
+	tests := []struct {
+		name  string
+		rules []Rule
+		ls    model.LabelSet
+		want  bool
+	}{
+		{"a rule's target", rules, model.LabelSet{"alertname": "account.stale"}, true},
+		{"no rule's target", rules, model.LabelSet{"alertname": "privacy.phone"}, false},
+		{"no rules", nil, model.LabelSet{"alertname": "account.stale"}, false},
+	}
+	for _, tc := range tests {
+		if got := Targeted(tc.rules, tc.ls); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
