@@ -38,7 +38,7 @@ func (n *Notifier) Tick(ctx context.Context) error {
 	}
 	for i := range recs {
 		r := &recs[i]
-		if err := n.deliver(ctx, r, false, mu); err != nil && !strings.Contains(err.Error(), "being sent elsewhere") {
+		if err := n.deliver(ctx, r, false, mu); err != nil && !errors.Is(err, errSendingElsewhere) {
 			errs = append(errs, err)
 		}
 		if err := n.escalate(ctx, r, mu); err != nil {

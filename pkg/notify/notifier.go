@@ -396,6 +396,10 @@ func nflogKey(receiver, fp string, incident int, status string) string {
 	return fmt.Sprintf("notifier/nflog/%s/%s/%d/%s", receiver, fp, incident, status)
 }
 
+// errSendingElsewhere says another replica holds the claim to send a
+// notification: the bus should try again later, a tick need not complain.
+var errSendingElsewhere = errors.New("being sent elsewhere")
+
 const (
 	logPending = "pending"
 	logSent    = "sent"
@@ -432,7 +436,7 @@ func (n *Notifier) deliverTo(ctx context.Context, recv Receiver, r *Record) erro
 		case string(v) == logPending:
 			// Another replica is sending, or died sending: look again
 			// after the bus's backoff; the claim expires after ClaimTTL.
-			return fmt.Errorf("notification %s is being sent elsewhere", key)
+			return fmt.Errorf("notification %s is %w", key, errSendingElsewhere)
 		}
 		return nil // sent or given up on already
 	}
