@@ -206,12 +206,11 @@ type mute struct {
 func (m mute) silenced() bool  { return len(m.silencedBy) > 0 }
 func (m mute) inhibited() bool { return len(m.inhibitedBy) > 0 }
 
-// muter holds the silences and the active alerts read once, so a tick or a
-// listing checks many alerts without reading the store for each.
+// muter holds the active silences and the inhibiting alerts read once, so a
+// tick or a listing checks many alerts without reading the store for each.
 type muter struct {
-	silences  []silence.Silence
+	silences  *silence.Set
 	inhibitor *inhibit.Index
-	now       time.Time
 }
 
 // newMuter reads the silences and, when an inhibition rule targets one of
@@ -240,7 +239,7 @@ func (n *Notifier) muterOf(ctx context.Context, active []Record) (*muter, error)
 			sources = append(sources, inhibit.Active{Fingerprint: a.Fingerprint, Labels: a.Alert.Labels})
 		}
 	}
-	return &muter{silences: sils, inhibitor: inhibit.NewIndex(n.o.Inhibit, sources), now: n.o.Clock.Now()}, nil
+	return &muter{silences: silence.ActiveAt(sils, n.o.Clock.Now()), inhibitor: inhibit.NewIndex(n.o.Inhibit, sources)}, nil
 }
 
 // muted checks r against the silences and the inhibition rules; mu may be
@@ -253,11 +252,7 @@ func (n *Notifier) muted(ctx context.Context, r *Record, mu *muter) (mute, error
 			return m, err
 		}
 	}
-	for i := range mu.silences {
-		if s := &mu.silences[i]; s.State(mu.now) == silence.StateActive && s.Mutes(r.Alert.Labels) {
-			m.silencedBy = append(m.silencedBy, s.ID)
-		}
-	}
+	m.silencedBy = mu.silences.Muting(r.Alert.Labels)
 	if by, ok := mu.inhibitor.Inhibitor(r.Fingerprint, r.Alert.Labels); ok {
 		m.inhibitedBy = []string{by}
 	}
