@@ -76,18 +76,11 @@ func (n *Notifier) listV1(w http.ResponseWriter, r *http.Request, sc scope) {
 		return
 	}
 	out := make([]alertView, 0, len(recs))
-	for _, rec := range recs {
-		if !sc.sees(rec.Alert.Labels[model.LabelUnit]) {
+	for i := range recs {
+		if !sc.sees(recs[i].Alert.Labels[model.LabelUnit]) {
 			continue
 		}
-		out = append(out, alertView{
-			Fingerprint: rec.Fingerprint, Status: rec.Status, Incident: rec.Incident,
-			Labels: rec.Alert.Labels, Annotations: rec.Alert.Annotations,
-			StartsAt: rec.Alert.StartsAt, EndsAt: rec.Alert.EndsAt,
-			FirstSeen: rec.FirstSeen, UpdatedAt: rec.UpdatedAt, GeneratorURL: rec.Alert.GeneratorURL,
-			Receivers: nonNil(rec.Receivers), Timeline: nonNil(rec.Timeline),
-			Ack: rec.Ack, Resolution: rec.Resolution, Pages: nonNil(rec.Pages), Veto: rec.Veto,
-		})
+		out = append(out, viewOf(&recs[i]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": out})
 }
@@ -225,7 +218,7 @@ func (n *Notifier) listV2(w http.ResponseWriter, r *http.Request, sc scope) {
 		httpError(w, http.StatusServiceUnavailable, "read alerts: %v", err)
 		return
 	}
-	mu, err := n.newMuter(r.Context())
+	mu, err := n.muterOf(r.Context(), recs)
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, "read silences: %v", err)
 		return

@@ -326,6 +326,7 @@ func TestInhibition(t *testing.T) {
 	f.n.o.Inhibit = []inhibit.Rule{{Source: src, Target: tgt, Equal: []string{"account_id"}}}
 	ctx := testCtx(t)
 	down := eduAlert(model.CategorySystemSourceDown, "minor")
+	down.EndsAt = escStart.Add(5 * time.Minute) // as posted on the API, ends unless repeated
 	stale := eduAlert(model.CategoryAccountStale, "critical")
 	other := eduAlert(model.CategoryAccountStale, "critical")
 	other.Labels["account_id"] = "fz-edu-wechat"
@@ -334,17 +335,59 @@ func TestInhibition(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.ch.mu.Lock()
-	var got []string
-	for _, n := range f.ch.got {
-		got = append(got, n.Alerts[0].Labels["alertname"]+"/"+n.Alerts[0].Labels["account_id"])
+	notified := func() []string {
+		f.ch.mu.Lock()
+		defer f.ch.mu.Unlock()
+		var got []string
+		for _, n := range f.ch.got {
+			got = append(got, n.Status+" "+n.Alerts[0].Labels["alertname"]+"/"+n.Alerts[0].Labels["account_id"])
+		}
+		return got
 	}
-	f.ch.mu.Unlock()
-	want := []string{"system.source_down/fz-edu-weibo", "account.stale/fz-edu-wechat"}
-	if !equalStrings(got, want) {
+	want := []string{"firing system.source_down/fz-edu-weibo", "firing account.stale/fz-edu-wechat"}
+	if got := notified(); !equalStrings(got, want) {
 		t.Fatalf("notified %q, want %q (stale of the broken source inhibited)", got, want)
 	}
 	if got := metricValue(t, f.reg, "govwatch_notifier_inhibited_total", map[string]string{"category": model.CategoryAccountStale}); got != 1 {
 		t.Errorf("inhibited metric: got %v, want 1", got)
+	}
+	// Once the source's endsAt passes, one tick resolves it and, no longer
+	// inhibited, the stale alert goes out.
+	f.clock.Advance(6 * time.Minute)
+	if err := f.n.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, "resolved system.source_down/fz-edu-weibo", "firing account.stale/fz-edu-weibo")
+	if got := notified(); !equalStrings(got, want) {
+		t.Fatalf("notified after the source ended %q, want %q", got, want)
+	}
+}
+
+// TestMutingReadsOnlyWhatItNeeds pins that handling an alert no inhibition
+// rule targets does not read every active alert.
+func TestMutingReadsOnlyWhatItNeeds(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(escStart)
+	st := &countingStore{Store: openEmbedded(t, clock)}
+	f := newEscNotifier(t, st, clock, newRecorder("robot"))
+	src, _ := match.ParseAll([]string{`alertname="system.source_down"`})
+	tgt, _ := match.ParseAll([]string{`alertname="account.stale"`})
+	f.n.o.Inhibit = []inhibit.Rule{{Source: src, Target: tgt, Equal: []string{"account_id"}}}
+	ctx := testCtx(t)
+	tests := []struct {
+		category    string
+		wantScanned bool
+	}{
+		{model.CategorySystemSourceDown, false},
+		{model.CategoryPrivacyIDNumber, false},
+		{model.CategoryAccountStale, true},
+	}
+	for _, tc := range tests {
+		st.scanned.Store(0)
+		if err := f.n.Handle(ctx, eduAlert(tc.category, "major")); err != nil {
+			t.Fatal(err)
+		}
+		if got := st.scanned.Load() > 0; got != tc.wantScanned {
+			t.Errorf("%s: read the active alerts %v, want %v", tc.category, got, tc.wantScanned)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,18 +26,19 @@ import (
 // held back. Every replica may run it; claims in the store keep them from
 // doing anything twice.
 func (n *Notifier) Tick(ctx context.Context) error {
-	errs := []error{n.Expire(ctx)}
 	recs, err := n.Alerts(ctx, true)
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		return err
 	}
-	mu, err := n.newMuter(ctx)
+	recs, err = n.expire(ctx, recs)
+	errs := []error{err}
+	mu, err := n.muterOf(ctx, recs)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
 	for i := range recs {
 		r := &recs[i]
-		if err := n.deliver(ctx, r, false, mu); err != nil && !strings.Contains(err.Error(), "being sent elsewhere") {
+		if err := n.deliver(ctx, r, false, mu); err != nil && !errors.Is(err, errSendingElsewhere) {
 			errs = append(errs, err)
 		}
 		if err := n.escalate(ctx, r, mu); err != nil {
@@ -204,30 +206,40 @@ type mute struct {
 func (m mute) silenced() bool  { return len(m.silencedBy) > 0 }
 func (m mute) inhibited() bool { return len(m.inhibitedBy) > 0 }
 
-// muter holds the silences and the active alerts read once, so a tick or a
-// listing checks many alerts without reading the store for each.
+// muter holds the active silences and the inhibiting alerts read once, so a
+// tick or a listing checks many alerts without reading the store for each.
 type muter struct {
-	silences []silence.Silence
-	active   []inhibit.Active
-	now      time.Time
+	silences  *silence.Set
+	inhibitor *inhibit.Index
 }
 
-func (n *Notifier) newMuter(ctx context.Context) (*muter, error) {
+// newMuter reads the silences and, when an inhibition rule targets one of
+// recs, the active alerts: most alerts no rule targets, and for them that
+// read of every record would be wasted.
+func (n *Notifier) newMuter(ctx context.Context, recs ...*Record) (*muter, error) {
+	var active []Record
+	if slices.ContainsFunc(recs, func(r *Record) bool { return inhibit.Targeted(n.o.Inhibit, r.Alert.Labels) }) {
+		var err error
+		if active, err = n.Alerts(ctx, true); err != nil {
+			return nil, err
+		}
+	}
+	return n.muterOf(ctx, active)
+}
+
+// muterOf reads the silences and takes active as the active alerts.
+func (n *Notifier) muterOf(ctx context.Context, active []Record) (*muter, error) {
 	sils, err := n.silences.List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("silences: %w", err)
 	}
-	m := &muter{silences: sils, now: n.o.Clock.Now()}
+	var sources []inhibit.Active
 	if len(n.o.Inhibit) > 0 {
-		active, err := n.Alerts(ctx, true)
-		if err != nil {
-			return nil, err
-		}
 		for _, a := range active {
-			m.active = append(m.active, inhibit.Active{Fingerprint: a.Fingerprint, Labels: a.Alert.Labels})
+			sources = append(sources, inhibit.Active{Fingerprint: a.Fingerprint, Labels: a.Alert.Labels})
 		}
 	}
-	return m, nil
+	return &muter{silences: silence.ActiveAt(sils, n.o.Clock.Now()), inhibitor: inhibit.NewIndex(n.o.Inhibit, sources)}, nil
 }
 
 // muted checks r against the silences and the inhibition rules; mu may be
@@ -236,16 +248,12 @@ func (n *Notifier) muted(ctx context.Context, r *Record, mu *muter) (mute, error
 	var m mute
 	if mu == nil {
 		var err error
-		if mu, err = n.newMuter(ctx); err != nil {
+		if mu, err = n.newMuter(ctx, r); err != nil {
 			return m, err
 		}
 	}
-	for i := range mu.silences {
-		if s := &mu.silences[i]; s.State(mu.now) == silence.StateActive && s.Mutes(r.Alert.Labels) {
-			m.silencedBy = append(m.silencedBy, s.ID)
-		}
-	}
-	if by, ok := inhibit.Inhibitor(n.o.Inhibit, r.Fingerprint, r.Alert.Labels, mu.active); ok {
+	m.silencedBy = mu.silences.Muting(r.Alert.Labels)
+	if by, ok := mu.inhibitor.Inhibitor(r.Fingerprint, r.Alert.Labels); ok {
 		m.inhibitedBy = []string{by}
 	}
 	return m, nil

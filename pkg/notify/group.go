@@ -84,28 +84,16 @@ func (n *Notifier) enqueue(ctx context.Context, m Matched, r *Record) (string, t
 	labels := groupLabels(m, r.Alert.Labels)
 	key := groupKey(m.Receiver, labels)
 	critical := r.Alert.Labels[model.LabelSeverity] == model.SeverityCritical
-	for {
-		old, err := n.o.Store.Get(ctx, key)
-		var g group
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			old = nil
-		case err != nil:
-			return "", time.Time{}, err
-		default:
-			if err := json.Unmarshal(old, &g); err != nil {
-				return "", time.Time{}, fmt.Errorf("group %s: %w", key, err)
-			}
-		}
+	g, err := updateJSON(ctx, n.o.Store, key, func(g *group, found bool) (bool, time.Duration, error) {
 		now := n.o.Clock.Now()
-		if old == nil {
-			g = group{Receiver: m.Receiver, Labels: labels, Created: now, NextFlush: now.Add(m.GroupWait)}
+		if !found {
+			*g = group{Receiver: m.Receiver, Labels: labels, Created: now, NextFlush: now.Add(m.GroupWait)}
 		}
 		if g.Notified[r.Fingerprint] == stateOf(r) {
-			return key, g.NextFlush, nil // nothing new for this group
+			return false, 0, nil // nothing new for this group
 		}
 		if r.Status == StatusResolved && !slices.Contains(g.Members, r.Fingerprint) {
-			return key, g.NextFlush, nil // never notified here: nothing to resolve
+			return false, 0, nil // never notified here: nothing to resolve
 		}
 		if !slices.Contains(g.Members, r.Fingerprint) {
 			g.Members = append(g.Members, r.Fingerprint)
@@ -120,18 +108,12 @@ func (n *Notifier) enqueue(ctx context.Context, m Matched, r *Record) (string, t
 		if due.Before(g.NextFlush) {
 			g.NextFlush = due
 		}
-		b, err := json.Marshal(&g)
-		if err != nil {
-			return "", time.Time{}, err
-		}
-		ok, err := n.o.Store.CompareAndSwap(ctx, key, old, b, 0)
-		if err != nil {
-			return "", time.Time{}, err
-		}
-		if ok {
-			return key, g.NextFlush, nil
-		}
+		return true, 0, nil
+	})
+	if err != nil {
+		return "", time.Time{}, err
 	}
+	return key, g.NextFlush, nil
 }
 
 // flushDue flushes every group whose time has come.
@@ -184,11 +166,7 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 	if err != nil || !won {
 		return err // another replica flushes it
 	}
-	mu, err := n.newMuter(ctx)
-	if err != nil {
-		return errors.Join(err, n.o.Store.Delete(ctx, claim))
-	}
-	var recs []*Record
+	var members []*Record
 	for _, fp := range g.Members {
 		r, err := n.Record(ctx, fp)
 		if errors.Is(err, ErrNoAlert) {
@@ -197,6 +175,14 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 		if err != nil {
 			return errors.Join(err, n.o.Store.Delete(ctx, claim))
 		}
+		members = append(members, r)
+	}
+	mu, err := n.newMuter(ctx, members...)
+	if err != nil {
+		return errors.Join(err, n.o.Store.Delete(ctx, claim))
+	}
+	var recs []*Record
+	for _, r := range members {
 		if r.Status != StatusResolved {
 			if m, err := n.muted(ctx, r, mu); err != nil || m.silenced() || m.inhibited() {
 				continue
@@ -241,17 +227,9 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 // moveOn records what the flush notified and when the group is next due;
 // a group with nothing firing left is dropped.
 func (n *Notifier) moveOn(ctx context.Context, key string, sent []*Record, firing bool, repeat time.Duration, notified bool) error {
-	for {
-		old, err := n.o.Store.Get(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var g group
-		if err := json.Unmarshal(old, &g); err != nil {
-			return err
+	_, err := updateJSON(ctx, n.o.Store, key, func(g *group, found bool) (bool, time.Duration, error) {
+		if !found {
+			return false, 0, nil
 		}
 		now := n.o.Clock.Now()
 		if g.Notified == nil {
@@ -270,21 +248,15 @@ func (n *Notifier) moveOn(ctx context.Context, key string, sent []*Record, firin
 			}
 		}
 		g.NextFlush = now.Add(repeat)
-		ttl := time.Duration(0)
 		if len(g.Members) == 0 && !firing {
 			// Nothing left: the group idles until a new alert joins it, and
 			// is forgotten after a day.
 			g.NextFlush = now.Add(idleGroup)
-			ttl = 24 * time.Hour
+			return true, 24 * time.Hour, nil
 		}
-		b, err := json.Marshal(&g)
-		if err != nil {
-			return err
-		}
-		if ok, err := n.o.Store.CompareAndSwap(ctx, key, old, b, ttl); err != nil || ok {
-			return err
-		}
-	}
+		return true, 0, nil
+	})
+	return err
 }
 
 // groupNotification builds one notification for the group's alerts.

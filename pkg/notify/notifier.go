@@ -260,46 +260,62 @@ func (n *Notifier) observeMove(r *Record) {
 // as stored (nil when there is none and change made nothing) and whether
 // change moved it.
 func (n *Notifier) update(ctx context.Context, fp string, change func(*Record, time.Time) bool) (*Record, bool, error) {
+	var moved bool
+	r, err := updateJSON(ctx, n.o.Store, recordKey(fp), func(r *Record, _ bool) (bool, time.Duration, error) {
+		r.Fingerprint = fp
+		moved = change(r, n.o.Clock.Now())
+		if r.Status == "" {
+			return false, 0, nil
+		}
+		if moved && r.Status == StatusFiring {
+			r.Receivers = n.o.Route.Receivers(r.Alert.Labels)
+			n.startEscalation(r)
+		}
+		return true, n.recordTTL(r), nil
+	})
+	if err != nil || r.Status == "" {
+		return nil, false, err
+	}
+	if moved {
+		n.o.Log.Info("alert "+r.Status, zap.String("fingerprint", fp), zap.String("alertname", r.Alert.Name()), zap.Int("incident", r.Incident))
+	}
+	return &r, moved, nil
+}
+
+// updateJSON is a read-modify-write of the JSON value at key that replicas
+// may run at once: it reads the value (the zero T, found false, when
+// absent), lets change modify it, and stores it with the ttl change gives
+// by compare-and-swap, reading and changing again when another writer came
+// first. Nothing is written when change says so or leaves the value as it
+// was. It returns the value as stored, or as changed when not written.
+func updateJSON[T any](ctx context.Context, st store.Store, key string, change func(v *T, found bool) (write bool, ttl time.Duration, err error)) (T, error) {
 	for {
-		old, err := n.o.Store.Get(ctx, recordKey(fp))
-		var r Record
+		var v T
+		old, err := st.Get(ctx, key)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			old = nil
 		case err != nil:
-			return nil, false, err
+			return v, err
 		default:
-			if err := json.Unmarshal(old, &r); err != nil {
-				return nil, false, fmt.Errorf("record %s: %w", fp, err)
+			if err := json.Unmarshal(old, &v); err != nil {
+				return v, fmt.Errorf("decode %s: %w", key, err)
 			}
 		}
-		r.Fingerprint = fp
-		now := n.o.Clock.Now()
-		before := r.Status
-		moved := change(&r, now)
-		if r.Status == "" {
-			return nil, false, nil
+		write, ttl, err := change(&v, old != nil)
+		if err != nil || !write {
+			return v, err
 		}
-		if moved && r.Status == StatusFiring {
-			r.Receivers = n.o.Route.Receivers(r.Alert.Labels)
-			n.startEscalation(&r)
-		}
-		b, err := json.Marshal(&r)
+		b, err := json.Marshal(&v)
 		if err != nil {
-			return nil, false, err
+			return v, err
 		}
-		if !moved && before == r.Status && bytes.Equal(b, old) {
-			return &r, false, nil // nothing changed (a replay after resolution): nothing to store
+		if bytes.Equal(b, old) {
+			return v, nil // unchanged (a replay after resolution): nothing to store
 		}
-		ok, err := n.o.Store.CompareAndSwap(ctx, recordKey(fp), old, b, n.recordTTL(&r))
-		if err != nil {
-			return nil, false, err
-		}
-		if ok {
-			if moved {
-				n.o.Log.Info("alert "+r.Status, zap.String("fingerprint", fp), zap.String("alertname", r.Alert.Name()), zap.Int("incident", r.Incident))
-			}
-			return &r, moved, nil
+		ok, err := st.CompareAndSwap(ctx, key, old, b, ttl)
+		if err != nil || ok {
+			return v, err
 		}
 	}
 }
@@ -396,6 +412,10 @@ func nflogKey(receiver, fp string, incident int, status string) string {
 	return fmt.Sprintf("notifier/nflog/%s/%s/%d/%s", receiver, fp, incident, status)
 }
 
+// errSendingElsewhere says another replica holds the claim to send a
+// notification: the bus should try again later, a tick need not complain.
+var errSendingElsewhere = errors.New("being sent elsewhere")
+
 const (
 	logPending = "pending"
 	logSent    = "sent"
@@ -432,7 +452,7 @@ func (n *Notifier) deliverTo(ctx context.Context, recv Receiver, r *Record) erro
 		case string(v) == logPending:
 			// Another replica is sending, or died sending: look again
 			// after the bus's backoff; the claim expires after ClaimTTL.
-			return fmt.Errorf("notification %s is being sent elsewhere", key)
+			return fmt.Errorf("notification %s is %w", key, errSendingElsewhere)
 		}
 		return nil // sent or given up on already
 	}
@@ -624,18 +644,27 @@ func (n *Notifier) Expire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	_, err = n.expire(ctx, recs)
+	return err
+}
+
+// expire resolves the records of recs whose endsAt is in the past and
+// returns the others, which are still active.
+func (n *Notifier) expire(ctx context.Context, recs []Record) ([]Record, error) {
 	now := n.o.Clock.Now()
+	live := recs[:0]
 	var errs []error
 	for i := range recs {
 		a := recs[i].Alert
 		if !a.Resolved(now) {
+			live = append(live, recs[i])
 			continue
 		}
 		if err := n.Handle(ctx, &a); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return live, errors.Join(errs...)
 }
 
 func statusOf(a *model.Alert, now time.Time) string {

@@ -306,7 +306,7 @@ func TestHandleConcurrentReplicasNotifyOnce(t *testing.T) {
 			for err := range errs {
 				// The only acceptable failure: another goroutine held the
 				// claim; the bus would redeliver the message later.
-				if !strings.Contains(err.Error(), "being sent elsewhere") {
+				if !errors.Is(err, errSendingElsewhere) || !strings.Contains(err.Error(), "being sent elsewhere") {
 					t.Errorf("concurrent Handle: %v", err)
 				}
 			}
@@ -488,7 +488,7 @@ func TestDeadReplicaClaimExpires(t *testing.T) {
 	for _, s := range steps {
 		clock.Advance(s.advance)
 		err := f.n.Handle(ctx, firing(t0, "x"))
-		if s.wantErr && (err == nil || !strings.Contains(err.Error(), "being sent elsewhere")) {
+		if s.wantErr && (!errors.Is(err, errSendingElsewhere) || !strings.Contains(err.Error(), "being sent elsewhere")) {
 			t.Fatalf("%s: Handle: got error %v, want one saying it is being sent elsewhere", s.name, err)
 		}
 		if !s.wantErr && err != nil {

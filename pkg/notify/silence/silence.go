@@ -102,15 +102,45 @@ func (s *Silence) Validate() error {
 	return nil
 }
 
-// Mutes reports whether s matches ls (whatever its state).
-func (s *Silence) Mutes(ls model.LabelSet) bool {
-	for _, m := range s.Matchers {
-		c, err := m.compile()
-		if err != nil || !c.Matches(ls) {
-			return false
+// Set is the silences active at one moment, their matchers compiled once
+// so that checking many alerts compiles no pattern again.
+type Set struct {
+	ids      []string
+	matchers []match.Matchers
+}
+
+// ActiveAt returns the silences of all that are active at now. One whose
+// matchers do not compile mutes nothing.
+func ActiveAt(all []Silence, now time.Time) *Set {
+	set := &Set{}
+next:
+	for i := range all {
+		if all[i].State(now) != StateActive {
+			continue
+		}
+		ms := make(match.Matchers, 0, len(all[i].Matchers))
+		for _, m := range all[i].Matchers {
+			c, err := m.compile()
+			if err != nil {
+				continue next
+			}
+			ms = append(ms, c)
+		}
+		set.ids = append(set.ids, all[i].ID)
+		set.matchers = append(set.matchers, ms)
+	}
+	return set
+}
+
+// Muting returns the ids of the silences in set that mute ls.
+func (set *Set) Muting(ls model.LabelSet) []string {
+	var ids []string
+	for i, ms := range set.matchers {
+		if ms.Matches(ls) {
+			ids = append(ids, set.ids[i])
 		}
 	}
-	return true
+	return ids
 }
 
 // Silences is the store of silences.
@@ -218,20 +248,4 @@ func (ss *Silences) List(ctx context.Context) ([]Silence, error) {
 		return out[i].EndsAt.Before(out[j].EndsAt)
 	})
 	return out, err
-}
-
-// Muting returns the ids of the active silences that mute ls.
-func (ss *Silences) Muting(ctx context.Context, ls model.LabelSet) ([]string, error) {
-	all, err := ss.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	now := ss.clock.Now()
-	var ids []string
-	for i := range all {
-		if all[i].State(now) == StateActive && all[i].Mutes(ls) {
-			ids = append(ids, all[i].ID)
-		}
-	}
-	return ids, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,11 +53,15 @@ func TestSilenceLifecycle(t *testing.T) {
 		if st := got.State(clock.Now()); st != s.wantState {
 			t.Fatalf("at %s: state %s, want %s", clock.Now(), st, s.wantState)
 		}
-		ids, _ := ss.Muting(ctx, critical)
-		if (len(ids) == 1) != s.wantMutes {
+		all, err := ss.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		active := ActiveAt(all, clock.Now())
+		if ids := active.Muting(critical); (len(ids) == 1 && ids[0] == id) != s.wantMutes {
 			t.Fatalf("at %s: muting critical %v, want %v", clock.Now(), ids, s.wantMutes)
 		}
-		if ids, _ := ss.Muting(ctx, minor); len(ids) != 0 {
+		if ids := active.Muting(minor); len(ids) != 0 {
 			t.Fatalf("severity!=minor muted a minor alert")
 		}
 	}
@@ -70,5 +75,35 @@ func TestSilenceLifecycle(t *testing.T) {
 	}
 	if _, err := ss.Set(ctx, Silence{ID: "nope", Matchers: []Matcher{{Name: "a", Value: "b"}}, EndsAt: clock.Now().Add(time.Hour), CreatedBy: "a", Comment: "b"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Set with an unknown id: got %v, want ErrNotFound", err)
+	}
+}
+
+func TestActiveAt(t *testing.T) {
+	now := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	sil := func(id string, starts time.Duration, ms ...Matcher) Silence {
+		return Silence{ID: id, Matchers: ms, StartsAt: now.Add(starts), EndsAt: now.Add(time.Hour)}
+	}
+	all := []Silence{
+		sil("account", 0, Matcher{Name: "account_id", Value: "fz-wechat"}),
+		sil("regex", 0, Matcher{Name: "account_id", Value: "fz-.*", IsRegex: true}),
+		sil("pending", time.Minute, Matcher{Name: "account_id", Value: "fz-wechat"}),
+		sil("broken", 0, Matcher{Name: "account_id", Value: "(", IsRegex: true}),
+		sil("both", 0, Matcher{Name: "account_id", Value: "fz-wechat"}, Matcher{Name: "severity", Value: "critical"}),
+	}
+	active := ActiveAt(all, now)
+	tests := []struct {
+		name string
+		ls   model.LabelSet
+		want []string
+	}{
+		{"active silences that match, pending and broken ones not", model.LabelSet{"account_id": "fz-wechat", "severity": "minor"}, []string{"account", "regex"}},
+		{"every matcher of a silence", model.LabelSet{"account_id": "fz-wechat", "severity": "critical"}, []string{"account", "regex", "both"}},
+		{"the regex alone", model.LabelSet{"account_id": "fz-weibo"}, []string{"regex"}},
+		{"none", model.LabelSet{"account_id": "xm-douyin"}, nil},
+	}
+	for _, tc := range tests {
+		if got := active.Muting(tc.ls); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
