@@ -114,14 +114,14 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	case p.Kind != model.KindComment || p.ParentID == "" || p.Deleted:
 		return nil
 	}
-	acct, err := detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(*acctState) error { return detect.ErrUnchanged })
-	if err != nil {
+	var acct acctState
+	if _, err := detect.Load(ctx, env.Store, acctKey(a.ID), &acct); err != nil {
 		return err
 	}
 	matched := d.lexicon.Match(p.Title + p.Text)
 	var publish *model.Alert
 	counted := false
-	_, err = detect.Change(ctx, env.Store, postKey(p.ParentID), postTTL, func(s *postState) error {
+	_, err := detect.Change(ctx, env.Store, postKey(p.ParentID), postTTL, func(s *postState) error {
 		publish, counted = nil, false
 		if s.Seen == nil {
 			s.Seen = make([]byte, bloomBits/8)

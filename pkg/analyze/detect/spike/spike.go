@@ -120,8 +120,8 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		return nil
 	}
 	// The account baseline as it stands; the post is judged against it.
-	base, err := detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(*acctState) error { return detect.ErrUnchanged })
-	if err != nil {
+	var base acctState
+	if _, err := detect.Load(ctx, env.Store, acctKey(a.ID), &base); err != nil {
 		return err
 	}
 	var (
@@ -131,7 +131,7 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		republish bool
 		opened    bool
 	)
-	_, err = detect.Change(ctx, env.Store, postKey(p.ID), postTTL, func(s *postState) error {
+	_, err := detect.Change(ctx, env.Store, postKey(p.ID), postTTL, func(s *postState) error {
 		sample, delta, publish, republish, opened = math.NaN(), 0, nil, false, false
 		from, prev := s.At, *s
 		if from.IsZero() {
