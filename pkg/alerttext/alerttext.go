@@ -10,6 +10,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -44,13 +45,9 @@ type Texts struct {
 	t *template.Template
 }
 
-// Shanghai is the zone people read times in.
-var Shanghai = func() *time.Location {
-	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return l
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
+// Shanghai is the zone people read times in, the one working days are
+// counted in.
+var Shanghai = calendar.Shanghai
 
 // NewTexts parses named templates; each value is a text/template body.
 // Templates may call cst (format a time in Beijing time), platform and

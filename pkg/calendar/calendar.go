@@ -270,15 +270,6 @@ func (c *Calendar) Years() []int {
 // are days off.
 func (c *Calendar) Covers(year int) bool { return c != nil && c.years[year] }
 
-// Holiday returns the name of the holiday t falls on, if any.
-func (c *Calendar) Holiday(t time.Time) (string, bool) {
-	if c == nil {
-		return "", false
-	}
-	name, ok := c.off[DateOf(t)]
-	return name, ok
-}
-
 // IsWorkday reports whether t falls on a working day in Beijing time.
 func (c *Calendar) IsWorkday(t time.Time) bool { return c.isWorkday(DateOf(t)) }
 

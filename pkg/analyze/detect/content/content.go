@@ -9,8 +9,6 @@ package content
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -21,7 +19,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
-	"github.com/govwatch/govwatch/pkg/store"
 	"github.com/govwatch/govwatch/pkg/textscan"
 )
 
@@ -62,21 +59,6 @@ const recordTTL = 180 * 24 * time.Hour
 
 // Post implements detect.PostDetector.
 func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *registry.Account) error {
-	key := "analyzer/content/" + p.ID
-	var rec record
-	old, err := env.Store.Get(ctx, key)
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(old, &rec); err != nil {
-			return fmt.Errorf("content record %s: %w", p.ID, err)
-		}
-	case !errors.Is(err, store.ErrNotFound):
-		return err
-	}
-	if rec.Firing == nil {
-		rec.Firing = map[string]time.Time{}
-	}
-
 	byCat := map[string][]textscan.Finding{}
 	if !p.Deleted {
 		for _, f := range d.scan(p.Title + "\n" + p.Text) {
@@ -88,35 +70,43 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		cats = append(cats, c)
 	}
 	sort.Strings(cats)
-	for _, c := range cats {
-		start, firing := rec.Firing[c]
-		if !firing {
-			// The first sight of the problem starts the alert; collection
-			// time is stable across redeliveries of the same post version.
-			start = p.CollectedAt
-			rec.Firing[c] = start
+	key := "analyzer/content/" + p.ID
+	existed := false
+	rec, err := detect.Update(ctx, env.Store, key, recordTTL, func(rec *record, found bool) (bool, error) {
+		existed = found
+		if rec.Firing == nil {
+			rec.Firing = map[string]time.Time{}
 		}
-		if err := env.Publish(ctx, d.alert(env, p, a, c, byCat[c], start, time.Time{})); err != nil {
-			return err
+		for _, c := range cats {
+			start, firing := rec.Firing[c]
+			if !firing {
+				// The first sight of the problem starts the alert; collection
+				// time is stable across redeliveries of the same post version.
+				start = p.CollectedAt
+				rec.Firing[c] = start
+			}
+			if err := env.Publish(ctx, d.alert(env, p, a, c, byCat[c], start, time.Time{})); err != nil {
+				return false, err
+			}
 		}
+		for c, start := range rec.Firing {
+			if _, still := byCat[c]; still {
+				continue
+			}
+			if err := env.Publish(ctx, d.alert(env, p, a, c, nil, start, p.CollectedAt)); err != nil {
+				return false, err
+			}
+			delete(rec.Firing, c)
+		}
+		return len(rec.Firing) > 0, nil
+	})
+	if err != nil {
+		return err
 	}
-	for c, start := range rec.Firing {
-		if _, still := byCat[c]; still {
-			continue
-		}
-		if err := env.Publish(ctx, d.alert(env, p, a, c, nil, start, p.CollectedAt)); err != nil {
-			return err
-		}
-		delete(rec.Firing, c)
+	if existed && len(rec.Firing) == 0 {
+		return env.Store.Delete(ctx, key)
 	}
-	if len(rec.Firing) == 0 {
-		if len(old) > 0 {
-			return env.Store.Delete(ctx, key)
-		}
-		return nil
-	}
-	b, _ := json.Marshal(rec)
-	return env.Store.Set(ctx, key, b, recordTTL)
+	return nil
 }
 
 type shown struct {

@@ -13,7 +13,7 @@ import (
 // comparison, no annotation of any alert may carry an unmasked number:
 // the alert must not spread the leak it reports.
 func TestGolden(t *testing.T) {
-	got := detecttest.RunAll(t, "testcases", func(*detecttest.Case) any { return content.New(nil) })
+	got := detecttest.RunSuite(t, "testcases", func(*detecttest.Case) any { return content.New(nil) })
 	for name, ps := range got {
 		for _, p := range ps {
 			for k, v := range p.Alert.Annotations {

@@ -121,7 +121,6 @@ func Bench(b *testing.B, reg *registry.Registry, build func() any, input func(i 
 				defer es.Close()
 				st = es
 			}
-			c := &Case{Registry: reg}
 			d := build()
 			env := &detect.Env{Registry: reg, Store: st, Publisher: &discard{}, Now: clock.Now}
 			ctx := context.Background()
@@ -132,7 +131,7 @@ func Bench(b *testing.B, reg *registry.Registry, build func() any, input func(i 
 				if ev.At.After(clock.Now()) {
 					clock.Advance(ev.At.Sub(clock.Now()))
 				}
-				if err := feed(ctx, env, c, d, ev); err != nil {
+				if err := step(ctx, env, d, ev); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -54,14 +54,14 @@ func Replay(t *testing.T, c *Case, build Build, open Opener, every int) []Publis
 	rec := &Recorder{}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	env := &detect.Env{Registry: c.Registry, Publisher: rec, Now: clock.Now, GeneratorURL: "http://analyzer.test"}
 	var (
-		st    detect.Store
 		close func() error
 		d     any
 	)
 	start := func() {
 		var err error
-		if st, close, err = open(clock); err != nil {
+		if env.Store, close, err = open(clock); err != nil {
 			t.Fatal(err)
 		}
 		d = build(c)
@@ -77,8 +77,7 @@ func Replay(t *testing.T, c *Case, build Build, open Opener, every int) []Publis
 			start()
 		}
 		clock.Advance(ev.At.Sub(clock.Now()))
-		env := &detect.Env{Registry: c.Registry, Store: st, Publisher: rec, Now: clock.Now, GeneratorURL: "http://analyzer.test"}
-		if err := feed(ctx, env, c, d, ev); err != nil {
+		if err := step(ctx, env, d, ev); err != nil {
 			t.Fatalf("event %d (%s): %v", i+1, ev.At.Format(time.RFC3339), err)
 		}
 		batch := rec.Take()
@@ -168,9 +167,16 @@ func RunReplicas(t *testing.T, dir string, build Build) {
 			var got []Published
 			for i, ev := range c.Events {
 				clock.Advance(ev.At.Sub(clock.Now()))
+				if ev.Registry != nil {
+					// The replicas share env: the new registry is set once.
+					if err := step(ctx, env, nil, ev); err != nil {
+						t.Fatalf("event %d: %v", i+1, err)
+					}
+					continue
+				}
 				errs := make(chan error, len(replicas))
 				for _, d := range replicas {
-					go func() { errs <- feed(ctx, env, c, d, ev) }()
+					go func() { errs <- step(ctx, env, d, ev) }()
 				}
 				for range replicas {
 					if err := <-errs; err != nil {
@@ -188,31 +194,6 @@ func RunReplicas(t *testing.T, dir string, build Build) {
 			}
 		})
 	}
-}
-
-// feed hands one event to detector d.
-func feed(ctx context.Context, env *detect.Env, c *Case, d any, ev Event) error {
-	switch {
-	case ev.Post != nil:
-		if pd, ok := d.(detect.PostDetector); ok {
-			if a, ok := c.Registry.Account(ev.Post.AccountID); ok && a.Active() {
-				p := *ev.Post
-				return pd.Post(ctx, env, &p, a)
-			}
-		}
-	case ev.Snapshot != nil:
-		if sd, ok := d.(detect.SnapshotDetector); ok {
-			if a, ok := c.Registry.Account(ev.Snapshot.AccountID); ok && a.Active() {
-				s := *ev.Snapshot
-				return sd.Snapshot(ctx, env, &s, a)
-			}
-		}
-	case ev.Sweep:
-		if sw, ok := d.(detect.Sweeper); ok {
-			return sw.Sweep(ctx, env)
-		}
-	}
-	return nil
 }
 
 // identities lists what the bus keeps of published alerts: each distinct
@@ -236,9 +217,12 @@ func identities(ps []Published) string {
 
 // RunSuite is what a detector's tests run: the golden cases as they are
 // (RunAll), with restarts and over Redis (RunDurable), and with two replicas
-// per event (RunReplicas), as subtests.
-func RunSuite(t *testing.T, dir string, build Build) {
-	t.Run("golden", func(t *testing.T) { RunAll(t, dir, build) })
+// per event (RunReplicas), as subtests. It returns what RunAll returns, for
+// extra checks.
+func RunSuite(t *testing.T, dir string, build Build) map[string][]Published {
+	var got map[string][]Published
+	t.Run("golden", func(t *testing.T) { got = RunAll(t, dir, build) })
 	t.Run("durable", func(t *testing.T) { RunDurable(t, dir, build) })
 	t.Run("replicas", func(t *testing.T) { RunReplicas(t, dir, build) })
+	return got
 }

@@ -10,7 +10,7 @@ import (
 
 // TestGolden walks testcases/<case>/; see testcases/README.md.
 func TestGolden(t *testing.T) {
-	detecttest.RunAll(t, "testcases", func(c *detecttest.Case) any {
+	detecttest.RunSuite(t, "testcases", func(c *detecttest.Case) any {
 		cfg := config.DefaultAccountChecks().Duplicate
 		if err := c.DecodeDetector(&cfg); err != nil {
 			t.Fatal(err)

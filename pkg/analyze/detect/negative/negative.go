@@ -114,14 +114,10 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	case p.Kind != model.KindComment || p.ParentID == "" || p.Deleted:
 		return nil
 	}
-	acct, err := detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(*acctState) error { return detect.ErrUnchanged })
-	if err != nil {
-		return err
-	}
 	matched := d.lexicon.Match(p.Title + p.Text)
 	var publish *model.Alert
 	counted := false
-	_, err = detect.Change(ctx, env.Store, postKey(p.ParentID), postTTL, func(s *postState) error {
+	_, err := detect.Change(ctx, env.Store, postKey(p.ParentID), postTTL, func(s *postState) error {
 		publish, counted = nil, false
 		if s.Seen == nil {
 			s.Seen = make([]byte, bloomBits/8)
@@ -134,6 +130,12 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		}
 		counted = true
 		if !s.RefSet {
+			// The post's first comment freezes the account's baseline; later
+			// comments need not read it.
+			var acct acctState
+			if _, err := detect.Load(ctx, env.Store, acctKey(a.ID), &acct); err != nil {
+				return err
+			}
 			s.RefSet = true
 			if acct.Share.N >= minBaseline {
 				s.Ref = acct.Share.Mean

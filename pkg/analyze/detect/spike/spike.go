@@ -15,10 +15,12 @@ package spike
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/alerttext"
@@ -112,7 +114,10 @@ const (
 )
 
 func postKey(id string) string { return "analyzer/spike/post/" + id }
-func acctKey(id string) string { return "analyzer/spike/account/" + id }
+
+const acctPrefix = "analyzer/spike/account/"
+
+func acctKey(id string) string { return acctPrefix + id }
 
 // Post implements detect.PostDetector.
 func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *registry.Account) error {
@@ -120,8 +125,8 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		return nil
 	}
 	// The account baseline as it stands; the post is judged against it.
-	base, err := detect.Change(ctx, env.Store, acctKey(a.ID), acctTTL, func(*acctState) error { return detect.ErrUnchanged })
-	if err != nil {
+	var base acctState
+	if _, err := detect.Load(ctx, env.Store, acctKey(a.ID), &base); err != nil {
 		return err
 	}
 	var (
@@ -131,7 +136,7 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 		republish bool
 		opened    bool
 	)
-	_, err = detect.Change(ctx, env.Store, postKey(p.ID), postTTL, func(s *postState) error {
+	_, err := detect.Change(ctx, env.Store, postKey(p.ID), postTTL, func(s *postState) error {
 		sample, delta, publish, republish, opened = math.NaN(), 0, nil, false, false
 		from, prev := s.At, *s
 		if from.IsZero() {
@@ -221,16 +226,44 @@ func (d *Detector) closeHours(env *detect.Env, a *registry.Account, s *acctState
 // is the last observation plus quiet_after, the same on every replica.
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	now := env.Now()
+	due, err := d.due(ctx, env, now.Unix()/3600)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, a := range env.Registry.Accounts() {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if !due[a.ID] {
+			continue
 		}
 		if err := d.sweepAccount(ctx, env, a, now); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", a.ID, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// due finds, with one prefix scan rather than a read per account, the
+// accounts a sweep has work for: an hour before hour still counted, or a
+// post alert open.
+func (d *Detector) due(ctx context.Context, env *detect.Env, hour int64) (map[string]bool, error) {
+	due := map[string]bool{}
+	err := env.Store.Scan(ctx, acctPrefix, func(key string, val []byte) error {
+		var s struct {
+			Hour int64    `json:"hour"`
+			Open []string `json:"open"`
+		}
+		if err := json.Unmarshal(val, &s); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if s.Hour != 0 && hour > s.Hour || len(s.Open) > 0 {
+			due[strings.TrimPrefix(key, acctPrefix)] = true
+		}
+		return nil
+	})
+	return due, err
 }
 
 func (d *Detector) sweepAccount(ctx context.Context, env *detect.Env, a *registry.Account, now time.Time) error {

@@ -179,11 +179,12 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	if err != nil {
 		return err
 	}
-	st, err := d.load(ctx, env, a.ID)
-	if err != nil {
+	// With a post seen, silence counts from it, never from when the
+	// account was first watched: only the firing levels are needed.
+	st := &state{last: cur}
+	if err := d.loadFiring(ctx, env, a.ID, st); err != nil {
 		return err
 	}
-	st.last = cur
 	return d.judge(ctx, env, a, st, env.Now(), false)
 }
 
@@ -200,28 +201,21 @@ func (d *Detector) advance(ctx context.Context, env *detect.Env, id string, l la
 	})
 }
 
-// load reads an account's state with one Get per key.
-func (d *Detector) load(ctx context.Context, env *detect.Env, id string) (*state, error) {
-	st := &state{}
-	if _, err := detect.Load(ctx, env.Store, lastKey(id), &st.last); err != nil {
-		return nil, err
-	}
-	if _, err := detect.Load(ctx, env.Store, sinceKey(id), &st.since); err != nil {
-		return nil, err
-	}
+// loadFiring reads an account's firing levels into st, one Get per level.
+func (d *Detector) loadFiring(ctx context.Context, env *detect.Env, id string, st *state) error {
 	for _, l := range levels {
 		b, err := env.Store.Get(ctx, l.key(id))
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := st.addFiring(l.category, b); err != nil {
-			return nil, fmt.Errorf("%s of %s: %w", l.category, id, err)
+			return fmt.Errorf("%s of %s: %w", l.category, id, err)
 		}
 	}
-	return st, nil
+	return nil
 }
 
 // setFiring records a firing level; the maps are made on first use, as most

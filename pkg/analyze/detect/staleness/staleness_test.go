@@ -28,5 +28,5 @@ func build(t *testing.T) detecttest.Build {
 
 // TestGolden walks testcases/<case>/; see testcases/README.md.
 func TestGolden(t *testing.T) {
-	detecttest.RunAll(t, "testcases", build(t))
+	detecttest.RunSuite(t, "testcases", build(t))
 }
