@@ -45,16 +45,12 @@ type Texts struct {
 	t *template.Template
 }
 
-// Shanghai is the zone people read times in, the one working days are
-// counted in.
-var Shanghai = calendar.Shanghai
-
 // NewTexts parses named templates; each value is a text/template body.
 // Templates may call cst (format a time in Beijing time), platform and
 // category (Chinese names).
 func NewTexts(defs map[string]string) (*Texts, error) {
 	t := template.New("").Funcs(template.FuncMap{
-		"cst":      func(t time.Time) string { return t.In(Shanghai).Format("2006-01-02 15:04") },
+		"cst":      func(t time.Time) string { return t.In(calendar.Shanghai).Format("2006-01-02 15:04") },
 		"platform": model.PlatformName,
 		"category": model.CategoryName,
 	})

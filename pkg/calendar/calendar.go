@@ -23,11 +23,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // Asia/Shanghai on machines without zoneinfo
 
 	"gopkg.in/yaml.v3"
 )
 
-// Shanghai is the zone days are counted in.
+// Shanghai (Beijing time) is the zone days are counted in and people read
+// times in: alert texts, reports, rosters, and dates that feeds give
+// without a zone.
 var Shanghai = func() *time.Location {
 	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
 		return l

@@ -3,13 +3,13 @@ package daemon
 import (
 	"go.uber.org/zap"
 
-	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/duplicate"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/profile"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/staleness"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/unanswered"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/unavailable"
+	"github.com/govwatch/govwatch/pkg/calendar"
 )
 
 // accountDetectors are the detectors that judge accounts, built from
@@ -35,7 +35,7 @@ func (e *env) accountDetectors() (accountDetectors, error) {
 		if err != nil {
 			return ds, err
 		}
-		if year := e.clock.Now().In(alerttext.Shanghai).Year(); !cal.Covers(year) {
+		if year := e.clock.Now().In(calendar.Shanghai).Year(); !cal.Covers(year) {
 			e.log.Warn("no holiday calendar for this year: unanswered comments are counted Monday to Friday only",
 				zap.Int("year", year), zap.String("holidays_dir", e.cfg.Resolve(u.HolidaysDir)), zap.Ints("years", cal.Years()))
 		}

@@ -8,10 +8,10 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/ack"
 	"github.com/govwatch/govwatch/pkg/notify/silence"
@@ -127,8 +127,6 @@ type linkView struct {
 	Ack                string
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
-
 // linkPage shows what the link would do and a button to do it. GET changes
 // nothing: chat apps and mail scanners open links on their own.
 func (n *Notifier) linkPage(w http.ResponseWriter, r *http.Request) {
@@ -210,9 +208,9 @@ func (n *Notifier) linkClaims(w http.ResponseWriter, r *http.Request) (linkView,
 	v.Account = firstNonEmpty(a.Labels[model.LabelAccountName], a.Labels[model.LabelAccountID])
 	v.Unit = n.unitName(a.Labels[model.LabelUnit], a.Annotations[model.AnnotationUnitName])
 	v.Status = statusName(rec.Status)
-	v.FirstSeen = rec.FirstSeen.In(beijing).Format("2006-01-02 15:04")
+	v.FirstSeen = rec.FirstSeen.In(calendar.Shanghai).Format("2006-01-02 15:04")
 	if rec.Ack != nil {
-		v.Ack = rec.Ack.By + " 于 " + rec.Ack.At.In(beijing).Format("2006-01-02 15:04") + " 确认"
+		v.Ack = rec.Ack.By + " 于 " + rec.Ack.At.In(calendar.Shanghai).Format("2006-01-02 15:04") + " 确认"
 	}
 	if rec.Incident != c.Incident {
 		v.Error = "该告警已再次触发，此链接对应的事件已结束，请使用最新消息中的链接。"

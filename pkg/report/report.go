@@ -12,6 +12,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/govwatch/govwatch/pkg/calendar"
 )
 
 // DefaultUpstream is the built-in upstream report template.
@@ -57,9 +59,6 @@ type Page struct {
 	Why string // 首次通报, 30 分钟未确认
 }
 
-// beijing is China Standard Time; no daylight saving since 1991.
-var beijing = time.FixedZone("CST", 8*3600)
-
 // Upstream renders upstream reports.
 type Upstream struct{ t *template.Template }
 
@@ -74,7 +73,7 @@ func NewUpstream(text string) (*Upstream, error) {
 			if t.IsZero() {
 				return "（未知时间）"
 			}
-			return t.In(beijing).Format("2006-01-02 15:04")
+			return t.In(calendar.Shanghai).Format("2006-01-02 15:04")
 		},
 	}).Option("missingkey=error").Parse(text)
 	if err != nil {

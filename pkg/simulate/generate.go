@@ -7,11 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// beijing is UTC+8 as a fixed zone, so the day grid is the same on machines
-// without a tz database.
-var beijing = time.FixedZone("CST", 8*3600)
+	"github.com/govwatch/govwatch/pkg/calendar"
+)
 
 // Post is one generated post of an account.
 type Post struct {
@@ -81,13 +79,13 @@ var leakRegions = []string{"350102", "350103", "350104", "350203", "350702"}
 
 // posts returns the account's visible posts at now, newest first.
 func (s *Server) posts(a *AccountScenario, now time.Time) []Post {
-	nowB := now.In(beijing)
+	nowB := now.In(calendar.Shanghai)
 	today := dayIndex(nowB)
 	cutoff := now
 	lastDay := today
 	if a.Incidents.SilentDays > 0 {
 		cutoff = now.Add(-time.Duration(a.Incidents.SilentDays) * 24 * time.Hour)
-		lastDay = dayIndex(cutoff.In(beijing))
+		lastDay = dayIndex(cutoff.In(calendar.Shanghai))
 	}
 	firstDay := today - int64(a.HistoryDays+a.Incidents.SilentDays) + 1
 	var out []Post
@@ -121,7 +119,7 @@ func dayIndex(t time.Time) int64 {
 // dayStart is midnight Beijing time of day index day.
 func dayStart(day int64) time.Time {
 	u := time.Unix(day*86400, 0).UTC()
-	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, beijing)
+	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, calendar.Shanghai)
 }
 
 // rng returns the generator for one slot of one account's day grid. It

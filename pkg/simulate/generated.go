@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"go.uber.org/zap"
 )
 
@@ -75,7 +76,7 @@ func (g *Generated) key(i int) uint64 {
 func (g *Generated) ETag(i int) string { return `"g` + strconv.FormatUint(g.key(i), 36) + `"` }
 
 // anchor dates the generated posts: they lie in the days before it.
-var anchor = time.Date(2026, 8, 3, 0, 0, 0, 0, beijing)
+var anchor = time.Date(2026, 8, 3, 0, 0, 0, 0, calendar.Shanghai)
 
 // Feed renders account i's feed: three to five posts, newest first.
 func (g *Generated) Feed(i int) []byte {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -94,14 +95,14 @@ func (s *Server) rssDoc(a *AccountScenario, posts []Post, updated time.Time) rss
 		Language:    "zh-cn",
 	}
 	if !updated.IsZero() {
-		ch.LastBuildDate = updated.In(beijing).Format(time.RFC1123Z)
+		ch.LastBuildDate = updated.In(calendar.Shanghai).Format(time.RFC1123Z)
 	}
 	for _, p := range posts {
 		ch.Items = append(ch.Items, rssItem{
 			Title:       p.Title,
 			Link:        p.URL,
 			GUID:        rssGUID{IsPermaLink: "false", Value: p.ID},
-			PubDate:     p.Published.In(beijing).Format(time.RFC1123Z),
+			PubDate:     p.Published.In(calendar.Shanghai).Format(time.RFC1123Z),
 			Author:      p.Author,
 			Description: p.HTML,
 		})
@@ -160,9 +161,9 @@ func (s *Server) atomDoc(a *AccountScenario, posts []Post, updated time.Time) at
 	if updated.IsZero() {
 		updated = time.Unix(0, 0)
 	}
-	doc.Updated = updated.In(beijing).Format(time.RFC3339)
+	doc.Updated = updated.In(calendar.Shanghai).Format(time.RFC3339)
 	for _, p := range posts {
-		ts := p.Published.In(beijing).Format(time.RFC3339)
+		ts := p.Published.In(calendar.Shanghai).Format(time.RFC3339)
 		doc.Entries = append(doc.Entries, atomEntry{
 			Title:     p.Title,
 			ID:        p.ID,
@@ -215,7 +216,7 @@ func (s *Server) renderJSON(a *AccountScenario, posts []Post) ([]byte, error) {
 			URL:           p.URL,
 			Title:         p.Title,
 			ContentHTML:   p.HTML,
-			DatePublished: p.Published.In(beijing).Format(time.RFC3339),
+			DatePublished: p.Published.In(calendar.Shanghai).Format(time.RFC3339),
 			Authors:       []jsonAuthor{{Name: p.Author}},
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
@@ -27,10 +28,6 @@ const maxSepRun = 3
 var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 
 const idCheck = "10X98765432"
-
-// beijing is China Standard Time; China has had no daylight saving since
-// 1991, so a fixed zone needs no tzdata.
-var beijing = time.FixedZone("CST", 8*3600)
 
 // ScanPersonalData finds unmasked mainland mobile numbers (privacy.phone) and
 // citizen ID numbers with a valid check digit, birth date and province
@@ -56,7 +53,7 @@ func scanPersonalData(text string, now time.Time) []Finding {
 // scanPersonal appends a hit for every number in text to dst, in text
 // order, with byte offsets; finish turns them into findings.
 func scanPersonal(text string, now time.Time, dst []hit) []hit {
-	y, m, d := now.In(beijing).Date()
+	y, m, d := now.In(calendar.Shanghai).Date()
 	sc := digitScanner{text: text, today: y*10000 + int(m)*100 + d, out: dst}
 	sc.scan()
 	return sc.out

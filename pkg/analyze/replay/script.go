@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/govwatch/govwatch/pkg/alerttext"
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -15,7 +15,7 @@ import (
 // Start is the first moment of every replay: Monday 2 March 2026, 00:00
 // Beijing time, a month without statutory holidays, so working days are
 // plain Mondays to Fridays whatever holiday calendar is loaded.
-var Start = time.Date(2026, 3, 2, 0, 0, 0, 0, alerttext.Shanghai)
+var Start = time.Date(2026, 3, 2, 0, 0, 0, 0, calendar.Shanghai)
 
 // MinDays is the shortest replay that fits every scripted incident.
 const MinDays = 28

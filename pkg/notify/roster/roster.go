@@ -168,7 +168,7 @@ func build(f *File, cal *calendar.Calendar, pos *config.Positions, units func(st
 	if tz == "" {
 		tz = "Asia/Shanghai"
 	}
-	loc, err := loadLocation(tz)
+	loc, err := time.LoadLocation(tz) // the zone database is built in (calendar)
 	if err != nil {
 		bad("timezone", "unknown time zone %q", tz)
 		loc = time.UTC
@@ -254,17 +254,6 @@ func build(f *File, cal *calendar.Calendar, pos *config.Positions, units func(st
 
 func person(p PersonConfig) Person { return Person{Name: p.Name, Mobile: p.Mobile, Email: p.Email} }
 
-// beijing is used when the system has no tzdata for Asia/Shanghai; China has
-// had no daylight saving since 1991.
-var beijing = time.FixedZone("CST", 8*3600)
-
-func loadLocation(name string) (*time.Location, error) {
-	loc, err := time.LoadLocation(name)
-	if err != nil && name == "Asia/Shanghai" {
-		return beijing, nil
-	}
-	return loc, err
-}
 
 // ParseTime reads "2006-01-02 15:04" (local to loc) or RFC 3339.
 func ParseTime(s string, loc *time.Location) (time.Time, error) { return parseTime(s, loc) }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -258,7 +259,7 @@ func sideBySide(pr pair, name func(string) string) string {
 	}
 	line := func(e entry, side func(Difference) string) string {
 		return fmt.Sprintf("%s（%s，%s）：%s %s", model.PlatformName(e.Platform), name(e.Account),
-			e.At.In(alerttext.Shanghai).Format("2006-01-02 15:04"), mark(e.Text, side), e.URL)
+			e.At.In(calendar.Shanghai).Format("2006-01-02 15:04"), mark(e.Text, side), e.URL)
 	}
 	return "版本一 " + line(pr.a, func(d Difference) string { return d.A }) + "\n" +
 		"版本二 " + line(pr.b, func(d Difference) string { return d.B })

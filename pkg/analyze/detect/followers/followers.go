@@ -25,6 +25,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/baseline"
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -177,7 +178,7 @@ func (d *Detector) Snapshot(ctx context.Context, env *detect.Env, snap *model.Ac
 // rollDay closes the day being counted when cur falls on a later Beijing
 // date, adding its growth (normalised to 24 h) to the history.
 func (d *Detector) rollDay(s *acctState, cur point) {
-	date := cur.At.In(alerttext.Shanghai).Format("2006-01-02")
+	date := cur.At.In(calendar.Shanghai).Format("2006-01-02")
 	if s.Day == date {
 		return
 	}
@@ -185,7 +186,7 @@ func (d *Detector) rollDay(s *acctState, cur point) {
 		last := s.Recent[len(s.Recent)-1]
 		if el := last.At.Sub(s.DayStart.At); !s.DayStart.At.IsZero() && el >= minElapsed {
 			delta := float64(last.Followers-s.DayStart.Followers) * float64(24*time.Hour) / float64(el)
-			wd := s.DayStart.At.Add(el / 2).In(alerttext.Shanghai).Weekday()
+			wd := s.DayStart.At.Add(el / 2).In(calendar.Shanghai).Weekday()
 			s.History = append(s.History, day{Weekday: wd, Delta: delta, Engage: s.DayEngage, Jump: s.DayJump})
 			if len(s.History) > d.c.History {
 				s.History = s.History[len(s.History)-d.c.History:]
@@ -234,7 +235,7 @@ func (d *Detector) judge(s *acctState, cur point) (sh shown, jump, judged bool) 
 		deltas[i], engages[i] = h.Delta, h.Engage
 	}
 	med, mad := baseline.MAD(deltas)
-	expected := med * d.weekdayFactor(s.History, med, cur.At.Add(-el/2).In(alerttext.Shanghai).Weekday())
+	expected := med * d.weekdayFactor(s.History, med, cur.At.Add(-el/2).In(calendar.Shanghai).Weekday())
 	scale := max(baseline.MADScale*mad, d.c.MinScale*math.Abs(med), 1)
 	z := (delta - expected) / scale
 	// The trailing day reaches into yesterday: weigh today's and
@@ -285,7 +286,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, sh shown, end tim
 		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
 		ann[model.AnnotationDescription] = d.texts.Render("description", data)
 		ann[model.AnnotationEvidence] = fmt.Sprintf("粉丝数 %d → %d（截至 %s 的 24 小时，+%.0f）；日增长基线 %.0f，稳健 z 值 %.1f；昨今两天互动 %.0f 次，平时每天 %.0f 次；近 %d 天异常增长 %d 次",
-			sh.From, sh.To, sh.At.In(alerttext.Shanghai).Format("01-02 15:04"), sh.Delta, sh.Expected, sh.Z, sh.Engage, sh.UsualEngage, d.c.History, sh.Jumps)
+			sh.From, sh.To, sh.At.In(calendar.Shanghai).Format("01-02 15:04"), sh.Delta, sh.Expected, sh.Z, sh.Engage, sh.UsualEngage, d.c.History, sh.Jumps)
 		ann[model.AnnotationSuggestion] = "核实近期是否开展推广活动或购买粉丝、刷量服务；如属违规，立即停止并清理异常粉丝"
 	} else {
 		ann[model.AnnotationSummary] = d.texts.Render("resolved", data)

@@ -26,6 +26,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/baseline"
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -438,7 +439,7 @@ func num(x float64) string {
 	return fmt.Sprintf("%.1f", x)
 }
 
-func cst(t time.Time) string { return t.In(alerttext.Shanghai).Format("01-02 15:04") }
+func cst(t time.Time) string { return t.In(calendar.Shanghai).Format("01-02 15:04") }
 
 func firstRunes(s string, n int) string {
 	rs := []rune(s)

@@ -28,6 +28,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store"
@@ -463,5 +464,5 @@ func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return "无"
 	}
-	return t.In(alerttext.Shanghai).Format("2006-01-02 15:04")
+	return t.In(calendar.Shanghai).Format("2006-01-02 15:04")
 }

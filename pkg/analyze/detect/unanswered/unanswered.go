@@ -311,7 +311,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, f *firing, now, e
 				break
 			}
 			ev = append(ev, fmt.Sprintf("留言 %s（所在发布 %s，%s 留言，回复期限 %s）", it.ID, it.Post,
-				it.At.In(alerttext.Shanghai).Format("2006-01-02 15:04"), it.DueDay))
+				it.At.In(calendar.Shanghai).Format("2006-01-02 15:04"), it.DueDay))
 		}
 		ann[model.AnnotationEvidence] = strings.Join(ev, "；")
 	} else {

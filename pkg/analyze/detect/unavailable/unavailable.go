@@ -21,6 +21,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -257,7 +258,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 			if x.OK {
 				mark = "✓"
 			}
-			ev = append(ev, fmt.Sprintf("%s %s %s", x.At.In(alerttext.Shanghai).Format("01-02 15:04"), mark, x.Text()))
+			ev = append(ev, fmt.Sprintf("%s %s %s", x.At.In(calendar.Shanghai).Format("01-02 15:04"), mark, x.Text()))
 		}
 		ann[model.AnnotationEvidence] = "最近探测：" + strings.Join(ev, "；")
 	} else {

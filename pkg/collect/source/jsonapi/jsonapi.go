@@ -19,7 +19,7 @@ import (
 	"github.com/tidwall/gjson"
 	"go.uber.org/zap"
 
-	"github.com/govwatch/govwatch/pkg/alerttext"
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
@@ -266,7 +266,7 @@ func (m *Mapping) time(v gjson.Result) (time.Time, bool) {
 			return m.time(gjson.Result{Type: gjson.Number, Num: float64(n), Raw: s})
 		}
 		if m.TimeLayout != "" {
-			t, err := time.ParseInLocation(m.TimeLayout, s, alerttext.Shanghai)
+			t, err := time.ParseInLocation(m.TimeLayout, s, calendar.Shanghai)
 			return t.UTC(), err == nil
 		}
 		return rss.ParseTime(s)

@@ -5,9 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Asia/Shanghai on machines without zoneinfo
 
-	"github.com/govwatch/govwatch/pkg/alerttext"
+	"github.com/govwatch/govwatch/pkg/calendar"
 )
 
 var (
@@ -100,6 +99,6 @@ func ParseTime(s string) (time.Time, bool) {
 			return t.UTC(), true
 		}
 	}
-	t, ok := itemTime(s, nil, alerttext.Shanghai)
+	t, ok := itemTime(s, nil, calendar.Shanghai)
 	return t.UTC(), ok
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/mmcdole/gofeed"
 	ext "github.com/mmcdole/gofeed/extensions"
 
-	"github.com/govwatch/govwatch/pkg/alerttext"
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/model"
 )
@@ -41,7 +41,7 @@ func Parse(body []byte, contentType string, now time.Time) (*Result, error) {
 		if it == nil {
 			continue
 		}
-		res.Items = append(res.Items, item(it, feed, now, alerttext.Shanghai))
+		res.Items = append(res.Items, item(it, feed, now, calendar.Shanghai))
 	}
 	return res, nil
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
-	"github.com/govwatch/govwatch/pkg/alerttext"
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
@@ -254,7 +254,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*sou
 // the state when already fetched today, else from datacube. Best effort: a
 // failure keeps what the state had and is logged.
 func (s *Source) readCounts(ctx context.Context, a *registry.Account, appID string, secret []byte, prev state, now time.Time) state {
-	day := now.In(alerttext.Shanghai).AddDate(0, 0, -1).Format("2006-01-02")
+	day := now.In(calendar.Shanghai).AddDate(0, 0, -1).Format("2006-01-02")
 	if prev.ReadDay == day {
 		return prev
 	}

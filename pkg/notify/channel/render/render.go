@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 )
@@ -118,9 +119,6 @@ func SafeURL(s string) string {
 	return linkUnsafe.Replace(s)
 }
 
-// beijing is China Standard Time; no daylight saving since 1991.
-var beijing = time.FixedZone("CST", 8*3600)
-
 // NewMessage prepares n for a template, passing every value that came from
 // outside through esc.
 func NewMessage(n *channel.Notification, esc Escaper) *Message {
@@ -216,7 +214,7 @@ func inBeijing(t time.Time) time.Time {
 	if t.IsZero() {
 		return t
 	}
-	return t.In(beijing)
+	return t.In(calendar.Shanghai)
 }
 
 // Template is a channel's set of named templates ("title", "text", …): the
