@@ -84,7 +84,7 @@ func (n *Notifier) enqueue(ctx context.Context, m Matched, r *Record) (string, t
 	labels := groupLabels(m, r.Alert.Labels)
 	key := groupKey(m.Receiver, labels)
 	critical := r.Alert.Labels[model.LabelSeverity] == model.SeverityCritical
-	g, err := updateJSON(ctx, n.o.Store, key, func(g *group, found bool) (bool, time.Duration, error) {
+	g, err := store.UpdateJSON(ctx, n.o.Store, key, true, func(g *group, found bool) (bool, time.Duration, error) {
 		now := n.o.Clock.Now()
 		if !found {
 			*g = group{Receiver: m.Receiver, Labels: labels, Created: now, NextFlush: now.Add(m.GroupWait)}
@@ -227,7 +227,7 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 // moveOn records what the flush notified and when the group is next due;
 // a group with nothing firing left is dropped.
 func (n *Notifier) moveOn(ctx context.Context, key string, sent []*Record, firing bool, repeat time.Duration, notified bool) error {
-	_, err := updateJSON(ctx, n.o.Store, key, func(g *group, found bool) (bool, time.Duration, error) {
+	_, err := store.UpdateJSON(ctx, n.o.Store, key, true, func(g *group, found bool) (bool, time.Duration, error) {
 		if !found {
 			return false, 0, nil
 		}

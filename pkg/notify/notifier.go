@@ -17,7 +17,6 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -261,7 +260,7 @@ func (n *Notifier) observeMove(r *Record) {
 // change moved it.
 func (n *Notifier) update(ctx context.Context, fp string, change func(*Record, time.Time) bool) (*Record, bool, error) {
 	var moved bool
-	r, err := updateJSON(ctx, n.o.Store, recordKey(fp), func(r *Record, _ bool) (bool, time.Duration, error) {
+	r, err := store.UpdateJSON(ctx, n.o.Store, recordKey(fp), true, func(r *Record, _ bool) (bool, time.Duration, error) {
 		r.Fingerprint = fp
 		moved = change(r, n.o.Clock.Now())
 		if r.Status == "" {
@@ -280,44 +279,6 @@ func (n *Notifier) update(ctx context.Context, fp string, change func(*Record, t
 		n.o.Log.Info("alert "+r.Status, zap.String("fingerprint", fp), zap.String("alertname", r.Alert.Name()), zap.Int("incident", r.Incident))
 	}
 	return &r, moved, nil
-}
-
-// updateJSON is a read-modify-write of the JSON value at key that replicas
-// may run at once: it reads the value (the zero T, found false, when
-// absent), lets change modify it, and stores it with the ttl change gives
-// by compare-and-swap, reading and changing again when another writer came
-// first. Nothing is written when change says so or leaves the value as it
-// was. It returns the value as stored, or as changed when not written.
-func updateJSON[T any](ctx context.Context, st store.Store, key string, change func(v *T, found bool) (write bool, ttl time.Duration, err error)) (T, error) {
-	for {
-		var v T
-		old, err := st.Get(ctx, key)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			old = nil
-		case err != nil:
-			return v, err
-		default:
-			if err := json.Unmarshal(old, &v); err != nil {
-				return v, fmt.Errorf("decode %s: %w", key, err)
-			}
-		}
-		write, ttl, err := change(&v, old != nil)
-		if err != nil || !write {
-			return v, err
-		}
-		b, err := json.Marshal(&v)
-		if err != nil {
-			return v, err
-		}
-		if bytes.Equal(b, old) {
-			return v, nil // unchanged (a replay after resolution): nothing to store
-		}
-		ok, err := st.CompareAndSwap(ctx, key, old, b, ttl)
-		if err != nil || ok {
-			return v, err
-		}
-	}
 }
 
 // startEscalation picks the incident's policy and decides who the first
