@@ -254,7 +254,6 @@ func build(f *File, cal *calendar.Calendar, pos *config.Positions, units func(st
 
 func person(p PersonConfig) Person { return Person{Name: p.Name, Mobile: p.Mobile, Email: p.Email} }
 
-
 // ParseTime reads "2006-01-02 15:04" (local to loc) or RFC 3339.
 func ParseTime(s string, loc *time.Location) (time.Time, error) { return parseTime(s, loc) }
 
