@@ -438,35 +438,3 @@ func appendOnce(s []string, v string) []string {
 	}
 	return append(s, v)
 }
-
-// TestAlertname names the synthetic alert of a test message.
-const TestAlertname = "govwatch.test"
-
-// Test sends a test message through receiver, with retries, and reports
-// whether every channel of it accepted the message. Nothing is stored.
-func (n *Notifier) Test(ctx context.Context, receiver string) error {
-	recv, ok := n.receivers[receiver]
-	if !ok {
-		var names []string
-		for name := range n.receivers {
-			names = append(names, name)
-		}
-		return fmt.Errorf("unknown receiver %q (configured: %s)", receiver, strings.Join(names, ", "))
-	}
-	now := n.o.Clock.Now()
-	a := model.Alert{
-		Labels: model.LabelSet{model.LabelAlertname: TestAlertname, model.LabelSeverity: model.SeverityInfo},
-		Annotations: map[string]string{
-			model.AnnotationSummary:     "这是一条测试消息，用于检查告警通道是否畅通，无需处理。",
-			model.AnnotationDescription: "由 govwatch notify test 发送，接收方：" + receiver,
-		},
-		StartsAt: now,
-	}
-	note := &channel.Notification{
-		Receiver: receiver, GroupKey: "{}:{alertname=\"" + TestAlertname + "\"}", Status: channel.StatusFiring,
-		GroupLabels: map[string]string{model.LabelAlertname: TestAlertname}, CommonLabels: copyMap(a.Labels),
-		CommonAnnotations: copyMap(a.Annotations), ExternalURL: n.o.ExternalURL,
-		Alerts: []channel.AlertState{{Alert: a, Status: channel.StatusFiring, Fingerprint: a.Fingerprint()}},
-	}
-	return n.send(ctx, recv, note)
-}
