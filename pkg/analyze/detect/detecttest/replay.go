@@ -2,7 +2,6 @@ package detecttest
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,12 +99,7 @@ func RunDurable(t *testing.T, dir string, build Build) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr, stop, redisErr := redistest.StartServer()
-	if redisErr == nil {
-		t.Cleanup(stop)
-	} else if !errors.Is(redisErr, redistest.ErrNoServer) || os.Getenv(redistest.RequireEnv) == "1" {
-		t.Fatal(redisErr)
-	}
+	addr, haveRedis := redistest.Optional(t)
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
@@ -122,8 +116,8 @@ func RunDurable(t *testing.T, dir string, build Build) {
 			}
 		})
 		t.Run(e.Name()+"/redis", func(t *testing.T) {
-			if redisErr != nil {
-				t.Skip(redisErr)
+			if !haveRedis {
+				t.Skip(redistest.ErrNoServer)
 			}
 			got := Encode(Replay(t, c, build, RedisAt(addr, "test:"+e.Name()+":"), 5))
 			if d := diffLines(want, got); d != "" {

@@ -42,18 +42,30 @@ const (
 // skips tb, or fails it when GOVWATCH_REQUIRE_REDIS=1.
 func Start(tb testing.TB) string {
 	tb.Helper()
+	addr, ok := Optional(tb)
+	if !ok {
+		tb.Skipf("%v; set %s=1 to fail instead of skipping", ErrNoServer, RequireEnv)
+	}
+	return addr
+}
+
+// Optional is Start for tests that also run without Redis: when
+// redis-server is not installed it returns ok false (or fails tb when
+// GOVWATCH_REQUIRE_REDIS=1) instead of skipping.
+func Optional(tb testing.TB) (addr string, ok bool) {
+	tb.Helper()
 	addr, stop, err := StartServer()
 	if errors.Is(err, ErrNoServer) {
 		if os.Getenv(RequireEnv) == "1" {
 			tb.Fatalf("%v (%s=1 requires it)", err, RequireEnv)
 		}
-		tb.Skipf("%v; set %s=1 to fail instead of skipping", err, RequireEnv)
+		return "", false
 	}
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(stop)
-	return addr
+	return addr, true
 }
 
 // StartServer starts redis-server from PATH on a free loopback port, with no
