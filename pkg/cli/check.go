@@ -53,10 +53,9 @@ func checkCmd(args []string, io IO) int {
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
-	switch *minSev {
-	case model.SeverityMinor, model.SeverityMajor, model.SeverityCritical:
-	default:
-		fmt.Fprintf(io.Stderr, "govwatch check: --min-severity %q: want minor, major or critical\n", *minSev)
+	min, err := model.MinSeverityRank(*minSev)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "govwatch check: --min-severity %v\n", err)
 		return ExitUsage
 	}
 	if *lexDir != "" {
@@ -84,7 +83,6 @@ func checkCmd(args []string, io IO) int {
 	}
 	out := bufio.NewWriterSize(io.Stdout, 256<<10)
 	defer out.Flush()
-	min := model.SeverityRank(*minSev)
 	status := ExitOK
 	for _, name := range inputs {
 		n, err := checkOne(eng, name, io.Stdin, out, *asJSON, min)

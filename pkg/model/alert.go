@@ -3,7 +3,9 @@ package model
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -28,6 +30,18 @@ func SeverityRank(s string) int {
 		return 4
 	}
 	return 0
+}
+
+// MinSeverityRank reads the threshold of `govwatch check` and its HTTP
+// API: minor (also for ""), major or critical, as a SeverityRank.
+func MinSeverityRank(s string) (int, error) {
+	switch s {
+	case "":
+		return SeverityRank(SeverityMinor), nil
+	case SeverityMinor, SeverityMajor, SeverityCritical:
+		return SeverityRank(s), nil
+	}
+	return 0, fmt.Errorf("%q: want minor, major or critical", strings.TrimSpace(s))
 }
 
 // Well-known label and annotation names.

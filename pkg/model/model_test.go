@@ -276,3 +276,16 @@ func TestCategories(t *testing.T) {
 		}
 	})
 }
+
+func TestMinSeverityRank(t *testing.T) {
+	for in, want := range map[string]int{"": 2, "minor": 2, "major": 3, "critical": 4} {
+		if got, err := MinSeverityRank(in); err != nil || got != want {
+			t.Errorf("MinSeverityRank(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"info", "MAJOR", "severe"} {
+		if _, err := MinSeverityRank(bad); err == nil || !strings.Contains(err.Error(), "want minor, major or critical") {
+			t.Errorf("MinSeverityRank(%q) = %v; want an error naming the choices", bad, err)
+		}
+	}
+}

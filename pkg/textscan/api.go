@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/govwatch/govwatch/pkg/model"
 )
@@ -41,13 +40,9 @@ func CheckHandler(engine func() *Engine) http.Handler {
 			checkError(w, http.StatusBadRequest, "bad JSON: "+err.Error()+` (want {"text": "…"})`)
 			return
 		}
-		min := model.SeverityRank(model.SeverityMinor)
-		switch req.MinSeverity {
-		case "", model.SeverityMinor:
-		case model.SeverityMajor, model.SeverityCritical:
-			min = model.SeverityRank(req.MinSeverity)
-		default:
-			checkError(w, http.StatusBadRequest, "min_severity "+strings.TrimSpace(req.MinSeverity)+": want minor, major or critical")
+		min, err := model.MinSeverityRank(req.MinSeverity)
+		if err != nil {
+			checkError(w, http.StatusBadRequest, "min_severity "+err.Error())
 			return
 		}
 		e := engine()
