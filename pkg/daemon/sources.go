@@ -19,9 +19,10 @@ import (
 // sources builds one Source per source type (config.SourceTypes) from the
 // collector's settings; secrets are read here, once.
 func (e *env) sources(client *http.Client) (map[string]source.Source, error) {
+	// client (collectHTTPClient) sets collector.user_agent on every request.
 	cc := e.cfg.Collector
-	feeds := &rss.Fetcher{Client: client, MaxBody: int64(cc.MaxBody), UserAgent: cc.UserAgent, Clock: e.clock}
-	api := fetch.Client{HTTP: client, MaxBody: int64(cc.MaxBody), UserAgent: cc.UserAgent}
+	feeds := &rss.Fetcher{Client: client, MaxBody: int64(cc.MaxBody), Clock: e.clock}
+	api := fetch.Client{HTTP: client, MaxBody: int64(cc.MaxBody)}
 	mappings := map[string]*jsonapi.Mapping{}
 	for name, m := range cc.Sources.JSONAPI {
 		secret, err := e.cfg.Secret(m.Auth.SecretFile, m.Auth.SecretEnv)
@@ -42,7 +43,7 @@ func (e *env) sources(client *http.Client) (map[string]source.Source, error) {
 		"rss":     &rss.Source{Fetcher: feeds},
 		"rsshub":  &rsshub.Source{BaseURL: cc.Sources.RSSHub.BaseURL, Fetcher: feeds},
 		"jsonapi": &jsonapi.Source{Client: api, Mappings: mappings, Clock: e.clock, Log: e.log.Named("jsonapi")},
-		"probe":   &probe.Source{Client: client, UserAgent: cc.UserAgent, Clock: e.clock},
+		"probe":   &probe.Source{Client: client, Clock: e.clock},
 		"push":    push.Source{},
 		"weibo":   &weibo.Source{BaseURL: cc.Sources.Weibo.BaseURL, Client: api, Clock: e.clock, Comments: cc.Sources.Weibo.Comments},
 		"wechat":  &wechat.Source{BaseURL: cc.Sources.WeChat.BaseURL, Client: api, Store: e.store, Clock: e.clock, Log: e.log.Named("wechat")},
