@@ -105,7 +105,7 @@ func Daemon(ctx context.Context, components []string, args []string, io IO) int 
 		fmt.Fprintf(io.Stderr, "%s: unexpected arguments %v\n", name, fs.Args())
 		return ExitUsage
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		fmt.Fprintln(io.Stderr, err)
 		return ExitProblem
@@ -129,10 +129,23 @@ func configCmd(args []string, io IO) int {
 		fmt.Fprint(io.Stderr, "usage: govwatch config check FILE\n")
 		return ExitUsage
 	}
-	if _, err := config.Load(args[1]); err != nil {
+	if _, err := loadConfig(args[1]); err != nil {
 		fmt.Fprintln(io.Stderr, err)
 		return ExitProblem
 	}
 	fmt.Fprintln(io.Stdout, "ok")
 	return ExitOK
+}
+
+// loadConfig is config.Load and the checks that need the packages
+// pkg/config cannot import (daemon.Check).
+func loadConfig(path string) (*config.Loaded, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := daemon.Check(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }

@@ -16,6 +16,12 @@ func TestConfigCheck(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// analyzer.texts is checked outside pkg/config, after the file loads.
+	badTexts := filepath.Join(dir, "texts.yaml")
+	body = "analyzer:\n  texts:\n    staleness:\n      summry: x\n      summary: '{{.Days'\n"
+	if err := os.WriteFile(badTexts, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name      string
 		args      []string
@@ -29,6 +35,10 @@ func TestConfigCheck(t *testing.T) {
 			bad + ":3: analyzer.stale_after: bad duration",
 			bad + ":8: registry.accounts[1].id: duplicate account id \"a\"",
 			bad + ":8: registry.accounts[1].unit: unknown unit \"xm\"",
+		}},
+		{name: "bad texts", args: []string{"config", "check", badTexts}, code: 1, stderrHas: []string{
+			badTexts + ":4: analyzer.texts.staleness.summry: unknown template (cleared, description,",
+			badTexts + ":5: analyzer.texts.staleness.summary: template: summary:1: unclosed action",
 		}},
 		{name: "missing file", args: []string{"config", "check", filepath.Join(dir, "nope.yaml")}, code: 1, stderrHas: []string{"nope.yaml: open"}},
 		{name: "no file", args: []string{"config", "check"}, code: 2, stderrHas: []string{"usage: govwatch config check FILE"}},
@@ -62,6 +72,23 @@ func TestDaemonRefusesBadConfigBeforeStarting(t *testing.T) {
 	code := Daemon(context.Background(), []string{"collector"}, []string{"-config", bad}, IO{Stdout: &out, Stderr: &errb})
 	if code != ExitProblem || !strings.Contains(errb.String(), "collector.workers: must be at least 1") {
 		t.Errorf("exit %d, stderr %q; want 1 and the problem named", code, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(bad), "d")); err == nil {
+		t.Error("the data directory was created: something started despite the bad config")
+	}
+}
+
+func TestDaemonRefusesBadTextsBeforeStarting(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	body := "data_dir: " + filepath.Join(dir, "d") + "\nhttp: {listen: \"127.0.0.1:0\"}\nanalyzer:\n  texts:\n    stalenes: {summary: x}\n"
+	if err := os.WriteFile(bad, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := Daemon(context.Background(), []string{"analyzer"}, []string{"-config", bad}, IO{Stdout: &out, Stderr: &errb})
+	if want := bad + ":5: analyzer.texts.stalenes: unknown detector"; code != ExitProblem || !strings.Contains(errb.String(), want) {
+		t.Errorf("exit %d, stderr %q; want 1 and %q", code, errb.String(), want)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(bad), "d")); err == nil {
 		t.Error("the data directory was created: something started despite the bad config")

@@ -160,6 +160,11 @@ type AnalyzerConfig struct {
 	AccountChecks AccountChecksConfig `yaml:"account_checks"`
 	// Content: lexicons and their reload (content.go).
 	Content `yaml:",inline"`
+	// Texts replaces detectors' alert templates: detector (the package
+	// name under pkg/analyze/detect) → template name → text/template
+	// body. Templates not named keep their defaults. pkg/daemon checks
+	// the names and bodies, which this package cannot see.
+	Texts map[string]map[string]string `yaml:"texts"`
 }
 
 // NotifierConfig lists where alerts go.

@@ -35,6 +35,9 @@ var SourceTypes = []string{"rss", "rsshub", "jsonapi", "wechat", "weibo", "probe
 type Loaded struct {
 	Config
 	Registry *registry.Registry
+	// Positions locates the keys of the config file, for checks made
+	// outside this package (nil when the config was not loaded from a file).
+	Positions *Positions
 }
 
 // Load reads, expands, decodes and validates the file at path and the
@@ -59,7 +62,7 @@ func Load(path string) (*Loaded, error) {
 	if len(probs) > 0 {
 		return nil, probs.sorted()
 	}
-	return &Loaded{Config: cfg, Registry: reg}, nil
+	return &Loaded{Config: cfg, Registry: reg, Positions: pos}, nil
 }
 
 // Resolve returns p relative to the config file's directory, unless absolute.

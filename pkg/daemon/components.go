@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/content"
@@ -34,6 +35,7 @@ type env struct {
 	clock    clockwork.Clock
 	stdout   io.Writer
 	mux      *http.ServeMux
+	texts    map[string]*alerttext.Texts // analyzer.texts, by detector
 }
 
 func (e *env) build(component string) (runner, error) {
@@ -94,6 +96,11 @@ func AnalyzerDetectors(cfg *config.Loaded, clock clockwork.Clock, log *zap.Logge
 }
 
 func (e *env) detectors() (Detectors, error) {
+	texts, err := detectorTexts(e.cfg)
+	if err != nil {
+		return Detectors{}, err
+	}
+	e.texts = texts
 	lex, err := textscan.NewLive(e.cfg.Resolve(e.cfg.Analyzer.Lexicons), e.reg, e.log.Named("lexicons"), e.clock.Now)
 	if err != nil {
 		return Detectors{}, err
@@ -107,7 +114,7 @@ func (e *env) detectors() (Detectors, error) {
 		return Detectors{}, err
 	}
 	return Detectors{
-		Posts:     append(append([]detect.PostDetector{content.New(lex.Scan)}, accounts.posts...), opPosts...),
+		Posts:     append(append([]detect.PostDetector{withTexts(e.texts, "content", content.New(lex.Scan))}, accounts.posts...), opPosts...),
 		Snapshots: append(accounts.snapshots, opSnaps...),
 		Probes:    accounts.probes,
 		Sweepers:  append(accounts.sweepers, opSweeps...),

@@ -26,7 +26,7 @@ func (e *env) accountDetectors() (accountDetectors, error) {
 	chk := ac.AccountChecks
 	var ds accountDetectors
 
-	stale := staleness.NewLevels(chk.Staleness.WarningAfter.D(), ac.StaleAfter.D(), chk.Staleness.ZombieAfter.D())
+	stale := withTexts(e.texts, "staleness", staleness.NewLevels(chk.Staleness.WarningAfter.D(), ac.StaleAfter.D(), chk.Staleness.ZombieAfter.D()))
 	ds.posts = append(ds.posts, stale)
 	ds.sweepers = append(ds.sweepers, stale)
 
@@ -39,23 +39,23 @@ func (e *env) accountDetectors() (accountDetectors, error) {
 			e.log.Warn("no holiday calendar for this year: unanswered comments are counted Monday to Friday only",
 				zap.Int("year", year), zap.String("holidays_dir", e.cfg.Resolve(u.HolidaysDir)), zap.Ints("years", cal.Years()))
 		}
-		d := unanswered.New(unanswered.Config{SLAWorkdays: u.SLAWorkdays, Window: u.Window.D(), Calendar: cal})
+		d := withTexts(e.texts, "unanswered", unanswered.New(unanswered.Config{SLAWorkdays: u.SLAWorkdays, Window: u.Window.D(), Calendar: cal}))
 		ds.posts = append(ds.posts, d)
 		ds.sweepers = append(ds.sweepers, d)
 	}
 	if p := chk.Profile; p.Enabled {
-		d := profile.New(profile.Config{AcceptAfter: p.AcceptAfter.D()})
+		d := withTexts(e.texts, "profile", profile.New(profile.Config{AcceptAfter: p.AcceptAfter.D()}))
 		ds.snapshots = append(ds.snapshots, d)
 		ds.sweepers = append(ds.sweepers, d)
 	}
 	if u := chk.Unavailable; u.Enabled {
-		d := unavailable.New(unavailable.Config{Consecutive: u.Consecutive, Window: u.Window,
-			WindowFailures: u.WindowFailures, RecoverAfter: u.RecoverAfter})
+		d := withTexts(e.texts, "unavailable", unavailable.New(unavailable.Config{Consecutive: u.Consecutive, Window: u.Window,
+			WindowFailures: u.WindowFailures, RecoverAfter: u.RecoverAfter}))
 		ds.probes = append(ds.probes, d)
 		ds.sweepers = append(ds.sweepers, d)
 	}
 	if dc := chk.Duplicate; dc.Enabled {
-		ds.sweepers = append(ds.sweepers, duplicate.New(duplicate.Config{IgnorePlatforms: dc.IgnorePlatforms}))
+		ds.sweepers = append(ds.sweepers, withTexts(e.texts, "duplicate", duplicate.New(duplicate.Config{IgnorePlatforms: dc.IgnorePlatforms})))
 	}
 	return ds, nil
 }

@@ -14,7 +14,7 @@ import (
 func (e *env) opinionDetectors() (posts []detect.PostDetector, snaps []detect.SnapshotDetector, sweeps []detect.Sweeper, err error) {
 	oc := e.cfg.Analyzer.Opinion
 	if oc.Spike.Enabled {
-		d := spike.New(oc.Spike)
+		d := withTexts(e.texts, "spike", spike.New(oc.Spike))
 		posts, sweeps = append(posts, d), append(sweeps, d)
 	}
 	if c := oc.Negative; c.Enabled {
@@ -23,7 +23,7 @@ func (e *env) opinionDetectors() (posts []detect.PostDetector, snaps []detect.Sn
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		posts = append(posts, d)
+		posts = append(posts, withTexts(e.texts, "negative", d))
 	}
 	if c := oc.Emergency; c.Enabled {
 		c.Lexicon = e.cfg.Resolve(c.Lexicon)
@@ -31,14 +31,15 @@ func (e *env) opinionDetectors() (posts []detect.PostDetector, snaps []detect.Sn
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		d = withTexts(e.texts, "emergency", d)
 		posts, sweeps = append(posts, d), append(sweeps, d)
 	}
 	if oc.BoughtFollowers.Enabled {
-		d := followers.New(oc.BoughtFollowers)
+		d := withTexts(e.texts, "followers", followers.New(oc.BoughtFollowers))
 		posts, snaps = append(posts, d), append(snaps, d)
 	}
 	if oc.CrossPlatform.Enabled {
-		posts = append(posts, crossplatform.New(oc.CrossPlatform))
+		posts = append(posts, withTexts(e.texts, "crossplatform", crossplatform.New(oc.CrossPlatform)))
 	}
 	return posts, snaps, sweeps, nil
 }

@@ -41,6 +41,9 @@ func New(c config.CrossPlatformConfig) *Detector {
 	return &Detector{window: c.Window.D(), maxPosts: c.MaxPosts, similarity: c.Similarity, texts: alerttext.MustTexts(Templates)}
 }
 
+// WithTexts replaces the built-in templates by a deployment's.
+func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
+
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
 	"summary": `{{.Unit}}在{{platform .A.Platform}}与{{platform .B.Platform}}发布的同一信息内容不一致：{{.Kinds}}`,

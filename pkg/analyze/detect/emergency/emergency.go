@@ -58,6 +58,9 @@ func New(c config.EmergencyConfig) (*Detector, error) {
 	return &Detector{c: c, list: l, texts: alerttext.MustTexts(Templates)}, nil
 }
 
+// WithTexts replaces the built-in templates by a deployment's.
+func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
+
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
 	"summary": `突发事件信号：{{.Region}} 地区 {{.Accounts}} 个账号集中出现“{{.Term}}”，{{cst .From}} 起 {{.Count}} 条（平时约 {{.Mean}} 条）`,

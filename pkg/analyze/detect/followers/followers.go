@@ -42,6 +42,9 @@ func New(c config.FollowersConfig) *Detector {
 	return &Detector{c: c, texts: alerttext.MustTexts(Templates)}
 }
 
+// WithTexts replaces the built-in templates by a deployment's.
+func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
+
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
 	"summary": `{{.Account.Name}}（{{platform .Account.Platform}}）粉丝异常增长：24 小时内增加 {{.Delta}} 人，平时每天约 {{.Expected}} 人，互动量未见相应增长，疑似购买粉丝`,

@@ -49,6 +49,9 @@ func New(c config.NegativeConfig) (*Detector, error) {
 	return &Detector{c: c, lexicon: l, texts: alerttext.MustTexts(Templates)}, nil
 }
 
+// WithTexts replaces the built-in templates by a deployment's.
+func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
+
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
 	"summary": `{{.Account.Name}}（{{platform .Account.Platform}}）的《{{.Title}}》负面评论集中：{{.Negative}}/{{.Total}} 条（{{.Share}}%），平时约 {{.Ref}}%`,

@@ -43,6 +43,9 @@ func New(c config.SpikeConfig) *Detector {
 	return &Detector{c: c, texts: alerttext.MustTexts(Templates)}
 }
 
+// WithTexts replaces the built-in templates by a deployment's.
+func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
+
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
 	"post.summary": `{{.Account.Name}}（{{platform .Account.Platform}}）的《{{.Title}}》互动量异常激增：每小时 {{.Rate}} 次，约为平时的 {{.Ratio}} 倍`,
