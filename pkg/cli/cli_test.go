@@ -64,8 +64,9 @@ func TestConfigCheck(t *testing.T) {
 }
 
 func TestDaemonRefusesBadConfigBeforeStarting(t *testing.T) {
-	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	if err := os.WriteFile(bad, []byte("data_dir: "+filepath.Join(t.TempDir(), "d")+"\nhttp: {listen: \"127.0.0.1:0\"}\ncollector: {workers: 0}\n"), 0o600); err != nil {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("data_dir: "+filepath.Join(dir, "d")+"\nhttp: {listen: \"127.0.0.1:0\"}\ncollector: {workers: 0}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
