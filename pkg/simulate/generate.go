@@ -79,25 +79,31 @@ var leakRegions = []string{"350102", "350103", "350104", "350203", "350702"}
 
 // posts returns the account's visible posts at now, newest first.
 func (s *Server) posts(a *AccountScenario, now time.Time) []Post {
-	nowB := now.In(calendar.Shanghai)
-	today := dayIndex(nowB)
+	today := dayIndex(now.In(calendar.Shanghai))
+	startDay := dayIndex(s.start.In(calendar.Shanghai))
 	cutoff := now
-	lastDay := today
-	if a.Incidents.SilentDays > 0 {
-		cutoff = now.Add(-time.Duration(a.Incidents.SilentDays) * 24 * time.Hour)
-		lastDay = dayIndex(cutoff.In(calendar.Shanghai))
-	}
-	firstDay := today - int64(a.HistoryDays+a.Incidents.SilentDays) + 1
+	firstDay := today - int64(a.HistoryDays) + 1
 	var out []Post
+	if a.Incidents.SilentDays > 0 {
+		// The account's last post, then nothing: the grid stops strictly
+		// before it, so it is the newest of the feed.
+		last := s.lastPostOf(a)
+		cutoff = last.Published.Add(-time.Nanosecond)
+		firstDay -= int64(a.Incidents.SilentDays)
+		if !last.Published.After(now) {
+			out = append(out, last)
+		}
+	}
+	lastDay := dayIndex(cutoff.In(calendar.Shanghai))
 	for day := lastDay; day >= firstDay; day-- {
 		var ps []Post
 		for k := range a.PostsPerDay {
 			ps = append(ps, s.ordinaryPost(a, day, k))
 		}
-		if inj := a.Incidents.GamblingSpam; inj != nil && day == today-int64(inj.DaysAgo) {
+		if inj := a.Incidents.GamblingSpam; inj != nil && day == startDay-int64(inj.DaysAgo) {
 			ps = append(ps, s.gamblingPost(a, day))
 		}
-		if inj := a.Incidents.PrivacyLeak; inj != nil && day == today-int64(inj.DaysAgo) {
+		if inj := a.Incidents.PrivacyLeak; inj != nil && day == startDay-int64(inj.DaysAgo) {
 			ps = append(ps, s.leakPost(a, day))
 		}
 		for _, p := range ps {
@@ -108,6 +114,19 @@ func (s *Server) posts(a *AccountScenario, now time.Time) []Post {
 	}
 	sortNewestFirst(out)
 	return out
+}
+
+// lastPost is when a silent account's newest post went out.
+func (s *Server) lastPost(a *AccountScenario) time.Time {
+	return s.start.Add(-time.Duration(a.Incidents.SilentDays) * 24 * time.Hour)
+}
+
+// lastPostOf is a silent account's newest post: an ordinary post placed at
+// lastPost, its text drawn from its own slot.
+func (s *Server) lastPostOf(a *AccountScenario) Post {
+	at := s.lastPost(a)
+	r := s.rng(a.ID, dayIndex(at.In(calendar.Shanghai)), "last")
+	return ordinaryText(s.newPost(a, r, at), r)
 }
 
 // dayIndex numbers days on the Beijing-time grid.
@@ -151,7 +170,11 @@ func (s *Server) newPost(a *AccountScenario, r *rand.Rand, published time.Time) 
 func (s *Server) ordinaryPost(a *AccountScenario, day int64, k int) Post {
 	r := s.rng(a.ID, day, "post"+strconv.Itoa(k))
 	minute := 8*60 + r.IntN(14*60)
-	p := s.newPost(a, r, dayStart(day).Add(time.Duration(minute)*time.Minute))
+	return ordinaryText(s.newPost(a, r, dayStart(day).Add(time.Duration(minute)*time.Minute)), r)
+}
+
+// ordinaryText gives p an ordinary government title and body drawn from r.
+func ordinaryText(p Post, r *rand.Rand) Post {
 	p.Title = titlePrefixes[r.IntN(len(titlePrefixes))] + titleSubjects[r.IntN(len(titleSubjects))]
 	p.HTML = paragraphs(r, 2+r.IntN(3))
 	return p

@@ -69,15 +69,18 @@ type Incidents struct {
 	// PrivacyLeak adds a post whose text leaks a mobile number and a valid
 	// 18-digit citizen ID number.
 	PrivacyLeak *Injection `yaml:"privacy_leak"`
-	// SilentDays, when positive, makes the account's newest post this many
-	// days old: nothing is published after now minus SilentDays days.
+	// SilentDays, when positive, makes the account's newest post exactly
+	// this many days (of 24 h) old when the simulator starts; nothing is
+	// published after it. See Server.Start.
 	SilentDays int `yaml:"silent_days"`
 }
 
 // Injection places an incident post on a day of the grid.
 type Injection struct {
-	// DaysAgo is the day of the post counted back from today (Beijing
-	// time): 0 is today, 1 yesterday. The post goes out at 09:30 that day.
+	// DaysAgo is the day of the post counted back from the day the
+	// simulator started (Beijing time): 0 is that day, 1 the day before.
+	// The post goes out at 09:30 that day. On a silent account it must be
+	// more than silent_days, before the last post.
 	DaysAgo int `yaml:"days_ago"`
 }
 
@@ -170,8 +173,14 @@ func (sc *Scenario) Validate() error {
 			if inj == nil {
 				continue
 			}
-			if inj.DaysAgo < 0 || (a.HistoryDays > 0 && inj.DaysAgo >= a.Incidents.SilentDays+a.HistoryDays) {
-				bad(i, a.ID, "incidents.%s.days_ago %d: want 0 to %d", name, inj.DaysAgo, a.Incidents.SilentDays+a.HistoryDays-1)
+			// A silent account publishes nothing after its last post, so an
+			// incident must fall on a day before that post's day.
+			lo, hi := 0, a.Incidents.SilentDays+a.HistoryDays-1
+			if a.Incidents.SilentDays > 0 {
+				lo = a.Incidents.SilentDays + 1
+			}
+			if inj.DaysAgo < lo || (a.HistoryDays > 0 && inj.DaysAgo > hi) {
+				bad(i, a.ID, "incidents.%s.days_ago %d: want %d to %d", name, inj.DaysAgo, lo, hi)
 			}
 		}
 	}

@@ -17,25 +17,54 @@ import (
 )
 
 // Server is the fake platform. It holds no mutable state: every feed is
-// rendered from the scenario and the clock's current time.
+// rendered from the scenario, the moment the server started and the clock's
+// current time.
 type Server struct {
 	sc       *Scenario
 	clock    clockwork.Clock
+	start    time.Time
 	accounts map[string]*AccountScenario
 }
 
-// New returns a server for sc reading time from clock. Defaults are applied
-// to a copy of sc; sc itself is left untouched. Call Scenario.Validate first
-// on scenarios not read by LoadScenario.
+// New returns a server for sc reading time from clock. The clock's time now,
+// to the second, is the server's start, which anchors the script (see
+// Start). Defaults are applied to a copy of sc; sc itself is left untouched.
+// Call Scenario.Validate first on scenarios not read by LoadScenario.
 func New(sc *Scenario, clock clockwork.Clock) *Server {
 	cp := *sc
 	cp.Accounts = append([]AccountScenario(nil), sc.Accounts...)
 	cp.setDefaults()
-	s := &Server{sc: &cp, clock: clock, accounts: make(map[string]*AccountScenario)}
+	s := &Server{sc: &cp, clock: clock, start: clock.Now().Truncate(time.Second), accounts: make(map[string]*AccountScenario)}
 	for i := range cp.Accounts {
 		s.accounts[cp.Accounts[i].ID] = &cp.Accounts[i]
 	}
 	return s
+}
+
+// Start is the moment the server was made, to the second. The scripted
+// incidents count from it, not from the clock's current time, so a script
+// means the same whenever it runs and however long it runs:
+//
+//   - an account with silent_days N publishes its newest post exactly
+//     N × 24 h before Start, and nothing after it, however far the clock
+//     moves: the post is N days old at Start and ages with the clock;
+//   - an incident with days_ago D goes out at 09:30 Beijing time on the day
+//     D days before Start's day (Beijing time); with D = 0 and a start
+//     before 09:30 it appears once the clock reaches 09:30.
+//
+// Ordinary posts follow the clock: they appear as their time comes, and the
+// oldest day drops out at midnight Beijing time.
+func (s *Server) Start() time.Time { return s.start }
+
+// LastPost is when the newest post of a silent account was published,
+// Start minus silent_days × 24 h; it is zero for an account that is not
+// silent or not served.
+func (s *Server) LastPost(accountID string) time.Time {
+	a, ok := s.accounts[accountID]
+	if !ok || a.Incidents.SilentDays <= 0 {
+		return time.Time{}
+	}
+	return s.lastPost(a)
 }
 
 // FeedPath is the path of an account's feed relative to where the handler is

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/mmcdole/gofeed"
+
+	"github.com/govwatch/govwatch/pkg/calendar"
 )
 
 // start is 10:00 Beijing time.
@@ -88,7 +90,8 @@ func TestLoadScenarioRejects(t *testing.T) {
 		{"duplicate id", "accounts:\n  - id: a\n    format: rss\n  - id: a\n    format: rss\n", "duplicate"},
 		{"gbk json", "accounts:\n  - id: a\n    format: json\n    encoding: gbk\n", "utf-8 only"},
 		{"no accounts", "seed: 1\n", "none given"},
-		{"injection outside window", "accounts:\n  - id: a\n    format: rss\n    history_days: 5\n    incidents:\n      privacy_leak: {days_ago: 9}\n", "days_ago 9"},
+		{"injection outside window", "accounts:\n  - id: a\n    format: rss\n    history_days: 5\n    incidents:\n      privacy_leak: {days_ago: 9}\n", "days_ago 9: want 0 to 4"},
+		{"injection in the silence", "accounts:\n  - id: a\n    format: rss\n    incidents:\n      silent_days: 15\n      gambling_spam: {days_ago: 15}\n", "days_ago 15: want 16 to 34"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,9 +262,11 @@ func TestIncidents(t *testing.T) {
 		if len(items) == 0 {
 			t.Fatal("got no items, want history before the silence")
 		}
-		age := start.Sub(*items[0].PublishedParsed)
-		if age < 15*24*time.Hour || age > 16*24*time.Hour {
-			t.Errorf("got newest post %v old, want 15 days", age)
+		if got, want := *items[0].PublishedParsed, start.Add(-15*24*time.Hour); !got.Equal(want) {
+			t.Errorf("got newest post at %v, want %v: exactly 15 days before the start", got, want)
+		}
+		if got := s.LastPost("np-culture-wechat"); !got.Equal(start.Add(-15 * 24 * time.Hour)) {
+			t.Errorf("LastPost = %v, want 15 days before %v", got, start)
 		}
 	})
 
@@ -310,5 +315,92 @@ func TestClockAdvanceAddsPosts(t *testing.T) {
 		if !after[id] {
 			t.Errorf("got post %s dropped within the same day", id)
 		}
+	}
+}
+
+// beijing is a wall-clock time in Beijing.
+func beijing(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, calendar.Shanghai)
+}
+
+// TestScriptAtAnyHour serves the demo scenario from starts at several times
+// of day and across month and year ends, and lets the clock run on for two
+// days: the silent account's newest post is silent_days old at the start and
+// stays the same post, each incident is the same single post throughout,
+// placed on its day counted from the start.
+func TestScriptAtAnyHour(t *testing.T) {
+	sc := loadDemo(t)
+	for _, at := range []time.Time{
+		beijing(2026, 8, 3, 0, 30),
+		beijing(2026, 8, 3, 8, 0),
+		beijing(2026, 8, 3, 16, 30),
+		beijing(2026, 8, 3, 23, 59),
+		beijing(2026, 11, 30, 23, 59), // the clock crosses a month end
+		beijing(2027, 1, 1, 0, 30),    // the history spans a year end
+		beijing(2026, 3, 1, 7, 59),    // the silence spans February
+	} {
+		t.Run(at.Format("2006-01-02T15:04"), func(t *testing.T) {
+			clock := clockwork.NewFakeClockAt(at.Add(17 * time.Second))
+			s, ts := serve(t, sc, clock)
+			if !s.Start().Equal(at.Add(17 * time.Second)) {
+				t.Fatalf("Start = %v, want %v", s.Start(), at.Add(17*time.Second))
+			}
+			incidents := map[string]string{} // account → the incident post's id
+			var last string
+			for step := 0; step <= 8; step++ {
+				now := clock.Now()
+				for _, a := range sc.Accounts {
+					_, b := get(t, ts.URL+s.FeedPath(a.ID), nil)
+					items := parseFeed(t, b).Items
+					if len(items) == 0 {
+						t.Fatalf("%s at %v: no items", a.ID, now)
+					}
+					for _, it := range items {
+						if it.PublishedParsed.After(now) {
+							t.Errorf("%s at %v: post %s published in the future, %v", a.ID, now, it.GUID, it.PublishedParsed)
+						}
+					}
+					if a.Incidents.SilentDays > 0 {
+						want := s.Start().Add(-time.Duration(a.Incidents.SilentDays) * 24 * time.Hour)
+						if got := *items[0].PublishedParsed; !got.Equal(want) {
+							t.Errorf("%s at %v: newest post at %v, want %v", a.ID, now, got, want)
+						}
+						if last == "" {
+							last = items[0].GUID
+						} else if items[0].GUID != last {
+							t.Errorf("%s at %v: newest post %s, want still %s", a.ID, now, items[0].GUID, last)
+						}
+					}
+					var inj *Injection
+					switch {
+					case a.Incidents.GamblingSpam != nil:
+						inj = a.Incidents.GamblingSpam
+					case a.Incidents.PrivacyLeak != nil:
+						inj = a.Incidents.PrivacyLeak
+					default:
+						continue
+					}
+					y, m, d := s.Start().In(calendar.Shanghai).Date()
+					wantAt := time.Date(y, m, d-inj.DaysAgo, 9, 30, 0, 0, calendar.Shanghai)
+					var found []string
+					for _, p := range s.Posts(a.ID) {
+						if p.Incident != "" {
+							found = append(found, p.ID)
+							if !p.Published.Equal(wantAt) {
+								t.Errorf("%s at %v: incident at %v, want %v", a.ID, now, p.Published, wantAt)
+							}
+						}
+					}
+					if len(found) != 1 {
+						t.Fatalf("%s at %v: incident posts %v, want one", a.ID, now, found)
+					}
+					if prev, ok := incidents[a.ID]; ok && prev != found[0] {
+						t.Errorf("%s at %v: incident post %s, want still %s", a.ID, now, found[0], prev)
+					}
+					incidents[a.ID] = found[0]
+				}
+				clock.Advance(6 * time.Hour)
+			}
+		})
 	}
 }
