@@ -76,19 +76,9 @@ func runDemoAt(t *testing.T, start time.Time) {
 		}
 	}()
 
-	want := []string{"privacy.phone/fz-edu-weibo", "privacy.id_number/fz-edu-weibo", "account.stale/np-culture-wechat"}
-	waitFor(t, 60*time.Second, "alerts at the webhook", func() bool {
-		got := hook.firing()
-		for _, k := range want {
-			if len(got[k]) == 0 {
-				return false
-			}
-		}
-		return true
-	})
-	got := hook.firing()
+	got := hook.awaitFiring(t, 60*time.Second, demoAlerts)
 	checkStale(t, got["account.stale/np-culture-wechat"][0], scripted, cfg.Analyzer.StaleAfter.D())
-	for _, k := range want {
+	for _, k := range demoAlerts {
 		if len(got[k]) != 1 {
 			t.Errorf("%s paged %d times, want once", k, len(got[k]))
 		}

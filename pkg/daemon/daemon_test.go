@@ -63,6 +63,26 @@ func (r *receiver) firing() map[string][]webhook.Alert {
 	return out
 }
 
+// demoAlerts are the alerts the demo scenario raises on writeConfig's
+// accounts, by alertname/account.
+var demoAlerts = []string{"privacy.phone/fz-edu-weibo", "privacy.id_number/fz-edu-weibo", "account.stale/np-culture-wechat"}
+
+// awaitFiring waits until every alert of want (alertname/account) has
+// arrived, then returns the firing alerts received.
+func (r *receiver) awaitFiring(t *testing.T, d time.Duration, want []string) map[string][]webhook.Alert {
+	t.Helper()
+	waitFor(t, d, "alerts at the webhook", func() bool {
+		got := r.firing()
+		for _, k := range want {
+			if len(got[k]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	return r.firing()
+}
+
 // writeConfig writes a config and registry for the demo scenario's accounts
 // collected from simURL, delivering to hookURL.
 func writeConfig(t *testing.T, dir, simURL, hookURL string, extra string) string {
@@ -150,18 +170,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal("not ready within 20s")
 	}
 
-	want := []string{"privacy.phone/fz-edu-weibo", "privacy.id_number/fz-edu-weibo", "account.stale/np-culture-wechat"}
-	waitFor(t, 30*time.Second, "alerts at the webhook", func() bool {
-		got := hook.firing()
-		for _, k := range want {
-			if len(got[k]) == 0 {
-				return false
-			}
-		}
-		return true
-	})
-
-	got := hook.firing()
+	want := demoAlerts
+	got := hook.awaitFiring(t, 30*time.Second, want)
 	hook.mu.Lock()
 	msgs := append([]webhook.Message(nil), hook.msgs...)
 	bad := append([]string(nil), hook.bad...)
