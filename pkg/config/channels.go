@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"net/mail"
 	"net/url"
 	"slices"
@@ -12,55 +13,55 @@ import (
 // The access token and the signing secret come from files or the
 // environment, never from this file.
 type DingTalkConfig struct {
-	URL             string   `yaml:"url"` // endpoint without the token; default https://oapi.dingtalk.com/robot/send
-	AccessTokenFile string   `yaml:"access_token_file"`
-	AccessTokenEnv  string   `yaml:"access_token_env"`
-	SecretFile      string   `yaml:"secret_file"` // the robot's SEC… signing secret; optional
-	SecretEnv       string   `yaml:"secret_env"`
-	Message         string   `yaml:"message"` // markdown (default) or action_card
-	AtMobiles       []string `yaml:"at_mobiles"`
-	AtAll           bool     `yaml:"at_all"`
-	Template        string   `yaml:"template"` // redefines "title" and/or "text"
-	Timeout         Duration `yaml:"timeout"`
+	URL             string        `yaml:"url"` // endpoint without the token; default https://oapi.dingtalk.com/robot/send
+	AccessTokenFile string        `yaml:"access_token_file"`
+	AccessTokenEnv  string        `yaml:"access_token_env"`
+	SecretFile      string        `yaml:"secret_file"` // the robot's SEC… signing secret; optional
+	SecretEnv       string        `yaml:"secret_env"`
+	Message         string        `yaml:"message"` // markdown (default) or action_card
+	AtMobiles       []string      `yaml:"at_mobiles"`
+	AtAll           bool          `yaml:"at_all"`
+	Template        string        `yaml:"template"` // redefines "title" and/or "text"
+	Timeout         conf.Duration `yaml:"timeout"`
 }
 
 // WeComConfig is a WeCom group robot (pkg/notify/channel/wecom).
 type WeComConfig struct {
-	URL            string   `yaml:"url"` // endpoint without the key; default https://qyapi.weixin.qq.com/cgi-bin/webhook/send
-	KeyFile        string   `yaml:"key_file"`
-	KeyEnv         string   `yaml:"key_env"`
-	MentionMobiles []string `yaml:"mention_mobiles"`
-	MentionAll     bool     `yaml:"mention_all"`
-	Template       string   `yaml:"template"` // redefines "title", "text" and/or "mention"
-	Timeout        Duration `yaml:"timeout"`
+	URL            string        `yaml:"url"` // endpoint without the key; default https://qyapi.weixin.qq.com/cgi-bin/webhook/send
+	KeyFile        string        `yaml:"key_file"`
+	KeyEnv         string        `yaml:"key_env"`
+	MentionMobiles []string      `yaml:"mention_mobiles"`
+	MentionAll     bool          `yaml:"mention_all"`
+	Template       string        `yaml:"template"` // redefines "title", "text" and/or "mention"
+	Timeout        conf.Duration `yaml:"timeout"`
 }
 
 // FeishuConfig is a Feishu (Lark) custom bot (pkg/notify/channel/feishu).
 type FeishuConfig struct {
-	URL        string   `yaml:"url"` // hook prefix without the token; default https://open.feishu.cn/open-apis/bot/v2/hook/
-	TokenFile  string   `yaml:"token_file"`
-	TokenEnv   string   `yaml:"token_env"`
-	SecretFile string   `yaml:"secret_file"` // signing secret; optional
-	SecretEnv  string   `yaml:"secret_env"`
-	AtAll      bool     `yaml:"at_all"`
-	AtUserIDs  []string `yaml:"at_user_ids"`
-	Template   string   `yaml:"template"` // redefines "title" and/or "text"
-	Timeout    Duration `yaml:"timeout"`
+	URL        string        `yaml:"url"` // hook prefix without the token; default https://open.feishu.cn/open-apis/bot/v2/hook/
+	TokenFile  string        `yaml:"token_file"`
+	TokenEnv   string        `yaml:"token_env"`
+	SecretFile string        `yaml:"secret_file"` // signing secret; optional
+	SecretEnv  string        `yaml:"secret_env"`
+	AtAll      bool          `yaml:"at_all"`
+	AtUserIDs  []string      `yaml:"at_user_ids"`
+	Template   string        `yaml:"template"` // redefines "title" and/or "text"
+	Timeout    conf.Duration `yaml:"timeout"`
 }
 
 // EmailConfig is an SMTP server (pkg/notify/channel/email).
 type EmailConfig struct {
-	Host         string   `yaml:"host"`
-	Port         int      `yaml:"port"` // 0: 587 (starttls), 465 (tls), 25 (none)
-	TLS          string   `yaml:"tls"`  // starttls (default), tls or none
-	From         string   `yaml:"from"`
-	To           []string `yaml:"to"`
-	Username     string   `yaml:"username"`
-	PasswordFile string   `yaml:"password_file"`
-	PasswordEnv  string   `yaml:"password_env"`
-	Template     string   `yaml:"template"`      // redefines "subject" and/or "text"
-	HTMLTemplate string   `yaml:"html_template"` // replaces the HTML part
-	Timeout      Duration `yaml:"timeout"`
+	Host         string        `yaml:"host"`
+	Port         int           `yaml:"port"` // 0: 587 (starttls), 465 (tls), 25 (none)
+	TLS          string        `yaml:"tls"`  // starttls (default), tls or none
+	From         string        `yaml:"from"`
+	To           []string      `yaml:"to"`
+	Username     string        `yaml:"username"`
+	PasswordFile string        `yaml:"password_file"`
+	PasswordEnv  string        `yaml:"password_env"`
+	Template     string        `yaml:"template"`      // redefines "subject" and/or "text"
+	HTMLTemplate string        `yaml:"html_template"` // replaces the HTML part
+	Timeout      conf.Duration `yaml:"timeout"`
 }
 
 // SMSConfig is an HTTP SMS gateway (pkg/notify/channel/sms).
@@ -78,7 +79,7 @@ type SMSConfig struct {
 	SuccessValue string            `yaml:"success_value"`
 	RetryValues  []string          `yaml:"retry_values"`
 	MaxSegments  int               `yaml:"max_segments"`
-	Timeout      Duration          `yaml:"timeout"`
+	Timeout      conf.Duration     `yaml:"timeout"`
 }
 
 // validateChannels checks the channels of receiver r (at path p) and
@@ -91,7 +92,7 @@ func (c *Config) validateChannels(bad func(string, string, ...any), p string, r 
 	}
 	if w := r.Webhook; w != nil {
 		n++
-		if err := httpURL(w.URL); err != nil {
+		if err := conf.HTTPURL(w.URL); err != nil {
 			bad(p+".webhook.url", "%v", err)
 		}
 		c.checkFile(bad, p+".webhook.secret_file", w.SecretFile)
@@ -108,7 +109,7 @@ func (c *Config) validateChannels(bad func(string, string, ...any), p string, r 
 		if u == "" {
 			return
 		}
-		if err := httpURL(u); err != nil {
+		if err := conf.HTTPURL(u); err != nil {
 			bad(path, "%v", err)
 			return
 		}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"sort"
 	"time"
 )
@@ -33,22 +34,22 @@ type HostsConfig struct {
 // BackoffConfig is the wait after an account's failed poll: initial after
 // the first failure, doubling, at most max.
 type BackoffConfig struct {
-	Initial Duration `yaml:"initial"`
-	Max     Duration `yaml:"max"`
+	Initial conf.Duration `yaml:"initial"`
+	Max     conf.Duration `yaml:"max"`
 }
 
 // CollectorHTTPConfig hardens the collector's HTTP client against hostile
 // or broken upstreams; collector.timeout bounds a whole poll.
 type CollectorHTTPConfig struct {
-	DialTimeout   Duration `yaml:"dial_timeout"`
-	TLSTimeout    Duration `yaml:"tls_timeout"`
-	HeaderTimeout Duration `yaml:"header_timeout"`
-	MaxRedirects  int      `yaml:"max_redirects"`
+	DialTimeout   conf.Duration `yaml:"dial_timeout"`
+	TLSTimeout    conf.Duration `yaml:"tls_timeout"`
+	HeaderTimeout conf.Duration `yaml:"header_timeout"`
+	MaxRedirects  int           `yaml:"max_redirects"`
 }
 
 // DefaultTiers are the poll intervals by account tier.
-func DefaultTiers() map[string]Duration {
-	return map[string]Duration{"hot": Duration(time.Minute), "normal": Duration(10 * time.Minute), "cold": Duration(time.Hour)}
+func DefaultTiers() map[string]conf.Duration {
+	return map[string]conf.Duration{"hot": conf.Duration(time.Minute), "normal": conf.Duration(10 * time.Minute), "cold": conf.Duration(time.Hour)}
 }
 
 func defaultCollect(c *CollectorConfig) {
@@ -56,11 +57,11 @@ func defaultCollect(c *CollectorConfig) {
 	c.DefaultTier = "" // collector.interval
 	c.Adapt = AdaptConfig{Faster: 2, Slower: 4}
 	c.Hosts = HostsConfig{Default: HostLimitConfig{Rate: 20, Concurrency: 8}}
-	c.Backoff = BackoffConfig{Initial: Duration(time.Minute), Max: Duration(6 * time.Hour)}
+	c.Backoff = BackoffConfig{Initial: conf.Duration(time.Minute), Max: conf.Duration(6 * time.Hour)}
 	c.FailureThreshold = 5
 	c.HTTP = CollectorHTTPConfig{
-		DialTimeout: Duration(5 * time.Second), TLSTimeout: Duration(5 * time.Second),
-		HeaderTimeout: Duration(10 * time.Second), MaxRedirects: 5,
+		DialTimeout: conf.Duration(5 * time.Second), TLSTimeout: conf.Duration(5 * time.Second),
+		HeaderTimeout: conf.Duration(10 * time.Second), MaxRedirects: 5,
 	}
 }
 
@@ -71,7 +72,7 @@ func (c *Config) validateCollect(bad func(path, format string, args ...any)) {
 	names := make([]string, 0, len(cc.Tiers))
 	for name, iv := range cc.Tiers {
 		names = append(names, name)
-		if iv < Duration(time.Second) {
+		if iv < conf.Duration(time.Second) {
 			bad("collector.tiers."+name, "must be at least 1s, not %s", iv)
 		}
 	}
@@ -97,7 +98,7 @@ func (c *Config) validateCollect(bad func(path, format string, args ...any)) {
 	for host, h := range cc.Hosts.Limits {
 		checkHost("collector.hosts.limits."+host, h)
 	}
-	if cc.Backoff.Initial < Duration(time.Second) {
+	if cc.Backoff.Initial < conf.Duration(time.Second) {
 		bad("collector.backoff.initial", "must be at least 1s, not %s", cc.Backoff.Initial)
 	}
 	if cc.Backoff.Max < cc.Backoff.Initial {
@@ -106,11 +107,11 @@ func (c *Config) validateCollect(bad func(path, format string, args ...any)) {
 	if cc.FailureThreshold < 1 {
 		bad("collector.failure_threshold", "must be at least 1, not %d", cc.FailureThreshold)
 	}
-	for path, d := range map[string]Duration{
+	for path, d := range map[string]conf.Duration{
 		"collector.http.dial_timeout": cc.HTTP.DialTimeout, "collector.http.tls_timeout": cc.HTTP.TLSTimeout,
 		"collector.http.header_timeout": cc.HTTP.HeaderTimeout,
 	} {
-		if d < Duration(100*time.Millisecond) {
+		if d < conf.Duration(100*time.Millisecond) {
 			bad(path, "must be at least 100ms, not %s", d)
 		}
 	}
@@ -120,7 +121,7 @@ func (c *Config) validateCollect(bad func(path, format string, args ...any)) {
 }
 
 // checkTier reports an account tier the collector does not know.
-func (c *Config) checkTier(o origin, a AccountConfig) Problems {
+func (c *Config) checkTier(o origin, a AccountConfig) conf.Problems {
 	if a.Tier == "" {
 		return nil
 	}
@@ -132,5 +133,5 @@ func (c *Config) checkTier(o origin, a AccountConfig) Problems {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return Problems{o.pos.Problem(o.path+".tier", "%s", fmt.Sprintf("unknown tier %q (one of %v)", a.Tier, names))}
+	return conf.Problems{o.pos.Problem(o.path+".tier", "%s", fmt.Sprintf("unknown tier %q (one of %v)", a.Tier, names))}
 }

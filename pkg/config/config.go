@@ -6,6 +6,7 @@
 package config
 
 import (
+	"github.com/govwatch/govwatch/pkg/conf"
 	"time"
 )
 
@@ -43,14 +44,14 @@ type HTTPConfig struct {
 
 // NATSConfig chooses an embedded server or external ones.
 type NATSConfig struct {
-	Embedded        bool     `yaml:"embedded"`
-	URLs            []string `yaml:"urls"`
-	Listen          string   `yaml:"listen"` // embedded server's client port; "" = in-process only
-	SubjectPrefix   string   `yaml:"subject_prefix"`
-	CredentialsFile string   `yaml:"credentials_file"`
-	NKeyFile        string   `yaml:"nkey_file"`
-	StreamReplicas  int      `yaml:"stream_replicas"`
-	MaxAge          Duration `yaml:"max_age"`
+	Embedded        bool          `yaml:"embedded"`
+	URLs            []string      `yaml:"urls"`
+	Listen          string        `yaml:"listen"` // embedded server's client port; "" = in-process only
+	SubjectPrefix   string        `yaml:"subject_prefix"`
+	CredentialsFile string        `yaml:"credentials_file"`
+	NKeyFile        string        `yaml:"nkey_file"`
+	StreamReplicas  int           `yaml:"stream_replicas"`
+	MaxAge          conf.Duration `yaml:"max_age"`
 }
 
 // StoreConfig chooses the state backend.
@@ -103,45 +104,45 @@ type UnitConfig struct {
 
 // AccountConfig is an official account.
 type AccountConfig struct {
-	ID         string       `yaml:"id"`
-	Name       string       `yaml:"name"`
-	Platform   string       `yaml:"platform"`
-	Unit       string       `yaml:"unit"`
-	Status     string       `yaml:"status"`
-	Source     SourceConfig `yaml:"source"`
-	StaleAfter Duration     `yaml:"stale_after"`
+	ID         string        `yaml:"id"`
+	Name       string        `yaml:"name"`
+	Platform   string        `yaml:"platform"`
+	Unit       string        `yaml:"unit"`
+	Status     string        `yaml:"status"`
+	Source     SourceConfig  `yaml:"source"`
+	StaleAfter conf.Duration `yaml:"stale_after"`
 	// StaleWarningAfter and ZombieAfter override analyzer.account_checks.staleness.
-	StaleWarningAfter Duration `yaml:"stale_warning_after"`
-	ZombieAfter       Duration `yaml:"zombie_after"`
-	Tier              string   `yaml:"tier"` // a collector.tiers name; "" = collector.default_tier
+	StaleWarningAfter conf.Duration `yaml:"stale_warning_after"`
+	ZombieAfter       conf.Duration `yaml:"zombie_after"`
+	Tier              string        `yaml:"tier"` // a collector.tiers name; "" = collector.default_tier
 }
 
 // SourceConfig says how an account is collected.
 type SourceConfig struct {
-	Type     string   `yaml:"type"`
-	URL      string   `yaml:"url"`
-	Interval Duration `yaml:"interval"`
+	Type     string        `yaml:"type"`
+	URL      string        `yaml:"url"`
+	Interval conf.Duration `yaml:"interval"`
 
 	SourceOptions `yaml:",inline"` // per-type settings, see sources.go
 }
 
 // CollectorConfig tunes polling.
 type CollectorConfig struct {
-	Listen    string   `yaml:"listen"` // when run as its own daemon
-	Interval  Duration `yaml:"interval"`
-	Workers   int      `yaml:"workers"`
-	Timeout   Duration `yaml:"timeout"`
-	MaxBody   ByteSize `yaml:"max_body"`
-	UserAgent string   `yaml:"user_agent"`
+	Listen    string        `yaml:"listen"` // when run as its own daemon
+	Interval  conf.Duration `yaml:"interval"`
+	Workers   int           `yaml:"workers"`
+	Timeout   conf.Duration `yaml:"timeout"`
+	MaxBody   conf.ByteSize `yaml:"max_body"`
+	UserAgent string        `yaml:"user_agent"`
 
-	Sources          SourcesConfig       `yaml:"sources"`      // per source type, see sources.go
-	Tiers            map[string]Duration `yaml:"tiers"`        // poll interval by account tier
-	DefaultTier      string              `yaml:"default_tier"` // for accounts that name none; "" = interval above
-	Adapt            AdaptConfig         `yaml:"adapt"`
-	Hosts            HostsConfig         `yaml:"hosts"`
-	Backoff          BackoffConfig       `yaml:"backoff"`
-	FailureThreshold int                 `yaml:"failure_threshold"` // failed polls in a row before system.source_down
-	HTTP             CollectorHTTPConfig `yaml:"http"`
+	Sources          SourcesConfig            `yaml:"sources"`      // per source type, see sources.go
+	Tiers            map[string]conf.Duration `yaml:"tiers"`        // poll interval by account tier
+	DefaultTier      string                   `yaml:"default_tier"` // for accounts that name none; "" = interval above
+	Adapt            AdaptConfig              `yaml:"adapt"`
+	Hosts            HostsConfig              `yaml:"hosts"`
+	Backoff          BackoffConfig            `yaml:"backoff"`
+	FailureThreshold int                      `yaml:"failure_threshold"` // failed polls in a row before system.source_down
+	HTTP             CollectorHTTPConfig      `yaml:"http"`
 }
 
 // AnalyzerConfig tunes detection.
@@ -149,7 +150,7 @@ type AnalyzerConfig struct {
 	Listen string `yaml:"listen"`
 	// StaleAfter is the default silence after which account.stale fires
 	// (the checklist's two weeks).
-	StaleAfter Duration `yaml:"stale_after"`
+	StaleAfter conf.Duration `yaml:"stale_after"`
 	// Sweep is the cron schedule (robfig/cron syntax with CRON_TZ and
 	// @every) on which every account's silence is judged.
 	Sweep   string `yaml:"sweep"`
@@ -174,8 +175,8 @@ type NotifierConfig struct {
 	Route     RouteConfig      `yaml:"route"`
 	// ResolveTimeout ends an alert that came without endsAt and was not
 	// repeated, as Alertmanager does for alerts on its API.
-	ResolveTimeout Duration `yaml:"resolve_timeout"`
-	Workers        int      `yaml:"workers"`
+	ResolveTimeout conf.Duration `yaml:"resolve_timeout"`
+	Workers        int           `yaml:"workers"`
 
 	NotifyCoreConfig `yaml:",inline"` // roster, escalation, inhibition, ack links, API tokens (notify.go)
 }
@@ -204,11 +205,11 @@ type ConsoleConfig struct {
 
 // WebhookConfig posts Alertmanager's webhook payload (version 4).
 type WebhookConfig struct {
-	URL        string   `yaml:"url"`
-	SecretFile string   `yaml:"secret_file"`
-	SecretEnv  string   `yaml:"secret_env"`
-	MaxAlerts  int      `yaml:"max_alerts"`
-	Timeout    Duration `yaml:"timeout"`
+	URL        string        `yaml:"url"`
+	SecretFile string        `yaml:"secret_file"`
+	SecretEnv  string        `yaml:"secret_env"`
+	MaxAlerts  int           `yaml:"max_alerts"`
+	Timeout    conf.Duration `yaml:"timeout"`
 }
 
 // RouteConfig is a node of the routing tree: alerts whose labels match go to
@@ -222,10 +223,10 @@ type RouteConfig struct {
 	Routes   []RouteConfig     `yaml:"routes"`
 	// Grouping as Alertmanager's; unset inherits, no group_by at all sends
 	// each alert on its own at once. Critical alerts skip group_wait.
-	GroupBy        []string `yaml:"group_by"`
-	GroupWait      Duration `yaml:"group_wait"`
-	GroupInterval  Duration `yaml:"group_interval"`
-	RepeatInterval Duration `yaml:"repeat_interval"`
+	GroupBy        []string      `yaml:"group_by"`
+	GroupWait      conf.Duration `yaml:"group_wait"`
+	GroupInterval  conf.Duration `yaml:"group_interval"`
+	RepeatInterval conf.Duration `yaml:"repeat_interval"`
 }
 
 // SimulateConfig starts the fake platform inside `govwatch run`.
@@ -245,21 +246,21 @@ func Default() Config {
 			Embedded:       true,
 			SubjectPrefix:  "govwatch",
 			StreamReplicas: 1,
-			MaxAge:         Duration(7 * 24 * time.Hour),
+			MaxAge:         conf.Duration(7 * 24 * time.Hour),
 		},
 		Store: StoreConfig{Backend: "embedded", Redis: RedisConfig{Prefix: "govwatch:"}},
 		Collector: CollectorConfig{
 			Listen:    ":9101",
-			Interval:  Duration(10 * time.Minute),
+			Interval:  conf.Duration(10 * time.Minute),
 			Workers:   16,
-			Timeout:   Duration(20 * time.Second),
+			Timeout:   conf.Duration(20 * time.Second),
 			MaxBody:   8 << 20,
 			UserAgent: "govwatch-collector/1",
 			Sources:   defaultSources(),
 		},
 		Analyzer: AnalyzerConfig{
 			Listen:        ":9102",
-			StaleAfter:    Duration(14 * 24 * time.Hour),
+			StaleAfter:    conf.Duration(14 * 24 * time.Hour),
 			Sweep:         "@every 1m",
 			Workers:       1,
 			Opinion:       DefaultOpinion(),
@@ -268,7 +269,7 @@ func Default() Config {
 		},
 		Notifier: NotifierConfig{
 			Listen:         ":9103",
-			ResolveTimeout: Duration(5 * time.Minute),
+			ResolveTimeout: conf.Duration(5 * time.Minute),
 			Workers:        1,
 		},
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,9 +144,9 @@ func TestParseDuration(t *testing.T) {
 		{in: "-5m", bad: true},
 		{in: "soon", bad: true},
 	} {
-		got, err := ParseDuration(tc.in)
+		got, err := conf.ParseDuration(tc.in)
 		if (err != nil) != tc.bad || got != tc.want {
-			t.Errorf("ParseDuration(%q) = %v, %v; want %v, bad=%v", tc.in, got, err, tc.want, tc.bad)
+			t.Errorf("conf.ParseDuration(%q) = %v, %v; want %v, bad=%v", tc.in, got, err, tc.want, tc.bad)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
 	"time"
 )
@@ -12,12 +13,12 @@ import (
 //	  lexicons: configs/lexicons   # a directory of <category>.txt files; empty: the built-in lexicons
 //	  lexicon_reload: 30s          # how often the directory is checked for changes (SIGHUP reloads at once)
 type Content struct {
-	Lexicons      string   `yaml:"lexicons"`
-	LexiconReload Duration `yaml:"lexicon_reload"`
+	Lexicons      string        `yaml:"lexicons"`
+	LexiconReload conf.Duration `yaml:"lexicon_reload"`
 }
 
 // defaultLexiconReload is how often the lexicon directory is polled.
-const defaultLexiconReload = Duration(30 * time.Second)
+const defaultLexiconReload = conf.Duration(30 * time.Second)
 
 func (c *Config) validateContent(bad func(string, string, ...any)) {
 	ct := c.Analyzer.Content
@@ -28,7 +29,7 @@ func (c *Config) validateContent(bad func(string, string, ...any)) {
 			bad("analyzer.lexicons", "%q is not a directory", ct.Lexicons)
 		}
 	}
-	if ct.LexiconReload < Duration(time.Second) {
+	if ct.LexiconReload < conf.Duration(time.Second) {
 		bad("analyzer.lexicon_reload", "must be at least 1s, not %s", ct.LexiconReload)
 	}
 }

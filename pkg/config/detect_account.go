@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
 	"slices"
 	"time"
@@ -29,9 +30,9 @@ type AccountChecksConfig struct {
 // threshold not after it.
 type StalenessConfig struct {
 	// WarningAfter raises account.stale_warning, the reminder before the veto.
-	WarningAfter Duration `yaml:"warning_after"`
+	WarningAfter conf.Duration `yaml:"warning_after"`
 	// ZombieAfter raises account.zombie, a candidate for closure or merger.
-	ZombieAfter Duration `yaml:"zombie_after"`
+	ZombieAfter conf.Duration `yaml:"zombie_after"`
 }
 
 // UnansweredConfig configures interaction.unanswered.
@@ -42,7 +43,7 @@ type UnansweredConfig struct {
 	SLAWorkdays int `yaml:"sla_workdays"`
 	// Window is how long a comment's id and time are kept; a comment still
 	// unanswered after it leaves the analysis. Commenters are never stored.
-	Window Duration `yaml:"window"`
+	Window conf.Duration `yaml:"window"`
 	// HolidaysDir holds <year>.yaml holiday calendars, relative to the config
 	// file. Without one for a year, only weekends are days off.
 	HolidaysDir string `yaml:"holidays_dir"`
@@ -53,7 +54,7 @@ type ProfileConfig struct {
 	Enabled bool `yaml:"enabled"`
 	// AcceptAfter is how long a changed profile is reported before it
 	// becomes the accepted one and the alert resolves.
-	AcceptAfter Duration `yaml:"accept_after"`
+	AcceptAfter conf.Duration `yaml:"accept_after"`
 }
 
 // DuplicateConfig configures account.duplicate.
@@ -82,14 +83,14 @@ const DefaultHolidaysDir = "holidays"
 func DefaultAccountChecks() AccountChecksConfig {
 	return AccountChecksConfig{
 		Staleness: StalenessConfig{
-			WarningAfter: Duration(10 * 24 * time.Hour),
-			ZombieAfter:  Duration(90 * 24 * time.Hour),
+			WarningAfter: conf.Duration(10 * 24 * time.Hour),
+			ZombieAfter:  conf.Duration(90 * 24 * time.Hour),
 		},
 		Unanswered: UnansweredConfig{
-			Enabled: true, SLAWorkdays: 5, Window: Duration(30 * 24 * time.Hour),
+			Enabled: true, SLAWorkdays: 5, Window: conf.Duration(30 * 24 * time.Hour),
 			HolidaysDir: DefaultHolidaysDir,
 		},
-		Profile:     ProfileConfig{Enabled: true, AcceptAfter: Duration(7 * 24 * time.Hour)},
+		Profile:     ProfileConfig{Enabled: true, AcceptAfter: conf.Duration(7 * 24 * time.Hour)},
 		Duplicate:   DuplicateConfig{Enabled: true, IgnorePlatforms: []string{"other"}},
 		Unavailable: UnavailableConfig{Enabled: true, Consecutive: 3, Window: 10, WindowFailures: 5, RecoverAfter: 2},
 	}
@@ -107,8 +108,8 @@ func (c *Config) Holidays() (*calendar.Calendar, error) {
 	return calendar.LoadDir(path)
 }
 
-func (c *Config) validateAccountChecks(pos *Positions) Problems {
-	var ps Problems
+func (c *Config) validateAccountChecks(pos *conf.Positions) conf.Problems {
+	var ps conf.Problems
 	bad := func(path, format string, args ...any) { ps = append(ps, pos.Problem(path, format, args...)) }
 	ac := c.Analyzer.AccountChecks
 	const p = "analyzer.account_checks."
@@ -120,7 +121,7 @@ func (c *Config) validateAccountChecks(pos *Positions) Problems {
 			bad(p+"unanswered.sla_workdays", "must be 1 to 60 working days, not %d", u.SLAWorkdays)
 		}
 		// The longest run of days off (春节 with its weekends) is under two weeks.
-		if min := Duration(time.Duration(u.SLAWorkdays+14) * 24 * time.Hour); u.Window < min {
+		if min := conf.Duration(time.Duration(u.SLAWorkdays+14) * 24 * time.Hour); u.Window < min {
 			bad(p+"unanswered.window", "must be at least %s to outlast an SLA of %d working days over 春节, not %s", min, u.SLAWorkdays, u.Window)
 		}
 		if u.HolidaysDir == "" {
@@ -129,7 +130,7 @@ func (c *Config) validateAccountChecks(pos *Positions) Problems {
 			bad(p+"unanswered.holidays_dir", "%v", err)
 		}
 	}
-	if pr := ac.Profile; pr.Enabled && pr.AcceptAfter < Duration(time.Hour) {
+	if pr := ac.Profile; pr.Enabled && pr.AcceptAfter < conf.Duration(time.Hour) {
 		bad(p+"profile.accept_after", "must be at least 1h, not %s", pr.AcceptAfter)
 	}
 	for i, pl := range ac.Duplicate.IgnorePlatforms {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/govwatch/govwatch/pkg/conf"
 	"time"
 )
 
@@ -39,10 +40,10 @@ type SpikeConfig struct {
 	Alpha float64 `yaml:"alpha"`
 	// MinInterval ignores re-polls closer together than this: their
 	// velocities are noise.
-	MinInterval Duration `yaml:"min_interval"`
+	MinInterval conf.Duration `yaml:"min_interval"`
 	// QuietAfter ends a post's spike once no observation of the post came
 	// for this long (its re-polls ended).
-	QuietAfter Duration `yaml:"quiet_after"`
+	QuietAfter conf.Duration `yaml:"quiet_after"`
 }
 
 // NegativeConfig tunes opinion.negative: the share of negative comments on
@@ -69,7 +70,7 @@ type EmergencyConfig struct {
 	Lexicon string `yaml:"lexicon"`
 	// Window is the counting period; each closed window updates the
 	// per-term, per-region EWMA.
-	Window Duration `yaml:"window"`
+	Window conf.Duration `yaml:"window"`
 	// TableSize is the number of hashed buckets per region (fixed memory).
 	TableSize   int     `yaml:"table_size"`
 	Alpha       float64 `yaml:"alpha"`
@@ -101,8 +102,8 @@ type CrossPlatformConfig struct {
 	Enabled bool `yaml:"enabled"`
 	// Window is how far apart two posts may be published to be compared;
 	// MaxPosts bounds the posts kept per unit.
-	Window   Duration `yaml:"window"`
-	MaxPosts int      `yaml:"max_posts"`
+	Window   conf.Duration `yaml:"window"`
+	MaxPosts int           `yaml:"max_posts"`
 	// Similarity is the least estimated Jaccard similarity of character
 	// 2–3-gram shingles for two posts to be versions of one text.
 	Similarity float64 `yaml:"similarity"`
@@ -112,22 +113,22 @@ type CrossPlatformConfig struct {
 func DefaultOpinion() OpinionConfig {
 	return OpinionConfig{
 		Spike: SpikeConfig{Enabled: true, History: 64, MinHistory: 8, Z: 3.5, MinScale: 0.25,
-			SpikeHeight: 3, ThresholdCur: 50, ThresholdRef: 5, Alpha: 0.1, MinInterval: Duration(10 * time.Minute),
-			QuietAfter: Duration(6 * time.Hour)},
+			SpikeHeight: 3, ThresholdCur: 50, ThresholdRef: 5, Alpha: 0.1, MinInterval: conf.Duration(10 * time.Minute),
+			QuietAfter: conf.Duration(6 * time.Hour)},
 		Negative: NegativeConfig{Enabled: true, MinComments: 10, MinNegative: 5, MinShare: 0.3,
 			SpikeHeight: 2, Alpha: 0.02},
-		Emergency: EmergencyConfig{Enabled: true, Window: Duration(time.Hour), TableSize: 256,
+		Emergency: EmergencyConfig{Enabled: true, Window: conf.Duration(time.Hour), TableSize: 256,
 			Alpha: 0.1, Beta: 1, Z: 3, MinCount: 3, MinAccounts: 2},
 		BoughtFollowers: FollowersConfig{Enabled: true, History: 28, MinHistory: 7, Z: 4,
 			MinJump: 500, MinScale: 0.2, ExplainRatio: 3},
-		CrossPlatform: CrossPlatformConfig{Enabled: true, Window: Duration(48 * time.Hour),
+		CrossPlatform: CrossPlatformConfig{Enabled: true, Window: conf.Duration(48 * time.Hour),
 			MaxPosts: 32, Similarity: 0.6},
 	}
 }
 
 // validateOpinion checks analyzer.opinion.
-func (c *Config) validateOpinion(pos *Positions) Problems {
-	var ps Problems
+func (c *Config) validateOpinion(pos *conf.Positions) conf.Problems {
+	var ps conf.Problems
 	bad := func(path, format string, args ...any) {
 		ps = append(ps, pos.Problem("analyzer.opinion."+path, format, args...))
 	}
@@ -153,7 +154,7 @@ func (c *Config) validateOpinion(pos *Positions) Problems {
 		positive("spike.z", s.Z)
 		positive("spike.spike_height", s.SpikeHeight)
 		fraction("spike.alpha", s.Alpha)
-		if s.QuietAfter < s.MinInterval || s.QuietAfter < Duration(time.Minute) {
+		if s.QuietAfter < s.MinInterval || s.QuietAfter < conf.Duration(time.Minute) {
 			bad("spike.quiet_after", "must be at least min_interval and 1m, not %s", s.QuietAfter)
 		}
 		if s.MinScale < 0 || s.ThresholdCur < 0 || s.ThresholdRef < 0 {
@@ -169,7 +170,7 @@ func (c *Config) validateOpinion(pos *Positions) Problems {
 		c.checkFile(func(p, f string, a ...any) { bad("negative.lexicon", f, a...) }, "", n.Lexicon)
 	}
 	if e := o.Emergency; e.Enabled {
-		if e.Window < Duration(time.Minute) {
+		if e.Window < conf.Duration(time.Minute) {
 			bad("emergency.window", "must be at least 1m, not %s", e.Window)
 		}
 		atLeast("emergency.table_size", e.TableSize, 16)
@@ -196,7 +197,7 @@ func (c *Config) validateOpinion(pos *Positions) Problems {
 		}
 	}
 	if x := o.CrossPlatform; x.Enabled {
-		if x.Window < Duration(time.Hour) {
+		if x.Window < conf.Duration(time.Hour) {
 			bad("cross_platform.window", "must be at least 1h, not %s", x.Window)
 		}
 		atLeast("cross_platform.max_posts", x.MaxPosts, 2)

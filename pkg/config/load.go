@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,7 +38,7 @@ type Loaded struct {
 	Registry *registry.Registry
 	// Positions locates the keys of the config file, for checks made
 	// outside this package (nil when the config was not loaded from a file).
-	Positions *Positions
+	Positions *conf.Positions
 }
 
 // Load reads, expands, decodes and validates the file at path and the
@@ -46,23 +47,30 @@ type Loaded struct {
 func Load(path string) (*Loaded, error) {
 	cfg := Default()
 	cfg.Path = path
-	pos, err := DecodeFile(path, &cfg)
-	var probs Problems
+	data, err := os.ReadFile(path)
 	if err != nil {
-		ps, ok := err.(Problems)
-		if !ok {
-			return nil, err
-		}
-		probs = append(probs, ps...)
+		return nil, conf.Problems{{File: path, Msg: err.Error()}}
 	}
+	d := conf.NewDecoder(path, cfg.dir())
+	d.Document(data, &cfg)
+	pos := d.Pos
+	probs := d.Problems()
 	reg, rprobs := cfg.buildRegistry(pos)
 	probs = append(probs, rprobs...)
 	probs = append(probs, cfg.validate(pos)...)
 	probs = append(probs, cfg.checkPushAccounts(pos, reg)...)
 	if len(probs) > 0 {
-		return nil, probs.sorted()
+		return nil, probs.Sorted()
 	}
 	return &Loaded{Config: cfg, Registry: reg, Positions: pos}, nil
+}
+
+// dir is the directory relative paths in the config are resolved against.
+func (c *Config) dir() string {
+	if c.Path == "" {
+		return ""
+	}
+	return filepath.Dir(c.Path)
 }
 
 // Resolve returns p relative to the config file's directory, unless absolute.
@@ -74,11 +82,11 @@ func (c *Config) Resolve(p string) string {
 }
 
 type origin struct {
-	pos  *Positions
+	pos  *conf.Positions
 	path string // e.g. registry.accounts[3] or accounts[0]
 }
 
-func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
+func (c *Config) buildRegistry(pos *conf.Positions) (*registry.Registry, conf.Problems) {
 	units, accounts := c.Registry.Units, c.Registry.Accounts
 	var uo, ao []origin
 	for i := range units {
@@ -87,16 +95,16 @@ func (c *Config) buildRegistry(pos *Positions) (*registry.Registry, Problems) {
 	for i := range accounts {
 		ao = append(ao, origin{pos, fmt.Sprintf("registry.accounts[%d]", i)})
 	}
-	var probs Problems
+	var probs conf.Problems
 	if c.Registry.File != "" {
 		var f RegistryFile
 		file := c.Resolve(c.Registry.File)
-		fpos, err := DecodeRegistryFile(file, &f)
+		fpos, err := DecodeRegistryFile(file, c.dir(), &f, nil)
 		if err != nil {
-			if ps, ok := err.(Problems); ok {
+			if ps, ok := err.(conf.Problems); ok {
 				return nil, ps
 			}
-			return nil, Problems{pos.Problem("registry.file", "%v", err)}
+			return nil, conf.Problems{pos.Problem("registry.file", "%v", err)}
 		}
 		for i := range f.Units {
 			uo = append(uo, origin{fpos, fmt.Sprintf("units[%d]", i)})
@@ -155,8 +163,8 @@ func (ct ContactConfig) contact() registry.Contact {
 	return registry.Contact{Name: ct.Name, Title: ct.Title, Mobile: ct.Mobile, Email: ct.Email}
 }
 
-func (c *Config) validate(pos *Positions) Problems {
-	var ps Problems
+func (c *Config) validate(pos *conf.Positions) conf.Problems {
+	var ps conf.Problems
 	bad := func(path, format string, args ...any) { ps = append(ps, pos.Problem(path, format, args...)) }
 
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
@@ -204,14 +212,14 @@ func (c *Config) validate(pos *Positions) Problems {
 	positive("collector.workers", c.Collector.Workers)
 	positive("analyzer.workers", c.Analyzer.Workers)
 	positive("notifier.workers", c.Notifier.Workers)
-	atLeast := func(path string, d Duration, min Duration) {
+	atLeast := func(path string, d conf.Duration, min conf.Duration) {
 		if d < min {
 			bad(path, "must be at least %s, not %s", min, d)
 		}
 	}
-	atLeast("collector.interval", c.Collector.Interval, Duration(time.Second))
-	atLeast("collector.timeout", c.Collector.Timeout, Duration(time.Second))
-	atLeast("analyzer.stale_after", c.Analyzer.StaleAfter, Duration(time.Second))
+	atLeast("collector.interval", c.Collector.Interval, conf.Duration(time.Second))
+	atLeast("collector.timeout", c.Collector.Timeout, conf.Duration(time.Second))
+	atLeast("analyzer.stale_after", c.Analyzer.StaleAfter, conf.Duration(time.Second))
 	if _, err := ParseSchedule(c.Analyzer.Sweep); err != nil {
 		bad("analyzer.sweep", "bad cron schedule %q: %v", c.Analyzer.Sweep, err)
 	}
@@ -273,17 +281,6 @@ func (c *Config) Secret(file, env string) ([]byte, error) {
 		return []byte(v), nil
 	}
 	return nil, nil
-}
-
-func httpURL(s string) error {
-	u, err := url.Parse(s)
-	if s == "" {
-		return fmt.Errorf("missing url")
-	}
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("bad url %q (want http:// or https://)", s)
-	}
-	return nil
 }
 
 func unwrapPathError(err error) error {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"slices"
 	"time"
 
@@ -23,7 +24,7 @@ type NotifyCoreConfig struct {
 	Ack          AckConfig           `yaml:"ack"`
 	API          NotifierAPIConfig   `yaml:"api"`
 	// Tick is how often the notifier escalates, expires and redelivers.
-	Tick Duration `yaml:"tick"`
+	Tick conf.Duration `yaml:"tick"`
 	// ReportTemplate is a text/template file replacing the built-in
 	// upstream report (pkg/report/upstream.tmpl).
 	ReportTemplate string `yaml:"report_template"`
@@ -44,7 +45,7 @@ type EscalationPolicyConfig struct {
 
 // EscalationStepConfig pages Notify targets After the incident opened.
 type EscalationStepConfig struct {
-	After Duration `yaml:"after"`
+	After conf.Duration `yaml:"after"`
 	// Notify lists targets: duty, head, parent, top, chain.
 	Notify []string `yaml:"notify"`
 	// Receivers to page through; empty: the alert's routed receivers.
@@ -53,8 +54,8 @@ type EscalationStepConfig struct {
 
 // RepeatConfig repeats the last step a bounded number of times.
 type RepeatConfig struct {
-	Every Duration `yaml:"every"`
-	Times int      `yaml:"times"`
+	Every conf.Duration `yaml:"every"`
+	Times int           `yaml:"times"`
 }
 
 // InhibitRuleConfig mutes target alerts while a source alert with the same
@@ -71,9 +72,9 @@ type InhibitRuleConfig struct {
 // variable, a key is generated once and kept in the store, shared by all
 // replicas.
 type AckConfig struct {
-	KeyFile string   `yaml:"key_file"`
-	KeyEnv  string   `yaml:"key_env"`
-	LinkTTL Duration `yaml:"link_ttl"`
+	KeyFile string        `yaml:"key_file"`
+	KeyEnv  string        `yaml:"key_env"`
+	LinkTTL conf.Duration `yaml:"link_ttl"`
 }
 
 // NotifierAPIConfig holds the API's bearer tokens. With none configured
@@ -103,8 +104,8 @@ func Matchers(eq map[string]string, ms []string) (match.Matchers, error) {
 	return append(match.Equals(eq), out...), nil
 }
 
-func (c *Config) validateNotify(pos *Positions) Problems {
-	var ps Problems
+func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
+	var ps conf.Problems
 	bad := func(path, format string, args ...any) { ps = append(ps, pos.Problem(path, format, args...)) }
 	n := c.Notifier
 	receivers := map[string]bool{}
@@ -154,7 +155,7 @@ func (c *Config) validateNotify(pos *Positions) Problems {
 	if n.ReportTemplate != "" {
 		c.checkFile(bad, "notifier.report_template", n.ReportTemplate)
 	}
-	if n.Tick != 0 && n.Tick < Duration(time.Second) {
+	if n.Tick != 0 && n.Tick < conf.Duration(time.Second) {
 		bad("notifier.tick", "must be at least 1s, not %s", n.Tick)
 	}
 	names := map[string]bool{}
@@ -174,7 +175,7 @@ func (c *Config) validateNotify(pos *Positions) Problems {
 		if len(pc.Steps) == 0 {
 			bad(p+".steps", "policy %q has no steps", pc.Name)
 		}
-		var last Duration
+		var last conf.Duration
 		for j, s := range pc.Steps {
 			sp := fmt.Sprintf("%s.steps[%d]", p, j)
 			if s.After < last {
@@ -195,7 +196,7 @@ func (c *Config) validateNotify(pos *Positions) Problems {
 				}
 			}
 		}
-		if pc.Repeat.Times < 0 || pc.Repeat.Times > 0 && pc.Repeat.Every < Duration(time.Minute) {
+		if pc.Repeat.Times < 0 || pc.Repeat.Times > 0 && pc.Repeat.Every < conf.Duration(time.Minute) {
 			bad(p+".repeat", "repeat needs times ≥ 0 and every ≥ 1m")
 		}
 	}
@@ -217,7 +218,7 @@ func (c *Config) validateNotify(pos *Positions) Problems {
 	}
 	c.checkFile(bad, "notifier.ack.key_file", n.Ack.KeyFile)
 	checkEnv(bad, "notifier.ack.key_env", n.Ack.KeyEnv)
-	if n.Ack.LinkTTL != 0 && n.Ack.LinkTTL < Duration(time.Minute) {
+	if n.Ack.LinkTTL != 0 && n.Ack.LinkTTL < conf.Duration(time.Minute) {
 		bad("notifier.ack.link_ttl", "must be at least 1m, not %s", n.Ack.LinkTTL)
 	}
 	c.checkFile(bad, "notifier.api.admin_token_file", n.API.AdminTokenFile)

@@ -1,6 +1,9 @@
 package config
 
-import "github.com/govwatch/govwatch/pkg/registry"
+import (
+	"github.com/govwatch/govwatch/pkg/conf"
+	"github.com/govwatch/govwatch/pkg/registry"
+)
 
 // LoadRegistry reads a registry file (RegistryFile format) on its own, with
 // the checks a configuration naming it gets under the default settings. The
@@ -8,9 +11,9 @@ import "github.com/govwatch/govwatch/pkg/registry"
 func LoadRegistry(path string) (*registry.Registry, error) {
 	cfg := Default()
 	cfg.Registry.File = path
-	reg, probs := cfg.buildRegistry(&Positions{File: path})
+	reg, probs := cfg.buildRegistry(conf.NewPositions(path))
 	if len(probs) > 0 {
-		return nil, probs.sorted()
+		return nil, probs.Sorted()
 	}
 	return reg, nil
 }

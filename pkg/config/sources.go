@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"slices"
 	"sort"
 	"strings"
@@ -97,9 +98,9 @@ type JSONAPIAuthConfig struct {
 type PushConfig struct {
 	Keys          []PushKeyConfig `yaml:"keys"`
 	RatePerMinute int             `yaml:"rate_per_minute"` // per key
-	MaxBody       ByteSize        `yaml:"max_body"`
+	MaxBody       conf.ByteSize   `yaml:"max_body"`
 	MaxPosts      int             `yaml:"max_posts"` // per request
-	MaxSkew       Duration        `yaml:"max_skew"`  // timestamp window
+	MaxSkew       conf.Duration   `yaml:"max_skew"`  // timestamp window
 }
 
 // PushKeyConfig is one crawler's key. Accounts, when set, are the only
@@ -120,7 +121,7 @@ func defaultSources() SourcesConfig {
 			RatePerMinute: 60,
 			MaxBody:       4 << 20,
 			MaxPosts:      500,
-			MaxSkew:       Duration(5 * time.Minute),
+			MaxSkew:       conf.Duration(5 * time.Minute),
 		},
 	}
 }
@@ -136,14 +137,14 @@ func (c *Config) sourceOptions(o SourceOptions) registry.SourceOptions {
 }
 
 // checkAccountSource reports what an account's source block lacks for its type.
-func (c *Config) checkAccountSource(o origin, a AccountConfig) Problems {
-	var ps Problems
+func (c *Config) checkAccountSource(o origin, a AccountConfig) conf.Problems {
+	var ps conf.Problems
 	bad := func(field, format string, args ...any) {
 		ps = append(ps, o.pos.Problem(o.path+".source."+field, format, args...))
 	}
 	s := a.Source
 	needURL := func() {
-		if err := httpURL(s.URL); err != nil {
+		if err := conf.HTTPURL(s.URL); err != nil {
 			bad("url", "%v", err)
 		}
 	}
@@ -188,7 +189,7 @@ func (c *Config) checkAccountSource(o origin, a AccountConfig) Problems {
 			bad("probe", "unknown probe %q (app, miniprogram or web)", s.Probe)
 		}
 		if s.PackageURL != "" {
-			if err := httpURL(s.PackageURL); err != nil {
+			if err := conf.HTTPURL(s.PackageURL); err != nil {
 				bad("package_url", "%v", err)
 			}
 		}
@@ -204,19 +205,19 @@ func (c *Config) checkAccountSource(o origin, a AccountConfig) Problems {
 var RSSHubPlatforms = []string{"weibo", "douyin", "bilibili", "toutiao", "xiaohongshu", "kuaishou", "zhihu"}
 
 // validateSources checks collector.sources.
-func (c *Config) validateSources(pos *Positions) Problems {
-	var ps Problems
+func (c *Config) validateSources(pos *conf.Positions) conf.Problems {
+	var ps conf.Problems
 	bad := func(path, format string, args ...any) { ps = append(ps, pos.Problem(path, format, args...)) }
 	s := c.Collector.Sources
 	if s.RSSHub.BaseURL != "" { // when accounts use rsshub, buildRegistry requires it
-		if err := httpURL(s.RSSHub.BaseURL); err != nil {
+		if err := conf.HTTPURL(s.RSSHub.BaseURL); err != nil {
 			bad("collector.sources.rsshub.base_url", "%v", err)
 		}
 	}
-	if err := httpURL(s.WeChat.BaseURL); err != nil {
+	if err := conf.HTTPURL(s.WeChat.BaseURL); err != nil {
 		bad("collector.sources.wechat.base_url", "%v", err)
 	}
-	if err := httpURL(s.Weibo.BaseURL); err != nil {
+	if err := conf.HTTPURL(s.Weibo.BaseURL); err != nil {
 		bad("collector.sources.weibo.base_url", "%v", err)
 	}
 	for _, name := range mapKeys(s.JSONAPI) {
@@ -265,7 +266,7 @@ func (c *Config) validateSources(pos *Positions) Problems {
 	if s.Push.MaxPosts < 1 {
 		bad("collector.sources.push.max_posts", "must be at least 1, not %d", s.Push.MaxPosts)
 	}
-	if s.Push.MaxSkew < Duration(time.Second) {
+	if s.Push.MaxSkew < conf.Duration(time.Second) {
 		bad("collector.sources.push.max_skew", "must be at least 1s, not %s", s.Push.MaxSkew)
 	}
 	return ps
@@ -273,11 +274,11 @@ func (c *Config) validateSources(pos *Positions) Problems {
 
 // checkPushAccounts checks that push keys name accounts the registry has
 // (reg is nil when the registry itself has problems).
-func (c *Config) checkPushAccounts(pos *Positions, reg *registry.Registry) Problems {
+func (c *Config) checkPushAccounts(pos *conf.Positions, reg *registry.Registry) conf.Problems {
 	if reg == nil {
 		return nil
 	}
-	var ps Problems
+	var ps conf.Problems
 	for i, k := range c.Collector.Sources.Push.Keys {
 		for j, id := range k.Accounts {
 			if _, ok := reg.Account(id); !ok {

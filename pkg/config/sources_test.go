@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/govwatch/govwatch/pkg/conf"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,7 +123,7 @@ func TestSourceSamplesLoad(t *testing.T) {
 			if err == nil {
 				return
 			}
-			for _, p := range err.(Problems) {
+			for _, p := range err.(conf.Problems) {
 				if !strings.Contains(p.Msg, `cannot read "/etc/govwatch/`) {
 					t.Errorf("got %s", p)
 				}

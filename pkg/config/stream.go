@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
 	"reflect"
 	"slices"
@@ -33,18 +34,25 @@ var (
 	batchBytes = 256 << 10
 )
 
-// DecodeRegistryFile reads a registry file strictly, like DecodeFile, with
-// memory that grows with the decoded accounts rather than with the YAML
-// node tree of the whole file.
-func DecodeRegistryFile(path string, out *RegistryFile) (*Positions, error) {
+// DecodeRegistryFile reads a registry file strictly, like conf.DecodeFile,
+// with memory that grows with the decoded accounts rather than with the
+// YAML node tree of the whole file. Relative paths are resolved against
+// dir; each, when set, is called with every batch of accounts decoded, and
+// the decoder that read them, before the next batch is read.
+func DecodeRegistryFile(path, dir string, out *RegistryFile, each func(d *conf.Decoder, first int, accounts []AccountConfig)) (*conf.Positions, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, Problems{{File: path, Msg: err.Error()}}
+		return conf.NewPositions(path), conf.Problems{{File: path, Msg: err.Error()}}
 	}
-	pos, err, ok := decodeRegistryStream(path, data, out)
+	pos, err, ok := decodeRegistryStream(path, dir, data, out, each)
 	if !ok {
 		*out = RegistryFile{}
-		return Decode(path, data, out)
+		d := conf.NewDecoder(path, dir)
+		d.Document(data, out)
+		if each != nil {
+			each(d, 0, out.Accounts)
+		}
+		return d.Pos, d.Err()
 	}
 	return pos, err
 }
@@ -61,11 +69,12 @@ type seqBatch struct {
 // reading their batch again; problems are rare, and come in item order, so
 // the lines of the last batch read are kept.
 type streamed struct {
+	file string
 	data []byte
 	seqs map[string]streamSeq
 
 	cached *seqBatch
-	cache  *Positions
+	cache  *conf.Positions
 }
 
 type streamSeq struct {
@@ -75,7 +84,7 @@ type streamSeq struct {
 
 // line returns the line of path when it lies inside an item of a streamed
 // sequence.
-func (s *streamed) line(file, path string) (int, bool) {
+func (s *streamed) line(path string) (int, bool) {
 	key, rest, ok := strings.Cut(path, "[")
 	if !ok {
 		return 0, false
@@ -99,20 +108,19 @@ func (s *streamed) line(file, path string) (int, bool) {
 	}
 	b := &seq.batches[i-1]
 	if s.cached != b {
-		pos := &Positions{File: file, lines: map[string]int{}}
-		if _, err := readBatch(s.data, b, key, seq.elem, pos, new(Problems)); err != nil {
+		d := conf.NewDecoder(s.file, "")
+		if _, err := readBatch(s.data, b, key, seq.elem, d); err != nil {
 			return 0, false
 		}
-		s.cached, s.cache = b, pos
+		s.cached, s.cache = b, d.Pos
 	}
 	return s.cache.Line(path), true
 }
 
 // readBatch parses the items of b as one sequence placed at their lines in
-// the file, expands their environment references, records their lines in
-// pos under key[index] and appends their unknown keys to probs. An error
-// means the batch is not YAML on its own.
-func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, pos *Positions, probs *Problems) (*yaml.Node, error) {
+// the file, expands their environment references, and checks their keys
+// into d under key[index]. An error means the batch is not YAML on its own.
+func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, d *conf.Decoder) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data[b.start:b.end], &doc); err != nil {
 		return nil, err
@@ -122,12 +130,14 @@ func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, pos *Pos
 	}
 	root := doc.Content[0]
 	shiftLines(root, b.line-1)
-	expandEnv(root, pos.File, probs)
+	d.Expand(root)
 	for i, c := range root.Content {
-		walk(c, elem, fmt.Sprintf("%s[%d]", key, b.first+i), pos, probs)
+		d.Check(c, elem, itemPath(key, b.first+i))
 	}
 	return root, nil
 }
+
+func itemPath(key string, i int) string { return key + "[" + strconv.Itoa(i) + "]" }
 
 func shiftLines(n *yaml.Node, by int) {
 	n.Line += by
@@ -137,9 +147,10 @@ func shiftLines(n *yaml.Node, by int) {
 }
 
 // decodeItems decodes the sequence key, cut into batches, into items of
-// type T, and tells st where to find their lines again. ok is false when a
-// batch is not YAML on its own.
-func decodeItems[T any](st *streamed, name, key string, batches []seqBatch, probs *Problems) (items []T, ok bool) {
+// type T, and tells st where to find their lines again; each, when set, is
+// given every batch as it is decoded. ok is false when a batch is not YAML
+// on its own.
+func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, probs *conf.Problems, each func(d *conf.Decoder, first int, items []T)) (items []T, ok bool) {
 	if len(batches) == 0 {
 		return nil, true
 	}
@@ -150,13 +161,20 @@ func decodeItems[T any](st *streamed, name, key string, batches []seqBatch, prob
 	for i := range batches {
 		// Lines are only kept for the batch being decoded; Positions
 		// finds them again through st when a problem needs them.
-		pos := &Positions{File: name, lines: map[string]int{}}
-		root, err := readBatch(st.data, &batches[i], key, elem, pos, probs)
+		d := conf.NewDecoder(st.file, dir)
+		root, err := readBatch(st.data, &batches[i], key, elem, d)
 		if err != nil {
 			return nil, false
 		}
 		var batch []T
-		decodeNode(root, &batch, pos, probs)
+		d.Into(root, &batch)
+		for j := range batch {
+			d.Finish(&batch[j], itemPath(key, batches[i].first+j))
+		}
+		if each != nil {
+			each(d, batches[i].first, batch)
+		}
+		*probs = append(*probs, d.Problems()...)
 		items = append(items, batch...)
 	}
 	return items, true
@@ -165,7 +183,7 @@ func decodeItems[T any](st *streamed, name, key string, batches []seqBatch, prob
 // decodeRegistryStream is DecodeRegistryFile's streaming path. ok is false
 // when the file's shape is not one it splits, or a batch is not YAML on its
 // own; the caller then decodes the document whole.
-func decodeRegistryStream(name string, data []byte, out *RegistryFile) (pos *Positions, err error, ok bool) {
+func decodeRegistryStream(name, dir string, data []byte, out *RegistryFile, each func(d *conf.Decoder, first int, accounts []AccountConfig)) (pos *conf.Positions, err error, ok bool) {
 	rest, seqs, ok := splitSequences(data, "units", "accounts")
 	if !ok {
 		return nil, nil, false
@@ -174,21 +192,18 @@ func decodeRegistryStream(name string, data []byte, out *RegistryFile) (pos *Pos
 	if yaml.Unmarshal(rest, &doc) != nil {
 		return nil, nil, false // let the whole document's decoder name it
 	}
-	pos = &Positions{File: name, lines: map[string]int{}}
-	var probs Problems
-	decodeDoc(&doc, out, pos, &probs)
-	st := &streamed{data: data, seqs: map[string]streamSeq{}}
-	if out.Units, ok = decodeItems[UnitConfig](st, name, "units", seqs["units"], &probs); !ok {
+	d := conf.NewDecoder(name, dir)
+	d.Root(&doc, out)
+	probs := d.Problems()
+	st := &streamed{file: name, data: data, seqs: map[string]streamSeq{}}
+	if out.Units, ok = decodeItems[UnitConfig](st, dir, "units", seqs["units"], &probs, nil); !ok {
 		return nil, nil, false
 	}
-	if out.Accounts, ok = decodeItems[AccountConfig](st, name, "accounts", seqs["accounts"], &probs); !ok {
+	if out.Accounts, ok = decodeItems(st, dir, "accounts", seqs["accounts"], &probs, each); !ok {
 		return nil, nil, false
 	}
-	pos.stream = st
-	if len(probs) > 0 {
-		return pos, probs.sorted(), true
-	}
-	return pos, nil, true
+	d.Pos.Lookup = st.line
+	return d.Pos, probs.Err(), true
 }
 
 // splitSequences finds, in a YAML document whose root is a block mapping,

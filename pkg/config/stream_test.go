@@ -1,13 +1,11 @@
 package config
 
 import (
-	"cmp"
 	"fmt"
-	"maps"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -153,16 +151,16 @@ func compareDecoders(t *testing.T, doc []byte, wantStream bool) RegistryFile {
 		t.Fatal(err)
 	}
 	var whole RegistryFile
-	wpos, werr := Decode(path, doc, &whole)
+	wpos, werr := conf.Decode(path, doc, &whole)
 
 	var probe RegistryFile
-	_, _, streamed := decodeRegistryStream(path, doc, &probe)
+	_, _, streamed := decodeRegistryStream(path, filepath.Dir(path), doc, &probe, nil)
 	if streamed != wantStream {
 		t.Errorf("streamed = %v, want %v", streamed, wantStream)
 	}
 
 	var got RegistryFile
-	spos, serr := DecodeRegistryFile(path, &got)
+	spos, serr := DecodeRegistryFile(path, filepath.Dir(path), &got, nil)
 	if fmt.Sprint(serr) != fmt.Sprint(werr) {
 		t.Fatalf("problems differ\nstreamed:\n%v\nwhole:\n%v", serr, werr)
 	}
@@ -177,9 +175,7 @@ func compareDecoders(t *testing.T, doc []byte, wantStream bool) RegistryFile {
 	}
 	// In file order, as problems come: the streamed positions keep the
 	// last batch they decoded.
-	paths := slices.Collect(maps.Keys(wpos.lines))
-	slices.SortFunc(paths, func(a, b string) int { return cmp.Compare(wpos.lines[a], wpos.lines[b]) })
-	for _, p := range paths {
+	for _, p := range wpos.Paths() {
 		if w, s := wpos.Line(p), spos.Line(p); w != s {
 			t.Errorf("line of %s: streamed %d, whole %d", p, s, w)
 		}
@@ -234,7 +230,7 @@ func BenchmarkDecodeRegistry(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var f RegistryFile
-			if _, err := DecodeRegistryFile(path, &f); err != nil || len(f.Accounts) != 30000 {
+			if _, err := DecodeRegistryFile(path, filepath.Dir(path), &f, nil); err != nil || len(f.Accounts) != 30000 {
 				b.Fatal(err, len(f.Accounts))
 			}
 		}
@@ -243,7 +239,7 @@ func BenchmarkDecodeRegistry(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var f RegistryFile
-			if _, err := DecodeFile(path, &f); err != nil || len(f.Accounts) != 30000 {
+			if _, err := conf.DecodeFile(path, &f); err != nil || len(f.Accounts) != 30000 {
 				b.Fatal(err, len(f.Accounts))
 			}
 		}

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"github.com/govwatch/govwatch/pkg/conf"
 	"maps"
 	"slices"
 	"strings"
@@ -38,7 +39,7 @@ var detectorTemplates = map[string]map[string]string{
 
 // Check reports what config.Load cannot check because it needs the packages
 // that import pkg/config: the detectors' templates of analyzer.texts. The
-// error is a config.Problems, each with file:line. `govwatch config check`
+// error is a conf.Problems, each with file:line. `govwatch config check`
 // and start-up call it.
 func Check(cfg *config.Loaded) error {
 	_, err := detectorTexts(cfg)
@@ -50,9 +51,9 @@ func Check(cfg *config.Loaded) error {
 func detectorTexts(cfg *config.Loaded) (map[string]*alerttext.Texts, error) {
 	pos := cfg.Positions
 	if pos == nil {
-		pos = &config.Positions{File: cfg.Path}
+		pos = conf.NewPositions(cfg.Path)
 	}
-	var probs config.Problems
+	var probs conf.Problems
 	out := map[string]*alerttext.Texts{}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Analyzer.Texts)) {
 		path := "analyzer.texts." + name
@@ -89,7 +90,7 @@ func detectorTexts(cfg *config.Loaded) (map[string]*alerttext.Texts, error) {
 		out[name] = t
 	}
 	if len(probs) > 0 {
-		slices.SortStableFunc(probs, func(a, b config.Problem) int { return a.Line - b.Line })
+		slices.SortStableFunc(probs, func(a, b conf.Problem) int { return a.Line - b.Line })
 		return nil, probs
 	}
 	return out, nil

@@ -1,5 +1,11 @@
 package model
 
+import (
+	"fmt"
+	"sort"
+	"sync"
+)
+
 // Categories: the alertname label of an alert and the category of a content
 // finding. The list and default severities follow docs/DESIGN.md.
 const (
@@ -31,48 +37,66 @@ const (
 	CategorySystemSourceDown          = "system.source_down"
 )
 
-// categoryInfo is one row of the category table.
-type categoryInfo struct {
-	name     string // what people see: "family：name"
-	severity string // default severity
+// Category describes one category: what people call it, how severe it is
+// by default, and whether it is a single-veto item of the national
+// checklist (单项否决), which is reported upward at once. The plugin that
+// raises a category declares it (pkg/plugin); the table here is built from
+// those declarations.
+type Category struct {
+	ID       string // the alertname, e.g. privacy.phone
+	Name     string // what people see: "family：name", e.g. 隐私泄露：手机号码
+	Severity string // default severity
+	// Veto marks a single-veto item of the checklist: one finding fails
+	// the account's check.
+	Veto bool
+	// Upward marks an incident reported to every superior unit at once
+	// when the escalation policy says veto_upward: a leaked secret,
+	// prohibited content, a serious wording error, a public emergency.
+	Upward bool
 }
 
-// categories is the immutable category table. Display names lead with a
-// family ("隐私泄露：…") so a one-line alert title reads on its own.
-var categories = map[string]categoryInfo{
-	CategorySecretMarking:             {"涉密：涉密标识", SeverityCritical},
-	CategoryProhibitedPolitical:       {"违禁内容：反动、颠覆、分裂、危害国家安全", SeverityCritical},
-	CategoryProhibitedViolence:        {"违禁内容：暴力恐怖", SeverityCritical},
-	CategoryProhibitedPorn:            {"违禁内容：色情", SeverityCritical},
-	CategoryProhibitedGambling:        {"违禁内容：赌博", SeverityCritical},
-	CategoryProhibitedCult:            {"违禁内容：邪教", SeverityCritical},
-	CategoryPrivacyIDNumber:           {"隐私泄露：公民身份号码", SeverityMajor},
-	CategoryPrivacyPhone:              {"隐私泄露：手机号码", SeverityMajor},
-	CategoryPrivacyBankCard:           {"隐私泄露：银行卡号", SeverityMajor},
-	CategoryWordingSerious:            {"表述错误：严重表述错误", SeverityCritical},
-	CategoryWordingTypo:               {"表述错误：错别字", SeverityMinor},
-	CategoryWordingOutdated:           {"表述错误：过时表述", SeverityMinor},
-	CategoryEngagementForced:          {"违规互动：强制要求点赞、转发、关注", SeverityMajor},
-	CategoryEngagementBoughtFollowers: {"违规互动：购买粉丝", SeverityMajor},
-	CategoryAccountStaleWarning:       {"账号更新：即将超期未更新", SeverityMinor},
-	CategoryAccountStale:              {"账号更新：2 周内无更新", SeverityCritical},
-	CategoryAccountZombie:             {"账号更新：长期不更新", SeverityMajor},
-	CategoryAccountUnavailable:        {"账号可用性：无法访问、无法下载使用", SeverityMajor},
-	CategoryAccountProfileChanged:     {"账号信息：名称、头像、简介变更", SeverityMinor},
-	CategoryAccountDuplicate:          {"账号信息：同一单位同类平台多个账号", SeverityMinor},
-	CategoryInteractionUnanswered:     {"互动回应：公众留言超期未回复", SeverityMajor},
-	CategoryOpinionSpike:              {"舆情：互动量异常激增", SeverityMajor},
-	CategoryOpinionNegative:           {"舆情：负面评论集中", SeverityMajor},
-	CategoryOpinionEmergency:          {"舆情：突发公共事件信号", SeverityCritical},
-	CategoryConsistencyCrossPlatform:  {"信息一致性：不同平台发布信息不一致", SeverityMajor},
-	CategorySystemSourceDown:          {"系统：采集源持续失败", SeverityMinor},
+var (
+	categoriesMu sync.RWMutex
+	categories   = map[string]Category{}
+)
+
+// RegisterCategory adds c to the category table. Declaring a category
+// twice the same way is harmless; declaring it differently is a programming
+// error and panics.
+func RegisterCategory(c Category) {
+	categoriesMu.Lock()
+	defer categoriesMu.Unlock()
+	if old, ok := categories[c.ID]; ok && old != c {
+		panic(fmt.Sprintf("model: category %s declared twice: %+v and %+v", c.ID, old, c))
+	}
+	categories[c.ID] = c
+}
+
+// LookupCategory returns the declared category id.
+func LookupCategory(id string) (Category, bool) {
+	categoriesMu.RLock()
+	defer categoriesMu.RUnlock()
+	c, ok := categories[id]
+	return c, ok
+}
+
+// Categories lists the declared categories, sorted by id.
+func Categories() []Category {
+	categoriesMu.RLock()
+	defer categoriesMu.RUnlock()
+	out := make([]Category, 0, len(categories))
+	for _, c := range categories {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // CategoryName is the Chinese display name of a category, such as
 // "隐私泄露：手机号码"; an unknown category is returned unchanged.
 func CategoryName(c string) string {
-	if info, ok := categories[c]; ok {
-		return info.name
+	if info, ok := LookupCategory(c); ok {
+		return info.Name
 	}
 	return c
 }
@@ -80,15 +104,15 @@ func CategoryName(c string) string {
 // DefaultSeverity is a category's severity when configuration does not set
 // one; an unknown category gets SeverityMinor.
 func DefaultSeverity(c string) string {
-	if info, ok := categories[c]; ok {
-		return info.severity
+	if info, ok := LookupCategory(c); ok {
+		return info.Severity
 	}
 	return SeverityMinor
 }
 
 // KnownCategory reports whether c is in the category table.
 func KnownCategory(c string) bool {
-	_, ok := categories[c]
+	_, ok := LookupCategory(c)
 	return ok
 }
 

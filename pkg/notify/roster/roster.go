@@ -9,6 +9,7 @@ package roster
 
 import (
 	"fmt"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
 	"slices"
 	"sort"
@@ -16,7 +17,6 @@ import (
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/calendar"
-	"github.com/govwatch/govwatch/pkg/config"
 )
 
 // File is the format of configs/roster.yaml.
@@ -121,7 +121,7 @@ type Roster struct {
 // are problems.
 func Load(path string, units func(string) bool) (*Roster, error) {
 	var f File
-	pos, err := config.DecodeFile(path, &f)
+	pos, err := conf.DecodeFile(path, &f)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func Load(path string, units func(string) bool) (*Roster, error) {
 			dir = pathJoin(path, dir)
 		}
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, config.Problems{pos.Problem("holidays", "holiday folder %q does not exist", f.Holidays)}
+			return nil, conf.Problems{pos.Problem("holidays", "holiday folder %q does not exist", f.Holidays)}
 		}
 		if cal, err = calendar.LoadDir(dir); err != nil {
 			return nil, err
@@ -154,15 +154,15 @@ func pathJoin(file, rel string) string {
 
 // New builds a roster from an already decoded file, for tests and tools.
 func New(f *File, cal *calendar.Calendar) (*Roster, error) {
-	r, probs := build(f, cal, &config.Positions{File: "roster"}, nil)
+	r, probs := build(f, cal, conf.NewPositions("roster"), nil)
 	if len(probs) > 0 {
 		return nil, probs
 	}
 	return r, nil
 }
 
-func build(f *File, cal *calendar.Calendar, pos *config.Positions, units func(string) bool) (*Roster, config.Problems) {
-	var ps config.Problems
+func build(f *File, cal *calendar.Calendar, pos *conf.Positions, units func(string) bool) (*Roster, conf.Problems) {
+	var ps conf.Problems
 	bad := func(path, format string, args ...any) { ps = append(ps, pos.Problem(path, format, args...)) }
 	tz := f.Timezone
 	if tz == "" {

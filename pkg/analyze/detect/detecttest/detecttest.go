@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
 	"path/filepath"
 	"sort"
@@ -33,7 +34,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
@@ -56,9 +56,9 @@ type Config struct {
 	Start time.Time `yaml:"start"`
 	// StaleAfter is the detector's default threshold, for detectors that
 	// have one.
-	StaleAfter config.Duration `yaml:"stale_after"`
-	Units      []Unit          `yaml:"units"`
-	Accounts   []Account       `yaml:"accounts"`
+	StaleAfter conf.Duration `yaml:"stale_after"`
+	Units      []Unit        `yaml:"units"`
+	Accounts   []Account     `yaml:"accounts"`
 	// Detector is the detector's own settings, in the form of its section
 	// of the analyzer's config; the Build function decodes it (DecodeDetector).
 	Detector yaml.Node `yaml:"detector"`
@@ -91,16 +91,16 @@ type Unit struct {
 
 // Account is a registry account of a case.
 type Account struct {
-	ID         string          `yaml:"id"`
-	Name       string          `yaml:"name"`
-	Platform   string          `yaml:"platform"`
-	Unit       string          `yaml:"unit"`
-	Status     string          `yaml:"status"`
-	StaleAfter config.Duration `yaml:"stale_after"`
+	ID         string        `yaml:"id"`
+	Name       string        `yaml:"name"`
+	Platform   string        `yaml:"platform"`
+	Unit       string        `yaml:"unit"`
+	Status     string        `yaml:"status"`
+	StaleAfter conf.Duration `yaml:"stale_after"`
 	// StaleWarningAfter and ZombieAfter are the account's own reminder and
 	// closure-candidate thresholds.
-	StaleWarningAfter config.Duration `yaml:"stale_warning_after"`
-	ZombieAfter       config.Duration `yaml:"zombie_after"`
+	StaleWarningAfter conf.Duration `yaml:"stale_warning_after"`
+	ZombieAfter       conf.Duration `yaml:"zombie_after"`
 }
 
 // RegistryAccount is an account in a registry event.

@@ -1,6 +1,7 @@
 package detecttest
 
 import (
+	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
 	"strings"
 	"testing"
@@ -28,7 +29,7 @@ func ReadmeConfig(t *testing.T, path string) *config.Config {
 		t.Fatalf("%s: unterminated ```yaml block", path)
 	}
 	var c config.Config
-	if _, err := config.Decode(path, []byte(text[:end]), &c); err != nil {
+	if _, err := conf.Decode(path, []byte(text[:end]), &c); err != nil {
 		t.Fatalf("%s: sample config: %v", path, err)
 	}
 	return &c

@@ -1,4 +1,4 @@
-package config
+package conf
 
 import (
 	"fmt"
@@ -16,12 +16,29 @@ type Duration time.Duration
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
+// String writes the duration as ParseDuration reads it, shortest first:
+// "14d", "1d12h", "1h", "90s", "1h30m".
 func (d Duration) String() string {
 	t := time.Duration(d)
-	if t != 0 && t%(24*time.Hour) == 0 {
-		return strconv.FormatInt(int64(t/(24*time.Hour)), 10) + "d"
+	if t <= 0 {
+		return t.String()
 	}
-	return t.String()
+	var b strings.Builder
+	if days := t / (24 * time.Hour); days > 0 {
+		b.WriteString(strconv.FormatInt(int64(days), 10) + "d")
+		t -= days * 24 * time.Hour
+		if t == 0 {
+			return b.String()
+		}
+	}
+	s := t.String()
+	if t >= time.Minute {
+		s = strings.TrimSuffix(s, "0s")
+		if t >= time.Hour {
+			s = strings.TrimSuffix(s, "0m")
+		}
+	}
+	return b.String() + s
 }
 
 // ParseDuration reads "14d", "1d12h", "90s" and the like.
@@ -92,3 +109,19 @@ func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	*b = ByteSize(v * mult)
 	return nil
 }
+
+// String writes the size in the largest unit that divides it: 8MiB, 512.
+func (b ByteSize) String() string {
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if b != 0 && int64(b)%u.m == 0 {
+			return strconv.FormatInt(int64(b)/u.m, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(b), 10)
+}
+
+// MarshalYAML writes the size back in the form UnmarshalYAML reads.
+func (b ByteSize) MarshalYAML() (any, error) { return b.String(), nil }

@@ -1,0 +1,94 @@
+package detect
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/govwatch/govwatch/pkg/alerttext"
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/plugin"
+	"github.com/govwatch/govwatch/pkg/textscan"
+)
+
+// Deps are what a detector may use besides its config; the analyzer and
+// `govwatch replay` give every detector the same.
+type Deps struct {
+	Clock   clockwork.Clock
+	Log     *zap.Logger
+	Metrics prometheus.Registerer
+	// Lexicons is the analyzer's content scanner (analyzer.lexicons),
+	// reloaded while running.
+	Lexicons *textscan.Live
+	// Texts are the detector's alert templates: its Templates with the
+	// replacements of its section's texts.
+	Texts *alerttext.Texts
+}
+
+// Detector is what a plugin's New returns: one or more of PostDetector,
+// SnapshotDetector, ProbeDetector and Sweeper.
+type Detector interface {
+	Name() string
+}
+
+// Plugin describes a detector to Register. C is its config type (the keys
+// of analyzer.detectors.<name> besides enabled and texts), with yaml and
+// doc tags; (*C).Validate, when defined, checks it (see pkg/plugin).
+type Plugin[C any] struct {
+	// Name is the detector's key under analyzer.detectors, e.g. "spike".
+	Name    string
+	Summary string
+	// Defaults returns the config with its defaults; nil: the zero value.
+	Defaults func() C
+	// DefaultOn runs the detector when its section does not say enabled.
+	DefaultOn bool
+	// Categories are the categories the detector raises, declared here
+	// with their Chinese names, default severities and veto flags.
+	Categories []model.Category
+	// Templates are the detector's default alert texts (pkg/alerttext).
+	Templates map[string]string
+	// New builds the detector from its validated config.
+	New func(c *C, d Deps) (Detector, error)
+}
+
+var (
+	mu       sync.RWMutex
+	builders = map[string]func(cfg any, d Deps) (Detector, error){}
+)
+
+// Register makes a detector known by name; call it from the detector's
+// init(). It panics when the name is taken.
+func Register[C any](p Plugin[C]) {
+	config, validate := plugin.Configure(p.Defaults)
+	plugin.Register(plugin.Spec{
+		Kind: plugin.Detector, Name: p.Name, Summary: p.Summary, Config: config, Validate: validate,
+		DefaultOn: p.DefaultOn, Categories: p.Categories, Templates: p.Templates,
+	}, 1)
+	mu.Lock()
+	defer mu.Unlock()
+	builders[p.Name] = func(cfg any, d Deps) (Detector, error) { return p.New(plugin.Config[C](cfg), d) }
+}
+
+// New builds the detector name from its decoded and validated config.
+func New(name string, cfg any, d Deps) (Detector, error) {
+	mu.RLock()
+	build, ok := builders[name]
+	mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown detector %q (%s)", name, plugin.List(plugin.Detector))
+	}
+	if d.Clock == nil {
+		d.Clock = clockwork.NewRealClock()
+	}
+	if d.Log == nil {
+		d.Log = zap.NewNop()
+	}
+	det, err := build(cfg, d)
+	if err != nil {
+		return nil, fmt.Errorf("detector %s: %w", name, err)
+	}
+	return det, nil
+}
