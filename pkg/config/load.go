@@ -45,13 +45,19 @@ type Loaded struct {
 // registry file it names. The error, when not nil, is a Problems listing every
 // problem found, each with file:line.
 func Load(path string) (*Loaded, error) {
-	cfg := Default()
-	cfg.Path = path
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, conf.Problems{{File: path, Msg: err.Error()}}
 	}
-	d := conf.NewDecoder(path, cfg.dir())
+	return LoadBytes(path, data, filepath.Dir(path))
+}
+
+// LoadBytes is Load on a file already read: name is used in problems, and
+// relative paths inside it are resolved against dir.
+func LoadBytes(name string, data []byte, dir string) (*Loaded, error) {
+	cfg := Default()
+	cfg.Path = filepath.Join(dir, filepath.Base(name))
+	d := conf.NewDecoder(name, dir)
 	d.Document(data, &cfg)
 	pos := d.Pos
 	probs := d.Problems()
