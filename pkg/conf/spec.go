@@ -36,12 +36,20 @@ func Describe(v any) []Field {
 		return nil
 	}
 	var out []Field
-	describe(rv, "", &out)
+	describe(rv, "", &out, map[reflect.Type]bool{})
 	return out
 }
 
-func describe(v reflect.Value, prefix string, out *[]Field) {
+// describe lists the keys of struct v below prefix; open holds the struct
+// types being described, so a recursive type (a route's routes) is
+// described once.
+func describe(v reflect.Value, prefix string, out *[]Field, open map[reflect.Type]bool) {
 	t := v.Type()
+	if open[t] {
+		return
+	}
+	open[t] = true
+	defer delete(open, t)
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() && !f.Anonymous {
@@ -54,30 +62,47 @@ func describe(v reflect.Value, prefix string, out *[]Field) {
 		fv := v.Field(i)
 		if inline {
 			if f.Type.Kind() == reflect.Map {
-				describeValue(reflect.New(f.Type.Elem()).Elem(), Join(prefix, "<name>"), f, out)
+				describeValue(reflect.New(f.Type.Elem()).Elem(), Join(prefix, "<name>"), f, out, open)
 				continue
 			}
-			describe(fv, prefix, out)
+			describe(fv, prefix, out, open)
 			continue
 		}
-		describeValue(fv, Join(prefix, name), f, out)
+		describeValue(fv, Join(prefix, name), f, out, open)
 	}
 }
 
-func describeValue(v reflect.Value, key string, f reflect.StructField, out *[]Field) {
+func describeValue(v reflect.Value, key string, f reflect.StructField, out *[]Field, open map[reflect.Type]bool) {
 	t := v.Type()
-	*out = append(*out, Field{Key: key, Type: TypeName(t), Default: defaultOf(v), Doc: f.Tag.Get("doc"), Example: f.Tag.Get("example")})
-	switch elem := deref(t); {
+	field := Field{Key: key, Type: TypeName(t), Default: defaultOf(v), Doc: f.Tag.Get("doc"), Example: f.Tag.Get("example")}
+	elem := deref(t)
+	var inner reflect.Type
+	switch {
 	case isLeaf(elem):
+	case elem.Kind() == reflect.Struct:
+		inner = elem
+	case elem.Kind() == reflect.Slice || elem.Kind() == reflect.Array || elem.Kind() == reflect.Map:
+		if e := deref(elem.Elem()); e.Kind() == reflect.Struct && !isLeaf(e) {
+			inner = e
+		}
+	}
+	if inner != nil && open[inner] {
+		field.Type += " (nested like its parent)"
+	}
+	*out = append(*out, field)
+	if inner == nil || open[inner] {
+		return
+	}
+	switch {
 	case elem.Kind() == reflect.Struct:
 		if t.Kind() == reflect.Pointer {
 			v = reflect.New(elem).Elem()
 		}
-		describe(v, key, out)
-	case (elem.Kind() == reflect.Slice || elem.Kind() == reflect.Array) && deref(elem.Elem()).Kind() == reflect.Struct && !isLeaf(deref(elem.Elem())):
-		describe(reflect.New(deref(elem.Elem())).Elem(), key+"[]", out)
-	case elem.Kind() == reflect.Map && deref(elem.Elem()).Kind() == reflect.Struct && !isLeaf(deref(elem.Elem())):
-		describe(reflect.New(deref(elem.Elem())).Elem(), key+".<name>", out)
+		describe(v, key, out, open)
+	case elem.Kind() == reflect.Map:
+		describe(reflect.New(inner).Elem(), key+".<name>", out, open)
+	default:
+		describe(reflect.New(inner).Elem(), key+"[]", out, open)
 	}
 }
 
