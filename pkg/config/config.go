@@ -90,6 +90,9 @@ type ContactConfig struct {
 	Title  string `yaml:"title"`
 	Mobile string `yaml:"mobile"`
 	Email  string `yaml:"email"`
+	// IDs are the person's accounts on other systems, by system name
+	// (wecom: their WeCom user id, which the wecom_app channel pages).
+	IDs map[string]string `yaml:"ids"`
 }
 
 // UnitConfig is a government body.

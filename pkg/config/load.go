@@ -166,7 +166,7 @@ func (c *Config) buildRegistry(pos *conf.Positions) (*registry.Registry, conf.Pr
 }
 
 func (ct ContactConfig) contact() registry.Contact {
-	return registry.Contact{Name: ct.Name, Title: ct.Title, Mobile: ct.Mobile, Email: ct.Email}
+	return registry.Contact{Name: ct.Name, Title: ct.Title, Mobile: ct.Mobile, Email: ct.Email, IDs: ct.IDs}
 }
 
 func (c *Config) validate(pos *conf.Positions) conf.Problems {

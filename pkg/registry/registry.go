@@ -31,6 +31,7 @@ type Contact struct {
 	Title  string
 	Mobile string
 	Email  string
+	IDs    map[string]string // accounts on other systems, by system name
 }
 
 // Unit is a government body. Parent is the supervising unit's id ("" for the top).

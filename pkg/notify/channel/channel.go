@@ -50,6 +50,10 @@ type Person struct {
 	Email  string
 	Role   string
 	Unit   string // the unit id they are paged for
+	// IDs are the person's accounts on other systems, by system name
+	// ("wecom": the WeCom user id); a channel that pages people directly
+	// reads its own.
+	IDs map[string]string
 }
 
 // AlertState is one alert of a notification with its state at sending time.

@@ -192,7 +192,7 @@ func (d *Directory) Page(unit string, targets []string, level int, at time.Time)
 		}
 		if d.Roster != nil {
 			if duty, ok := d.Roster.Who(u.ID, at); ok {
-				add(channel.Person{Name: duty.Person.Name, Mobile: duty.Person.Mobile, Email: duty.Person.Email, Role: role, Unit: u.ID})
+				add(channel.Person{Name: duty.Person.Name, Mobile: duty.Person.Mobile, Email: duty.Person.Email, IDs: duty.Person.IDs, Role: role, Unit: u.ID})
 				return
 			}
 		}
@@ -242,7 +242,7 @@ func (d *Directory) chain(unit string) []*registry.Unit {
 }
 
 func person(c registry.Contact, role, unit string) channel.Person {
-	return channel.Person{Name: c.Name, Mobile: c.Mobile, Email: c.Email, Role: role, Unit: unit}
+	return channel.Person{Name: c.Name, Mobile: c.Mobile, Email: c.Email, IDs: c.IDs, Role: role, Unit: unit}
 }
 
 func appendOnce(s []string, v string) []string {

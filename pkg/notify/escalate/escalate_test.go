@@ -105,3 +105,30 @@ func TestDirectoryPage(t *testing.T) {
 		})
 	}
 }
+
+// TestDirectoryPageIDs: a person's ids on other systems reach the paged
+// person, from the roster and from the registry's heads alike, so a
+// channel that pages people directly can address them.
+func TestDirectoryPageIDs(t *testing.T) {
+	reg, probs := registry.New([]registry.Unit{
+		{ID: "city", Name: "市", Head: registry.Contact{Name: "市办主任", IDs: map[string]string{"wecom": "zhuren"}}},
+		{ID: "bureau", Name: "局", Parent: "city", Head: registry.Contact{Name: "局长", IDs: map[string]string{"wecom": "juzhang"}}},
+	}, nil)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	ro, err := roster.New(&roster.File{Teams: []roster.TeamConfig{{Unit: "city", Layers: []roster.LayerConfig{
+		{Rotation: "daily", Handoff: "08:30", Start: "2026-01-01", Members: []roster.PersonConfig{{Name: "市值班", IDs: map[string]string{"wecom": "zhiban"}}}}}}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Directory{Registry: reg, Roster: ro}
+	people, _, _ := d.Page("bureau", []string{TargetHead, TargetParent}, 0, time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC))
+	var got []string
+	for _, p := range people {
+		got = append(got, p.Name+"="+p.IDs["wecom"])
+	}
+	if want := "局长=juzhang,市值班=zhiban"; strings.Join(got, ",") != want {
+		t.Fatalf("paged %v, want %s", got, want)
+	}
+}

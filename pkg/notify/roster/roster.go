@@ -54,6 +54,9 @@ type PersonConfig struct {
 	Name   string `yaml:"name"`
 	Mobile string `yaml:"mobile"`
 	Email  string `yaml:"email"`
+	// IDs are the person's accounts on other systems, by system name
+	// (wecom: their WeCom user id, which the wecom_app channel pages).
+	IDs map[string]string `yaml:"ids"`
 }
 
 // OverrideConfig puts someone on duty for a time: leave cover or a swap.
@@ -72,6 +75,7 @@ type Person struct {
 	Name   string
 	Mobile string
 	Email  string
+	IDs    map[string]string
 }
 
 // Duty is the answer to who is on duty.
@@ -252,7 +256,9 @@ func build(f *File, cal *calendar.Calendar, pos *conf.Positions, units func(stri
 	return r, ps
 }
 
-func person(p PersonConfig) Person { return Person{Name: p.Name, Mobile: p.Mobile, Email: p.Email} }
+func person(p PersonConfig) Person {
+	return Person{Name: p.Name, Mobile: p.Mobile, Email: p.Email, IDs: p.IDs}
+}
 
 // ParseTime reads "2006-01-02 15:04" (local to loc) or RFC 3339.
 func ParseTime(s string, loc *time.Location) (time.Time, error) { return parseTime(s, loc) }

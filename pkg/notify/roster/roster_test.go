@@ -158,6 +158,9 @@ func TestLoadDemoRoster(t *testing.T) {
 	if !ok || d.Layer != "节假日值班" {
 		t.Errorf("fz-gov on national day: got %+v, want the holiday layer", d)
 	}
+	if d, _ := r.Who("fj-gov", at("2026-01-05 09:00")); d.Person.IDs["wecom"] != "chenjianguo" {
+		t.Errorf("fj-gov on 2026-01-05: got %+v, want 陈建国 with his WeCom id", d.Person)
+	}
 	if gaps := r.Gaps(at("2026-11-27 00:00"), at("2026-12-31 00:00")); len(gaps) != 0 {
 		t.Errorf("demo roster gaps: got %v, want none", gaps)
 	}
