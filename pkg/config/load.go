@@ -65,6 +65,7 @@ func LoadBytes(name string, data []byte, dir string) (*Loaded, error) {
 	probs = append(probs, rprobs...)
 	probs = append(probs, cfg.validate(pos)...)
 	probs = append(probs, cfg.checkPushAccounts(pos, reg)...)
+	probs = append(probs, cfg.validateDuty(pos, reg)...)
 	if len(probs) > 0 {
 		return nil, probs.Sorted()
 	}

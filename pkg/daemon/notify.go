@@ -106,16 +106,11 @@ func (e *env) notifyDuty() (*notifyDuty, error) {
 	if len(admin) > 0 {
 		tokens = append(tokens, notify.Token{Secret: admin})
 	}
+	// config.Load checked the tokens' units and lengths.
 	for _, tc := range nc.API.Tokens {
-		if _, ok := e.cfg.Registry.Unit(tc.Unit); !ok {
-			return nil, fmt.Errorf("api token: unknown unit %q", tc.Unit)
-		}
 		tok, err := e.cfg.Secret(tc.TokenFile, tc.TokenEnv)
 		if err != nil {
 			return nil, fmt.Errorf("api token of %s: %w", tc.Unit, err)
-		}
-		if len(tok) < 16 {
-			return nil, fmt.Errorf("api token of %s: shorter than 16 bytes", tc.Unit)
 		}
 		tokens = append(tokens, notify.Token{Unit: tc.Unit, Secret: tok})
 	}

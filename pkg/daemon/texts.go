@@ -37,15 +37,6 @@ var detectorTemplates = map[string]map[string]string{
 	"unavailable":   unavailable.Templates,
 }
 
-// Check reports what config.Load cannot check because it needs the packages
-// that import pkg/config: the detectors' templates of analyzer.texts. The
-// error is a conf.Problems, each with file:line. `govwatch config check`
-// and start-up call it.
-func Check(cfg *config.Loaded) error {
-	_, err := detectorTexts(cfg)
-	return err
-}
-
 // detectorTexts merges analyzer.texts over the detectors' built-in
 // templates; detectors it does not name are absent.
 func detectorTexts(cfg *config.Loaded) (map[string]*alerttext.Texts, error) {
