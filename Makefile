@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/govwatch/govwatch/pkg/daemon.Version=$(VERSION)
 KUSTOMIZE_VERSION ?= v5.7.1
 KUSTOMIZE ?= $(shell command -v kustomize 2>/dev/null || echo $$($(GO) env GOPATH)/bin/kustomize)
 
-.PHONY: help build test vet fmt bench run demo check-config clean lint-deploy tools-deploy
+.PHONY: help build test vet fmt bench run demo check-config docs clean lint-deploy tools-deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ bench: ## benchmarks (compare runs with benchstat)
 
 run: ## the demo: everything in one process on :8080
 	$(GO) run ./cmd/govwatch run -config configs/govwatch.yaml
+
+docs: ## regenerate docs/config-reference.md from the config types and the plugins
+	$(GO) run ./cmd/govwatch config reference > docs/config-reference.md
 
 check-config: build ## check the shipped config
 	$(BIN)/govwatch config check configs/govwatch.yaml

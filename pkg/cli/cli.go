@@ -36,6 +36,7 @@ const usage = `govwatch watches the official accounts of government bodies and p
 Usage:
   govwatch run -config FILE [-dev]        collector, analyzer and notifier in one process
   govwatch config check FILE              check a config file; prints ok or every problem
+  govwatch config reference               every key of the file and of each plugin, in Markdown
   govwatch check [--json] [--min-severity minor|major|critical] [--lexicons DIR] [FILE…|-]
                                           check drafts before publishing
   govwatch simulate -scenario FILE [-listen ADDR]
@@ -124,9 +125,20 @@ func Daemon(ctx context.Context, components []string, args []string, io IO) int 
 	return ExitOK
 }
 
+const configUsage = `usage: govwatch config check FILE      report every problem of a config file
+       govwatch config reference       print the reference of every key (docs/config-reference.md)
+`
+
 func configCmd(args []string, io IO) int {
+	if len(args) == 1 && args[0] == "reference" {
+		if err := config.Reference(io.Stdout); err != nil {
+			fmt.Fprintln(io.Stderr, err)
+			return ExitProblem
+		}
+		return ExitOK
+	}
 	if len(args) != 2 || args[0] != "check" {
-		fmt.Fprint(io.Stderr, "usage: govwatch config check FILE\n")
+		fmt.Fprint(io.Stderr, configUsage)
 		return ExitUsage
 	}
 	if _, err := loadConfig(args[1]); err != nil {

@@ -13,16 +13,16 @@ import (
 // Config is the whole file.
 type Config struct {
 	// DataDir holds the embedded store and the embedded NATS server's files.
-	DataDir   string          `yaml:"data_dir"`
-	Log       LogConfig       `yaml:"log"`
-	HTTP      HTTPConfig      `yaml:"http"`
-	NATS      NATSConfig      `yaml:"nats"`
-	Store     StoreConfig     `yaml:"store"`
-	Registry  RegistryConfig  `yaml:"registry"`
-	Collector CollectorConfig `yaml:"collector"`
-	Analyzer  AnalyzerConfig  `yaml:"analyzer"`
-	Notifier  NotifierConfig  `yaml:"notifier"`
-	Simulate  SimulateConfig  `yaml:"simulate"`
+	DataDir   string          `yaml:"data_dir" doc:"Folder of the embedded store and the embedded NATS server's files."`
+	Log       LogConfig       `yaml:"log" doc:"Logging (zap)."`
+	HTTP      HTTPConfig      `yaml:"http" doc:"The all-in-one process's HTTP endpoint: metrics, health, APIs, acknowledgement links."`
+	NATS      NATSConfig      `yaml:"nats" doc:"The bus: an embedded NATS server or external ones."`
+	Store     StoreConfig     `yaml:"store" doc:"Where state shared by replicas lives."`
+	Registry  RegistryConfig  `yaml:"registry" doc:"The units and accounts watched."`
+	Collector CollectorConfig `yaml:"collector" doc:"Polling the accounts' feeds."`
+	Analyzer  AnalyzerConfig  `yaml:"analyzer" doc:"Judging posts and accounts."`
+	Notifier  NotifierConfig  `yaml:"notifier" doc:"Paging people: receivers, routing, roster, escalation."`
+	Simulate  SimulateConfig  `yaml:"simulate" doc:"The fake platform for the demo."`
 
 	// Path is the file the config was read from; relative paths inside it
 	// (registry file, scenario, secrets) are resolved against its directory.
@@ -31,51 +31,51 @@ type Config struct {
 
 // LogConfig selects zap's output.
 type LogConfig struct {
-	Level  string `yaml:"level"`  // debug, info, warn, error
-	Format string `yaml:"format"` // json or console
+	Level  string `yaml:"level" doc:"debug, info, warn or error."`
+	Format string `yaml:"format" doc:"json, or console for people."`
 }
 
 // HTTPConfig is the all-in-one process's single HTTP endpoint.
 type HTTPConfig struct {
-	Listen string `yaml:"listen"`
+	Listen string `yaml:"listen" doc:"Address the HTTP endpoint listens on."`
 	// ExternalURL is how people reach this endpoint; links in alerts use it.
-	ExternalURL string `yaml:"external_url"`
+	ExternalURL string `yaml:"external_url" doc:"How people reach the endpoint; acknowledgement links in alerts use it. Empty: the listening address." example:"https://govwatch.example.gov.cn"`
 }
 
 // NATSConfig chooses an embedded server or external ones.
 type NATSConfig struct {
-	Embedded        bool          `yaml:"embedded"`
-	URLs            []string      `yaml:"urls"`
-	Listen          string        `yaml:"listen"` // embedded server's client port; "" = in-process only
-	SubjectPrefix   string        `yaml:"subject_prefix"`
-	CredentialsFile string        `yaml:"credentials_file"`
-	NKeyFile        string        `yaml:"nkey_file"`
-	StreamReplicas  int           `yaml:"stream_replicas"`
-	MaxAge          conf.Duration `yaml:"max_age"`
+	Embedded        bool          `yaml:"embedded" doc:"Runs a NATS server with JetStream inside the process (one machine)."`
+	URLs            []string      `yaml:"urls" doc:"External NATS servers, when not embedded." example:"[nats://nats-1:4222, nats://nats-2:4222]"`
+	Listen          string        `yaml:"listen" doc:"Client port of the embedded server; empty: reachable in the process only."`
+	SubjectPrefix   string        `yaml:"subject_prefix" doc:"First token of every subject and stream name ([a-z0-9_-]+)."`
+	CredentialsFile string        `yaml:"credentials_file" doc:"NATS credentials (.creds) file."`
+	NKeyFile        string        `yaml:"nkey_file" doc:"NATS NKey seed file."`
+	StreamReplicas  int           `yaml:"stream_replicas" doc:"Replicas of each JetStream stream (1 to 5; 3 on a cluster)."`
+	MaxAge          conf.Duration `yaml:"max_age" doc:"How long the streams keep messages."`
 }
 
 // StoreConfig chooses the state backend.
 type StoreConfig struct {
-	Backend string      `yaml:"backend"` // embedded or redis
-	Redis   RedisConfig `yaml:"redis"`
+	Backend string      `yaml:"backend" doc:"embedded (one machine) or redis (replicas share it)."`
+	Redis   RedisConfig `yaml:"redis" doc:"The Redis server, Sentinel set or Cluster of the redis backend."`
 }
 
 // RedisConfig reaches a single server, a Sentinel set (master_name) or a Cluster.
 type RedisConfig struct {
-	Addrs        []string `yaml:"addrs"`
-	Username     string   `yaml:"username"`
-	PasswordFile string   `yaml:"password_file"`
-	PasswordEnv  string   `yaml:"password_env"`
-	DB           int      `yaml:"db"`
-	MasterName   string   `yaml:"master_name"`
-	Prefix       string   `yaml:"prefix"`
+	Addrs        []string `yaml:"addrs" doc:"host:port of the server, the Sentinels or the Cluster's nodes." example:"[redis:6379]"`
+	Username     string   `yaml:"username" doc:"ACL user."`
+	PasswordFile string   `yaml:"password_file" doc:"File holding the password."`
+	PasswordEnv  string   `yaml:"password_env" doc:"Environment variable holding the password."`
+	DB           int      `yaml:"db" doc:"Database number (not with a Cluster)."`
+	MasterName   string   `yaml:"master_name" doc:"The Sentinel set's master name; addrs are then the Sentinels."`
+	Prefix       string   `yaml:"prefix" doc:"Prefix of every key, so deployments can share a server."`
 }
 
 // RegistryConfig lists units and accounts inline, in a file, or both.
 type RegistryConfig struct {
-	File     string          `yaml:"file"`
-	Units    []UnitConfig    `yaml:"units"`
-	Accounts []AccountConfig `yaml:"accounts"`
+	File     string          `yaml:"file" doc:"A file of units and accounts (same keys as here), read in batches; for large registries." example:"registry.yaml"`
+	Units    []UnitConfig    `yaml:"units" doc:"Government bodies."`
+	Accounts []AccountConfig `yaml:"accounts" doc:"Official accounts."`
 }
 
 // RegistryFile is the format of the file RegistryConfig.File names.
@@ -86,38 +86,38 @@ type RegistryFile struct {
 
 // ContactConfig is a person to reach.
 type ContactConfig struct {
-	Name   string `yaml:"name"`
-	Title  string `yaml:"title"`
-	Mobile string `yaml:"mobile"`
-	Email  string `yaml:"email"`
+	Name   string `yaml:"name" doc:"The person's name."`
+	Title  string `yaml:"title" doc:"Their post, as messages name it."`
+	Mobile string `yaml:"mobile" doc:"Mobile number robots mention and SMS reaches."`
+	Email  string `yaml:"email" doc:"Mail address."`
 	// IDs are the person's accounts on other systems, by system name
 	// (wecom: their WeCom user id, which the wecom_app channel pages).
-	IDs map[string]string `yaml:"ids"`
+	IDs map[string]string `yaml:"ids" doc:"Their accounts on other systems, by system: wecom is the WeCom user id wecom_app pages." example:"{wecom: zhangsan}"`
 }
 
 // UnitConfig is a government body.
 type UnitConfig struct {
-	ID       string          `yaml:"id"`
-	Name     string          `yaml:"name"`
-	Region   string          `yaml:"region"`
-	Parent   string          `yaml:"parent"`
-	Head     ContactConfig   `yaml:"head"`
-	Contacts []ContactConfig `yaml:"contacts"`
+	ID       string          `yaml:"id" doc:"Unique id ([a-z0-9_-]+)." example:"fz-gov"`
+	Name     string          `yaml:"name" doc:"The unit's Chinese name, as messages show it."`
+	Region   string          `yaml:"region" doc:"Administrative region, for reports."`
+	Parent   string          `yaml:"parent" doc:"The supervising unit's id; escalation goes up this chain."`
+	Head     ContactConfig   `yaml:"head" doc:"The unit head (第一责任人), paged when no duty officer answers."`
+	Contacts []ContactConfig `yaml:"contacts" doc:"Other people of the unit."`
 }
 
 // AccountConfig is an official account.
 type AccountConfig struct {
-	ID         string        `yaml:"id"`
-	Name       string        `yaml:"name"`
-	Platform   string        `yaml:"platform"`
-	Unit       string        `yaml:"unit"`
-	Status     string        `yaml:"status"`
+	ID         string        `yaml:"id" doc:"Unique id ([a-z0-9_-]+)." example:"fz-wechat"`
+	Name       string        `yaml:"name" doc:"The account's name, as messages show it."`
+	Platform   string        `yaml:"platform" doc:"wechat, weibo, douyin, toutiao, app, web …"`
+	Unit       string        `yaml:"unit" doc:"The id of the unit that runs it."`
+	Status     string        `yaml:"status" doc:"active (default), suspended or closed; only active accounts are collected and judged."`
 	Source     SourceConfig  `yaml:"source"`
-	StaleAfter conf.Duration `yaml:"stale_after"`
-	// StaleWarningAfter and ZombieAfter override analyzer.account_checks.staleness.
-	StaleWarningAfter conf.Duration `yaml:"stale_warning_after"`
-	ZombieAfter       conf.Duration `yaml:"zombie_after"`
-	Tier              string        `yaml:"tier"` // a collector.tiers name; "" = collector.default_tier
+	StaleAfter conf.Duration `yaml:"stale_after" doc:"Silence after which this account is stale; empty: the staleness detector's."`
+	// StaleWarningAfter and ZombieAfter override the staleness detector's.
+	StaleWarningAfter conf.Duration `yaml:"stale_warning_after" doc:"Silence after which a warning goes out first; empty: the staleness detector's."`
+	ZombieAfter       conf.Duration `yaml:"zombie_after" doc:"Silence after which the account counts as a zombie; empty: the staleness detector's."`
+	Tier              string        `yaml:"tier" doc:"A collector.tiers name setting its poll interval; empty: collector.default_tier."`
 }
 
 // SourceConfig says how an account is collected.
@@ -219,23 +219,23 @@ type WebhookConfig struct {
 // Receiver, then to the first matching child (all matching children while
 // Continue is set on them).
 type RouteConfig struct {
-	Receiver string            `yaml:"receiver"`
-	Match    map[string]string `yaml:"match"`
-	Matchers []string          `yaml:"matchers"` // Alertmanager's: severity="critical", unit=~"fz.*"
-	Continue bool              `yaml:"continue"`
-	Routes   []RouteConfig     `yaml:"routes"`
+	Receiver string            `yaml:"receiver" doc:"The receiver of the alerts this route matches; empty: the parent's."`
+	Match    map[string]string `yaml:"match" doc:"Labels an alert must have, exactly."`
+	Matchers []string          `yaml:"matchers" doc:"Alertmanager's matchers." example:"[severity=\"critical\", unit=~\"fz.*\"]"`
+	Continue bool              `yaml:"continue" doc:"Goes on to the next sibling route after matching this one."`
+	Routes   []RouteConfig     `yaml:"routes" doc:"Child routes; the first that matches takes the alert."`
 	// Grouping as Alertmanager's; unset inherits, no group_by at all sends
 	// each alert on its own at once. Critical alerts skip group_wait.
-	GroupBy        []string      `yaml:"group_by"`
-	GroupWait      conf.Duration `yaml:"group_wait"`
-	GroupInterval  conf.Duration `yaml:"group_interval"`
-	RepeatInterval conf.Duration `yaml:"repeat_interval"`
+	GroupBy        []string      `yaml:"group_by" doc:"Labels whose values make one notification of many alerts; none: each alert alone."`
+	GroupWait      conf.Duration `yaml:"group_wait" doc:"How long a new group waits for more alerts (critical ones skip it)."`
+	GroupInterval  conf.Duration `yaml:"group_interval" doc:"How long a group waits before telling of alerts added to it."`
+	RepeatInterval conf.Duration `yaml:"repeat_interval" doc:"How long before a notification still true is sent again."`
 }
 
 // SimulateConfig starts the fake platform inside `govwatch run`.
 type SimulateConfig struct {
-	Enabled  bool   `yaml:"enabled"`
-	Scenario string `yaml:"scenario"`
+	Enabled  bool   `yaml:"enabled" doc:"Serves the fake platform under /simulate/ in govwatch run."`
+	Scenario string `yaml:"scenario" doc:"The scenario file: accounts, their posts and the incidents to inject." example:"scenarios/demo.yaml"`
 }
 
 // Default returns the configuration used for every key a file leaves out.

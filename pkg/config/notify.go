@@ -15,81 +15,81 @@ import (
 type NotifyCoreConfig struct {
 	// Roster is the duty roster file (configs/roster.yaml); empty pages
 	// unit heads from the registry instead of duty officers.
-	Roster string `yaml:"roster"`
+	Roster string `yaml:"roster" doc:"The duty roster file; empty pages unit heads from the registry instead of duty officers." example:"roster.yaml"`
 	// Escalation lists the policies; the first whose match/matchers fit an
 	// alert applies. None: the routed receivers are told once, nobody is paged.
-	Escalation []EscalationPolicyConfig `yaml:"escalation"`
+	Escalation []EscalationPolicyConfig `yaml:"escalation" doc:"Escalation policies; the first whose matchers fit an alert applies. None: receivers are told once, nobody is paged."`
 	// InhibitRules mute alerts made redundant by another firing alert.
-	InhibitRules []InhibitRuleConfig `yaml:"inhibit_rules"`
-	Ack          AckConfig           `yaml:"ack"`
-	API          NotifierAPIConfig   `yaml:"api"`
+	InhibitRules []InhibitRuleConfig `yaml:"inhibit_rules" doc:"Rules that mute alerts made redundant by another firing alert."`
+	Ack          AckConfig           `yaml:"ack" doc:"The signed one-click acknowledgement links."`
+	API          NotifierAPIConfig   `yaml:"api" doc:"Bearer tokens of the notifier's API."`
 	// Tick is how often the notifier escalates, expires and redelivers.
-	Tick conf.Duration `yaml:"tick"`
+	Tick conf.Duration `yaml:"tick" doc:"How often the notifier escalates, expires and redelivers."`
 	// ReportTemplate is a text/template file replacing the built-in
 	// upstream report (pkg/report/upstream.tmpl).
-	ReportTemplate string `yaml:"report_template"`
+	ReportTemplate string `yaml:"report_template" doc:"A text/template file replacing the built-in upward report (pkg/report/upstream.tmpl)."`
 }
 
 // EscalationPolicyConfig is one escalation policy.
 type EscalationPolicyConfig struct {
-	Name     string                 `yaml:"name"`
-	Match    map[string]string      `yaml:"match"`
-	Matchers []string               `yaml:"matchers"`
-	Steps    []EscalationStepConfig `yaml:"steps"`
-	Repeat   RepeatConfig           `yaml:"repeat"`
+	Name     string                 `yaml:"name" doc:"The policy's name, in logs and metrics."`
+	Match    map[string]string      `yaml:"match" doc:"Labels an alert must have, exactly."`
+	Matchers []string               `yaml:"matchers" doc:"Alertmanager's matchers an alert must fit." example:"[severity=~\"critical|major\"]"`
+	Steps    []EscalationStepConfig `yaml:"steps" doc:"Who is paged, and when, while nobody acknowledges."`
+	Repeat   RepeatConfig           `yaml:"repeat" doc:"Repeats the last step."`
 	// VetoUpward reports veto-level categories (secret.marking,
 	// prohibited.*, wording.serious, opinion.emergency, critical opinion.*)
 	// to every superior unit at once.
-	VetoUpward bool `yaml:"veto_upward"`
+	VetoUpward bool `yaml:"veto_upward" doc:"Reports veto-level categories to every superior unit at once."`
 }
 
 // EscalationStepConfig pages Notify targets After the incident opened.
 type EscalationStepConfig struct {
-	After conf.Duration `yaml:"after"`
+	After conf.Duration `yaml:"after" doc:"Time since the incident opened."`
 	// Notify lists targets: duty, head, parent, top, chain.
-	Notify []string `yaml:"notify"`
+	Notify []string `yaml:"notify" doc:"Targets: duty, head, parent, top, chain." example:"[duty]"`
 	// Receivers to page through; empty: the alert's routed receivers.
-	Receivers []string `yaml:"receivers"`
+	Receivers []string `yaml:"receivers" doc:"Receivers to page through; empty: the alert's routed receivers."`
 }
 
 // RepeatConfig repeats the last step a bounded number of times.
 type RepeatConfig struct {
-	Every conf.Duration `yaml:"every"`
-	Times int           `yaml:"times"`
+	Every conf.Duration `yaml:"every" doc:"Interval between repeats (at least 1m)."`
+	Times int           `yaml:"times" doc:"How many times."`
 }
 
 // InhibitRuleConfig mutes target alerts while a source alert with the same
 // Equal labels fires.
 type InhibitRuleConfig struct {
-	SourceMatch    map[string]string `yaml:"source_match"`
-	SourceMatchers []string          `yaml:"source_matchers"`
-	TargetMatch    map[string]string `yaml:"target_match"`
-	TargetMatchers []string          `yaml:"target_matchers"`
-	Equal          []string          `yaml:"equal"`
+	SourceMatch    map[string]string `yaml:"source_match" doc:"Labels of the muting alert, exactly."`
+	SourceMatchers []string          `yaml:"source_matchers" doc:"Matchers of the muting alert."`
+	TargetMatch    map[string]string `yaml:"target_match" doc:"Labels of the muted alerts, exactly."`
+	TargetMatchers []string          `yaml:"target_matchers" doc:"Matchers of the muted alerts."`
+	Equal          []string          `yaml:"equal" doc:"Labels both must share." example:"[account]"`
 }
 
 // AckConfig configures the signed one-click links. Without a key file or
 // variable, a key is generated once and kept in the store, shared by all
 // replicas.
 type AckConfig struct {
-	KeyFile string        `yaml:"key_file"`
-	KeyEnv  string        `yaml:"key_env"`
-	LinkTTL conf.Duration `yaml:"link_ttl"`
+	KeyFile string        `yaml:"key_file" doc:"File holding the signing key (at least 16 bytes); none: one is generated and kept in the store."`
+	KeyEnv  string        `yaml:"key_env" doc:"Environment variable holding the signing key."`
+	LinkTTL conf.Duration `yaml:"link_ttl" doc:"How long a link works (at least 1m)."`
 }
 
 // NotifierAPIConfig holds the API's bearer tokens. With none configured
 // the API is open, which suits the demo on loopback only.
 type NotifierAPIConfig struct {
-	AdminTokenFile string            `yaml:"admin_token_file"`
-	AdminTokenEnv  string            `yaml:"admin_token_env"`
-	Tokens         []UnitTokenConfig `yaml:"tokens"`
+	AdminTokenFile string            `yaml:"admin_token_file" doc:"File holding the admin token (at least 16 bytes), which sees every unit."`
+	AdminTokenEnv  string            `yaml:"admin_token_env" doc:"Environment variable holding the admin token."`
+	Tokens         []UnitTokenConfig `yaml:"tokens" doc:"Units' tokens. With no token at all the API is open: loopback demos only."`
 }
 
 // UnitTokenConfig is a unit's token: it sees the unit and the units below.
 type UnitTokenConfig struct {
-	Unit      string `yaml:"unit"`
-	TokenFile string `yaml:"token_file"`
-	TokenEnv  string `yaml:"token_env"`
+	Unit      string `yaml:"unit" doc:"The unit whose alerts, and its subordinates', the token sees."`
+	TokenFile string `yaml:"token_file" doc:"File holding the token (at least 16 bytes)."`
+	TokenEnv  string `yaml:"token_env" doc:"Environment variable holding the token."`
 }
 
 // EscalationTargets are the targets a step may notify.

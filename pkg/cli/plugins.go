@@ -1,0 +1,9 @@
+package cli
+
+// The built-in plugins of every kind: the daemons the commands start, the
+// configuration they check and the reference they print know these.
+import (
+	_ "github.com/govwatch/govwatch/pkg/analyze/detect/all"
+	_ "github.com/govwatch/govwatch/pkg/collect/source/all"
+	_ "github.com/govwatch/govwatch/pkg/notify/channel/all"
+)
