@@ -54,7 +54,7 @@ func notifyCmd(ctx context.Context, args []string, io IO) int {
 		return ExitProblem
 	}
 
-	deps := daemon.ChannelDeps{Stdout: io.Stdout}
+	deps := channel.Deps{Stdout: io.Stdout}
 	// With Redis, the test message counts against the robots' limits like
 	// the notifiers' messages do. The embedded store is a file the running
 	// notifier holds, so without Redis the test keeps no limit.
@@ -65,9 +65,9 @@ func notifyCmd(ctx context.Context, args []string, io IO) int {
 			return ExitProblem
 		}
 		defer st.Close()
-		deps.Limiter = ratelimit.New(st, nil, nil)
+		deps.Store, deps.Limiter = st, ratelimit.New(st, nil, nil)
 	}
-	chans, err := daemon.ReceiverChannels(cfg, *rc, deps)
+	chans, err := daemon.ReceiverChannels(*rc, deps)
 	if err != nil {
 		fmt.Fprintln(io.Stderr, err)
 		return ExitProblem

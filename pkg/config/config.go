@@ -184,36 +184,23 @@ type NotifierConfig struct {
 	NotifyCoreConfig `yaml:",inline"` // roster, escalation, inhibition, ack links, API tokens (notify.go)
 }
 
-// ReceiverConfig is a named set of channels; exactly one channel per entry is usual.
+// ReceiverConfig is a named set of channels; one channel per receiver is
+// usual. The keys besides name, fallback and fallback_after are channels'
+// sections, each decoded and validated by the channel of that name.
 type ReceiverConfig struct {
-	Name    string         `yaml:"name"`
-	Console *ConsoleConfig `yaml:"console"`
-	Webhook *WebhookConfig `yaml:"webhook"`
-
-	DingTalk *DingTalkConfig `yaml:"dingtalk"`
-	WeCom    *WeComConfig    `yaml:"wecom"`
-	Feishu   *FeishuConfig   `yaml:"feishu"`
-	Email    *EmailConfig    `yaml:"email"`
-	SMS      *SMSConfig      `yaml:"sms"`
+	Name string `yaml:"name" doc:"The receiver's name, which routes and escalation steps use."`
 	// Fallback takes the notifications once this receiver has failed
 	// FallbackAfter times in a row (default 1).
-	Fallback      string `yaml:"fallback"`
-	FallbackAfter int    `yaml:"fallback_after"`
+	Fallback      string `yaml:"fallback" doc:"Another receiver that takes the notifications once this one has failed fallback_after times in a row."`
+	FallbackAfter int    `yaml:"fallback_after" doc:"Failed sends in a row before the fallback takes over; 0: 1."`
+	// Sections are the channel keys as written, by channel name.
+	Sections map[string]conf.Section `yaml:",inline" doc:"A channel's section, under the channel's name (see Channels)."`
+	// Channels are the sections decoded by their channels, by name.
+	Channels []PluginConfig `yaml:"-"`
 }
 
-// ConsoleConfig writes a Chinese summary of each alert on standard output.
-type ConsoleConfig struct {
-	Template string `yaml:"template"` // optional text/template overriding the default
-}
-
-// WebhookConfig posts Alertmanager's webhook payload (version 4).
-type WebhookConfig struct {
-	URL        string        `yaml:"url"`
-	SecretFile string        `yaml:"secret_file"`
-	SecretEnv  string        `yaml:"secret_env"`
-	MaxAlerts  int           `yaml:"max_alerts"`
-	Timeout    conf.Duration `yaml:"timeout"`
-}
+// receiverKeys are a receiver's own keys, for problems naming what is known.
+const receiverKeys = "name, fallback or fallback_after"
 
 // RouteConfig is a node of the routing tree: alerts whose labels match go to
 // Receiver, then to the first matching child (all matching children while

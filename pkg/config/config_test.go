@@ -2,6 +2,7 @@ package config
 
 import (
 	"github.com/govwatch/govwatch/pkg/conf"
+	"github.com/govwatch/govwatch/pkg/notify/channel/webhook"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,7 +52,7 @@ notifier:
 	if got, want := l.Analyzer.StaleAfter.D(), 14*24*time.Hour; got != want {
 		t.Errorf("stale_after = %v, want %v", got, want)
 	}
-	if got, want := l.Notifier.Receivers[1].Webhook.URL, "https://hooks.example.org/alert"; got != want {
+	if got, want := l.Notifier.Receivers[1].Channels[0].Config.(*webhook.Config).URL, "https://hooks.example.org/alert"; got != want {
 		t.Errorf("expanded url = %q, want %q", got, want)
 	}
 	if got, want := l.Collector.Workers, Default().Collector.Workers; got != want {

@@ -60,8 +60,10 @@ func LoadBytes(name string, data []byte, dir string) (*Loaded, error) {
 	d := conf.NewDecoder(name, dir)
 	d.Document(data, &cfg)
 	pos := d.Pos
-	probs := d.Problems()
+	cfg.decodeReceivers(d)
 	reg, rprobs := cfg.buildRegistry(pos)
+	cfg.validateReceivers(d, reg)
+	probs := d.Problems()
 	probs = append(probs, rprobs...)
 	probs = append(probs, cfg.validate(pos)...)
 	probs = append(probs, cfg.checkPushAccounts(pos, reg)...)

@@ -2,11 +2,13 @@ package config
 
 import (
 	"fmt"
-	"github.com/govwatch/govwatch/pkg/conf"
 	"slices"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/notify/match"
+	"github.com/govwatch/govwatch/pkg/plugin"
+	"github.com/govwatch/govwatch/pkg/registry"
 )
 
 // NotifyCoreConfig is the notifier's duty side: roster, escalation,
@@ -104,6 +106,21 @@ func Matchers(eq map[string]string, ms []string) (match.Matchers, error) {
 	return append(match.Equals(eq), out...), nil
 }
 
+// decodeReceivers hands each receiver's channel sections to their channels.
+func (c *Config) decodeReceivers(d *conf.Decoder) {
+	for i := range c.Notifier.Receivers {
+		r := &c.Notifier.Receivers[i]
+		r.Channels = decodeChannels(d, fmt.Sprintf("notifier.receivers[%d]", i), r.Sections, receiverKeys)
+	}
+}
+
+// validateReceivers runs the Validate of every receiver's channels.
+func (c *Config) validateReceivers(d *conf.Decoder, reg *registry.Registry) {
+	for i, r := range c.Notifier.Receivers {
+		validateChannels(d, fmt.Sprintf("notifier.receivers[%d]", i), r.Channels, reg)
+	}
+}
+
 func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 	var ps conf.Problems
 	bad := func(path, format string, args ...any) { ps = append(ps, pos.Problem(path, format, args...)) }
@@ -118,8 +135,8 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 			bad(p+".name", "duplicate receiver %q", r.Name)
 		}
 		receivers[r.Name] = true
-		if c.validateChannels(bad, p, r) == 0 {
-			bad(p, "receiver %q has no channel (console, webhook, dingtalk, wecom, feishu, email or sms)", r.Name)
+		if len(r.Sections) == 0 {
+			bad(p, "receiver %q has no channel (%s)", r.Name, plugin.List(plugin.Channel))
 		}
 	}
 	for i, r := range n.Receivers {

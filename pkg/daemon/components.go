@@ -19,6 +19,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/pace"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/notify"
+	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 	"github.com/govwatch/govwatch/pkg/store"
 	"github.com/govwatch/govwatch/pkg/textscan"
@@ -149,9 +150,12 @@ func (e *env) analyzer() (runner, error) {
 func (e *env) notifier() (runner, error) {
 	nc := e.cfg.Notifier
 	var receivers []notify.Receiver
-	deps := ChannelDeps{Limiter: ratelimit.New(e.store, e.clock, e.reg), Clock: e.clock, Stdout: e.stdout}
+	deps := channel.Deps{
+		Store: e.store, Limiter: ratelimit.New(e.store, e.clock, e.reg),
+		Clock: e.clock, Log: e.log.Named("notifier"), Stdout: e.stdout,
+	}
 	for _, rc := range nc.Receivers {
-		chans, err := ReceiverChannels(e.cfg, rc, deps)
+		chans, err := ReceiverChannels(rc, deps)
 		if err != nil {
 			return nil, err
 		}

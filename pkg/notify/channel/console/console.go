@@ -14,18 +14,41 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/render"
+	"github.com/govwatch/govwatch/pkg/plugin"
 )
+
+func init() {
+	channel.Register(channel.Plugin[Config]{
+		Name:    "console",
+		Summary: "Writes a Chinese summary of each alert on the daemon's standard output.",
+		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
+			w := d.Stdout
+			if w == nil {
+				w = io.Discard
+			}
+			return New(*c, w)
+		},
+	})
+}
 
 // DefaultTemplate renders one alert as a title line and indented details.
 //
 //go:embed default.tmpl
 var DefaultTemplate string
 
-// Config is the console receiver's configuration.
+// Config is a receiver's console section.
 type Config struct {
 	// Template is a text/template executed once per alert with an Alert;
 	// empty means DefaultTemplate.
-	Template string `yaml:"template"`
+	Template string `yaml:"template" doc:"A text/template run once per alert, replacing the default summary (Chinese)."`
+}
+
+// Validate reports a template that does not parse or fails on a sample
+// alert.
+func (c *Config) Validate(ch *plugin.Check) {
+	if _, err := parse(c.Template); err != nil {
+		ch.Errorf("template", "%v", err)
+	}
 }
 
 // Alert is what the template sees for one alert: render's view of it
@@ -50,7 +73,16 @@ type Console struct {
 // New builds a console channel writing to w. The template is parsed and tried
 // on a sample alert, so a broken deployment template fails at start-up.
 func New(cfg Config, w io.Writer) (*Console, error) {
-	text := cfg.Template
+	tmpl, err := parse(cfg.Template)
+	if err != nil {
+		return nil, err
+	}
+	return &Console{tmpl: tmpl, w: w}, nil
+}
+
+// parse parses the template (DefaultTemplate when text is empty) and tries
+// it on a sample alert.
+func parse(text string) (*template.Template, error) {
 	if text == "" {
 		text = DefaultTemplate
 	}
@@ -62,7 +94,7 @@ func New(cfg Config, w io.Writer) (*Console, error) {
 	if err := tmpl.Execute(io.Discard, sample[0]); err != nil {
 		return nil, fmt.Errorf("try console template: %w", err)
 	}
-	return &Console{tmpl: tmpl, w: w}, nil
+	return tmpl, nil
 }
 
 // Name implements channel.Channel.

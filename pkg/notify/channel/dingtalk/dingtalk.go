@@ -17,14 +17,15 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 	"github.com/govwatch/govwatch/pkg/notify/channel/render"
 	"github.com/govwatch/govwatch/pkg/notify/channel/robot"
+	"github.com/govwatch/govwatch/pkg/plugin"
 )
 
 // DefaultTemplate defines "title" (the notification preview) and "text"
@@ -45,23 +46,68 @@ const (
 // MaxText caps the markdown text; DingTalk refuses bodies over 20 KB.
 const MaxText = 16 << 10
 
-// Config is a DingTalk robot's configuration.
+// Config is a receiver's dingtalk section. The access token and the
+// signing secret come from files or the environment, never from the file.
 type Config struct {
-	// URL is the robot endpoint without the token; "" means DefaultURL.
-	URL string
+	// URL is the robot endpoint without the token.
+	URL             string    `yaml:"url" doc:"The robot endpoint, without the token."`
+	AccessTokenFile conf.File `yaml:"access_token_file" doc:"File holding the robot's access_token (the credential in its webhook URL); or access_token_env." example:"/run/secrets/dingtalk-token"`
+	AccessTokenEnv  conf.Env  `yaml:"access_token_env" doc:"Environment variable holding the access_token." example:"GOVWATCH_DINGTALK_TOKEN"`
+	SecretFile      conf.File `yaml:"secret_file" doc:"File holding the robot's SEC… signing secret; none: requests are not signed (robots protected by keywords or IP ranges)."`
+	SecretEnv       conf.Env  `yaml:"secret_env" doc:"Environment variable holding the signing secret." example:"GOVWATCH_DINGTALK_SECRET"`
 	// Message is Markdown (default) or ActionCard. An action card shows the
 	// links of a single-alert notification as buttons; DingTalk cannot
 	// mention people in one, so a notification with recipients goes as
 	// markdown.
-	Message string
+	Message string `yaml:"message" doc:"markdown, or action_card (links as buttons; a notification that mentions people still goes as markdown)."`
 	// AtMobiles are mentioned in every message, before the notification's
 	// own recipients.
-	AtMobiles []string
-	AtAll     bool
+	AtMobiles []string `yaml:"at_mobiles" doc:"Mobiles mentioned in every message, before the paged people's." example:"[\"13800138000\"]"`
+	AtAll     bool     `yaml:"at_all" doc:"Mentions everyone in the group."`
 	// Template redefines some of DefaultTemplate's templates.
-	Template string
-	// Timeout bounds one attempt; 0 means robot.DefaultTimeout.
-	Timeout time.Duration
+	Template string `yaml:"template" doc:"Redefines the templates title and/or text (text/template, Chinese)."`
+	// Timeout bounds one attempt.
+	Timeout conf.Duration `yaml:"timeout" doc:"Bounds one request to DingTalk."`
+}
+
+// Defaults is the configuration a section leaves out.
+func Defaults() Config {
+	return Config{URL: DefaultURL, Message: Markdown, Timeout: conf.Duration(robot.DefaultTimeout)}
+}
+
+// Validate reports what is wrong with c, each at its key.
+func (c *Config) Validate(ch *plugin.Check) {
+	ch.URL("url", c.URL, true)
+	ch.Endpoint("url", c.URL, "put the token in access_token_file or access_token_env")
+	ch.Secret("access_token", "access_token", c.AccessTokenFile, c.AccessTokenEnv)
+	ch.OneOf("message", c.Message, Markdown, ActionCard)
+	ch.Mobiles("at_mobiles", c.AtMobiles)
+	if _, err := parse(c.Template); err != nil {
+		ch.Errorf("template", "%v", err)
+	}
+}
+
+func parse(override string) (*render.Template, error) {
+	return render.Parse("dingtalk", DefaultTemplate, override, "title", "text")
+}
+
+func init() {
+	channel.Register(channel.Plugin[Config]{
+		Name:     "dingtalk",
+		Summary:  "DingTalk custom robot (钉钉自定义机器人): markdown or action card, signed, within its 20 messages a minute.",
+		Defaults: Defaults,
+		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
+			token, err := conf.Secret(c.AccessTokenFile, c.AccessTokenEnv)
+			if err != nil {
+				return nil, err
+			}
+			secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
+			if err != nil {
+				return nil, err
+			}
+			return New(*c, Options{AccessToken: string(token), Secret: secret, Limiter: d.Limiter, Clock: d.Clock})
+		},
+	})
 }
 
 // Options are the runtime parts of the channel.
@@ -109,14 +155,14 @@ func New(cfg Config, opts Options) (*DingTalk, error) {
 	if opts.AccessToken == "" {
 		return nil, errors.New("dingtalk: no access token")
 	}
-	tmpl, err := render.Parse("dingtalk", DefaultTemplate, cfg.Template, "title", "text")
+	tmpl, err := parse(cfg.Template)
 	if err != nil {
 		return nil, err
 	}
 	d := &DingTalk{
 		endpoint: endpoint, message: cfg.Message, atMobiles: cfg.AtMobiles, atAll: cfg.AtAll, tmpl: tmpl,
 		token: opts.AccessToken, secret: opts.Secret, clock: opts.Clock,
-		sender: robot.NewSender("dingtalk", opts.AccessToken, opts.Limiter, ratelimit.DingTalk, opts.Client, cfg.Timeout),
+		sender: robot.NewSender("dingtalk", opts.AccessToken, opts.Limiter, ratelimit.DingTalk, opts.Client, cfg.Timeout.D()),
 	}
 	if d.clock == nil {
 		d.clock = clockwork.NewRealClock()

@@ -26,8 +26,10 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/render"
+	"github.com/govwatch/govwatch/pkg/plugin"
 )
 
 // DefaultTemplate defines "subject" and "text" (the plain-text part).
@@ -51,25 +53,73 @@ const (
 // DefaultTimeout bounds one attempt when the configuration sets none.
 const DefaultTimeout = 30 * time.Second
 
-// Config is the mail channel's configuration.
+// Config is a receiver's email section.
 type Config struct {
-	Host string
+	Host string `yaml:"host" doc:"The SMTP server's host name (the port goes in port)." example:"smtp.example.gov.cn"`
 	// Port is the server's port; 0 means 587 for StartTLS, 465 for TLS and
 	// 25 for None.
-	Port int
+	Port int `yaml:"port" doc:"The SMTP port; 0: 587 with starttls, 465 with tls, 25 with none."`
 	// TLS is StartTLS (default), TLS or None.
-	TLS  string
-	From string
+	TLS  string `yaml:"tls" doc:"starttls, tls (implicit TLS) or none (a relay on the same host)."`
+	From string `yaml:"from" doc:"The sender address." example:"govwatch@example.gov.cn"`
 	// To are the configured recipients; the notification's recipients with an
 	// email address are added.
-	To []string
+	To []string `yaml:"to" doc:"Recipients of every message, before the paged people with a mail address." example:"[duty@example.gov.cn]"`
 	// Username enables AUTH PLAIN (only over TLS, or to localhost).
-	Username string
+	Username     string    `yaml:"username" doc:"Enables AUTH PLAIN (over TLS, or to localhost only); needs password_file or password_env."`
+	PasswordFile conf.File `yaml:"password_file" doc:"File holding the SMTP password."`
+	PasswordEnv  conf.Env  `yaml:"password_env" doc:"Environment variable holding the SMTP password." example:"GOVWATCH_SMTP_PASSWORD"`
 	// Template redefines "subject" and "text"; HTMLTemplate replaces the
 	// HTML part.
-	Template     string
-	HTMLTemplate string
-	Timeout      time.Duration
+	Template     string        `yaml:"template" doc:"Redefines the templates subject and/or text (text/template, Chinese)."`
+	HTMLTemplate string        `yaml:"html_template" doc:"Replaces the HTML part (html/template)."`
+	Timeout      conf.Duration `yaml:"timeout" doc:"Bounds one delivery, connection included."`
+}
+
+// Defaults is the configuration a section leaves out.
+func Defaults() Config { return Config{TLS: StartTLS, Timeout: conf.Duration(DefaultTimeout)} }
+
+// Validate reports what is wrong with c, each at its key.
+func (c *Config) Validate(ch *plugin.Check) {
+	if c.Host == "" || strings.ContainsAny(c.Host, "/: ") {
+		ch.Errorf("host", "%q is not a host name (the port goes in port)", c.Host)
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		ch.Errorf("port", "%d is not a port", c.Port)
+	}
+	ch.OneOf("tls", c.TLS, StartTLS, TLS, None)
+	if _, err := mail.ParseAddress(c.From); err != nil {
+		ch.Errorf("from", "bad address %q: %v", c.From, err)
+	}
+	for i, to := range c.To {
+		if _, err := mail.ParseAddress(to); err != nil {
+			ch.Errorf(fmt.Sprintf("to[%d]", i), "bad address %q: %v", to, err)
+		}
+	}
+	if c.Username != "" && c.PasswordFile == "" && c.PasswordEnv == "" {
+		ch.Errorf("username", "a username needs password_file or password_env")
+	}
+	if _, err := render.Parse("email", DefaultTemplate, c.Template, "subject", "text"); err != nil {
+		ch.Errorf("template", "%v", err)
+	}
+	if _, err := parseHTML(c.HTMLTemplate); err != nil {
+		ch.Errorf("html_template", "%v", err)
+	}
+}
+
+func init() {
+	channel.Register(channel.Plugin[Config]{
+		Name:     "email",
+		Summary:  "Mail over SMTP (STARTTLS, TLS or a local relay): plain text and HTML in Chinese.",
+		Defaults: Defaults,
+		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
+			pw, err := conf.Secret(c.PasswordFile, c.PasswordEnv)
+			if err != nil {
+				return nil, err
+			}
+			return New(*c, Options{Password: pw, Clock: d.Clock})
+		},
+	})
 }
 
 // Options are the runtime parts of the channel.
@@ -97,6 +147,22 @@ type Email struct {
 	clock    clockwork.Clock
 }
 
+// parseHTML parses the HTML part's template (DefaultHTML when text is
+// empty) and tries it on a sample message.
+func parseHTML(text string) (*template.Template, error) {
+	if text == "" {
+		text = DefaultHTML
+	}
+	html, err := template.New("email.html").Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("parse email html template: %w", err)
+	}
+	if err := html.Execute(io.Discard, htmlData{Message: render.Sample(), Subject: "sample"}); err != nil {
+		return nil, fmt.Errorf("try email html template: %w", err)
+	}
+	return html, nil
+}
+
 // New checks cfg and builds the channel.
 func New(cfg Config, opts Options) (*Email, error) {
 	if cfg.Host == "" || strings.ContainsAny(cfg.Host, "/: ") {
@@ -116,7 +182,7 @@ func New(cfg Config, opts Options) (*Email, error) {
 		return nil, fmt.Errorf("email port: %d is not a port", cfg.Port)
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
+		cfg.Timeout = conf.Duration(DefaultTimeout)
 	}
 	from, err := mail.ParseAddress(cfg.From)
 	if err != nil {
@@ -134,16 +200,9 @@ func New(cfg Config, opts Options) (*Email, error) {
 	if err != nil {
 		return nil, err
 	}
-	htmlText := cfg.HTMLTemplate
-	if htmlText == "" {
-		htmlText = DefaultHTML
-	}
-	html, err := template.New("email.html").Parse(htmlText)
+	html, err := parseHTML(cfg.HTMLTemplate)
 	if err != nil {
-		return nil, fmt.Errorf("parse email html template: %w", err)
-	}
-	if err := html.Execute(io.Discard, htmlData{Message: render.Sample(), Subject: "sample"}); err != nil {
-		return nil, fmt.Errorf("try email html template: %w", err)
+		return nil, err
 	}
 	e := &Email{
 		cfg: cfg, addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
@@ -296,7 +355,7 @@ func writeBase64(w io.Writer, data []byte) {
 }
 
 func (e *Email) send(ctx context.Context, rcpts []*mail.Address, msg []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout.D())
 	defer cancel()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", e.addr)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 )
@@ -476,7 +477,7 @@ func TestNotifyNetworkFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := New(Config{Host: "127.0.0.1", Port: tt.port, From: "a@example.gov.cn", To: []string{"b@example.gov.cn"}, Timeout: tt.timeout}, Options{})
+			e, err := New(Config{Host: "127.0.0.1", Port: tt.port, From: "a@example.gov.cn", To: []string{"b@example.gov.cn"}, Timeout: conf.Duration(tt.timeout)}, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

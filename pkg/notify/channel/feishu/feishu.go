@@ -17,15 +17,16 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 	"github.com/govwatch/govwatch/pkg/notify/channel/render"
 	"github.com/govwatch/govwatch/pkg/notify/channel/robot"
+	"github.com/govwatch/govwatch/pkg/plugin"
 )
 
 // DefaultTemplate defines "title" (the card header) and "text" (the lark_md
@@ -44,20 +45,67 @@ const (
 	MaxAlertText = 4 << 10
 )
 
-// Config is a Feishu bot's configuration.
+// Config is a receiver's feishu section.
 type Config struct {
-	// URL is the hook endpoint without the token; "" means DefaultURL
-	// (use https://open.larksuite.com/open-apis/bot/v2/hook/ for Lark).
-	URL string
+	// URL is the hook endpoint without the token (use
+	// https://open.larksuite.com/open-apis/bot/v2/hook/ for Lark).
+	URL        string    `yaml:"url" doc:"The hook prefix, without the token (https://open.larksuite.com/open-apis/bot/v2/hook/ for Lark)."`
+	TokenFile  conf.File `yaml:"token_file" doc:"File holding the bot token (the last part of its hook URL); or token_env." example:"/run/secrets/feishu-token"`
+	TokenEnv   conf.Env  `yaml:"token_env" doc:"Environment variable holding the bot token." example:"GOVWATCH_FEISHU_TOKEN"`
+	SecretFile conf.File `yaml:"secret_file" doc:"File holding the bot's signing secret; none: messages are not signed."`
+	SecretEnv  conf.Env  `yaml:"secret_env" doc:"Environment variable holding the signing secret." example:"GOVWATCH_FEISHU_SECRET"`
 	// AtAll mentions everyone; AtUserIDs mentions people by open_id or
 	// user_id. Feishu custom bots cannot mention by mobile, so the
 	// notification's recipients are not mentioned.
-	AtAll     bool
-	AtUserIDs []string
+	AtAll     bool     `yaml:"at_all" doc:"Mentions everyone in the group."`
+	AtUserIDs []string `yaml:"at_user_ids" doc:"Members mentioned by open_id or user_id (custom bots cannot mention by mobile)." example:"[ou_7d8a6e6df7621556ce0d21922b676706]"`
 	// Template redefines some of DefaultTemplate's templates.
-	Template string
-	// Timeout bounds one attempt; 0 means robot.DefaultTimeout.
-	Timeout time.Duration
+	Template string `yaml:"template" doc:"Redefines the templates title and/or text (text/template, Chinese)."`
+	// Timeout bounds one attempt.
+	Timeout conf.Duration `yaml:"timeout" doc:"Bounds one request to Feishu."`
+}
+
+// Defaults is the configuration a section leaves out.
+func Defaults() Config { return Config{URL: DefaultURL, Timeout: conf.Duration(robot.DefaultTimeout)} }
+
+// Validate reports what is wrong with c, each at its key.
+func (c *Config) Validate(ch *plugin.Check) {
+	ch.URL("url", c.URL, true)
+	ch.Endpoint("url", c.URL, "the bot token goes in token_file or token_env")
+	ch.Secret("token", "token", c.TokenFile, c.TokenEnv)
+	for i, id := range c.AtUserIDs {
+		if !validUserID(id) {
+			ch.Errorf(fmt.Sprintf("at_user_ids[%d]", i), "%q is not a user id", id)
+		}
+	}
+	if _, err := parse(c.Template); err != nil {
+		ch.Errorf("template", "%v", err)
+	}
+}
+
+func validUserID(id string) bool { return id != "" && !strings.ContainsAny(id, "<>\"' ") }
+
+func parse(override string) (*render.Template, error) {
+	return render.Parse("feishu", DefaultTemplate, override, "title", "text")
+}
+
+func init() {
+	channel.Register(channel.Plugin[Config]{
+		Name:     "feishu",
+		Summary:  "Feishu (Lark) custom bot (飞书自定义机器人): an interactive card per notification, signed, within its rate limits.",
+		Defaults: Defaults,
+		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
+			token, err := conf.Secret(c.TokenFile, c.TokenEnv)
+			if err != nil {
+				return nil, err
+			}
+			secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
+			if err != nil {
+				return nil, err
+			}
+			return New(*c, Options{Token: string(token), Secret: secret, Limiter: d.Limiter, Clock: d.Clock})
+		},
+	})
 }
 
 // Options are the runtime parts of the channel.
@@ -95,18 +143,18 @@ func New(cfg Config, opts Options) (*Feishu, error) {
 		return nil, errors.New("feishu: no bot token, or one that is not a single path segment")
 	}
 	for _, id := range cfg.AtUserIDs {
-		if id == "" || strings.ContainsAny(id, "<>\"' ") {
+		if !validUserID(id) {
 			return nil, fmt.Errorf("feishu at_user_ids: %q is not a user id", id)
 		}
 	}
-	tmpl, err := render.Parse("feishu", DefaultTemplate, cfg.Template, "title", "text")
+	tmpl, err := parse(cfg.Template)
 	if err != nil {
 		return nil, err
 	}
 	f := &Feishu{
 		target: strings.TrimSuffix(endpoint, "/") + "/" + opts.Token,
 		atAll:  cfg.AtAll, atUserIDs: cfg.AtUserIDs, tmpl: tmpl, secret: opts.Secret, clock: opts.Clock,
-		sender: robot.NewSender("feishu", opts.Token, opts.Limiter, ratelimit.Feishu, opts.Client, cfg.Timeout),
+		sender: robot.NewSender("feishu", opts.Token, opts.Limiter, ratelimit.Feishu, opts.Client, cfg.Timeout.D()),
 	}
 	if f.clock == nil {
 		f.clock = clockwork.NewRealClock()

@@ -18,12 +18,13 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-	"time"
 	"unicode/utf8"
 
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/render"
 	"github.com/govwatch/govwatch/pkg/notify/channel/robot"
+	"github.com/govwatch/govwatch/pkg/plugin"
 )
 
 // DefaultTemplate defines "text", the SMS content.
@@ -34,37 +35,78 @@ var DefaultTemplate string
 // DefaultMaxSegments caps a message at 3 segments (201 Chinese characters).
 const DefaultMaxSegments = 3
 
-// Config describes the gateway and the message.
+// Config is a receiver's sms section: the gateway and the message.
 type Config struct {
 	// URL is a text/template rendering the request URL (it may use
 	// {{.Secret}} for a key in the query).
-	URL string
+	URL string `yaml:"url" doc:"A text/template rendering the gateway's URL; may use {{.Secret}}." example:"https://sms.example.gov.cn/send"`
 	// Method is POST (default) or GET.
-	Method string
+	Method string `yaml:"method" doc:"POST or GET."`
 	// Headers are header name → text/template of the value.
-	Headers map[string]string
+	Headers map[string]string `yaml:"headers" doc:"Request headers, by name; values are text/templates (e.g. Authorization: Bearer {{.Secret}})."`
 	// Body is a text/template rendering the request body; empty sends
 	// none. ContentType defaults to application/json when Body is set.
-	Body        string
-	ContentType string
+	Body        string    `yaml:"body" doc:"A text/template rendering the request body from .Phones, .Text, .Segments and .Secret; empty: none."`
+	ContentType string    `yaml:"content_type" doc:"The body's Content-Type; empty: application/json when there is a body."`
+	SecretFile  conf.File `yaml:"secret_file" doc:"File holding the gateway's key, which templates see as {{.Secret}}."`
+	SecretEnv   conf.Env  `yaml:"secret_env" doc:"Environment variable holding the gateway's key." example:"GOVWATCH_SMS_KEY"`
 	// Phones are texted on every notification, before the recipients'
 	// mobiles.
-	Phones []string
+	Phones []string `yaml:"phones" doc:"Numbers texted on every notification, before the paged people's mobiles." example:"[\"13800138000\"]"`
 	// Template redefines "text".
-	Template string
+	Template string `yaml:"template" doc:"Redefines the template text (text/template, Chinese)."`
 	// SuccessField is a dotted path into the JSON answer ("code",
 	// "result.code", "SendStatusSet.0.Code"); the send succeeded when its
 	// value is SuccessValue. Empty: any 2xx answer is success.
-	SuccessField string
-	SuccessValue string
+	SuccessField string `yaml:"success_field" doc:"Dotted path into the gateway's JSON answer whose value tells success (code, result.code, SendStatusSet.0.Code); empty: any 2xx answer."`
+	SuccessValue string `yaml:"success_value" doc:"The success_field value that means sent."`
 	// RetryValues are values of SuccessField that mean "try again later"
 	// (the gateway's throttling codes); other values are permanent.
-	RetryValues []string
+	RetryValues []string `yaml:"retry_values" doc:"success_field values that mean try again later (throttling); other values fail for good."`
 	// MaxSegments caps the text: 70 characters fit one Chinese SMS, 67 each
-	// segment of a longer one (160 and 153 for ASCII-only text). 0 means
-	// DefaultMaxSegments.
-	MaxSegments int
-	Timeout     time.Duration
+	// segment of a longer one (160 and 153 for ASCII-only text).
+	MaxSegments int           `yaml:"max_segments" doc:"Caps the text at this many SMS segments (70 Chinese characters fit one, 67 each of a longer one)."`
+	Timeout     conf.Duration `yaml:"timeout" doc:"Bounds one request to the gateway."`
+}
+
+// Defaults is the configuration a section leaves out.
+func Defaults() Config {
+	return Config{Method: http.MethodPost, MaxSegments: DefaultMaxSegments, Timeout: conf.Duration(robot.DefaultTimeout)}
+}
+
+// Validate reports what is wrong with c, each at its key, then tries the
+// templates on a sample message.
+func (c *Config) Validate(ch *plugin.Check) {
+	before := ch.Count()
+	if c.URL == "" {
+		ch.Errorf("url", "missing url")
+	}
+	ch.OneOf("method", c.Method, http.MethodPost, http.MethodGet)
+	if c.SuccessField == "" && (c.SuccessValue != "" || len(c.RetryValues) > 0) {
+		ch.Errorf("success_field", "success_value and retry_values need a success_field to read")
+	}
+	ch.AtLeast("max_segments", c.MaxSegments, 1)
+	ch.Mobiles("phones", c.Phones)
+	if ch.Count() == before {
+		if _, err := New(*c, Options{Secret: []byte("sample")}); err != nil {
+			ch.Errorf("", "%v", err)
+		}
+	}
+}
+
+func init() {
+	channel.Register(channel.Plugin[Config]{
+		Name:     "sms",
+		Summary:  "Texts through any HTTP SMS gateway described by templates and a success condition on its JSON answer.",
+		Defaults: Defaults,
+		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
+			secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
+			if err != nil {
+				return nil, err
+			}
+			return New(*c, Options{Secret: secret})
+		},
+	})
 }
 
 // Options are the runtime parts of the channel.
@@ -179,7 +221,7 @@ func (s *SMS) Notify(ctx context.Context, n *channel.Notification) error {
 	if err != nil {
 		return channel.Permanent(err)
 	}
-	timeout := s.cfg.Timeout
+	timeout := s.cfg.Timeout.D()
 	if timeout <= 0 {
 		timeout = robot.DefaultTimeout
 	}

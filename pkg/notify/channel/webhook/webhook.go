@@ -18,8 +18,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/robot"
+	"github.com/govwatch/govwatch/pkg/plugin"
 )
 
 // Headers set on every signed request.
@@ -38,18 +40,44 @@ const DefaultTimeout = 10 * time.Second
 // maxErrorBody is how much of a refusing receiver's answer goes into the error.
 const maxErrorBody = 200
 
-// Config is the webhook receiver's configuration.
+// Config is a receiver's webhook section.
 type Config struct {
-	URL string `yaml:"url"`
-	// SecretFile names the file holding the signing secret. The channel never
-	// reads it: the runtime does and passes the bytes as Options.Secret, so
-	// the secret never sits in YAML or in this struct.
-	SecretFile string `yaml:"secret_file"`
+	URL string `yaml:"url" doc:"Where the payload is POSTed (http or https)." example:"https://ops.example.gov.cn/govwatch/hook"`
+	// SecretFile and SecretEnv name where the signing secret is; the
+	// channel's constructor reads it, so it never sits in the YAML.
+	SecretFile conf.File `yaml:"secret_file" doc:"File holding the HMAC-SHA256 signing secret; none: requests are not signed." example:"/run/secrets/ops-webhook"`
+	SecretEnv  conf.Env  `yaml:"secret_env" doc:"Environment variable holding the signing secret." example:"GOVWATCH_WEBHOOK_SECRET"`
 	// MaxAlerts caps the alerts in one payload; 0 means no limit. Dropped
 	// alerts are counted in truncatedAlerts.
-	MaxAlerts int `yaml:"max_alerts"`
+	MaxAlerts int `yaml:"max_alerts" doc:"Caps the alerts of one payload (the rest are counted in truncatedAlerts); 0: no limit."`
 	// Timeout bounds one attempt; 0 means DefaultTimeout.
-	Timeout time.Duration `yaml:"timeout"`
+	Timeout conf.Duration `yaml:"timeout" doc:"Bounds one delivery attempt."`
+}
+
+// Defaults is the configuration a section leaves out.
+func Defaults() Config { return Config{Timeout: conf.Duration(DefaultTimeout)} }
+
+// Validate reports what is wrong with c, each at its key.
+func (c *Config) Validate(ch *plugin.Check) {
+	ch.URL("url", c.URL, true)
+	if c.MaxAlerts < 0 {
+		ch.Errorf("max_alerts", "must not be negative (0: no limit), not %d", c.MaxAlerts)
+	}
+}
+
+func init() {
+	channel.Register(channel.Plugin[Config]{
+		Name:     "webhook",
+		Summary:  "POSTs Alertmanager's webhook payload (version 4), optionally signed with HMAC-SHA256.",
+		Defaults: Defaults,
+		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
+			secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
+			if err != nil {
+				return nil, err
+			}
+			return New(*c, Options{Secret: secret, Now: d.Clock.Now})
+		},
+	})
 }
 
 // Options are the runtime parts of a webhook channel.
@@ -118,7 +146,7 @@ func New(cfg Config, opts Options) (*Webhook, error) {
 	w := &Webhook{
 		url:       cfg.URL,
 		maxAlerts: cfg.MaxAlerts,
-		timeout:   cfg.Timeout,
+		timeout:   cfg.Timeout.D(),
 		secret:    bytes.Clone(opts.Secret),
 		client:    opts.Client,
 		now:       opts.Now,

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 )
@@ -255,7 +256,7 @@ func TestNotifyNetworkFailures(t *testing.T) {
 		wantErr error
 	}{
 		{"refused", Config{URL: closedURL}, nil},
-		{"timeout", Config{URL: slow.URL + "/hook?key=tok3n", Timeout: 50 * time.Millisecond}, context.DeadlineExceeded},
+		{"timeout", Config{URL: slow.URL + "/hook?key=tok3n", Timeout: conf.Duration(50 * time.Millisecond)}, context.DeadlineExceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,7 +288,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"ftp url", Config{URL: "ftp://example.com/hook"}},
 		{"unparsable url", Config{URL: "http://[::1"}},
 		{"negative max_alerts", Config{URL: "https://example.com", MaxAlerts: -1}},
-		{"negative timeout", Config{URL: "https://example.com", Timeout: -time.Second}},
+		{"negative timeout", Config{URL: "https://example.com", Timeout: conf.Duration(-time.Second)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

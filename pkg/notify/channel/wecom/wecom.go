@@ -13,13 +13,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 	"github.com/govwatch/govwatch/pkg/notify/channel/render"
 	"github.com/govwatch/govwatch/pkg/notify/channel/robot"
+	"github.com/govwatch/govwatch/pkg/plugin"
 )
 
 // DefaultTemplate defines "title", "text" (the markdown content) and
@@ -37,18 +38,53 @@ const (
 	MaxText     = 2048
 )
 
-// Config is a WeCom robot's configuration.
+// Config is a receiver's wecom section.
 type Config struct {
-	// URL is the robot endpoint without the key; "" means DefaultURL.
-	URL string
+	// URL is the robot endpoint without the key.
+	URL     string    `yaml:"url" doc:"The robot endpoint, without the key."`
+	KeyFile conf.File `yaml:"key_file" doc:"File holding the robot's key (the credential in its webhook URL); or key_env." example:"/run/secrets/wecom-key"`
+	KeyEnv  conf.Env  `yaml:"key_env" doc:"Environment variable holding the robot's key." example:"GOVWATCH_WECOM_KEY"`
 	// MentionMobiles are mentioned in every message, before the
 	// notification's own recipients. MentionAll mentions everyone ("@all").
-	MentionMobiles []string
-	MentionAll     bool
+	MentionMobiles []string `yaml:"mention_mobiles" doc:"Mobiles mentioned in every message, before the paged people's." example:"[\"13800138000\"]"`
+	MentionAll     bool     `yaml:"mention_all" doc:"Mentions everyone in the group (@all)."`
 	// Template redefines some of DefaultTemplate's templates.
-	Template string
-	// Timeout bounds one attempt; 0 means robot.DefaultTimeout.
-	Timeout time.Duration
+	Template string `yaml:"template" doc:"Redefines the templates title, text and/or mention (text/template, Chinese)."`
+	// Timeout bounds one attempt.
+	Timeout conf.Duration `yaml:"timeout" doc:"Bounds one request to WeCom."`
+}
+
+// Defaults is the configuration a section leaves out.
+func Defaults() Config { return Config{URL: DefaultURL, Timeout: conf.Duration(robot.DefaultTimeout)} }
+
+// Validate reports what is wrong with c, each at its key.
+func (c *Config) Validate(ch *plugin.Check) {
+	ch.URL("url", c.URL, true)
+	ch.Endpoint("url", c.URL, "put the key in key_file or key_env")
+	ch.Secret("key", "key", c.KeyFile, c.KeyEnv)
+	ch.Mobiles("mention_mobiles", c.MentionMobiles)
+	if _, err := parse(c.Template); err != nil {
+		ch.Errorf("template", "%v", err)
+	}
+}
+
+func parse(override string) (*render.Template, error) {
+	return render.Parse("wecom", DefaultTemplate, override, "title", "text", "mention")
+}
+
+func init() {
+	channel.Register(channel.Plugin[Config]{
+		Name:     "wecom",
+		Summary:  "WeCom group robot (企业微信群机器人): markdown by severity within 4096 bytes and its 20 messages a minute.",
+		Defaults: Defaults,
+		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
+			key, err := conf.Secret(c.KeyFile, c.KeyEnv)
+			if err != nil {
+				return nil, err
+			}
+			return New(*c, Options{Key: string(key), Limiter: d.Limiter})
+		},
+	})
 }
 
 // Options are the runtime parts of the channel.
@@ -81,7 +117,7 @@ func New(cfg Config, opts Options) (*WeCom, error) {
 	if opts.Key == "" {
 		return nil, errors.New("wecom: no robot key")
 	}
-	tmpl, err := render.Parse("wecom", DefaultTemplate, cfg.Template, "title", "text", "mention")
+	tmpl, err := parse(cfg.Template)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +128,7 @@ func New(cfg Config, opts Options) (*WeCom, error) {
 	w := &WeCom{
 		target:  endpoint + sep + url.Values{"key": {opts.Key}}.Encode(),
 		mobiles: cfg.MentionMobiles, mentionAll: cfg.MentionAll, tmpl: tmpl,
-		sender: robot.NewSender("wecom", opts.Key, opts.Limiter, ratelimit.WeCom, opts.Client, cfg.Timeout),
+		sender: robot.NewSender("wecom", opts.Key, opts.Limiter, ratelimit.WeCom, opts.Client, cfg.Timeout.D()),
 	}
 	return w, nil
 }
