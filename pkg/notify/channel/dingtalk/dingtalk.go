@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
@@ -45,6 +46,9 @@ const (
 
 // MaxText caps the markdown text; DingTalk refuses bodies over 20 KB.
 const MaxText = 16 << 10
+
+// Limit is a DingTalk custom robot's documented limit: 20 messages a minute.
+var Limit = []ratelimit.Limit{{Max: 20, Per: time.Minute}}
 
 // Config is a receiver's dingtalk section. The access token and the
 // signing secret come from files or the environment, never from the file.
@@ -162,7 +166,7 @@ func New(cfg Config, opts Options) (*DingTalk, error) {
 	d := &DingTalk{
 		endpoint: endpoint, message: cfg.Message, atMobiles: cfg.AtMobiles, atAll: cfg.AtAll, tmpl: tmpl,
 		token: opts.AccessToken, secret: opts.Secret, clock: opts.Clock,
-		sender: robot.NewSender("dingtalk", opts.AccessToken, opts.Limiter, ratelimit.DingTalk, opts.Client, cfg.Timeout.D()),
+		sender: robot.NewSender("dingtalk", opts.AccessToken, opts.Limiter, Limit, opts.Client, cfg.Timeout.D()),
 	}
 	if d.clock == nil {
 		d.clock = clockwork.NewRealClock()

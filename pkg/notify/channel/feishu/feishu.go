@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
@@ -44,6 +45,10 @@ const (
 	MaxBody      = 20 << 10
 	MaxAlertText = 4 << 10
 )
+
+// Limit is a Feishu custom bot's documented limit: 100 messages a minute
+// and 5 a second.
+var Limit = []ratelimit.Limit{{Max: 100, Per: time.Minute}, {Max: 5, Per: time.Second}}
 
 // Config is a receiver's feishu section.
 type Config struct {
@@ -154,7 +159,7 @@ func New(cfg Config, opts Options) (*Feishu, error) {
 	f := &Feishu{
 		target: strings.TrimSuffix(endpoint, "/") + "/" + opts.Token,
 		atAll:  cfg.AtAll, atUserIDs: cfg.AtUserIDs, tmpl: tmpl, secret: opts.Secret, clock: opts.Clock,
-		sender: robot.NewSender("feishu", opts.Token, opts.Limiter, ratelimit.Feishu, opts.Client, cfg.Timeout.D()),
+		sender: robot.NewSender("feishu", opts.Token, opts.Limiter, Limit, opts.Client, cfg.Timeout.D()),
 	}
 	if f.clock == nil {
 		f.clock = clockwork.NewRealClock()

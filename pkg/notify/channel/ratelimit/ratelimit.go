@@ -1,6 +1,6 @@
-// Package ratelimit keeps the chat robots' sending limits (20 messages a
-// minute per DingTalk or WeCom robot, 100 a minute and 5 a second per Feishu
-// bot) across every notifier replica, by counting sends in the shared store.
+// Package ratelimit keeps the channels' sending limits (each channel
+// declares its platform's, e.g. 20 messages a minute per DingTalk robot)
+// across every notifier replica, by counting sends in the shared store.
 //
 // Each limit is a sliding-window counter: one store counter per window
 // (Incr on a key named after the window's index), and a send is allowed when
@@ -31,16 +31,6 @@ type Limit struct {
 }
 
 func (l Limit) String() string { return fmt.Sprintf("%d/%s", l.Max, l.Per) }
-
-// The platforms' documented limits.
-var (
-	// DingTalk is a DingTalk custom robot's limit.
-	DingTalk = []Limit{{Max: 20, Per: time.Minute}}
-	// WeCom is a WeCom group robot's limit.
-	WeCom = []Limit{{Max: 20, Per: time.Minute}}
-	// Feishu is a Feishu custom bot's limit.
-	Feishu = []Limit{{Max: 100, Per: time.Minute}, {Max: 5, Per: time.Second}}
-)
 
 // Counter is the part of store.Store the limiter needs.
 type Counter interface {

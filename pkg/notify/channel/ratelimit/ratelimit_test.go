@@ -47,6 +47,14 @@ var backends = []backend{
 
 // take sends n times and returns how many were allowed; any error other
 // than a LimitedError fails the test.
+
+// The shapes of limit the channels declare: one window (a chat robot's 20
+// a minute), and two at once (100 a minute and 5 a second).
+var (
+	perMinute20        = []Limit{{Max: 20, Per: time.Minute}}
+	perMinuteAndSecond = []Limit{{Max: 100, Per: time.Minute}, {Max: 5, Per: time.Second}}
+)
+
 func take(t *testing.T, l *Limiter, channel, robot string, n int, limits []Limit) int {
 	t.Helper()
 	ok := 0
@@ -73,22 +81,22 @@ func TestSharedAcrossReplicas(t *testing.T) {
 			a, c := New(st, clock, nil), New(st, clock, nil)
 			robot := RobotID("token-of-ops-robot")
 
-			if got := take(t, a, "dingtalk", robot, 12, DingTalk) + take(t, c, "dingtalk", robot, 12, DingTalk); got != 20 {
+			if got := take(t, a, "dingtalk", robot, 12, perMinute20) + take(t, c, "dingtalk", robot, 12, perMinute20); got != 20 {
 				t.Errorf("minute 0: got %d sends allowed across two replicas, want 20", got)
 			}
 			// Another robot has its own budget.
-			if got := take(t, c, "dingtalk", RobotID("other"), 3, DingTalk); got != 3 {
+			if got := take(t, c, "dingtalk", RobotID("other"), 3, perMinute20); got != 3 {
 				t.Errorf("other robot: got %d allowed, want 3", got)
 			}
 			// 15 s into the next minute, 45/60 of the previous minute's 20
 			// still count: 15 in the sliding window, room for 5.
 			clock.Advance(25 * time.Second)
-			if got := take(t, a, "dingtalk", robot, 10, DingTalk); got != 5 {
+			if got := take(t, a, "dingtalk", robot, 10, perMinute20); got != 5 {
 				t.Errorf("sliding window at +15s: got %d allowed, want 5", got)
 			}
 			// Two minutes on, the budget is whole again.
 			clock.Advance(2 * time.Minute)
-			if got := take(t, c, "dingtalk", robot, 25, DingTalk); got != 20 {
+			if got := take(t, c, "dingtalk", robot, 25, perMinute20); got != 20 {
 				t.Errorf("after two minutes: got %d allowed, want 20", got)
 			}
 		})
@@ -107,7 +115,7 @@ func TestFeishuPerSecondAndPerMinute(t *testing.T) {
 			// through, and refused sends are not counted against the
 			// minute, so the minute limit stops them after 20 bursts.
 			for burst := range 25 {
-				got := take(t, l, "feishu", robot, 8, Feishu)
+				got := take(t, l, "feishu", robot, 8, perMinuteAndSecond)
 				want := 5
 				if burst >= 20 {
 					want = 0
@@ -155,7 +163,7 @@ func TestStoreErrorIsReturned(t *testing.T) {
 	l := New(st, clock, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := l.Take(ctx, "dingtalk", "r", DingTalk...)
+	err := l.Take(ctx, "dingtalk", "r", perMinute20...)
 	if err == nil || errors.Is(err, ErrLimited) {
 		t.Errorf("cancelled context: got %v, want the store's error", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
@@ -37,6 +38,9 @@ const (
 	MaxMarkdown = 4096
 	MaxText     = 2048
 )
+
+// Limit is a WeCom group robot's documented limit: 20 messages a minute.
+var Limit = []ratelimit.Limit{{Max: 20, Per: time.Minute}}
 
 // Config is a receiver's wecom section.
 type Config struct {
@@ -128,7 +132,7 @@ func New(cfg Config, opts Options) (*WeCom, error) {
 	w := &WeCom{
 		target:  endpoint + sep + url.Values{"key": {opts.Key}}.Encode(),
 		mobiles: cfg.MentionMobiles, mentionAll: cfg.MentionAll, tmpl: tmpl,
-		sender: robot.NewSender("wecom", opts.Key, opts.Limiter, ratelimit.WeCom, opts.Client, cfg.Timeout.D()),
+		sender: robot.NewSender("wecom", opts.Key, opts.Limiter, Limit, opts.Client, cfg.Timeout.D()),
 	}
 	return w, nil
 }
