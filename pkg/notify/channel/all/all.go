@@ -10,4 +10,5 @@ import (
 	_ "github.com/govwatch/govwatch/pkg/notify/channel/sms"
 	_ "github.com/govwatch/govwatch/pkg/notify/channel/webhook"
 	_ "github.com/govwatch/govwatch/pkg/notify/channel/wecom"
+	_ "github.com/govwatch/govwatch/pkg/notify/channel/wecomapp"
 )
