@@ -173,13 +173,13 @@ type AnalyzerConfig struct {
 
 // NotifierConfig lists where alerts go.
 type NotifierConfig struct {
-	Listen    string           `yaml:"listen"`
-	Receivers []ReceiverConfig `yaml:"receivers"`
-	Route     RouteConfig      `yaml:"route"`
+	Listen    string           `yaml:"listen" doc:"Address the notifier daemon's HTTP endpoint (metrics, health, Alertmanager API, acknowledgement links) listens on, when run on its own."`
+	Receivers []ReceiverConfig `yaml:"receivers" doc:"Named sets of channels that routes and escalation steps send to."`
+	Route     RouteConfig      `yaml:"route" doc:"The routing tree: which receivers an alert goes to, and how alerts are grouped."`
 	// ResolveTimeout ends an alert that came without endsAt and was not
 	// repeated, as Alertmanager does for alerts on its API.
-	ResolveTimeout conf.Duration `yaml:"resolve_timeout"`
-	Workers        int           `yaml:"workers"`
+	ResolveTimeout conf.Duration `yaml:"resolve_timeout" doc:"Ends an alert that came without endsAt and was not repeated for this long, as Alertmanager does."`
+	Workers        int           `yaml:"workers" doc:"Alerts handled at once."`
 
 	NotifyCoreConfig `yaml:",inline"` // roster, escalation, inhibition, ack links, API tokens (notify.go)
 }
