@@ -93,3 +93,30 @@ func ReadmeSample(t *testing.T, name string) config.DetectorConfig {
 	}
 	return *dc
 }
+
+// LoadSection loads a govwatch.yaml, written into dir, whose
+// analyzer.detectors section is detectors (indented as its children), as
+// config.Load does; line 4 of the file is the first line of detectors.
+func LoadSection(t *testing.T, dir, detectors string) (*config.Loaded, error) {
+	t.Helper()
+	p := filepath.Join(dir, "govwatch.yaml")
+	body := "data_dir: data\nanalyzer:\n  detectors:\n" + detectors
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return config.Load(p)
+}
+
+// WantProblems fails unless err holds every one of want, each a problem
+// written after the file name ("govwatch.yaml:4: analyzer.detectors.…").
+func WantProblems(t *testing.T, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("the config loaded; want %d problems", len(want))
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("problems lack %q; got:\n%v", w, err)
+		}
+	}
+}
