@@ -15,7 +15,7 @@ import (
 )
 
 // build makes the detector of a case from the shipped defaults
-// (analyzer.account_checks.unanswered), the case's detector section and the
+// (analyzer.detectors.unanswered), the case's detector section and the
 // shipped holiday calendar.
 func build(t *testing.T) detecttest.Build {
 	cal, err := calendar.LoadDir("../../../../configs/holidays")
