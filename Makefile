@@ -33,8 +33,9 @@ bench: ## benchmarks (compare runs with benchstat)
 run: ## the demo: everything in one process on :8080
 	$(GO) run ./cmd/govwatch run -config configs/govwatch.yaml
 
-docs: ## regenerate docs/config-reference.md from the config types and the plugins
+docs: ## regenerate docs/config-reference.md and pkg/model's category table from the config types and the plugins
 	$(GO) run ./cmd/govwatch config reference > docs/config-reference.md
+	$(GO) test ./docs -run TestCategoryTableIsCurrent -update > /dev/null
 
 check-config: build ## check the shipped config
 	$(BIN)/govwatch config check configs/govwatch.yaml

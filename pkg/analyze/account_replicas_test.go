@@ -58,13 +58,13 @@ func TestAccountDetectorsOnTwoReplicas(t *testing.T) {
 	var wg sync.WaitGroup
 	var replicas []*analyze.Analyzer
 	for range 2 {
-		prof := profile.New(profile.Config{AcceptAfter: 7 * 24 * time.Hour})
-		unav := unavailable.New(unavailable.Config{Consecutive: 3, Window: 10, WindowFailures: 5, RecoverAfter: 2})
+		prof := profile.New(profile.Defaults())
+		unav := unavailable.New(unavailable.Defaults())
 		an := analyze.New(analyze.Options{
 			Registry: reg, Bus: b, Store: st,
 			Snapshots: []detect.SnapshotDetector{prof},
 			Probes:    []detect.ProbeDetector{unav},
-			Sweepers:  []detect.Sweeper{prof, unav, duplicate.New(duplicate.Config{IgnorePlatforms: []string{"other"}})},
+			Sweepers:  []detect.Sweeper{prof, unav, duplicate.New(duplicate.Defaults())},
 			Workers:   2, Clock: clock, Log: log, AckWait: 5 * time.Second,
 		})
 		replicas = append(replicas, an)

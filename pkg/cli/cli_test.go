@@ -12,13 +12,13 @@ import (
 func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
-	body := "bogus: 1\nanalyzer:\n  stale_after: 2 weeks\nregistry:\n  units: [{id: fz, name: 福州}]\n  accounts:\n    - {id: a, name: A, platform: weibo, unit: fz, source: {type: rss, url: \"http://h/f\"}}\n    - {id: a, name: B, platform: weibo, unit: xm, source: {type: rss, url: \"http://h/f\"}}\n"
+	body := "bogus: 1\nanalyzer:\n  detectors: {staleness: {stale_after: 2 weeks}}\nregistry:\n  units: [{id: fz, name: 福州}]\n  accounts:\n    - {id: a, name: A, platform: weibo, unit: fz, source: {type: rss, url: \"http://h/f\"}}\n    - {id: a, name: B, platform: weibo, unit: xm, source: {type: rss, url: \"http://h/f\"}}\n"
 	if err := os.WriteFile(bad, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// analyzer.texts is checked outside pkg/config, after the file loads.
+	// Each detector's texts are checked against its templates.
 	badTexts := filepath.Join(dir, "texts.yaml")
-	body = "analyzer:\n  texts:\n    staleness:\n      summry: x\n      summary: '{{.Days'\n"
+	body = "analyzer:\n  detectors:\n    staleness:\n      texts:\n        summry: x\n        summary: '{{.Days'\n"
 	if err := os.WriteFile(badTexts, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -32,13 +32,13 @@ func TestConfigCheck(t *testing.T) {
 		{name: "shipped config", args: []string{"config", "check", "../../configs/govwatch.yaml"}, code: 0, stdout: "ok\n"},
 		{name: "bad config", args: []string{"config", "check", bad}, code: 1, stderrHas: []string{
 			bad + ":1: bogus: unknown key",
-			bad + ":3: analyzer.stale_after: bad duration",
+			bad + ":3: analyzer.detectors.staleness.stale_after: bad duration",
 			bad + ":8: registry.accounts[1].id: duplicate account id \"a\"",
 			bad + ":8: registry.accounts[1].unit: unknown unit \"xm\"",
 		}},
 		{name: "bad texts", args: []string{"config", "check", badTexts}, code: 1, stderrHas: []string{
-			badTexts + ":4: analyzer.texts.staleness.summry: unknown template (cleared, description,",
-			badTexts + ":5: analyzer.texts.staleness.summary: template: summary:1: unclosed action",
+			badTexts + ":5: analyzer.detectors.staleness.texts.summry: unknown template (cleared, description,",
+			badTexts + ":6: analyzer.detectors.staleness.texts.summary: template: summary:1: unclosed action",
 		}},
 		{name: "missing file", args: []string{"config", "check", filepath.Join(dir, "nope.yaml")}, code: 1, stderrHas: []string{"nope.yaml: open"}},
 		{name: "no file", args: []string{"config", "check"}, code: 2, stderrHas: []string{"usage: govwatch config check FILE"}},
@@ -82,13 +82,13 @@ func TestDaemonRefusesBadConfigBeforeStarting(t *testing.T) {
 func TestDaemonRefusesBadTextsBeforeStarting(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
-	body := "data_dir: " + filepath.Join(dir, "d") + "\nhttp: {listen: \"127.0.0.1:0\"}\nanalyzer:\n  texts:\n    stalenes: {summary: x}\n"
+	body := "data_dir: " + filepath.Join(dir, "d") + "\nhttp: {listen: \"127.0.0.1:0\"}\nanalyzer:\n  detectors:\n    stalenes: {texts: {summary: x}}\n"
 	if err := os.WriteFile(bad, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
 	code := Daemon(context.Background(), []string{"analyzer"}, []string{"-config", bad}, IO{Stdout: &out, Stderr: &errb})
-	if want := bad + ":5: analyzer.texts.stalenes: unknown detector"; code != ExitProblem || !strings.Contains(errb.String(), want) {
+	if want := bad + ":5: analyzer.detectors.stalenes: unknown detector"; code != ExitProblem || !strings.Contains(errb.String(), want) {
 		t.Errorf("exit %d, stderr %q; want 1 and %q", code, errb.String(), want)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(bad), "d")); err == nil {

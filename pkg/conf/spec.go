@@ -11,7 +11,8 @@ import (
 // Field is one key of a config type, as the reference documents it. The
 // spec of a type is its struct fields: the yaml tag names the key, the doc
 // tag says what it does, the example tag shows a value, and the value the
-// type's defaults give it is its default.
+// type's defaults give it is its default. A doc tag of "-" leaves the key
+// out: one still read only to say where it moved.
 type Field struct {
 	// Key is the path below the section: "timeout", "auth.header",
 	// "keys[].id" for the items of a list, "fields.<name>" for map keys.
@@ -56,8 +57,8 @@ func describe(v reflect.Value, prefix string, out *[]Field, open map[reflect.Typ
 			continue
 		}
 		name, inline := yamlName(f)
-		if name == "-" {
-			continue
+		if name == "-" || f.Tag.Get("doc") == "-" {
+			continue // not a key, or one kept only to say where it moved
 		}
 		fv := v.Field(i)
 		if inline {

@@ -151,24 +151,22 @@ type CollectorConfig struct {
 // AnalyzerConfig tunes detection.
 type AnalyzerConfig struct {
 	Listen string `yaml:"listen"`
-	// StaleAfter is the default silence after which account.stale fires
-	// (the checklist's two weeks).
-	StaleAfter conf.Duration `yaml:"stale_after"`
 	// Sweep is the cron schedule (robfig/cron syntax with CRON_TZ and
 	// @every) on which every account's silence is judged.
 	Sweep   string `yaml:"sweep"`
 	Workers int    `yaml:"workers"`
-	// Opinion tunes the opinion, engagement and consistency detectors.
-	Opinion OpinionConfig `yaml:"opinion"`
-	// AccountChecks tunes the account detectors (detect_account.go).
-	AccountChecks AccountChecksConfig `yaml:"account_checks"`
 	// Content: lexicons and their reload (content.go).
 	Content `yaml:",inline"`
-	// Texts replaces detectors' alert templates: detector (the package
-	// name under pkg/analyze/detect) → template name → text/template
-	// body. Templates not named keep their defaults. pkg/daemon checks
-	// the names and bodies, which this package cannot see.
-	Texts map[string]map[string]string `yaml:"texts"`
+	// Detectors are the detectors' sections, each decoded by its detector
+	// (pkg/analyze/detect/<name>); Loaded.Detectors holds the result.
+	Detectors map[string]conf.Section `yaml:"detectors" doc:"Each detector's section, by name: enabled, texts and the detector's own keys (see Detectors below)."`
+
+	// The keys the detectors' sections replaced, kept only to say where
+	// each went (moved.go).
+	MovedStaleAfter    conf.Section `yaml:"stale_after" doc:"-"`
+	MovedOpinion       conf.Section `yaml:"opinion" doc:"-"`
+	MovedAccountChecks conf.Section `yaml:"account_checks" doc:"-"`
+	MovedTexts         conf.Section `yaml:"texts" doc:"-"`
 }
 
 // NotifierConfig lists where alerts go.
@@ -249,13 +247,10 @@ func Default() Config {
 			Sources:   defaultSources(),
 		},
 		Analyzer: AnalyzerConfig{
-			Listen:        ":9102",
-			StaleAfter:    conf.Duration(14 * 24 * time.Hour),
-			Sweep:         "@every 1m",
-			Workers:       1,
-			Opinion:       DefaultOpinion(),
-			AccountChecks: DefaultAccountChecks(),
-			Content:       Content{LexiconReload: defaultLexiconReload},
+			Listen:  ":9102",
+			Sweep:   "@every 1m",
+			Workers: 1,
+			Content: Content{LexiconReload: defaultLexiconReload},
 		},
 		Notifier: NotifierConfig{
 			Listen:         ":9103",

@@ -38,7 +38,7 @@ func TestLoadGood(t *testing.T) {
 	t.Setenv("GW_TEST_HOOK", "https://hooks.example.org/alert")
 	p := write(t, dir, "govwatch.yaml", `
 registry: {file: registry.yaml}
-analyzer: {stale_after: 14d, sweep: "CRON_TZ=Asia/Shanghai */5 * * * *"}
+analyzer: {detectors: {testdet: {window: 2h}}, sweep: "CRON_TZ=Asia/Shanghai */5 * * * *"}
 notifier:
   receivers:
     - {name: console, console: {}}
@@ -49,8 +49,14 @@ notifier:
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if got, want := l.Analyzer.StaleAfter.D(), 14*24*time.Hour; got != want {
-		t.Errorf("stale_after = %v, want %v", got, want)
+	var det *DetectorConfig
+	for i := range l.Detectors {
+		if l.Detectors[i].Name == "testdet" {
+			det = &l.Detectors[i]
+		}
+	}
+	if det == nil || det.Config.(*testDetectorConfig).Window.D() != 2*time.Hour {
+		t.Errorf("analyzer.detectors.testdet = %+v, want window 2h", det)
 	}
 	if got, want := l.Notifier.Receivers[1].Channels[0].Config.(*webhook.Config).URL, "https://hooks.example.org/alert"; got != want {
 		t.Errorf("expanded url = %q, want %q", got, want)
@@ -71,7 +77,7 @@ func TestLoadReportsEveryProblemWithLine(t *testing.T) {
 	dir := t.TempDir()
 	p := write(t, dir, "bad.yaml", `bogus_top: 1
 analyzer:
-  stale_after: fortnight
+  detectors: {testdet: {window: fortnight}}
   sweep_intervall: 1m
 registry:
   units:

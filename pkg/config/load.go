@@ -39,6 +39,9 @@ type Loaded struct {
 	// Positions locates the keys of the config file, for checks made
 	// outside this package (nil when the config was not loaded from a file).
 	Positions *conf.Positions
+	// Detectors are analyzer.detectors decoded and validated: every
+	// registered detector, in the order of their names.
+	Detectors []DetectorConfig
 }
 
 // Load reads, expands, decodes and validates the file at path and the
@@ -59,11 +62,14 @@ func LoadBytes(name string, data []byte, dir string) (*Loaded, error) {
 	cfg.Path = filepath.Join(dir, filepath.Base(name))
 	d := conf.NewDecoder(name, dir)
 	d.Document(data, &cfg)
+	cfg.Analyzer.movedKeys(d)
+	dets := decodeDetectors(d, detectorsPath, cfg.Analyzer.Detectors)
 	pos := d.Pos
 	cfg.decodeReceivers(d)
 	reg, rprobs := cfg.buildRegistry(pos)
 	cfg.validateReceivers(d, reg)
-	probs := d.Problems()
+	validateDetectors(d, detectorsPath, dets, reg)
+	probs := slices.Clone(d.Problems())
 	probs = append(probs, rprobs...)
 	probs = append(probs, cfg.validate(pos)...)
 	probs = append(probs, cfg.checkPushAccounts(pos, reg)...)
@@ -71,7 +77,7 @@ func LoadBytes(name string, data []byte, dir string) (*Loaded, error) {
 	if len(probs) > 0 {
 		return nil, probs.Sorted()
 	}
-	return &Loaded{Config: cfg, Registry: reg, Positions: pos}, nil
+	return &Loaded{Config: cfg, Registry: reg, Positions: pos, Detectors: dets}, nil
 }
 
 // dir is the directory relative paths in the config are resolved against.
@@ -228,12 +234,9 @@ func (c *Config) validate(pos *conf.Positions) conf.Problems {
 	}
 	atLeast("collector.interval", c.Collector.Interval, conf.Duration(time.Second))
 	atLeast("collector.timeout", c.Collector.Timeout, conf.Duration(time.Second))
-	atLeast("analyzer.stale_after", c.Analyzer.StaleAfter, conf.Duration(time.Second))
 	if _, err := ParseSchedule(c.Analyzer.Sweep); err != nil {
 		bad("analyzer.sweep", "bad cron schedule %q: %v", c.Analyzer.Sweep, err)
 	}
-	ps = append(ps, c.validateOpinion(pos)...)
-	ps = append(ps, c.validateAccountChecks(pos)...)
 	ps = append(ps, c.validateSources(pos)...)
 	c.validateCollect(bad)
 	c.validateContent(bad)

@@ -151,7 +151,7 @@ func validateDetectors(d *conf.Decoder, base string, ds []DetectorConfig, reg *r
 		if !ok || !dc.Enabled || s.Validate == nil || dc.Config == nil {
 			continue
 		}
-		s.Validate(dc.Config, &plugin.Check{Report: d.Report(conf.Join(base, dc.Name)), Registry: reg})
+		s.Validate(dc.Config, &plugin.Check{Report: d.Report(conf.Join(base, dc.Name)), Registry: reg, Dir: d.Dir})
 	}
 }
 

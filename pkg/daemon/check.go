@@ -13,8 +13,9 @@ import (
 
 // Check reports what config.Load cannot judge because it needs packages
 // above pkg/config, and what the components read at start-up beside the
-// file: the detectors' templates, the lexicons, the upward report's
-// template and the simulator's scenario. `govwatch config check` and every
+// file: the lexicons, the upward report's template and the simulator's
+// scenario. The detectors' templates (analyzer.detectors.<name>.texts) are
+// judged by config.Load, which has every detector's. `govwatch config check` and every
 // daemon's start-up call it, so one refuses what the other would; the
 // error is a conf.Problems, each at the key that names the culprit.
 func Check(cfg *config.Loaded) error {
@@ -23,13 +24,6 @@ func Check(cfg *config.Loaded) error {
 		pos = conf.NewPositions(cfg.Path)
 	}
 	var probs conf.Problems
-	if _, err := detectorTexts(cfg); err != nil {
-		ps, ok := err.(conf.Problems)
-		if !ok {
-			ps = conf.Problems{pos.Problem("analyzer.texts", "%v", err)}
-		}
-		probs = append(probs, ps...)
-	}
 	if dir := cfg.Analyzer.Lexicons; dir != "" {
 		if _, err := textscan.NewLive(cfg.Resolve(dir), nil, nil, time.Now); err != nil {
 			probs = append(probs, pos.Problem("analyzer.lexicons", "%v", err))

@@ -77,7 +77,7 @@ func runDemoAt(t *testing.T, start time.Time) {
 	}()
 
 	got := hook.awaitFiring(t, 60*time.Second, demoAlerts)
-	checkStale(t, got["account.stale/np-culture-wechat"][0], scripted, cfg.Analyzer.StaleAfter.D())
+	checkStale(t, got["account.stale/np-culture-wechat"][0], scripted, staleAfter(t, cfg))
 	for _, k := range demoAlerts {
 		if len(got[k]) != 1 {
 			t.Errorf("%s paged %d times, want once", k, len(got[k]))

@@ -10,10 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
-	"github.com/govwatch/govwatch/pkg/analyze/detect/content"
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/collect"
 	"github.com/govwatch/govwatch/pkg/collect/pace"
@@ -36,7 +34,6 @@ type env struct {
 	clock    clockwork.Clock
 	stdout   io.Writer
 	mux      *http.ServeMux
-	texts    map[string]*alerttext.Texts // analyzer.texts, by detector
 }
 
 func (e *env) build(component string) (runner, error) {
@@ -75,52 +72,18 @@ func (e *env) collector() (runner, error) {
 	return c.Run, nil
 }
 
-// Detectors are the analyzer's detectors as the configuration turns them
-// on, and the lexicons the content detector scans with.
-type Detectors struct {
-	Posts     []detect.PostDetector
-	Snapshots []detect.SnapshotDetector
-	Probes    []detect.ProbeDetector
-	Sweepers  []detect.Sweeper
-	Lexicons  *textscan.Live
-}
-
-// AnalyzerDetectors builds the detectors the analyzer of cfg runs, exactly
-// as Run wires them; `govwatch replay` drives them in virtual time. Lexicon
-// metrics go to reg (nil: none).
-func AnalyzerDetectors(cfg *config.Loaded, clock clockwork.Clock, log *zap.Logger, reg prometheus.Registerer) (Detectors, error) {
-	if log == nil {
-		log = zap.NewNop()
-	}
-	e := &env{cfg: cfg, clock: clock, log: log, reg: reg}
-	return e.detectors()
-}
-
-func (e *env) detectors() (Detectors, error) {
-	texts, err := detectorTexts(e.cfg)
-	if err != nil {
-		return Detectors{}, err
-	}
-	e.texts = texts
+// detectors builds the analyzer's detectors as the configuration turns
+// them on, and the lexicons the content detector scans with.
+func (e *env) detectors() (analyze.DetectorSet, *textscan.Live, error) {
 	lex, err := textscan.NewLive(e.cfg.Resolve(e.cfg.Analyzer.Lexicons), e.reg, e.log.Named("lexicons"), e.clock.Now)
 	if err != nil {
-		return Detectors{}, err
+		return analyze.DetectorSet{}, nil, err
 	}
-	opPosts, opSnaps, opSweeps, err := e.opinionDetectors()
+	ds, err := analyze.Detectors(e.cfg.Detectors, detect.Deps{Clock: e.clock, Log: e.log.Named("detect"), Metrics: e.reg, Lexicons: lex})
 	if err != nil {
-		return Detectors{}, fmt.Errorf("opinion detectors: %w", err)
+		return analyze.DetectorSet{}, nil, err
 	}
-	accounts, err := e.accountDetectors()
-	if err != nil {
-		return Detectors{}, err
-	}
-	return Detectors{
-		Posts:     append(append([]detect.PostDetector{withTexts(e.texts, "content", content.New(lex.Scan))}, accounts.posts...), opPosts...),
-		Snapshots: append(accounts.snapshots, opSnaps...),
-		Probes:    accounts.probes,
-		Sweepers:  append(accounts.sweepers, opSweeps...),
-		Lexicons:  lex,
-	}, nil
+	return ds, lex, nil
 }
 
 func (e *env) analyzer() (runner, error) {
@@ -129,11 +92,10 @@ func (e *env) analyzer() (runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sweep schedule: %w", err)
 	}
-	ds, err := e.detectors()
+	ds, lex, err := e.detectors()
 	if err != nil {
 		return nil, err
 	}
-	lex := ds.Lexicons
 	e.mux.Handle("POST /api/v1/check", textscan.CheckHandler(lex.Engine))
 	a := analyze.New(analyze.Options{
 		Registry: e.cfg.Registry, Bus: e.bus, Store: e.store,

@@ -224,7 +224,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("%s: fingerprint %q startsAt %v endsAt %v generatorURL %q; want set, set, zero, set", tc.key, a.Fingerprint, a.StartsAt, a.EndsAt, a.GeneratorURL)
 		}
 	}
-	checkStale(t, got["account.stale/np-culture-wechat"][0], scripted, cfg.Analyzer.StaleAfter.D())
+	checkStale(t, got["account.stale/np-culture-wechat"][0], scripted, staleAfter(t, cfg))
 
 	// The API lists the same alerts; /metrics moved.
 	var v1 struct {

@@ -55,6 +55,14 @@ type Category struct {
 	Upward bool
 }
 
+// ComponentCategories are raised by the components themselves, not by a
+// plugin, and declared here: the collector's system.source_down.
+var ComponentCategories = []string{CategorySystemSourceDown}
+
+func init() {
+	RegisterCategory(Category{ID: CategorySystemSourceDown, Name: "系统：采集源持续失败", Severity: SeverityMinor})
+}
+
 var (
 	categoriesMu sync.RWMutex
 	categories   = map[string]Category{}

@@ -113,6 +113,10 @@ type Check struct {
 	Registry *registry.Registry
 	// Used is whether any account is collected by this source (sources only).
 	Used bool
+	// Dir is the folder relative paths of the file are resolved against
+	// (the config file's), for a plain string path whose absence may be
+	// no error; conf.File values are resolved already.
+	Dir string
 }
 
 // AccountCheck is what a source's ValidateAccount is given: a report at

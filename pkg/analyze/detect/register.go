@@ -92,3 +92,12 @@ func New(name string, cfg any, d Deps) (Detector, error) {
 	}
 	return det, nil
 }
+
+// TextsOr returns the deployment's templates, or the defaults when the
+// detector was built without them (tests, a detector built by hand).
+func (d Deps) TextsOr(defaults map[string]string) *alerttext.Texts {
+	if d.Texts != nil {
+		return d.Texts
+	}
+	return alerttext.MustTexts(defaults)
+}

@@ -1,5 +1,5 @@
-// Package replay drives the analyzer's detectors, wired exactly as the
-// daemon wires them, through a generated month of activity of many
+// Package replay drives the analyzer's detectors, built exactly as the
+// daemon builds them (analyze.Detectors), through a generated month of activity of many
 // accounts with scripted incidents, in virtual time over the embedded
 // store, and compares the alerts raised and resolved with the script.
 // It is `govwatch replay`.
@@ -19,11 +19,12 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/govwatch/govwatch/pkg/analyze"
+	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/config"
-	"github.com/govwatch/govwatch/pkg/daemon"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
+	"github.com/govwatch/govwatch/pkg/textscan"
 )
 
 // Options say what to replay.
@@ -32,7 +33,7 @@ type Options struct {
 	Days     int
 	Seed     uint64
 	// Config configures the detectors; its registry is replaced by the
-	// generated one. Nil: config.Default().
+	// generated one. Nil: the defaults, as an empty file gives them.
 	Config *config.Loaded
 	// Sweep overrides the config's analyzer.sweep schedule.
 	Sweep cron.Schedule
@@ -95,7 +96,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	cfg := o.Config
 	if cfg == nil {
-		cfg = &config.Loaded{Config: config.Default()}
+		if cfg, err = config.LoadBytes("defaults.yaml", nil, ""); err != nil {
+			return nil, fmt.Errorf("default config: %w", err)
+		}
 	}
 	reg, probs := registry.New(s.units, s.accounts)
 	if len(probs) > 0 {
@@ -184,7 +187,12 @@ func (in *instance) start() error {
 	if err != nil {
 		return err
 	}
-	ds, err := daemon.AnalyzerDetectors(in.cfg, in.clock, nil, nil)
+	lex, err := textscan.NewLive(in.cfg.Resolve(in.cfg.Analyzer.Lexicons), nil, nil, in.clock.Now)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("lexicons: %w", err)
+	}
+	ds, err := analyze.Detectors(in.cfg.Detectors, detect.Deps{Clock: in.clock, Lexicons: lex})
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("detectors: %w", err)

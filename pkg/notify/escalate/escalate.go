@@ -68,24 +68,15 @@ type Policy struct {
 	VetoUpward bool
 }
 
-// VetoCategories are the checklist's single-veto content categories: a
-// leaked secret, prohibited content, a serious wording error, a major public
-// opinion incident.
-var VetoCategories = []string{
-	model.CategorySecretMarking,
-	model.CategoryProhibitedPolitical, model.CategoryProhibitedViolence, model.CategoryProhibitedPorn,
-	model.CategoryProhibitedGambling, model.CategoryProhibitedCult,
-	model.CategoryWordingSerious, model.CategoryOpinionEmergency,
-}
-
-// Veto reports whether labels describe a veto-level incident: one of
-// VetoCategories, or any opinion.* alert marked critical (a major opinion incident).
+// Veto reports whether labels describe a veto-level incident reported
+// upward at once: a category its detector declares so (model.Category's
+// Upward: a leaked secret, prohibited content, a serious wording error, a
+// public emergency), or any opinion.* alert marked critical (a major
+// opinion incident).
 func Veto(ls model.LabelSet) bool {
 	c := ls[model.LabelAlertname]
-	for _, v := range VetoCategories {
-		if c == v {
-			return true
-		}
+	if info, ok := model.LookupCategory(c); ok && info.Upward {
+		return true
 	}
 	return strings.HasPrefix(c, "opinion.") && ls[model.LabelSeverity] == model.SeverityCritical
 }

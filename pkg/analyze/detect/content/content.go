@@ -40,9 +40,6 @@ func New(scan Scanner) *Detector {
 	return &Detector{scan: scan, texts: alerttext.MustTexts(Templates)}
 }
 
-// WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
-
 // Templates are the default Chinese texts; keys are summary and description.
 var Templates = map[string]string{
 	"summary": `{{.Account.Name}}（{{platform .Account.Platform}}）发布的内容涉及{{category .Category}}，共 {{len .Findings}} 处`,

@@ -41,3 +41,9 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeSample holds the README's sample to the defaults and the
+// templates in the code.
+func TestReadmeSample(t *testing.T) {
+	detecttest.ReadmeSample(t, "content")
+}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect/crossplatform"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
@@ -40,7 +39,7 @@ func BenchmarkPost(b *testing.B) {
 	platforms := []string{"weibo", "wechat", "douyin"}
 	reg := detecttest.BenchRegistry(10, 1, platforms...)
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	detecttest.Bench(b, reg, func() any { return crossplatform.New(config.DefaultOpinion().CrossPlatform) }, func(i int) detecttest.Event {
+	detecttest.Bench(b, reg, func() any { return crossplatform.New(crossplatform.Defaults()) }, func(i int) detecttest.Event {
 		unit, plat := i%10, platforms[(i/10)%3]
 		acct := fmt.Sprintf("u%d-%s", unit, plat)
 		// Post i-10 is the same unit's previous post, on another platform.

@@ -19,7 +19,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/calendar"
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -37,12 +36,9 @@ type Detector struct {
 }
 
 // New returns a detector tuned by c.
-func New(c config.CrossPlatformConfig) *Detector {
+func New(c Config) *Detector {
 	return &Detector{window: c.Window.D(), maxPosts: c.MaxPosts, similarity: c.Similarity, texts: alerttext.MustTexts(Templates)}
 }
-
-// WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{

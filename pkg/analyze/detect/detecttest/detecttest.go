@@ -1,7 +1,8 @@
 // Package detecttest runs a detector's golden test cases, in the manner of
 // Telegraf's testcases/<case>/ folders. Each case is a folder holding
 //
-//	config.yaml     the start time, the default threshold, units and accounts
+//	config.yaml     the start time, units and accounts, and the detector's
+//	                section (its keys under analyzer.detectors.<name>)
 //	input.jsonl     events in virtual time: a post, an account snapshot, a
 //	                probe result, a registry change, or a sweep
 //	expected.jsonl  the alerts the detector publishes, one per line
@@ -53,12 +54,9 @@ var Compared = []string{
 // Config is a case's config.yaml.
 type Config struct {
 	// Start is the virtual time the clock starts at.
-	Start time.Time `yaml:"start"`
-	// StaleAfter is the detector's default threshold, for detectors that
-	// have one.
-	StaleAfter conf.Duration `yaml:"stale_after"`
-	Units      []Unit        `yaml:"units"`
-	Accounts   []Account     `yaml:"accounts"`
+	Start    time.Time `yaml:"start"`
+	Units    []Unit    `yaml:"units"`
+	Accounts []Account `yaml:"accounts"`
 	// Detector is the detector's own settings, in the form of its section
 	// of the analyzer's config; the Build function decodes it (DecodeDetector).
 	Detector yaml.Node `yaml:"detector"`

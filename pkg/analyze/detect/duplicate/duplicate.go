@@ -22,12 +22,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
-// Config tunes the detector.
-type Config struct {
-	// IgnorePlatforms are platforms where a unit may run several accounts.
-	IgnorePlatforms []string
-}
-
 // Detector is the duplicate-account detector.
 type Detector struct {
 	cfg   Config
@@ -36,9 +30,6 @@ type Detector struct {
 
 // New returns a detector.
 func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)} }
-
-// WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{

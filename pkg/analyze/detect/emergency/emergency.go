@@ -26,7 +26,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/baseline"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/terms"
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -43,23 +42,20 @@ var Warnings = []string{"防范", "预防", "防止", "谨防", "警惕", "演�
 
 // Detector is the emergency-burst detector.
 type Detector struct {
-	c     config.EmergencyConfig
+	c     Config
 	list  *terms.List
 	texts *alerttext.Texts
 }
 
 // New returns a detector tuned by c, with the term list c names or the
 // built-in one.
-func New(c config.EmergencyConfig) (*Detector, error) {
-	l, err := terms.Load(c.Lexicon, "emergency.txt", builtin)
+func New(c Config) (*Detector, error) {
+	l, err := terms.Load(string(c.Lexicon), "emergency.txt", builtin)
 	if err != nil {
 		return nil, err
 	}
 	return &Detector{c: c, list: l, texts: alerttext.MustTexts(Templates)}, nil
 }
-
-// WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{

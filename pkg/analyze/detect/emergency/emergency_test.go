@@ -6,10 +6,9 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/emergency"
-	"github.com/govwatch/govwatch/pkg/config"
 )
 
-func newDetector(t testing.TB, cfg config.EmergencyConfig) *emergency.Detector {
+func newDetector(t testing.TB, cfg emergency.Config) *emergency.Detector {
 	t.Helper()
 	d, err := emergency.New(cfg)
 	if err != nil {
@@ -24,7 +23,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestTerms(t *testing.T) {
-	d := newDetector(t, config.DefaultOpinion().Emergency)
+	d := newDetector(t, emergency.Defaults())
 	for _, tc := range []struct {
 		text string
 		want []string
@@ -40,17 +39,15 @@ func TestTerms(t *testing.T) {
 	}
 }
 
-// TestReadmeSample holds the README's sample config to the defaults.
+// TestReadmeSample holds the README's sample to the defaults and the
+// templates in the code.
 func TestReadmeSample(t *testing.T) {
-	got := detecttest.ReadmeConfig(t, "README.md").Analyzer.Opinion.Emergency
-	if want := config.DefaultOpinion().Emergency; got != want {
-		t.Errorf("README sample = %+v, want the defaults %+v", got, want)
-	}
+	detecttest.ReadmeSample(t, "emergency")
 }
 
 func build(t *testing.T) detecttest.Build {
 	return func(c *detecttest.Case) any {
-		cfg := config.DefaultOpinion().Emergency
+		cfg := emergency.Defaults()
 		if err := c.DecodeDetector(&cfg); err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/followers"
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
@@ -16,7 +15,7 @@ import (
 func BenchmarkSnapshot(b *testing.B) {
 	reg := detecttest.BenchRegistry(100, 1, "weibo")
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	detecttest.Bench(b, reg, func() any { return followers.New(config.DefaultOpinion().BoughtFollowers) }, func(i int) detecttest.Event {
+	detecttest.Bench(b, reg, func() any { return followers.New(followers.Defaults()) }, func(i int) detecttest.Event {
 		hour, k := i/100, i%100
 		at := t0.Add(time.Duration(hour)*time.Hour + time.Duration(k)*time.Second)
 		s := &model.AccountSnapshot{AccountID: fmt.Sprintf("u%d-weibo", k), Platform: "weibo",

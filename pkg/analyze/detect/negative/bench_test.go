@@ -7,7 +7,6 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/negative"
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
@@ -18,7 +17,7 @@ func BenchmarkComment(b *testing.B) {
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	texts := []string{"排队三小时没人管，我要投诉", "感谢发布，已转发", "收到，谢谢提醒", "希望越办越好", "学习了"}
 	detecttest.Bench(b, reg, func() any {
-		d, err := negative.New(config.DefaultOpinion().Negative)
+		d, err := negative.New(negative.Defaults())
 		if err != nil {
 			b.Fatal(err)
 		}

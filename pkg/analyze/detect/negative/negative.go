@@ -24,7 +24,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/baseline"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/terms"
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -34,23 +33,20 @@ var builtin string
 
 // Detector is the negative-comment detector.
 type Detector struct {
-	c       config.NegativeConfig
+	c       Config
 	lexicon *terms.List
 	texts   *alerttext.Texts
 }
 
 // New returns a detector tuned by c, with the lexicon c names or the
 // built-in one.
-func New(c config.NegativeConfig) (*Detector, error) {
-	l, err := terms.Load(c.Lexicon, "negative.txt", builtin)
+func New(c Config) (*Detector, error) {
+	l, err := terms.Load(string(c.Lexicon), "negative.txt", builtin)
 	if err != nil {
 		return nil, err
 	}
 	return &Detector{c: c, lexicon: l, texts: alerttext.MustTexts(Templates)}, nil
 }
-
-// WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{

@@ -34,12 +34,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
-// Config tunes the detector.
-type Config struct {
-	// AcceptAfter is how long a change is reported before it is accepted.
-	AcceptAfter time.Duration
-}
-
 // Detector is the profile-change detector.
 type Detector struct {
 	cfg   Config
@@ -48,9 +42,6 @@ type Detector struct {
 
 // New returns a detector.
 func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)} }
-
-// WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
@@ -176,8 +167,8 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 				r.Accepted = r.Current
 			case r.Current == r.Accepted:
 				end, how = now, "filed"
-			case !now.Before(r.Since.Add(d.cfg.AcceptAfter)):
-				end, how = r.Since.Add(d.cfg.AcceptAfter), "accepted"
+			case !now.Before(r.Since.Add(d.cfg.AcceptAfter.D())):
+				end, how = r.Since.Add(d.cfg.AcceptAfter.D()), "accepted"
 				r.Accepted = r.Current
 			case r.Accepted != before:
 				// The name was filed but other fields still differ.
@@ -242,7 +233,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 	data := map[string]any{
 		"Account": a, "Unit": alerttext.UnitName(env.Registry, a.Unit), "Since": r.Since,
 		"Fields": strings.Join(names, "、"), "Changes": strings.Join(texts, "；"),
-		"AcceptDays": int(d.cfg.AcceptAfter / (24 * time.Hour)),
+		"AcceptDays": int(d.cfg.AcceptAfter.D() / (24 * time.Hour)),
 	}
 	ann := map[string]string{
 		model.AnnotationSuggestion: "核实变更是否为本单位操作：如非本单位操作，立即修改密码并恢复资料；如属正常变更，名称变更须报送备案并更新注册信息",

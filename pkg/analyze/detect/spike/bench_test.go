@@ -7,7 +7,6 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/spike"
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
@@ -16,7 +15,7 @@ import (
 func BenchmarkPost(b *testing.B) {
 	reg := detecttest.BenchRegistry(10, 1, "weibo")
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	detecttest.Bench(b, reg, func() any { return spike.New(config.DefaultOpinion().Spike) }, func(i int) detecttest.Event {
+	detecttest.Bench(b, reg, func() any { return spike.New(spike.Defaults()) }, func(i int) detecttest.Event {
 		round, k := i/100, i%100
 		acct := fmt.Sprintf("u%d-weibo", k%10)
 		at := t0.Add(time.Duration(round)*10*time.Minute + time.Duration(k)*time.Second)

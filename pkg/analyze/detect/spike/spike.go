@@ -27,24 +27,20 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/baseline"
 	"github.com/govwatch/govwatch/pkg/calendar"
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
 // Detector is the engagement-spike detector.
 type Detector struct {
-	c     config.SpikeConfig
+	c     Config
 	texts *alerttext.Texts
 }
 
 // New returns a detector tuned by c.
-func New(c config.SpikeConfig) *Detector {
+func New(c Config) *Detector {
 	return &Detector{c: c, texts: alerttext.MustTexts(Templates)}
 }
-
-// WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{

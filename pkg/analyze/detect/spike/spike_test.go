@@ -5,7 +5,6 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/spike"
-	"github.com/govwatch/govwatch/pkg/config"
 )
 
 // TestGolden walks testcases/<case>/ (see testcases/README.md) as they
@@ -14,17 +13,15 @@ func TestGolden(t *testing.T) {
 	detecttest.RunSuite(t, "testcases", build(t))
 }
 
-// TestReadmeSample holds the README's sample config to the defaults.
+// TestReadmeSample holds the README's sample to the defaults and the
+// templates in the code.
 func TestReadmeSample(t *testing.T) {
-	got := detecttest.ReadmeConfig(t, "README.md").Analyzer.Opinion.Spike
-	if want := config.DefaultOpinion().Spike; got != want {
-		t.Errorf("README sample = %+v, want the defaults %+v", got, want)
-	}
+	detecttest.ReadmeSample(t, "spike")
 }
 
 func build(t *testing.T) detecttest.Build {
 	return func(c *detecttest.Case) any {
-		cfg := config.DefaultOpinion().Spike
+		cfg := spike.Defaults()
 		if err := c.DecodeDetector(&cfg); err != nil {
 			t.Fatal(err)
 		}

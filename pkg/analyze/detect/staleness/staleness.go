@@ -61,9 +61,6 @@ func NewLevels(warningAfter, staleAfter, zombieAfter time.Duration) *Detector {
 	return d
 }
 
-// WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
-
 // Templates are the default Chinese texts. For each level: <level>summary and
 // <level>description while firing, <level>resolved when the next post ends
 // it; warning_superseded when account.stale replaces the reminder. The stale

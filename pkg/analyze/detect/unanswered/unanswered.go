@@ -25,30 +25,18 @@ import (
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
-// Config sets the SLA.
-type Config struct {
-	// SLAWorkdays is how many working days after the day a comment arrived
-	// the account has to answer it.
-	SLAWorkdays int
-	// Window is how long a comment's id and time are kept.
-	Window time.Duration
-	// Calendar says which days are working days; nil counts Monday to Friday.
-	Calendar *calendar.Calendar
-}
-
 // Detector is the unanswered-comments detector.
 type Detector struct {
 	cfg   Config
+	cal   *calendar.Calendar
 	texts *alerttext.Texts
 }
 
-// New returns a detector.
-func New(cfg Config) *Detector {
-	return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)}
+// New returns a detector tuned by cfg, counting working days with cal
+// (nil: Monday to Friday).
+func New(cfg Config, cal *calendar.Calendar) *Detector {
+	return &Detector{cfg: cfg, cal: cal, texts: alerttext.MustTexts(Templates)}
 }
-
-// WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
@@ -116,7 +104,7 @@ func (d *Detector) comment(ctx context.Context, env *detect.Env, p *model.Post, 
 		// A deleted comment needs no answer; the sweep re-judges the account.
 		return env.Store.Delete(ctx, key)
 	}
-	ttl := at(p).Add(d.cfg.Window).Sub(env.Now())
+	ttl := at(p).Add(d.cfg.Window.D()).Sub(env.Now())
 	if ttl <= 0 {
 		return nil // older than the analysis window
 	}
@@ -133,7 +121,7 @@ func (d *Detector) reply(ctx context.Context, env *detect.Env, p *model.Post, a 
 		return nil
 	}
 	b, _ := json.Marshal(at(p))
-	if err := env.Store.Set(ctx, answeredKey(a.ID, p.ParentID), b, d.cfg.Window); err != nil {
+	if err := env.Store.Set(ctx, answeredKey(a.ID, p.ParentID), b, d.cfg.Window.D()); err != nil {
 		return err
 	}
 	if err := env.Store.Delete(ctx, pendingPrefix(a.ID)+p.ParentID); err != nil {
@@ -206,7 +194,7 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 }
 
 func (d *Detector) deadline(c comment) time.Time {
-	return d.cfg.Calendar.AddWorkdays(c.At, d.cfg.SLAWorkdays)
+	return d.cal.AddWorkdays(c.At, d.cfg.SLAWorkdays)
 }
 
 // judge fires, refreshes or resolves one account's alert.
@@ -243,7 +231,7 @@ func (d *Detector) judge(ctx context.Context, env *detect.Env, id string, pendin
 		}
 		return strings.Compare(x.ID, y.ID)
 	})
-	next := firing{Overdue: overdue, Late: d.cfg.Calendar.WorkdaysBetween(d.deadline(overdue[0]).Add(-time.Nanosecond), now)}
+	next := firing{Overdue: overdue, Late: d.cal.WorkdaysBetween(d.deadline(overdue[0]).Add(-time.Nanosecond), now)}
 	if cur != nil && len(cur.Overdue) > 0 {
 		next.Start = cur.Start
 		if cur.Late == next.Late && slices.Equal(cur.Overdue, next.Overdue) {
@@ -288,12 +276,12 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, f *firing, now, e
 		items[i] = item{
 			comment: c,
 			DueDay:  calendar.DateOf(due.Add(-time.Nanosecond)).String(),
-			Late:    d.cfg.Calendar.WorkdaysBetween(due.Add(-time.Nanosecond), now),
+			Late:    d.cal.WorkdaysBetween(due.Add(-time.Nanosecond), now),
 		}
 	}
 	data := map[string]any{
 		"Account": a, "Unit": alerttext.UnitName(env.Registry, a.Unit), "Now": now,
-		"Count": len(items), "SLA": d.cfg.SLAWorkdays, "WindowDays": int(d.cfg.Window / (24 * time.Hour)),
+		"Count": len(items), "SLA": d.cfg.SLAWorkdays, "WindowDays": int(d.cfg.Window.D() / (24 * time.Hour)),
 	}
 	if len(items) > 0 {
 		data["Oldest"] = items[0]

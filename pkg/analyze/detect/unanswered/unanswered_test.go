@@ -11,12 +11,11 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/unanswered"
 	"github.com/govwatch/govwatch/pkg/calendar"
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
 )
 
 // build makes the detector of a case from the shipped defaults
-// (analyzer.account_checks.unanswered), the case's detector section and the
+// (analyzer.detectors.unanswered), the case's detector section and the
 // shipped holiday calendar.
 func build(t *testing.T) detecttest.Build {
 	cal, err := calendar.LoadDir("../../../../configs/holidays")
@@ -24,11 +23,11 @@ func build(t *testing.T) detecttest.Build {
 		t.Fatal(err)
 	}
 	return func(c *detecttest.Case) any {
-		cfg := config.DefaultAccountChecks().Unanswered
+		cfg := unanswered.Defaults()
 		if err := c.DecodeDetector(&cfg); err != nil {
 			t.Fatal(err)
 		}
-		return unanswered.New(unanswered.Config{SLAWorkdays: cfg.SLAWorkdays, Window: cfg.Window.D(), Calendar: cal})
+		return unanswered.New(cfg, cal)
 	}
 }
 
@@ -94,4 +93,10 @@ func TestCommentersAreNeitherAlertedNorKept(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadmeSample holds the README's sample to the defaults and the
+// templates in the code.
+func TestReadmeSample(t *testing.T) {
+	detecttest.ReadmeSample(t, "unanswered")
 }

@@ -29,14 +29,6 @@ import (
 // LabelTarget is the label naming the probed target.
 const LabelTarget = "target"
 
-// Config sets when probes count as an outage.
-type Config struct {
-	Consecutive    int
-	Window         int
-	WindowFailures int
-	RecoverAfter   int
-}
-
 // Detector is the availability detector.
 type Detector struct {
 	cfg   Config
@@ -45,9 +37,6 @@ type Detector struct {
 
 // New returns a detector.
 func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)} }
-
-// WithTexts replaces the built-in templates by a deployment's.
-func (d *Detector) WithTexts(t *alerttext.Texts) *Detector { d.texts = t; return d }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{

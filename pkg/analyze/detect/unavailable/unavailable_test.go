@@ -5,17 +5,21 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/unavailable"
-	"github.com/govwatch/govwatch/pkg/config"
 )
 
 // TestGolden walks testcases/<case>/; see testcases/README.md.
 func TestGolden(t *testing.T) {
 	detecttest.RunSuite(t, "testcases", func(c *detecttest.Case) any {
-		cfg := config.DefaultAccountChecks().Unavailable
+		cfg := unavailable.Defaults()
 		if err := c.DecodeDetector(&cfg); err != nil {
 			t.Fatal(err)
 		}
-		return unavailable.New(unavailable.Config{Consecutive: cfg.Consecutive, Window: cfg.Window,
-			WindowFailures: cfg.WindowFailures, RecoverAfter: cfg.RecoverAfter})
+		return unavailable.New(cfg)
 	})
+}
+
+// TestReadmeSample holds the README's sample to the defaults and the
+// templates in the code.
+func TestReadmeSample(t *testing.T) {
+	detecttest.ReadmeSample(t, "unavailable")
 }

@@ -1,0 +1,16 @@
+package profile_test
+
+import (
+	"testing"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
+)
+
+// TestSettingsProblems: values out of range are refused at their line.
+func TestSettingsProblems(t *testing.T) {
+	_, err := detecttest.LoadSection(t, t.TempDir(), `    profile: {accept_after: 10m}
+`)
+	detecttest.WantProblems(t, err,
+		`govwatch.yaml:4: analyzer.detectors.profile.accept_after: must be at least 1h, not 10m`,
+	)
+}

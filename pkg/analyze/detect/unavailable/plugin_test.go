@@ -1,0 +1,18 @@
+package unavailable_test
+
+import (
+	"testing"
+
+	"github.com/govwatch/govwatch/pkg/analyze/detect/detecttest"
+)
+
+// TestSettingsProblems: values out of range are refused at their line.
+func TestSettingsProblems(t *testing.T) {
+	_, err := detecttest.LoadSection(t, t.TempDir(), `    unavailable: {consecutive: 0, window: 10, window_failures: 11, recover_after: 0}
+`)
+	detecttest.WantProblems(t, err,
+		`analyzer.detectors.unavailable.consecutive: must be at least 1, not 0`,
+		`analyzer.detectors.unavailable.window_failures: must be 1 to window (10), not 11`,
+		`analyzer.detectors.unavailable.recover_after: must be 1 to window (10), not 0`,
+	)
+}
