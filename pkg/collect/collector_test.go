@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -125,7 +126,7 @@ func newRig(t *testing.T, interval map[string]time.Duration) *rig {
 	r.reg = reg
 	r.c, err = New(Options{
 		Registry:  reg,
-		Sources:   map[string]source.Source{"rss": &rss.Source{Fetcher: &rss.Fetcher{Clock: r.clock}}},
+		Sources:   map[string]source.Source{"rss": &rss.Source{Fetcher: &feed.Fetcher{Clock: r.clock}}},
 		Publisher: r.pub,
 		State:     st,
 		Interval:  10 * time.Minute,
@@ -340,7 +341,7 @@ func TestNewRejectsActiveAccountWithoutSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	o := Options{Registry: reg, Sources: map[string]source.Source{"rss": &rss.Source{Fetcher: &rss.Fetcher{}}},
+	o := Options{Registry: reg, Sources: map[string]source.Source{"rss": &rss.Source{Fetcher: &feed.Fetcher{}}},
 		Publisher: &recorder{}, State: st}
 	_, err = New(o)
 	if err == nil || !strings.Contains(err.Error(), "fz-wechat") || !strings.Contains(err.Error(), `"wechat"`) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/collect"
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/jsonapi"
 	"github.com/govwatch/govwatch/pkg/collect/source/probe"
@@ -21,7 +22,7 @@ import (
 func (e *env) sources(client *http.Client) (map[string]source.Source, error) {
 	// client (collectHTTPClient) sets collector.user_agent on every request.
 	cc := e.cfg.Collector
-	feeds := &rss.Fetcher{Client: client, MaxBody: int64(cc.MaxBody), Clock: e.clock}
+	feeds := &feed.Fetcher{Client: client, MaxBody: int64(cc.MaxBody), Clock: e.clock}
 	api := fetch.Client{HTTP: client, MaxBody: int64(cc.MaxBody)}
 	mappings := map[string]*jsonapi.Mapping{}
 	for name, m := range cc.Sources.JSONAPI {

@@ -22,7 +22,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
+	"github.com/govwatch/govwatch/pkg/collect/source/text"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -232,7 +232,7 @@ func (m *Mapping) Map(body []byte, a *registry.Account, now time.Time) (posts []
 		}
 		p := model.Post{
 			Schema: model.SchemaVersion, AccountID: a.ID, Platform: a.Platform, NativeID: native,
-			Kind: kind, URL: link, Title: rss.PlainText(str(f.Title)), Text: rss.PlainText(str(f.Text)),
+			Kind: kind, URL: link, Title: text.PlainText(str(f.Title)), Text: text.PlainText(str(f.Text)),
 			Author: str(f.Author), PublishedAt: published, CollectedAt: now,
 			Metrics: model.Metrics{Likes: count(f.Likes), Comments: count(f.Comments), Shares: count(f.Shares), Views: count(f.Views)},
 		}
@@ -269,7 +269,7 @@ func (m *Mapping) time(v gjson.Result) (time.Time, bool) {
 			t, err := time.ParseInLocation(m.TimeLayout, s, calendar.Shanghai)
 			return t.UTC(), err == nil
 		}
-		return rss.ParseTime(s)
+		return text.ParseTime(s)
 	}
 	return time.Time{}, false
 }

@@ -16,8 +16,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -26,7 +26,7 @@ import (
 var now = time.Date(2026, 8, 3, 4, 0, 0, 0, time.UTC)
 
 func newSource(base string) *Source {
-	return &Source{BaseURL: base, Fetcher: &rss.Fetcher{Clock: clockwork.NewFakeClockAt(now)}}
+	return &Source{BaseURL: base, Fetcher: &feed.Fetcher{Clock: clockwork.NewFakeClockAt(now)}}
 }
 
 func account(platform string, o registry.SourceOptions) *registry.Account {
