@@ -117,7 +117,7 @@ func newRig(t *testing.T, interval map[string]time.Duration) *rig {
 			platform = "weibo"
 		}
 		accounts = append(accounts, registry.Account{ID: a.ID, Name: a.Title, Platform: platform, Unit: "fj-gov",
-			Source: registry.Source{Type: "rss", URL: ts.URL + r.sim.FeedPath(a.ID), Interval: interval[a.ID]}})
+			Source: registry.Source{Type: "rss", Options: &rss.Account{URL: ts.URL + r.sim.FeedPath(a.ID)}, Interval: interval[a.ID]}})
 	}
 	reg, probs := registry.New([]registry.Unit{{ID: "fj-gov", Name: "福建省人民政府办公厅", Region: "350000"}}, accounts)
 	if probs != nil {

@@ -86,7 +86,7 @@ func TestLoad(t *testing.T) {
 	for i := range accounts {
 		id := fmt.Sprintf("acct-%06d", i)
 		accounts[i] = registry.Account{ID: id, Name: id, Platform: "weibo", Unit: "u",
-			Source: registry.Source{Type: "rss", URL: feedSrv.URL + "/feed/" + id}}
+			Source: registry.Source{Type: "rss", Options: &rss.Account{URL: feedSrv.URL + "/feed/" + id}}}
 	}
 	reg, probs := registry.New([]registry.Unit{{ID: "u", Name: "单位"}}, accounts)
 	if probs != nil {

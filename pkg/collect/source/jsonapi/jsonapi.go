@@ -72,9 +72,10 @@ type state struct {
 
 // Poll reads the account's URL page by page.
 func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*source.Batch, error) {
-	m, ok := s.Mappings[a.Source.Options.Mapping]
+	o := source.Options[Account](a.Source.Options)
+	m, ok := s.Mappings[o.Mapping]
 	if !ok {
-		return nil, fmt.Errorf("jsonapi %s: unknown mapping %q", a.ID, a.Source.Options.Mapping)
+		return nil, fmt.Errorf("jsonapi %s: unknown mapping %q", a.ID, o.Mapping)
 	}
 	var prev state
 	if len(st) > 0 {
@@ -94,7 +95,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*sou
 			b.Complete = false // the feed goes on beyond what was read
 			break
 		}
-		u, err := pageURL(a.Source.URL, m.CursorParam, cursor)
+		u, err := pageURL(o.URL, m.CursorParam, cursor)
 		if err != nil {
 			return nil, fmt.Errorf("jsonapi %s: %w", a.ID, err)
 		}

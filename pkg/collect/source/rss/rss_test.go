@@ -12,9 +12,12 @@ import (
 func TestSampleConfig(t *testing.T) {
 	sample := sourcetest.Sample(t)
 	var cfg struct {
-		Accounts []struct {
-			ID, Name, Platform, Unit string
-			Source                   struct{ Type, URL, Interval string }
+		Registry struct {
+			Units    []map[string]string
+			Accounts []struct {
+				ID, Name, Platform, Unit string
+				Source                   struct{ Type, URL, Interval string }
+			}
 		}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(sample))
@@ -22,7 +25,7 @@ func TestSampleConfig(t *testing.T) {
 	if err := dec.Decode(&cfg); err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.Accounts[0].Source; got.Type != "rss" || got.URL == "" {
+	if got := cfg.Registry.Accounts[0].Source; got.Type != "rss" || got.URL == "" {
 		t.Errorf("got source %+v, want type rss and a url", got)
 	}
 }

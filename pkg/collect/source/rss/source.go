@@ -13,7 +13,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
-// Source adapts a Fetcher to the collector: the account's source URL is the
+// Source adapts a feed.Fetcher to the collector: the account's url is the
 // feed, and the poll state is the cache validators as JSON.
 type Source struct {
 	Fetcher *feed.Fetcher
@@ -21,13 +21,13 @@ type Source struct {
 
 var _ source.Source = (*Source)(nil)
 
-// Poll fetches a.Source.URL with the validators from state.
+// Poll fetches the account's url with the validators from state.
 func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*source.Batch, error) {
 	var v feed.Validators
 	if len(state) > 0 {
 		_ = json.Unmarshal(state, &v) // unreadable state: fetch unconditionally
 	}
-	res, err := s.Fetcher.Fetch(ctx, a.Source.URL, v)
+	res, err := s.Fetcher.Fetch(ctx, s.URL(a), v)
 	if err != nil {
 		return nil, err
 	}

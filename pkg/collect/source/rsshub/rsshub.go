@@ -1,7 +1,7 @@
 // Package rsshub collects an account through a self-hosted RSSHub: the
 // account's platform and its id there choose the route, Atom is asked for
-// because it carries engagement counts, and the feed is read by the rss
-// source's fetcher (conditional GET, charsets, Beijing-time dates).
+// because it carries engagement counts, and the feed is read by the shared feed
+// fetcher (conditional GET, charsets, Beijing-time dates).
 package rsshub
 
 import (
@@ -37,7 +37,7 @@ var routes = map[string]string{
 
 // Route returns the RSSHub route of an account: its explicit route, else
 // the platform's user route with its user id.
-func Route(platform string, o registry.SourceOptions) (string, error) {
+func Route(platform string, o *Account) (string, error) {
 	if o.Route != "" {
 		return o.Route, nil
 	}
@@ -64,7 +64,7 @@ var _ source.Source = (*Source)(nil)
 // FeedURL is the full URL polled for a: base URL, route and format=atom
 // (unless the route chose a format itself).
 func (s *Source) FeedURL(a *registry.Account) (string, error) {
-	route, err := Route(a.Platform, a.Source.Options)
+	route, err := Route(a.Platform, source.Options[Account](a.Source.Options))
 	if err != nil {
 		return "", err
 	}

@@ -178,8 +178,9 @@ type reads struct {
 // Poll lists the account's published articles, newest first, and adds
 // yesterday's read counts where datacube has them.
 func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*source.Batch, error) {
-	appID := a.Source.Options.AppID
-	secret, err := source.ReadSecret(a.Source.Options.SecretFile, a.Source.Options.SecretEnv)
+	o := source.Options[Account](a.Source.Options)
+	appID := o.AppID
+	secret, err := source.ReadSecret(string(o.SecretFile), string(o.SecretEnv))
 	if err != nil {
 		return nil, fmt.Errorf("wechat %s: %w", a.ID, err)
 	}

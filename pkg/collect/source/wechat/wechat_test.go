@@ -21,6 +21,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
@@ -136,7 +137,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	r.acc = &registry.Account{ID: "fz-wechat", Platform: "wechat", Source: registry.Source{Type: "wechat",
-		Options: registry.SourceOptions{AppID: appID, SecretFile: secret}}}
+		Options: &Account{AppID: appID, SecretFile: conf.File(secret)}}}
 	return r
 }
 

@@ -107,8 +107,9 @@ type comment struct {
 
 // Poll reads the account's profile, timeline and (when enabled) comments.
 func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*source.Batch, error) {
-	uid := a.Source.Options.UserID
-	tok, err := source.ReadSecret(a.Source.Options.SecretFile, a.Source.Options.SecretEnv)
+	o := source.Options[Account](a.Source.Options)
+	uid := o.UserID
+	tok, err := source.ReadSecret(string(o.SecretFile), string(o.SecretEnv))
 	if err != nil {
 		return nil, fmt.Errorf("weibo %s: %w", a.ID, err)
 	}
