@@ -352,6 +352,35 @@ func TestNewRejectsActiveAccountWithoutSource(t *testing.T) {
 	}
 }
 
+// TestPushedAccountsAreNotPolled: a source that is pushed to has a nil
+// Source, and the collector schedules none of its accounts.
+func TestPushedAccountsAreNotPolled(t *testing.T) {
+	reg, probs := registry.New([]registry.Unit{{ID: "fz", Name: "福州市人民政府"}}, []registry.Account{
+		{ID: "fz-weibo", Name: "福州发布", Platform: "weibo", Unit: "fz", Source: registry.Source{Type: "rss"}},
+		{ID: "fz-kuaishou", Name: "福州发布", Platform: "kuaishou", Unit: "fz", Source: registry.Source{Type: "push"}},
+	})
+	if probs != nil {
+		t.Fatal(probs)
+	}
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := New(Options{Registry: reg, Sources: map[string]source.Source{"rss": &rss.Source{Fetcher: &feed.Fetcher{}}, "push": nil},
+		Publisher: &recorder{}, State: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, task := range c.Tasks() {
+		keys = append(keys, task.Key)
+	}
+	if len(keys) != 1 || keys[0] != "fz-weibo" {
+		t.Errorf("got tasks %v, want only fz-weibo", keys)
+	}
+}
+
 // countingSource counts polls per account.
 type countingSource struct {
 	source.Source

@@ -242,3 +242,15 @@ func TestPollWeiboRecorded(t *testing.T) {
 		t.Errorf("second post read as %q at %s", second.Text, second.PublishedAt)
 	}
 }
+
+// TestURLNamesTheFeed: messages about an account (system.source_down) ask
+// the source where it is read from.
+func TestURLNamesTheFeed(t *testing.T) {
+	a := account("weibo", &Account{UserID: "3197355467"})
+	if got, want := source.URL(newSource("http://hub:1200"), a), "http://hub:1200/weibo/user/3197355467?format=atom"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := source.URL(nil, a); got != "" {
+		t.Errorf("got %q for a source that is pushed to, want none", got)
+	}
+}
