@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	_ "github.com/govwatch/govwatch/pkg/collect/source/all"
 	"github.com/govwatch/govwatch/pkg/config"
 )
 

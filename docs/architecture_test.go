@@ -120,17 +120,6 @@ func listPackages(t *testing.T) []pkgInfo {
 // testHelper reports whether a package exists for tests only.
 func testHelper(p pkgInfo) bool { return strings.HasSuffix(p.name, "test") }
 
-// pending are the edges the plugin model is still removing, each to be
-// deleted with the import it names; an entry that no longer occurs fails
-// the test, so the list only shrinks.
-var pending = map[string]bool{
-	"pkg/collect/source/jsonapi -> pkg/collect/source/rss":   true,
-	"pkg/collect/source/rsshub -> pkg/collect/source/rss":    true,
-	"pkg/collect/source/rsshub -> pkg/collect/source/wechat": true,
-	"pkg/collect/source/wechat -> pkg/collect/source/rss":    true,
-	"pkg/collect/source/weibo -> pkg/collect/source/rss":     true,
-}
-
 // TestLayers fails on an import that runs back up the layers of
 // architecture.md, on a plugin importing another plugin, and on a package
 // the document does not place.
@@ -146,7 +135,7 @@ func TestLayers(t *testing.T) {
 			helpers[p.path] = true
 		}
 	}
-	used, seen := map[string]bool{}, map[string]bool{}
+	used := map[string]bool{}
 	for _, p := range pkgs {
 		if helpers[p.path] || p.path == "docs" {
 			continue
@@ -158,10 +147,6 @@ func TestLayers(t *testing.T) {
 		}
 		used[pat] = true
 		for _, imp := range p.imports {
-			if edge := p.path + " -> " + imp; pending[edge] {
-				seen[edge] = true
-				continue
-			}
 			if helpers[imp] {
 				t.Errorf("%s imports the test helper %s", p.path, imp)
 				continue
@@ -175,11 +160,6 @@ func TestLayers(t *testing.T) {
 			case strings.HasSuffix(pat, "/*") && ipat == pat && !strings.HasSuffix(p.path, "/all"):
 				t.Errorf("%s imports %s: a plugin imports no other plugin; move what they share below them", p.path, imp)
 			}
-		}
-	}
-	for edge := range pending {
-		if !seen[edge] {
-			t.Errorf("%s: gone; delete it from pending", edge)
 		}
 	}
 	for _, l := range layers {

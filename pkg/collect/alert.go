@@ -8,6 +8,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/collect/pace"
+	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -35,7 +36,7 @@ func (c *Collector) sourceDown(ctx context.Context, a *registry.Account, r *pace
 		"Failures": r.Failures, "Since": since, "Error": r.LastError,
 	}
 	ann := map[string]string{
-		model.AnnotationURL:        a.Source.URL,
+		model.AnnotationURL:        source.URL(c.o.Sources[a.Source.Type], a),
 		model.AnnotationSuggestion: sourceDownSuggestion,
 	}
 	result := "firing"

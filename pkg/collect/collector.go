@@ -79,7 +79,7 @@ const SeenTTL = 90 * 24 * time.Hour
 // Options build a Collector. Registry, Sources, Publisher and State are required.
 type Options struct {
 	Registry  *registry.Registry
-	Sources   map[string]source.Source // by source type
+	Sources   map[string]source.Source // by source type; nil for a source that is pushed to
 	Publisher Publisher
 	State     State
 	Interval  time.Duration // poll interval of accounts whose tier is not in Tiers
@@ -158,8 +158,12 @@ func New(o Options) (*Collector, error) {
 		if !a.Active() {
 			continue
 		}
-		if _, ok := o.Sources[a.Source.Type]; !ok {
+		src, ok := o.Sources[a.Source.Type]
+		if !ok {
 			return nil, fmt.Errorf("account %s: no source of type %q", a.ID, a.Source.Type)
+		}
+		if src == nil {
+			continue // pushed to, never polled
 		}
 		c.byID[a.ID] = a
 	}

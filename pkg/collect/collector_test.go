@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -116,7 +117,7 @@ func newRig(t *testing.T, interval map[string]time.Duration) *rig {
 			platform = "weibo"
 		}
 		accounts = append(accounts, registry.Account{ID: a.ID, Name: a.Title, Platform: platform, Unit: "fj-gov",
-			Source: registry.Source{Type: "rss", URL: ts.URL + r.sim.FeedPath(a.ID), Interval: interval[a.ID]}})
+			Source: registry.Source{Type: "rss", Options: &rss.Account{URL: ts.URL + r.sim.FeedPath(a.ID)}, Interval: interval[a.ID]}})
 	}
 	reg, probs := registry.New([]registry.Unit{{ID: "fj-gov", Name: "福建省人民政府办公厅", Region: "350000"}}, accounts)
 	if probs != nil {
@@ -125,7 +126,7 @@ func newRig(t *testing.T, interval map[string]time.Duration) *rig {
 	r.reg = reg
 	r.c, err = New(Options{
 		Registry:  reg,
-		Sources:   map[string]source.Source{"rss": &rss.Source{Fetcher: &rss.Fetcher{Clock: r.clock}}},
+		Sources:   map[string]source.Source{"rss": &rss.Source{Fetcher: &feed.Fetcher{Clock: r.clock}}},
 		Publisher: r.pub,
 		State:     st,
 		Interval:  10 * time.Minute,
@@ -340,7 +341,7 @@ func TestNewRejectsActiveAccountWithoutSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	o := Options{Registry: reg, Sources: map[string]source.Source{"rss": &rss.Source{Fetcher: &rss.Fetcher{}}},
+	o := Options{Registry: reg, Sources: map[string]source.Source{"rss": &rss.Source{Fetcher: &feed.Fetcher{}}},
 		Publisher: &recorder{}, State: st}
 	_, err = New(o)
 	if err == nil || !strings.Contains(err.Error(), "fz-wechat") || !strings.Contains(err.Error(), `"wechat"`) {
@@ -348,6 +349,35 @@ func TestNewRejectsActiveAccountWithoutSource(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "fz-old-wechat") {
 		t.Errorf("New complained about a closed account: %v", err)
+	}
+}
+
+// TestPushedAccountsAreNotPolled: a source that is pushed to has a nil
+// Source, and the collector schedules none of its accounts.
+func TestPushedAccountsAreNotPolled(t *testing.T) {
+	reg, probs := registry.New([]registry.Unit{{ID: "fz", Name: "福州市人民政府"}}, []registry.Account{
+		{ID: "fz-weibo", Name: "福州发布", Platform: "weibo", Unit: "fz", Source: registry.Source{Type: "rss"}},
+		{ID: "fz-kuaishou", Name: "福州发布", Platform: "kuaishou", Unit: "fz", Source: registry.Source{Type: "push"}},
+	})
+	if probs != nil {
+		t.Fatal(probs)
+	}
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := New(Options{Registry: reg, Sources: map[string]source.Source{"rss": &rss.Source{Fetcher: &feed.Fetcher{}}, "push": nil},
+		Publisher: &recorder{}, State: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, task := range c.Tasks() {
+		keys = append(keys, task.Key)
+	}
+	if len(keys) != 1 || keys[0] != "fz-weibo" {
+		t.Errorf("got tasks %v, want only fz-weibo", keys)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/httpclient"
 	"github.com/govwatch/govwatch/pkg/collect/schedule"
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/redis"
@@ -65,7 +66,7 @@ func TestLoad(t *testing.T) {
 	}
 	const iv = 10 * time.Minute
 
-	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	feedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"v1"`)
 		if r.Header.Get("If-None-Match") == `"v1"` {
 			w.WriteHeader(http.StatusNotModified)
@@ -74,7 +75,7 @@ func TestLoad(t *testing.T) {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>`)
 	}))
-	defer feed.Close()
+	defer feedSrv.Close()
 	st, err := redis.Open(context.Background(), redis.Options{Addrs: []string{redistest.Start(t)}})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +86,7 @@ func TestLoad(t *testing.T) {
 	for i := range accounts {
 		id := fmt.Sprintf("acct-%06d", i)
 		accounts[i] = registry.Account{ID: id, Name: id, Platform: "weibo", Unit: "u",
-			Source: registry.Source{Type: "rss", URL: feed.URL + "/feed/" + id}}
+			Source: registry.Source{Type: "rss", Options: &rss.Account{URL: feedSrv.URL + "/feed/" + id}}}
 	}
 	reg, probs := registry.New([]registry.Unit{{ID: "u", Name: "单位"}}, accounts)
 	if probs != nil {
@@ -95,7 +96,7 @@ func TestLoad(t *testing.T) {
 
 	lim := hostlimit.New(hostlimit.Options{Store: st, Default: hostlimit.Limit{Rate: 5000, Concurrency: 256}})
 	client := httpclient.New(httpclient.Options{Limiter: lim, Timeout: 10 * time.Second})
-	src := &timedSource{Source: &rss.Source{Fetcher: &rss.Fetcher{Client: client}}, iv: iv, perS: map[int64]int{}}
+	src := &timedSource{Source: &rss.Source{Fetcher: &feed.Fetcher{Client: client}}, iv: iv, perS: map[int64]int{}}
 	runtime.GC()
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)

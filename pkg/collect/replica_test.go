@@ -60,7 +60,7 @@ func testRegistry(t *testing.T, n int) *registry.Registry {
 	var accounts []registry.Account
 	for i := range n {
 		accounts = append(accounts, registry.Account{ID: fmt.Sprintf("acct-%03d", i), Name: fmt.Sprintf("账号%d", i),
-			Platform: "weibo", Unit: "fj-gov", Source: registry.Source{Type: "test", URL: "http://feeds.invalid/"}})
+			Platform: "weibo", Unit: "fj-gov", Source: registry.Source{Type: "test"}})
 	}
 	reg, probs := registry.New([]registry.Unit{{ID: "fj-gov", Name: "福建省人民政府办公厅", Region: "350000"}}, accounts)
 	if probs != nil {

@@ -112,21 +112,15 @@ type AccountConfig struct {
 	Platform   string        `yaml:"platform" doc:"wechat, weibo, douyin, toutiao, app, web …"`
 	Unit       string        `yaml:"unit" doc:"The id of the unit that runs it."`
 	Status     string        `yaml:"status" doc:"active (default), suspended or closed; only active accounts are collected and judged."`
-	Source     SourceConfig  `yaml:"source"`
+	Source     conf.Section  `yaml:"source" doc:"How the account is collected: type (a source), interval, and the options its source's README lists."`
 	StaleAfter conf.Duration `yaml:"stale_after" doc:"Silence after which this account is stale; empty: the staleness detector's."`
 	// StaleWarningAfter and ZombieAfter override the staleness detector's.
 	StaleWarningAfter conf.Duration `yaml:"stale_warning_after" doc:"Silence after which a warning goes out first; empty: the staleness detector's."`
 	ZombieAfter       conf.Duration `yaml:"zombie_after" doc:"Silence after which the account counts as a zombie; empty: the staleness detector's."`
 	Tier              string        `yaml:"tier" doc:"A collector.tiers name setting its poll interval; empty: collector.default_tier."`
-}
 
-// SourceConfig says how an account is collected.
-type SourceConfig struct {
-	Type     string        `yaml:"type"`
-	URL      string        `yaml:"url"`
-	Interval conf.Duration `yaml:"interval"`
-
-	SourceOptions `yaml:",inline"` // per-type settings, see sources.go
+	// source is Source decoded by the source it names (decodeAccountSource).
+	source *AccountSource
 }
 
 // CollectorConfig tunes polling.
@@ -138,7 +132,7 @@ type CollectorConfig struct {
 	MaxBody   conf.ByteSize `yaml:"max_body"`
 	UserAgent string        `yaml:"user_agent"`
 
-	Sources          SourcesConfig            `yaml:"sources"`      // per source type, see sources.go
+	Sources          map[string]conf.Section  `yaml:"sources" doc:"Each source's collector-wide settings, by source name; its README lists them."`
 	Tiers            map[string]conf.Duration `yaml:"tiers"`        // poll interval by account tier
 	DefaultTier      string                   `yaml:"default_tier"` // for accounts that name none; "" = interval above
 	Adapt            AdaptConfig              `yaml:"adapt"`
@@ -146,6 +140,10 @@ type CollectorConfig struct {
 	Backoff          BackoffConfig            `yaml:"backoff"`
 	FailureThreshold int                      `yaml:"failure_threshold"` // failed polls in a row before system.source_down
 	HTTP             CollectorHTTPConfig      `yaml:"http"`
+
+	// SourceSettings are the sources' decoded settings (decodeSettings),
+	// by source name, for source.New; a source without settings has none.
+	SourceSettings map[string]any `yaml:"-"`
 }
 
 // AnalyzerConfig tunes detection.
@@ -244,7 +242,6 @@ func Default() Config {
 			Timeout:   conf.Duration(20 * time.Second),
 			MaxBody:   8 << 20,
 			UserAgent: "govwatch-collector/1",
-			Sources:   defaultSources(),
 		},
 		Analyzer: AnalyzerConfig{
 			Listen:  ":9102",

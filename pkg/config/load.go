@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/plugin"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/robfig/cron/v3"
 )
@@ -28,9 +29,6 @@ func ParseSchedule(spec string) (s cron.Schedule, err error) {
 	}()
 	return CronParser.Parse(spec)
 }
-
-// SourceTypes are the collection methods an account's source may name.
-var SourceTypes = []string{"rss", "rsshub", "jsonapi", "wechat", "weibo", "probe", "push"}
 
 // Loaded is a checked configuration and the registry it describes.
 type Loaded struct {
@@ -66,13 +64,14 @@ func LoadBytes(name string, data []byte, dir string) (*Loaded, error) {
 	dets := decodeDetectors(d, detectorsPath, cfg.Analyzer.Detectors)
 	pos := d.Pos
 	cfg.decodeReceivers(d)
-	reg, rprobs := cfg.buildRegistry(pos)
+	cfg.Collector.SourceSettings = decodeSettings(d, plugin.Source, "collector.sources", cfg.Collector.Sources)
+	reg, used, rprobs := cfg.buildRegistry(d)
+	validateSettings(d, plugin.Source, "collector.sources", cfg.Collector.SourceSettings, reg, used)
 	cfg.validateReceivers(d, reg)
 	validateDetectors(d, detectorsPath, dets, reg)
 	probs := slices.Clone(d.Problems())
 	probs = append(probs, rprobs...)
 	probs = append(probs, cfg.validate(pos)...)
-	probs = append(probs, cfg.checkPushAccounts(pos, reg)...)
 	probs = append(probs, cfg.validateDuty(pos, reg)...)
 	if len(probs) > 0 {
 		return nil, probs.Sorted()
@@ -101,7 +100,25 @@ type origin struct {
 	path string // e.g. registry.accounts[3] or accounts[0]
 }
 
-func (c *Config) buildRegistry(pos *conf.Positions) (*registry.Registry, conf.Problems) {
+// buildRegistry builds the registry of the config's accounts and of its
+// registry file, decoding each account's source block with the source it
+// names: those of the config with d, those of the file a batch at a time as
+// they are read. used tells the sources accounts name. Problems of the
+// config's own accounts go to d, the others are returned.
+func (c *Config) buildRegistry(d *conf.Decoder) (*registry.Registry, map[string]bool, conf.Problems) {
+	pos := d.Pos
+	before := len(d.Problems())
+	used := map[string]bool{}
+	decodeSources := func(d *conf.Decoder, base string, first int, accounts []AccountConfig) {
+		for i := range accounts {
+			a := &accounts[i]
+			src, _ := decodeAccountSource(d, fmt.Sprintf("%s[%d].source", base, first+i), a.Source, a.ID, a.Platform, a.Unit, c.Collector.SourceSettings)
+			a.source = &src
+			a.Source = conf.Section{} // its YAML is not needed any more
+			used[src.Type] = true
+		}
+	}
+	decodeSources(d, "registry.accounts", 0, c.Registry.Accounts)
 	units, accounts := c.Registry.Units, c.Registry.Accounts
 	var uo, ao []origin
 	for i := range units {
@@ -114,12 +131,14 @@ func (c *Config) buildRegistry(pos *conf.Positions) (*registry.Registry, conf.Pr
 	if c.Registry.File != "" {
 		var f RegistryFile
 		file := c.Resolve(c.Registry.File)
-		fpos, err := DecodeRegistryFile(file, c.dir(), &f, nil)
+		fpos, err := DecodeRegistryFile(file, c.dir(), &f, func(d *conf.Decoder, first int, accounts []AccountConfig) {
+			decodeSources(d, "accounts", first, accounts)
+		})
 		if err != nil {
 			if ps, ok := err.(conf.Problems); ok {
-				return nil, ps
+				return nil, used, ps
 			}
-			return nil, conf.Problems{pos.Problem("registry.file", "%v", err)}
+			return nil, used, conf.Problems{pos.Problem("registry.file", "%v", err)}
 		}
 		for i := range f.Units {
 			uo = append(uo, origin{fpos, fmt.Sprintf("units[%d]", i)})
@@ -138,27 +157,16 @@ func (c *Config) buildRegistry(pos *conf.Positions) (*registry.Registry, conf.Pr
 		}
 	}
 	ra := make([]registry.Account, len(accounts))
-	usesRSSHub := false
 	for i, a := range accounts {
-		usesRSSHub = usesRSSHub || a.Source.Type == "rsshub"
 		ra[i] = registry.Account{
 			ID: a.ID, Name: a.Name, Platform: a.Platform, Unit: a.Unit, Status: a.Status,
-			Source:     registry.Source{Type: a.Source.Type, URL: a.Source.URL, Interval: a.Source.Interval.D(), Options: c.sourceOptions(a.Source.SourceOptions)},
 			StaleAfter: a.StaleAfter.D(), Tier: a.Tier,
 			StaleWarningAfter: a.StaleWarningAfter.D(), ZombieAfter: a.ZombieAfter.D(),
 		}
-		o := ao[i]
-		probs = append(probs, c.checkTier(o, a)...)
-		switch {
-		case a.Source.Type == "":
-			probs = append(probs, o.pos.Problem(o.path+".source.type", "account %q has no source type (one of %v)", a.ID, SourceTypes))
-		case !slices.Contains(SourceTypes, a.Source.Type):
-			probs = append(probs, o.pos.Problem(o.path+".source.type", "unknown source type %q (one of %v)", a.Source.Type, SourceTypes))
+		if s := a.source; s != nil {
+			ra[i].Source = registry.Source{Type: s.Type, Interval: s.Interval.D(), Options: s.Options}
 		}
-		probs = append(probs, c.checkAccountSource(o, a)...)
-	}
-	if usesRSSHub && c.Collector.Sources.RSSHub.BaseURL == "" {
-		probs = append(probs, pos.Problem("collector.sources.rsshub.base_url", "accounts use rsshub but no base_url is set"))
+		probs = append(probs, c.checkTier(ao[i], a)...)
 	}
 	reg, rps := registry.New(ru, ra)
 	for _, p := range rps {
@@ -168,10 +176,10 @@ func (c *Config) buildRegistry(pos *conf.Positions) (*registry.Registry, conf.Pr
 		}
 		probs = append(probs, o[p.Index].pos.Problem(o[p.Index].path+"."+p.Field, "%s", p.Msg))
 	}
-	if len(probs) > 0 {
-		return nil, probs
+	if len(probs) > 0 || len(d.Problems()) > before {
+		return nil, used, probs
 	}
-	return reg, nil
+	return reg, used, nil
 }
 
 func (ct ContactConfig) contact() registry.Contact {
@@ -237,7 +245,6 @@ func (c *Config) validate(pos *conf.Positions) conf.Problems {
 	if _, err := ParseSchedule(c.Analyzer.Sweep); err != nil {
 		bad("analyzer.sweep", "bad cron schedule %q: %v", c.Analyzer.Sweep, err)
 	}
-	ps = append(ps, c.validateSources(pos)...)
 	c.validateCollect(bad)
 	c.validateContent(bad)
 	if c.Collector.MaxBody < 1024 {

@@ -1,7 +1,10 @@
 package config
 
 import (
+	"path/filepath"
+
 	"github.com/govwatch/govwatch/pkg/conf"
+	"github.com/govwatch/govwatch/pkg/plugin"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
@@ -11,7 +14,11 @@ import (
 func LoadRegistry(path string) (*registry.Registry, error) {
 	cfg := Default()
 	cfg.Registry.File = path
-	reg, probs := cfg.buildRegistry(conf.NewPositions(path))
+	d := conf.NewDecoder(path, filepath.Dir(path))
+	cfg.Collector.SourceSettings = decodeSettings(d, plugin.Source, "collector.sources", nil)
+	reg, used, rprobs := cfg.buildRegistry(d)
+	validateSettings(d, plugin.Source, "collector.sources", cfg.Collector.SourceSettings, reg, used)
+	probs := append(d.Problems(), rprobs...)
 	if len(probs) > 0 {
 		return nil, probs.Sorted()
 	}

@@ -215,7 +215,9 @@ func TestLoadRegistryProblemLine(t *testing.T) {
 }
 
 // BenchmarkDecodeRegistry reads a generated registry of 30,000 accounts
-// (in the simulator's one-line form) streamed and whole.
+// (in the simulator's one-line form) streamed and whole, and loads it as
+// config.Load does (loaded): streamed, each account's source decoded and
+// checked, the registry built.
 func BenchmarkDecodeRegistry(b *testing.B) {
 	var sb strings.Builder
 	sb.WriteString("units:\n  - {id: u1, name: 单位}\naccounts:\n")
@@ -232,6 +234,15 @@ func BenchmarkDecodeRegistry(b *testing.B) {
 			var f RegistryFile
 			if _, err := DecodeRegistryFile(path, filepath.Dir(path), &f, nil); err != nil || len(f.Accounts) != 30000 {
 				b.Fatal(err, len(f.Accounts))
+			}
+		}
+	})
+	b.Run("loaded", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			reg, err := LoadRegistry(path)
+			if err != nil || len(reg.Accounts()) != 30000 {
+				b.Fatal(err)
 			}
 		}
 	})

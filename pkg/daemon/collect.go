@@ -1,7 +1,10 @@
 package daemon
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,7 +12,10 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/hostlimit"
 	"github.com/govwatch/govwatch/pkg/collect/httpclient"
 	"github.com/govwatch/govwatch/pkg/collect/pace"
+	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/config"
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/plugin"
 	"github.com/govwatch/govwatch/pkg/store"
 )
 
@@ -53,4 +59,50 @@ func collectTiers(cc config.CollectorConfig) map[string]pace.Tier {
 		tiers[name] = pace.NewTier(iv.D(), cc.Adapt.Faster, cc.Adapt.Slower)
 	}
 	return tiers
+}
+
+// collectSources builds every registered source from its settings
+// (collector.sources) with the dependencies they share: the hardened
+// client, the store, and for sources that are pushed to, the daemon's
+// listener and the collector's Ingest. A source that is pushed to has a
+// nil Source: the collector polls none of its accounts.
+func (e *env) collectSources(client *http.Client, ingest source.Ingester) (map[string]source.Source, error) {
+	cc := e.cfg.Collector
+	deps := source.Deps{
+		HTTP: client, MaxBody: int64(cc.MaxBody), Store: e.store, Registry: e.cfg.Registry,
+		Clock: e.clock, Log: e.log, Metrics: e.reg, Ingest: ingest,
+		Handle: func(pattern string, h http.Handler) { e.mux.Handle(pattern, h) },
+	}
+	out := map[string]source.Source{}
+	for _, name := range plugin.Names(plugin.Source) {
+		s, err := source.New(name, cc.SourceSettings[name], deps)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = s
+	}
+	return out, nil
+}
+
+// lateIngester is the collector's Ingest for the sources built before the
+// collector itself; it refuses posts until the collector is set.
+type lateIngester struct {
+	mu sync.RWMutex
+	c  source.Ingester
+}
+
+func (l *lateIngester) set(c source.Ingester) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.c = c
+}
+
+func (l *lateIngester) Ingest(ctx context.Context, posts []model.Post) (int, error) {
+	l.mu.RLock()
+	c := l.c
+	l.mu.RUnlock()
+	if c == nil {
+		return 0, errors.New("the collector is not running yet")
+	}
+	return c.Ingest(ctx, posts)
 }

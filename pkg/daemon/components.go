@@ -51,7 +51,8 @@ func (e *env) build(component string) (runner, error) {
 func (e *env) collector() (runner, error) {
 	cc := e.cfg.Collector
 	client := collectHTTPClient(cc, e.store, e.clock, e.reg)
-	sources, err := e.sources(client)
+	ingest := &lateIngester{}
+	sources, err := e.collectSources(client, ingest)
 	if err != nil {
 		return nil, err
 	}
@@ -66,9 +67,7 @@ func (e *env) collector() (runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := e.pushEndpoint(c); err != nil {
-		return nil, err
-	}
+	ingest.set(c)
 	return c.Run, nil
 }
 

@@ -46,23 +46,13 @@ type Unit struct {
 
 // Source says how an account is collected.
 type Source struct {
-	Type     string        // rss, …
-	URL      string        // feed or API address
+	Type     string        // the source's name: rss, …
 	Interval time.Duration // poll interval; 0 means the collector's default
-	Options  SourceOptions // per-type settings
-}
-
-// SourceOptions are the per-type settings of a source (see each source's
-// README). Secrets are never held here, only where they are.
-type SourceOptions struct {
-	UserID     string // the account's id on its platform (rsshub, weibo)
-	Route      string // rsshub route overriding the platform's default
-	Mapping    string // jsonapi mapping name
-	AppID      string // wechat appid
-	SecretFile string // wechat app secret or weibo token: a file path, resolved
-	SecretEnv  string // … or an environment variable
-	Probe      string // probe kind: app, miniprogram, web ("" = from the platform)
-	PackageURL string // probe: an app's package
+	// Options are the account's options as its source declared them (the
+	// keys of the account's source block besides type and interval); the
+	// source reads them with source.Options. Secrets are never held here,
+	// only where they are.
+	Options any
 }
 
 // Account is one official account.

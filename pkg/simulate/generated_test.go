@@ -13,6 +13,8 @@ import (
 	"github.com/mmcdole/gofeed"
 	"go.uber.org/zap/zaptest"
 
+	_ "github.com/govwatch/govwatch/pkg/collect/source/all"
+	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/config"
 )
 
@@ -134,7 +136,7 @@ func TestGeneratedRegistryLoads(t *testing.T) {
 	}
 	for _, i := range []int{0, 17, 49} {
 		a := accts[i]
-		if got, want := a.Source.URL, "http://127.0.0.1:8091"+g.FeedPath(i); got != want || a.ID != g.ID(i) || a.Source.Type != "rss" || !a.Active() {
+		if got, want := a.Source.Options.(*rss.Account).URL, "http://127.0.0.1:8091"+g.FeedPath(i); got != want || a.ID != g.ID(i) || a.Source.Type != "rss" || !a.Active() {
 			t.Errorf("account %d: got %s %s %s active=%v, want %s rss %s active", i, a.ID, a.Source.Type, got, a.Active(), g.ID(i), want)
 		}
 		if a.Platform != GeneratedPlatform(a.ID) {

@@ -193,7 +193,7 @@ func generate(n, days int, seed uint64) (*script, error) {
 			id := fmt.Sprintf("a%05d", len(s.accounts))
 			s.accounts = append(s.accounts, registry.Account{
 				ID: id, Name: u.Name + model.PlatformName(unitPlatforms[pl]), Platform: unitPlatforms[pl], Unit: u.ID,
-				Status: registry.StatusActive, Source: registry.Source{Type: "rss", URL: "https://example.gov.cn/" + id + "/feed"},
+				Status: registry.StatusActive, Source: registry.Source{Type: "rss"},
 			})
 		}
 	}

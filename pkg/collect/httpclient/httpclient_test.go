@@ -19,8 +19,8 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/govwatch/govwatch/pkg/collect/hostlimit"
+	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
 )
 
@@ -116,7 +116,7 @@ func hostile(t *testing.T) (*httptest.Server, *atomic.Int64) {
 func TestHostileUpstreams(t *testing.T) {
 	ts, _ := hostile(t)
 	client := New(Options{HeaderTimeout: 300 * time.Millisecond, Timeout: 3 * time.Second, MaxBody: 1 << 20})
-	f := &rss.Fetcher{Client: client, MaxBody: 1 << 20}
+	f := &feed.Fetcher{Client: client, MaxBody: 1 << 20}
 	for _, tc := range []struct {
 		path      string
 		check     func(error) bool
@@ -135,7 +135,7 @@ func TestHostileUpstreams(t *testing.T) {
 		t.Run(tc.path, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			_, err := f.Fetch(ctx, ts.URL+tc.path, rss.Validators{})
+			_, err := f.Fetch(ctx, ts.URL+tc.path, feed.Validators{})
 			if err == nil || !tc.check(err) {
 				t.Fatalf("Fetch %s: %v, want %s", tc.path, err, tc.want)
 			}

@@ -28,6 +28,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/httpclient"
 	"github.com/govwatch/govwatch/pkg/collect/schedule"
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -295,7 +296,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			Base: &http.Transport{MaxIdleConnsPerHost: o.HostConcurrency, IdleConnTimeout: 90 * time.Second}})
 		var err error
 		c, err = collect.New(collect.Options{
-			Registry: o.Registry, Sources: map[string]source.Source{"rss": &timed{Source: &rss.Source{Fetcher: &rss.Fetcher{Client: client}}, c: cnt}},
+			Registry: o.Registry, Sources: map[string]source.Source{"rss": &timed{Source: &rss.Source{Fetcher: &feed.Fetcher{Client: client}}, c: cnt}},
 			Publisher: pub, State: o.Store, Interval: o.Interval, Workers: o.Workers, Timeout: 10 * time.Second,
 			Clock: clockwork.NewRealClock(), Log: o.Log, Metrics: mreg,
 		})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/simulate"
 	"github.com/govwatch/govwatch/pkg/store/redis"
@@ -111,7 +112,7 @@ func TestRunPollsTheSimulator(t *testing.T) {
 	accts := make([]registry.Account, g.N())
 	for i := range accts {
 		accts[i] = registry.Account{ID: g.ID(i), Name: g.ID(i), Platform: "weibo", Unit: "u", Status: registry.StatusActive,
-			Source: registry.Source{Type: "rss", URL: ts.URL + g.FeedPath(i)}}
+			Source: registry.Source{Type: "rss", Options: &rss.Account{URL: ts.URL + g.FeedPath(i)}}}
 	}
 	reg, probs := registry.New([]registry.Unit{{ID: "u", Name: "单位"}}, accts)
 	if probs != nil {

@@ -1,8 +1,9 @@
 // Package source declares what a collection method provides. Each method is a
 // folder below this one (rss, rsshub, jsonapi, wechat, weibo, probe, push)
 // with its code, tests, recorded payloads and a README holding its config
-// sample; the collector picks one by the account's source type. The HTTP
-// they share is in fetch.
+// sample; the collector picks one by the account's source type. What they
+// share is below them, owned by none: the HTTP in fetch, feed reading in
+// feed, HTML, dates and article links in text.
 package source
 
 import (
@@ -84,4 +85,19 @@ func ReadSecret(file, env string) ([]byte, error) {
 		return nil, fmt.Errorf("secret: environment variable %s is not set", env)
 	}
 	return nil, errors.New("no secret_file or secret_env")
+}
+
+// Locator is implemented by sources whose accounts are read from an
+// address, so that messages about an account (system.source_down) can say
+// where it is collected from.
+type Locator interface {
+	URL(a *registry.Account) string
+}
+
+// URL is where src collects account a from, "" when it does not say.
+func URL(src Source, a *registry.Account) string {
+	if l, ok := src.(Locator); ok {
+		return l.URL(a)
+	}
+	return ""
 }

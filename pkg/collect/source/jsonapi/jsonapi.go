@@ -22,7 +22,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
+	"github.com/govwatch/govwatch/pkg/collect/source/text"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -72,9 +72,10 @@ type state struct {
 
 // Poll reads the account's URL page by page.
 func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*source.Batch, error) {
-	m, ok := s.Mappings[a.Source.Options.Mapping]
+	o := source.Options[Account](a.Source.Options)
+	m, ok := s.Mappings[o.Mapping]
 	if !ok {
-		return nil, fmt.Errorf("jsonapi %s: unknown mapping %q", a.ID, a.Source.Options.Mapping)
+		return nil, fmt.Errorf("jsonapi %s: unknown mapping %q", a.ID, o.Mapping)
 	}
 	var prev state
 	if len(st) > 0 {
@@ -94,7 +95,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*sou
 			b.Complete = false // the feed goes on beyond what was read
 			break
 		}
-		u, err := pageURL(a.Source.URL, m.CursorParam, cursor)
+		u, err := pageURL(o.URL, m.CursorParam, cursor)
 		if err != nil {
 			return nil, fmt.Errorf("jsonapi %s: %w", a.ID, err)
 		}
@@ -232,7 +233,7 @@ func (m *Mapping) Map(body []byte, a *registry.Account, now time.Time) (posts []
 		}
 		p := model.Post{
 			Schema: model.SchemaVersion, AccountID: a.ID, Platform: a.Platform, NativeID: native,
-			Kind: kind, URL: link, Title: rss.PlainText(str(f.Title)), Text: rss.PlainText(str(f.Text)),
+			Kind: kind, URL: link, Title: text.PlainText(str(f.Title)), Text: text.PlainText(str(f.Text)),
 			Author: str(f.Author), PublishedAt: published, CollectedAt: now,
 			Metrics: model.Metrics{Likes: count(f.Likes), Comments: count(f.Comments), Shares: count(f.Shares), Views: count(f.Views)},
 		}
@@ -269,7 +270,7 @@ func (m *Mapping) time(v gjson.Result) (time.Time, bool) {
 			t, err := time.ParseInLocation(m.TimeLayout, s, calendar.Shanghai)
 			return t.UTC(), err == nil
 		}
-		return rss.ParseTime(s)
+		return text.ParseTime(s)
 	}
 	return time.Time{}, false
 }

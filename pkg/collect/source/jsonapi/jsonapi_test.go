@@ -34,7 +34,7 @@ func mapping() *Mapping {
 	}
 }
 
-var acc = &registry.Account{ID: "fj-gov-weibo", Platform: "weibo", Source: registry.Source{Type: "jsonapi", Options: registry.SourceOptions{Mapping: "vendor"}}}
+var acc = &registry.Account{ID: "fj-gov-weibo", Platform: "weibo", Source: registry.Source{Type: "jsonapi", Options: &Account{Mapping: "vendor"}}}
 
 // vendor serves page1 and page2 by cursor and records the requests.
 func vendor(t *testing.T) (*httptest.Server, *[]string) {
@@ -75,7 +75,7 @@ func newSource(m *Mapping) *Source {
 func TestPollPages(t *testing.T) {
 	ts, reqs := vendor(t)
 	a := *acc
-	a.Source.URL = ts.URL + "/v2/accounts/3197355467/posts?size=20"
+	a.Source.Options = &Account{Mapping: "vendor", URL: ts.URL + "/v2/accounts/3197355467/posts?size=20"}
 	s := newSource(mapping())
 	b, err := s.Poll(context.Background(), &a, nil)
 	if err != nil {
@@ -119,7 +119,7 @@ func TestPollPages(t *testing.T) {
 func TestPollMaxPages(t *testing.T) {
 	ts, reqs := vendor(t)
 	a := *acc
-	a.Source.URL = ts.URL
+	a.Source.Options = &Account{Mapping: "vendor", URL: ts.URL}
 	m := mapping()
 	m.MaxPages = 1
 	b, err := newSource(m).Poll(context.Background(), &a, nil)
@@ -163,7 +163,7 @@ func TestPollErrors(t *testing.T) {
 			}))
 			defer ts.Close()
 			a := *acc
-			a.Source.URL = ts.URL
+			a.Source.Options = &Account{Mapping: "vendor", URL: ts.URL}
 			s := newSource(mapping())
 			s.Client.MaxBody = 2048
 			b, err := s.Poll(context.Background(), &a, nil)

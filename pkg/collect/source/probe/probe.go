@@ -49,7 +49,7 @@ var _ source.Source = (*Source)(nil)
 // Kind is what an account's probe checks: its source's probe setting, else
 // app or miniprogram by platform, else web.
 func Kind(a *registry.Account) string {
-	if k := a.Source.Options.Probe; k != "" {
+	if k := source.Options[Account](a.Source.Options).Probe; k != "" {
 		return k
 	}
 	switch a.Platform {
@@ -65,13 +65,14 @@ func Kind(a *registry.Account) string {
 // also the package at source.package_url.
 func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*source.Batch, error) {
 	b := &source.Batch{State: state}
-	page := s.page(ctx, a.Source.URL)
+	o := source.Options[Account](a.Source.Options)
+	page := s.page(ctx, o.URL)
 	b.Probes = append(b.Probes, s.result(a, page))
 	if Kind(a) == KindApp {
-		if a.Source.Options.PackageURL == "" {
+		if o.PackageURL == "" {
 			return nil, fmt.Errorf("probe %s: an app probe needs package_url", a.ID)
 		}
-		b.Probes = append(b.Probes, s.result(a, s.pkg(ctx, a.Source.Options.PackageURL)))
+		b.Probes = append(b.Probes, s.result(a, s.pkg(ctx, o.PackageURL)))
 	}
 	return b, nil
 }

@@ -80,31 +80,31 @@ func TestProbe(t *testing.T) {
 	tests := []struct {
 		name     string
 		platform string
-		o        registry.SourceOptions
+		o        *Account
 		url      string
 		want     []want
 	}{
-		{"app: page and package answer", "app", registry.SourceOptions{PackageURL: ts.URL + "/app/mzt-android.apk"}, ts.URL + "/download.html",
+		{"app: page and package answer", "app", &Account{PackageURL: ts.URL + "/app/mzt-android.apk"}, ts.URL + "/download.html",
 			[]want{{true, 200, pageLen, ""}, {true, 200, 20000, ""}}},
-		{"app: HEAD refused, ranged GET answers", "app", registry.SourceOptions{PackageURL: ts.URL + "/app/no-head.apk"}, ts.URL + "/download.html",
+		{"app: HEAD refused, ranged GET answers", "app", &Account{PackageURL: ts.URL + "/app/no-head.apk"}, ts.URL + "/download.html",
 			[]want{{true, 200, pageLen, ""}, {true, 206, 20000, ""}}},
-		{"app: package gone", "app", registry.SourceOptions{PackageURL: ts.URL + "/app/missing.apk"}, ts.URL + "/download.html",
+		{"app: package gone", "app", &Account{PackageURL: ts.URL + "/app/missing.apk"}, ts.URL + "/download.html",
 			[]want{{true, 200, pageLen, ""}, {false, 404, 0, "status 404"}}},
-		{"app: empty package", "app", registry.SourceOptions{PackageURL: ts.URL + "/app/empty.apk"}, ts.URL + "/download.html",
+		{"app: empty package", "app", &Account{PackageURL: ts.URL + "/app/empty.apk"}, ts.URL + "/download.html",
 			[]want{{true, 200, pageLen, ""}, {false, 200, 0, "empty package"}}},
-		{"app: truncated package", "app", registry.SourceOptions{PackageURL: ts.URL + "/app/truncated.apk"}, ts.URL + "/download.html",
+		{"app: truncated package", "app", &Account{PackageURL: ts.URL + "/app/truncated.apk"}, ts.URL + "/download.html",
 			[]want{{true, 200, pageLen, ""}, {false, 200, 20000, "truncated body"}}},
-		{"app: download page gone", "app", registry.SourceOptions{PackageURL: ts.URL + "/app/mzt-android.apk"}, ts.URL + "/gone.html",
+		{"app: download page gone", "app", &Account{PackageURL: ts.URL + "/app/mzt-android.apk"}, ts.URL + "/gone.html",
 			[]want{{false, 404, 19, "status 404"}, {true, 200, 20000, ""}}},
-		{"mini-program entry", "miniprogram", registry.SourceOptions{}, ts.URL + "/mp/entry", []want{{true, 200, 62, ""}}},
-		{"web page slow", "website", registry.SourceOptions{}, ts.URL + "/slow", []want{{false, 0, 0, "timeout"}}},
-		{"web page empty", "website", registry.SourceOptions{}, ts.URL + "/empty-page", []want{{false, 200, 0, "empty page"}}},
-		{"web probe of an app account", "app", registry.SourceOptions{Probe: KindWeb}, ts.URL + "/download.html", []want{{true, 200, pageLen, ""}}},
+		{"mini-program entry", "miniprogram", &Account{}, ts.URL + "/mp/entry", []want{{true, 200, 62, ""}}},
+		{"web page slow", "website", &Account{}, ts.URL + "/slow", []want{{false, 0, 0, "timeout"}}},
+		{"web page empty", "website", &Account{}, ts.URL + "/empty-page", []want{{false, 200, 0, "empty page"}}},
+		{"web probe of an app account", "app", &Account{Probe: KindWeb}, ts.URL + "/download.html", []want{{true, 200, pageLen, ""}}},
 	}
 	s := &Source{Client: &http.Client{Timeout: 200 * time.Millisecond}, Clock: clockwork.NewFakeClockAt(now)}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := &registry.Account{ID: "fj-mzt", Platform: tt.platform, Source: registry.Source{Type: "probe", URL: tt.url, Options: tt.o}}
+			a := &registry.Account{ID: "fj-mzt", Platform: tt.platform, Source: registry.Source{Type: "probe", Options: withURL(tt.o, tt.url)}}
 			b, err := s.Poll(context.Background(), a, []byte("state"))
 			if err != nil {
 				t.Fatal(err)
@@ -149,4 +149,11 @@ func TestSampleConfig(t *testing.T) {
 			t.Errorf("account %s: got %+v, want a probe with a url", a.ID, a.Source)
 		}
 	}
+}
+
+// withURL is o with the account's page.
+func withURL(o *Account, url string) *Account {
+	c := *o
+	c.URL = url
+	return &c
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
-	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -249,15 +248,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// Source is the collection method of accounts whose posts are pushed:
-// there is nothing to poll, so every poll answers not modified.
-type Source struct{}
-
-var _ source.Source = Source{}
-
-// Poll returns an empty, not-modified batch and keeps the state.
-func (Source) Poll(_ context.Context, _ *registry.Account, state []byte) (*source.Batch, error) {
-	return &source.Batch{NotModified: true, State: state}, nil
 }

@@ -1,3 +1,5 @@
+// Package rss collects an account's posts from its RSS 2.0, Atom or JSON
+// Feed (pkg/collect/source/feed reads them).
 package rss
 
 import (
@@ -6,25 +8,26 @@ import (
 	"sort"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
-// Source adapts a Fetcher to the collector: the account's source URL is the
+// Source adapts a feed.Fetcher to the collector: the account's url is the
 // feed, and the poll state is the cache validators as JSON.
 type Source struct {
-	Fetcher *Fetcher
+	Fetcher *feed.Fetcher
 }
 
 var _ source.Source = (*Source)(nil)
 
-// Poll fetches a.Source.URL with the validators from state.
+// Poll fetches the account's url with the validators from state.
 func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*source.Batch, error) {
-	var v Validators
+	var v feed.Validators
 	if len(state) > 0 {
 		_ = json.Unmarshal(state, &v) // unreadable state: fetch unconditionally
 	}
-	res, err := s.Fetcher.Fetch(ctx, a.Source.URL, v)
+	res, err := s.Fetcher.Fetch(ctx, s.URL(a), v)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +36,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 		return nil, err
 	}
 	b := &source.Batch{State: next, NotModified: res.NotModified, Complete: true}
-	now := s.Fetcher.now().UTC()
+	now := s.Fetcher.Now().UTC()
 	for _, it := range res.Items {
 		b.Posts = append(b.Posts, model.Post{
 			Schema:      model.SchemaVersion,

@@ -1,7 +1,7 @@
 // Package rsshub collects an account through a self-hosted RSSHub: the
 // account's platform and its id there choose the route, Atom is asked for
-// because it carries engagement counts, and the feed is read by the rss
-// source's fetcher (conditional GET, charsets, Beijing-time dates).
+// because it carries engagement counts, and the feed is read by the shared feed
+// fetcher (conditional GET, charsets, Beijing-time dates).
 package rsshub
 
 import (
@@ -15,9 +15,9 @@ import (
 	"strings"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
-	"github.com/govwatch/govwatch/pkg/collect/source/wechat"
+	"github.com/govwatch/govwatch/pkg/collect/source/text"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -37,7 +37,7 @@ var routes = map[string]string{
 
 // Route returns the RSSHub route of an account: its explicit route, else
 // the platform's user route with its user id.
-func Route(platform string, o registry.SourceOptions) (string, error) {
+func Route(platform string, o *Account) (string, error) {
 	if o.Route != "" {
 		return o.Route, nil
 	}
@@ -56,7 +56,7 @@ type Source struct {
 	// BaseURL is the RSSHub instance, e.g. http://rsshub:1200.
 	BaseURL string
 	// Fetcher does the HTTP and parsing.
-	Fetcher *rss.Fetcher
+	Fetcher *feed.Fetcher
 }
 
 var _ source.Source = (*Source)(nil)
@@ -64,7 +64,7 @@ var _ source.Source = (*Source)(nil)
 // FeedURL is the full URL polled for a: base URL, route and format=atom
 // (unless the route chose a format itself).
 func (s *Source) FeedURL(a *registry.Account) (string, error) {
-	route, err := Route(a.Platform, a.Source.Options)
+	route, err := Route(a.Platform, source.Options[Account](a.Source.Options))
 	if err != nil {
 		return "", err
 	}
@@ -95,25 +95,25 @@ func (e *FetchingError) Unwrap() error { return source.ErrRetryLater }
 
 // Poll fetches the account's route with the ETag of the last answer.
 func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*source.Batch, error) {
-	feed, err := s.FeedURL(a)
+	feedURL, err := s.FeedURL(a)
 	if err != nil {
 		return nil, fmt.Errorf("rsshub %s: %w", a.ID, err)
 	}
-	var v rss.Validators
+	var v feed.Validators
 	if len(state) > 0 {
 		_ = json.Unmarshal(state, &v) // unreadable state: fetch unconditionally
 	}
 	// RSSHub honours only If-None-Match.
 	v.LastModified = ""
-	res, err := s.Fetcher.Fetch(ctx, feed, v)
+	res, err := s.Fetcher.Fetch(ctx, feedURL, v)
 	if err != nil {
 		var se *fetch.StatusError
 		if errors.As(err, &se) && se.StatusCode == 503 && bytes.Contains(bytes.ToLower(se.Body), []byte("currently fetching")) {
-			return nil, &FetchingError{URL: feed}
+			return nil, &FetchingError{URL: feedURL}
 		}
 		return nil, err
 	}
-	next, err := json.Marshal(rss.Validators{ETag: res.Validators.ETag})
+	next, err := json.Marshal(feed.Validators{ETag: res.Validators.ETag})
 	if err != nil {
 		return nil, err
 	}
@@ -123,9 +123,9 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 	for _, it := range res.Items {
 		native := it.NativeID
 		if a.Platform == "wechat" {
-			if k, ok := wechat.ArticleKey(it.URL); ok {
+			if k, ok := text.ArticleKey(it.URL); ok {
 				native = k
-			} else if k, ok := wechat.ArticleKey(it.NativeID); ok {
+			} else if k, ok := text.ArticleKey(it.NativeID); ok {
 				native = k
 			}
 		}
@@ -160,5 +160,5 @@ func canonicalURL(platform, raw string) string {
 	if platform != "wechat" {
 		return raw
 	}
-	return wechat.CanonicalURL(raw)
+	return text.CanonicalURL(raw)
 }

@@ -16,8 +16,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -26,10 +26,10 @@ import (
 var now = time.Date(2026, 8, 3, 4, 0, 0, 0, time.UTC)
 
 func newSource(base string) *Source {
-	return &Source{BaseURL: base, Fetcher: &rss.Fetcher{Clock: clockwork.NewFakeClockAt(now)}}
+	return &Source{BaseURL: base, Fetcher: &feed.Fetcher{Clock: clockwork.NewFakeClockAt(now)}}
 }
 
-func account(platform string, o registry.SourceOptions) *registry.Account {
+func account(platform string, o *Account) *registry.Account {
 	return &registry.Account{ID: "acc", Platform: platform, Status: registry.StatusActive,
 		Source: registry.Source{Type: "rsshub", Options: o}}
 }
@@ -37,22 +37,22 @@ func account(platform string, o registry.SourceOptions) *registry.Account {
 func TestFeedURL(t *testing.T) {
 	tests := []struct {
 		platform string
-		o        registry.SourceOptions
+		o        *Account
 		want     string
 		wantErr  string
 	}{
-		{"weibo", registry.SourceOptions{UserID: "3197355467"}, "http://hub:1200/weibo/user/3197355467?format=atom", ""},
-		{"douyin", registry.SourceOptions{UserID: "MS4wLjABAAAA_x"}, "http://hub:1200/douyin/user/MS4wLjABAAAA_x?format=atom", ""},
-		{"bilibili", registry.SourceOptions{UserID: "2267573"}, "http://hub:1200/bilibili/user/dynamic/2267573?format=atom", ""},
-		{"toutiao", registry.SourceOptions{UserID: "MS4wLjAB"}, "http://hub:1200/toutiao/user/token/MS4wLjAB?format=atom", ""},
-		{"xiaohongshu", registry.SourceOptions{UserID: "5a1b2c"}, "http://hub:1200/xiaohongshu/user/5a1b2c/notes?format=atom", ""},
-		{"kuaishou", registry.SourceOptions{UserID: "3xabc"}, "http://hub:1200/kuaishou/profile/3xabc?format=atom", ""},
-		{"zhihu", registry.SourceOptions{UserID: "fj-gov"}, "http://hub:1200/zhihu/people/activities/fj-gov?format=atom", ""},
-		{"weibo", registry.SourceOptions{UserID: "a/b"}, "http://hub:1200/weibo/user/a%2Fb?format=atom", ""},
-		{"wechat", registry.SourceOptions{Route: "/wechat/ce/595a5b14d7164e53"}, "http://hub:1200/wechat/ce/595a5b14d7164e53?format=atom", ""},
-		{"weibo", registry.SourceOptions{Route: "/weibo/user/1?format=json"}, "http://hub:1200/weibo/user/1?format=json", ""},
-		{"wechat", registry.SourceOptions{UserID: "x"}, "", `no rsshub route for platform "wechat"`},
-		{"weibo", registry.SourceOptions{}, "", "no user_id"},
+		{"weibo", &Account{UserID: "3197355467"}, "http://hub:1200/weibo/user/3197355467?format=atom", ""},
+		{"douyin", &Account{UserID: "MS4wLjABAAAA_x"}, "http://hub:1200/douyin/user/MS4wLjABAAAA_x?format=atom", ""},
+		{"bilibili", &Account{UserID: "2267573"}, "http://hub:1200/bilibili/user/dynamic/2267573?format=atom", ""},
+		{"toutiao", &Account{UserID: "MS4wLjAB"}, "http://hub:1200/toutiao/user/token/MS4wLjAB?format=atom", ""},
+		{"xiaohongshu", &Account{UserID: "5a1b2c"}, "http://hub:1200/xiaohongshu/user/5a1b2c/notes?format=atom", ""},
+		{"kuaishou", &Account{UserID: "3xabc"}, "http://hub:1200/kuaishou/profile/3xabc?format=atom", ""},
+		{"zhihu", &Account{UserID: "fj-gov"}, "http://hub:1200/zhihu/people/activities/fj-gov?format=atom", ""},
+		{"weibo", &Account{UserID: "a/b"}, "http://hub:1200/weibo/user/a%2Fb?format=atom", ""},
+		{"wechat", &Account{Route: "/wechat/ce/595a5b14d7164e53"}, "http://hub:1200/wechat/ce/595a5b14d7164e53?format=atom", ""},
+		{"weibo", &Account{Route: "/weibo/user/1?format=json"}, "http://hub:1200/weibo/user/1?format=json", ""},
+		{"wechat", &Account{UserID: "x"}, "", `no rsshub route for platform "wechat"`},
+		{"weibo", &Account{}, "", "no user_id"},
 	}
 	s := newSource("http://hub:1200/")
 	for _, tt := range tests {
@@ -95,7 +95,7 @@ func hub(t *testing.T, file string) (*httptest.Server, *[]string) {
 func TestPollWeibo(t *testing.T) {
 	ts, reqs := hub(t, "weibo-user.atom")
 	s := newSource(ts.URL)
-	a := account("weibo", registry.SourceOptions{UserID: "3197355467"})
+	a := account("weibo", &Account{UserID: "3197355467"})
 	b, err := s.Poll(context.Background(), a, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func TestPollWeibo(t *testing.T) {
 func TestPollWeChatDeduplicates(t *testing.T) {
 	ts, _ := hub(t, "wechat-mp.atom")
 	s := newSource(ts.URL)
-	b, err := s.Poll(context.Background(), account("wechat", registry.SourceOptions{Route: "/wechat/ce/fz"}), nil)
+	b, err := s.Poll(context.Background(), account("wechat", &Account{Route: "/wechat/ce/fz"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestPollErrors(t *testing.T) {
 				_, _ = w.Write(tt.body)
 			}))
 			defer ts.Close()
-			_, err := newSource(ts.URL).Poll(context.Background(), account("weibo", registry.SourceOptions{UserID: "1"}), nil)
+			_, err := newSource(ts.URL).Poll(context.Background(), account("weibo", &Account{UserID: "1"}), nil)
 			if err == nil || !strings.Contains(err.Error(), ts.URL) {
 				t.Fatalf("got %v, want an error naming %s", err, ts.URL)
 			}
@@ -206,7 +206,7 @@ func TestSampleConfig(t *testing.T) {
 	}
 	s := newSource(cfg.Collector.Sources.RSSHub.BaseURL)
 	for _, a := range cfg.Registry.Accounts {
-		acc := account(a.Platform, registry.SourceOptions{UserID: a.Source.UserID, Route: a.Source.Route})
+		acc := account(a.Platform, &Account{UserID: a.Source.UserID, Route: a.Source.Route})
 		if _, err := s.FeedURL(acc); err != nil || a.Source.Type != "rsshub" {
 			t.Errorf("account %s: got type %q, %v; want rsshub and a feed url", a.ID, a.Source.Type, err)
 		}
@@ -219,7 +219,7 @@ func TestSampleConfig(t *testing.T) {
 func TestPollWeiboRecorded(t *testing.T) {
 	ts, _ := hub(t, "weibo-user-2025.rss")
 	s := newSource(ts.URL)
-	b, err := s.Poll(context.Background(), account("weibo", registry.SourceOptions{UserID: "1935396210"}), nil)
+	b, err := s.Poll(context.Background(), account("weibo", &Account{UserID: "1935396210"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,5 +240,17 @@ func TestPollWeiboRecorded(t *testing.T) {
 	}
 	if second := b.Posts[1]; second.Text != "小畑健新绘 『棋魂』展纪念插画合集 棋魂" || second.PublishedAt.Format(time.RFC3339) != "2025-07-04T07:39:56Z" {
 		t.Errorf("second post read as %q at %s", second.Text, second.PublishedAt)
+	}
+}
+
+// TestURLNamesTheFeed: messages about an account (system.source_down) ask
+// the source where it is read from.
+func TestURLNamesTheFeed(t *testing.T) {
+	a := account("weibo", &Account{UserID: "3197355467"})
+	if got, want := source.URL(newSource("http://hub:1200"), a), "http://hub:1200/weibo/user/3197355467?format=atom"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := source.URL(nil, a); got != "" {
+		t.Errorf("got %q for a source that is pushed to, want none", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/redis"
 	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
@@ -32,7 +33,7 @@ func TestReplicasShareOneToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc := &registry.Account{ID: "fz-wechat", Platform: "wechat", Source: registry.Source{Type: "wechat",
-		Options: registry.SourceOptions{AppID: appID, SecretFile: secret}}}
+		Options: &Account{AppID: appID, SecretFile: conf.File(secret)}}}
 	clock := clockwork.NewFakeClockAt(now)
 	// The first replica gets the token; then all poll at once.
 	first := &Source{BaseURL: ts.URL, Store: st, Clock: clock}

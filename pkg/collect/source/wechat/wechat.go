@@ -22,7 +22,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
+	"github.com/govwatch/govwatch/pkg/collect/source/text"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -178,8 +178,9 @@ type reads struct {
 // Poll lists the account's published articles, newest first, and adds
 // yesterday's read counts where datacube has them.
 func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*source.Batch, error) {
-	appID := a.Source.Options.AppID
-	secret, err := source.ReadSecret(a.Source.Options.SecretFile, a.Source.Options.SecretEnv)
+	o := source.Options[Account](a.Source.Options)
+	appID := o.AppID
+	secret, err := source.ReadSecret(string(o.SecretFile), string(o.SecretEnv))
 	if err != nil {
 		return nil, fmt.Errorf("wechat %s: %w", a.ID, err)
 	}
@@ -215,17 +216,17 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*sou
 				if n.IsDeleted {
 					continue // gone: the collector reports it deleted
 				}
-				native, ok := ArticleKey(n.URL)
+				native, ok := text.ArticleKey(n.URL)
 				if !ok {
 					native = it.ArticleID + "_" + strconv.Itoa(i+1)
 				}
-				text := rss.PlainText(n.Content)
-				if text == "" {
-					text = rss.PlainText(n.Digest)
+				body := text.PlainText(n.Content)
+				if body == "" {
+					body = text.PlainText(n.Digest)
 				}
 				p := model.Post{
 					Schema: model.SchemaVersion, AccountID: a.ID, Platform: a.Platform, NativeID: native,
-					Kind: model.KindPost, URL: n.URL, Title: rss.PlainText(n.Title), Text: text, Author: n.Author,
+					Kind: model.KindPost, URL: n.URL, Title: text.PlainText(n.Title), Text: body, Author: n.Author,
 					PublishedAt: published, CollectedAt: now,
 				}
 				p.ID = model.PostID(a.Platform, a.ID, native)
@@ -283,52 +284,11 @@ func (s *Source) readCounts(ctx context.Context, a *registry.Account, appID stri
 
 // readKey is datacube's msgid of an article link: "<mid>_<idx>".
 func readKey(link string) string {
-	_, mid, idx, ok := article(link)
+	_, mid, idx, ok := text.WeChatArticle(link)
 	if !ok {
 		return ""
 	}
 	return mid + "_" + idx
-}
-
-// ArticleKey reduces a mp.weixin.qq.com article URL to
-// "<__biz>_<mid>_<idx>", the identity of a published article whatever
-// tracking parameters (sn, chksm, scene …) the link carries. ok is false
-// for other URLs and for short links (/s/<token>) that carry no key.
-func ArticleKey(raw string) (string, bool) {
-	biz, mid, idx, ok := article(raw)
-	if !ok {
-		return "", false
-	}
-	return biz + "_" + mid + "_" + idx, true
-}
-
-// CanonicalURL is an article link without its volatile parameters, or raw
-// when it is not one.
-func CanonicalURL(raw string) string {
-	biz, mid, idx, ok := article(raw)
-	if !ok {
-		return raw
-	}
-	return "https://mp.weixin.qq.com/s?__biz=" + url.QueryEscape(biz) + "&mid=" + url.QueryEscape(mid) + "&idx=" + url.QueryEscape(idx)
-}
-
-func article(raw string) (biz, mid, idx string, ok bool) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Hostname() != "mp.weixin.qq.com" {
-		return "", "", "", false
-	}
-	q := u.Query()
-	biz, mid, idx = q.Get("__biz"), q.Get("mid"), q.Get("idx")
-	if mid == "" {
-		mid = q.Get("appmsgid")
-	}
-	if idx == "" {
-		idx = q.Get("itemidx")
-	}
-	if biz == "" || mid == "" || idx == "" {
-		return "", "", "", false
-	}
-	return biz, mid, idx, true
 }
 
 func (s *Source) base() string {

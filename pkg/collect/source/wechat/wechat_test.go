@@ -21,6 +21,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
@@ -136,7 +137,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	r.acc = &registry.Account{ID: "fz-wechat", Platform: "wechat", Source: registry.Source{Type: "wechat",
-		Options: registry.SourceOptions{AppID: appID, SecretFile: secret}}}
+		Options: &Account{AppID: appID, SecretFile: conf.File(secret)}}}
 	return r
 }
 
@@ -261,23 +262,6 @@ func TestErrors(t *testing.T) {
 				t.Errorf("got retry-later %v, want %v", got, tt.retryLater)
 			}
 		})
-	}
-}
-
-func TestArticleKey(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"https://mp.weixin.qq.com/s?__biz=MzA3&mid=2650&idx=1&sn=ab12&chksm=x#rd", "MzA3_2650_1"},
-		{"http://mp.weixin.qq.com/s?__biz=MzA3&appmsgid=2650&itemidx=3", "MzA3_2650_3"},
-		{"https://mp.weixin.qq.com/s/Xyz-AbC", ""},
-		{"https://evil.example/s?__biz=MzA3&mid=1&idx=1", ""},
-		{"https://mp.weixin.qq.com.evil.example/s?__biz=MzA3&mid=1&idx=1", ""},
-		{"%%", ""},
-	}
-	for _, tt := range tests {
-		got, ok := ArticleKey(tt.in)
-		if got != tt.want || ok != (tt.want != "") {
-			t.Errorf("ArticleKey(%q): got %q %v, want %q", tt.in, got, ok, tt.want)
-		}
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
-	"github.com/govwatch/govwatch/pkg/collect/source/rss"
+	"github.com/govwatch/govwatch/pkg/collect/source/text"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -107,8 +107,9 @@ type comment struct {
 
 // Poll reads the account's profile, timeline and (when enabled) comments.
 func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*source.Batch, error) {
-	uid := a.Source.Options.UserID
-	tok, err := source.ReadSecret(a.Source.Options.SecretFile, a.Source.Options.SecretEnv)
+	o := source.Options[Account](a.Source.Options)
+	uid := o.UserID
+	tok, err := source.ReadSecret(string(o.SecretFile), string(o.SecretEnv))
 	if err != nil {
 		return nil, fmt.Errorf("weibo %s: %w", a.ID, err)
 	}
@@ -189,14 +190,14 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 	return b, nil
 }
 
-func (s *Source) post(a *registry.Account, native, text, author, createdAt string, now time.Time) model.Post {
+func (s *Source) post(a *registry.Account, native, body, author, createdAt string, now time.Time) model.Post {
 	published, err := time.Parse(createdAtLayout, createdAt)
 	if err != nil {
 		published = now
 	}
 	return model.Post{
 		Schema: model.SchemaVersion, ID: model.PostID(a.Platform, a.ID, native), AccountID: a.ID,
-		Platform: a.Platform, NativeID: native, Kind: model.KindPost, Text: rss.PlainText(text),
+		Platform: a.Platform, NativeID: native, Kind: model.KindPost, Text: text.PlainText(body),
 		Author: author, PublishedAt: published.UTC(), CollectedAt: now,
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -62,7 +63,7 @@ func account(t *testing.T, token string) *registry.Account {
 		t.Fatal(err)
 	}
 	return &registry.Account{ID: "fj-gov-weibo", Platform: "weibo", Source: registry.Source{Type: "weibo",
-		Options: registry.SourceOptions{UserID: "3197355467", SecretFile: f}}}
+		Options: &Account{UserID: "3197355467", SecretFile: conf.File(f)}}}
 }
 
 func TestPoll(t *testing.T) {

@@ -1,4 +1,4 @@
-package rss
+package feed
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
+	"github.com/govwatch/govwatch/pkg/collect/source/text"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
@@ -36,7 +37,7 @@ func Parse(body []byte, contentType string, now time.Time) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{FeedTitle: plainText(feed.Title), Items: make([]Item, 0, len(feed.Items))}
+	res := &Result{FeedTitle: text.PlainText(feed.Title), Items: make([]Item, 0, len(feed.Items))}
 	for _, it := range feed.Items {
 		if it == nil {
 			continue
@@ -64,14 +65,14 @@ func toUTF8(body []byte, contentType string) ([]byte, error) {
 
 // item converts one gofeed item.
 func item(it *gofeed.Item, feed *gofeed.Feed, now time.Time, loc *time.Location) Item {
-	text := it.Content
-	if strings.TrimSpace(text) == "" {
-		text = it.Description
+	body := it.Content
+	if strings.TrimSpace(body) == "" {
+		body = it.Description
 	}
 	out := Item{
 		URL:     strings.TrimSpace(it.Link),
-		Title:   plainText(it.Title),
-		Text:    plainText(text),
+		Title:   text.PlainText(it.Title),
+		Text:    text.PlainText(body),
 		Author:  author(it, feed),
 		Metrics: metrics(it.Extensions),
 	}
@@ -81,7 +82,7 @@ func item(it *gofeed.Item, feed *gofeed.Feed, now time.Time, loc *time.Location)
 	if strings.TrimSpace(raw) == "" && parsed == nil {
 		raw, parsed = it.Updated, it.UpdatedParsed
 	}
-	if t, ok := itemTime(raw, parsed, loc); ok {
+	if t, ok := text.ItemTime(raw, parsed, loc); ok {
 		out.PublishedAt = t.UTC()
 	} else {
 		out.PublishedAt = now.UTC()

@@ -1,4 +1,4 @@
-package rss
+package text
 
 import (
 	"regexp"
@@ -39,10 +39,10 @@ var zonelessLayouts = []string{
 	"Mon Jan 2 15:04:05 2006",
 }
 
-// itemTime reads an item's time. raw is the string from the feed, parsed is
+// ItemTime reads an item's time. raw is the string from the feed, parsed is
 // what gofeed made of it (nil when it could not). A time without a zone, with
 // "GMT+8" or "CST", or written as 年月日 is read in loc (Beijing time).
-func itemTime(raw string, parsed *time.Time, loc *time.Location) (time.Time, bool) {
+func ItemTime(raw string, parsed *time.Time, loc *time.Location) (time.Time, bool) {
 	raw = strings.TrimSpace(raw)
 	if m := gmtOffset.FindStringSubmatch(raw); m != nil {
 		h, _ := strconv.Atoi(m[3])
@@ -90,7 +90,7 @@ func inZone(t time.Time, loc *time.Location) time.Time {
 }
 
 // ParseTime reads a date as feeds and APIs write them: RFC 3339 and RFC
-// 1123 with their zones, and otherwise the forms itemTime knows (zone-less,
+// 1123 with their zones, and otherwise the forms ItemTime knows (zone-less,
 // GMT+8, CST, 2026年08月03日 10:00) in Beijing time. The result is UTC.
 func ParseTime(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
@@ -99,6 +99,6 @@ func ParseTime(s string) (time.Time, bool) {
 			return t.UTC(), true
 		}
 	}
-	t, ok := itemTime(s, nil, calendar.Shanghai)
+	t, ok := ItemTime(s, nil, calendar.Shanghai)
 	return t.UTC(), ok
 }

@@ -1,4 +1,7 @@
-package rss
+// Package text is what sources share about the content they read and no
+// one source owns: HTML turned into plain text, the dates Chinese feeds and
+// APIs write, and the identity of a WeChat article link.
+package text
 
 import (
 	"strings"

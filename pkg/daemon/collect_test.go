@@ -12,6 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap/zaptest"
 
+	_ "github.com/govwatch/govwatch/pkg/collect/source/all"
+	"github.com/govwatch/govwatch/pkg/collect/source/probe"
+	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
@@ -39,13 +42,13 @@ func TestSourcesSendTheUserAgent(t *testing.T) {
 	cfg := config.Default()
 	cfg.Collector.UserAgent = "govwatch-test/1.0"
 	clock := clockwork.NewRealClock()
-	e := &env{cfg: &config.Loaded{Config: cfg}, log: zaptest.NewLogger(t), reg: prometheus.NewRegistry(), store: st, clock: clock}
-	srcs, err := e.sources(collectHTTPClient(cfg.Collector, st, clock, e.reg))
+	e := &env{cfg: &config.Loaded{Config: cfg}, log: zaptest.NewLogger(t), reg: prometheus.NewRegistry(), store: st, clock: clock, mux: http.NewServeMux()}
+	srcs, err := e.collectSources(collectHTTPClient(cfg.Collector, st, clock, e.reg), &lateIngester{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for typ, url := range map[string]string{"rss": ts.URL + "/rss", "probe": ts.URL + "/probe"} {
-		a := &registry.Account{ID: typ, Platform: "website", Source: registry.Source{Type: typ, URL: url}}
+	for typ, opts := range map[string]any{"rss": &rss.Account{URL: ts.URL + "/rss"}, "probe": &probe.Account{URL: ts.URL + "/probe"}} {
+		a := &registry.Account{ID: typ, Platform: "website", Source: registry.Source{Type: typ, Options: opts}}
 		srcs[typ].Poll(context.Background(), a, nil) //nolint:errcheck // the 404 is the point
 	}
 	for _, path := range []string{"/rss", "/probe"} {

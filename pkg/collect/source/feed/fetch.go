@@ -1,7 +1,7 @@
-// Package rss collects an account's posts from its RSS 2.0, Atom or JSON
-// Feed, such as a self-hosted RSSHub route. It does the HTTP itself:
+// Package feed fetches and parses RSS 2.0, Atom and JSON Feed documents
+// for the sources that read feeds (rss, rsshub). It does the HTTP itself:
 // conditional GET, a body cap and charset handling that gofeed lacks.
-package rss
+package feed
 
 import (
 	"context"
