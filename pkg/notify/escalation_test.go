@@ -67,22 +67,23 @@ func testPolicies(t *testing.T) []escalate.Policy {
 }
 
 type escFixture struct {
-	n     *Notifier
-	clock *clockwork.FakeClock
-	ch    *recorder
-	reg   *prometheus.Registry
+	n      *Notifier
+	signer *ack.Signer
+	clock  *clockwork.FakeClock
+	ch     *recorder
+	reg    *prometheus.Registry
 }
 
 // newEscNotifier builds a notifier over st with one receiver "duty" whose
 // channel is ch (shared between replicas, as the real robot would be).
-func newEscNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch *recorder) *escFixture {
+func newEscNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch *recorder, more ...func(*Options)) *escFixture {
 	t.Helper()
 	signer, err := ack.NewSigner([]byte("test-key-0123456789"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	n, err := New(Options{
+	o := withRequired(t, Options{
 		Store:       st,
 		Receivers:   []Receiver{{Name: "duty", Channels: []channel.Channel{ch}}},
 		Route:       &Route{Receiver: "duty"},
@@ -94,10 +95,14 @@ func newEscNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch
 		Policies:    testPolicies(t),
 		Signer:      signer,
 	})
+	for _, f := range more {
+		f(&o)
+	}
+	n, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &escFixture{n: n, clock: clock, ch: ch, reg: reg}
+	return &escFixture{n: n, signer: signer, clock: clock, ch: ch, reg: reg}
 }
 
 func eduAlert(category, severity string) *model.Alert {

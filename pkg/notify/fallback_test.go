@@ -2,7 +2,9 @@ package notify
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,16 +20,17 @@ func TestFallbackAfterRepeatedFailures(t *testing.T) {
 		clock := clockwork.NewFakeClockAt(t2)
 		primary, backup := newRecorder("robot"), newRecorder("sms")
 		primary.setFailAlways(errors.New("errcode 130101: send too fast"))
-		n, err := New(Options{
-			Store: open(t, clock),
+		st := open(t, clock)
+		n, err := New(withRequired(t, Options{
+			Store: st,
 			Receivers: []Receiver{
 				{Name: "robot", Channels: []channel.Channel{primary}, Fallback: "sms", FallbackAfter: 2},
 				{Name: "sms", Channels: []channel.Channel{backup}},
 			},
 			Route: &Route{Receiver: "robot"},
-			Retry: RetryPolicy{Attempts: 1},
+			Retry: RetryPolicy{Attempts: 1, Initial: time.Second, Max: time.Second},
 			Clock: clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)), Metrics: prometheus.NewRegistry(),
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,11 +64,11 @@ func TestFallbackAfterRepeatedFailures(t *testing.T) {
 		if err := n.Handle(ctx, b); err != nil {
 			t.Fatal(err)
 		}
-		if v, err := n.o.Store.Incr(ctx, failKey("robot"), 0, 0); err != nil || v != 0 {
+		if v, err := st.Incr(ctx, failKey("robot"), 0, 0); err != nil || v != 0 {
 			t.Errorf("failure count after a success: got %d, %v, want 0", v, err)
 		}
-		if _, err := New(Options{Store: n.o.Store, Receivers: []Receiver{{Name: "a", Fallback: "a"}}}); err == nil {
-			t.Error("a receiver falling back to itself: got nil error")
+		if _, err := New(withRequired(t, Options{Store: st, Receivers: []Receiver{{Name: "a", Fallback: "a"}}})); err == nil || !strings.Contains(err.Error(), "bad fallback") {
+			t.Errorf("a receiver falling back to itself: got error %v, want one about the fallback", err)
 		}
 	})
 }

@@ -20,13 +20,13 @@ import (
 
 func groupedNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch *recorder) *Notifier {
 	t.Helper()
-	n, err := New(Options{
+	n, err := New(withRequired(t, Options{
 		Store:     st,
 		Receivers: []Receiver{{Name: "g", Channels: []channel.Channel{ch}}},
 		Route: &Route{Receiver: "g", GroupBy: []string{"unit"},
 			GroupWait: 30 * time.Second, GroupInterval: 5 * time.Minute, RepeatInterval: 4 * time.Hour},
 		Clock: clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), Metrics: prometheus.NewRegistry(),
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

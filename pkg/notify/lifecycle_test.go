@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/store"
 )
 
 var (
@@ -227,4 +230,101 @@ func timelineOf(r Record) []string {
 		out = append(out, eventString(e))
 	}
 	return out
+}
+
+func TestLifecycleStage(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+		clock := clockwork.NewFakeClockAt(t2.Add(time.Hour))
+		opened := 0
+		l := testLifecycle(t, open(t, clock), clock, func(r *Record) {
+			opened++
+			r.Receivers = []string{"opened-" + strconv.Itoa(r.Incident)}
+		})
+		ctx := testCtx(t)
+		steps := []struct {
+			name         string
+			in           *model.Alert
+			wantDelivery bool
+			wantMoved    bool
+			wantStatus   string
+			wantIncident int
+			wantOpened   int
+		}{
+			{"a resolution of an alert never seen ends the delivery", resolved(t0, t1), false, false, "", 0, 0},
+			{"the first firing opens incident 1 and runs the openers", firing(t0, "x"), true, true, StatusFiring, 1, 1},
+			{"a repeat goes on, unmoved", firing(t0, "x"), true, false, StatusFiring, 1, 1},
+			{"the resolution moves it", resolved(t0, t1), true, true, StatusResolved, 1, 1},
+			{"a refire opens incident 2 and runs the openers again", firing(t2, "y"), true, true, StatusFiring, 2, 2},
+		}
+		for _, s := range steps {
+			d, err := l.Exec(ctx, &delivery{alert: s.in})
+			if err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+			if (d != nil) != s.wantDelivery {
+				t.Fatalf("%s: delivery %+v, want one: %v", s.name, d, s.wantDelivery)
+			}
+			if opened != s.wantOpened {
+				t.Errorf("%s: openers ran %d times, want %d", s.name, opened, s.wantOpened)
+			}
+			if d == nil {
+				continue
+			}
+			if d.moved != s.wantMoved || d.rec.Status != s.wantStatus || d.rec.Incident != s.wantIncident {
+				t.Errorf("%s: got moved %v, %s, incident %d, want %v, %s, %d", s.name, d.moved, d.rec.Status, d.rec.Incident, s.wantMoved, s.wantStatus, s.wantIncident)
+			}
+			got, err := l.get(ctx, testLabels().Fingerprint())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"opened-" + strconv.Itoa(s.wantIncident)}; !slices.Equal(got.Receivers, want) {
+				t.Errorf("%s: stored receivers %q, want %q (written with the move)", s.name, got.Receivers, want)
+			}
+		}
+
+		// A stored record delivered again passes through untouched.
+		rec, err := l.get(ctx, testLabels().Fingerprint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := l.Exec(ctx, &delivery{rec: rec})
+		if err != nil || d == nil || d.rec != rec || d.moved {
+			t.Errorf("redelivery: got %+v, %v, want the record passed on unmoved", d, err)
+		}
+	})
+}
+
+func TestLifecycleStampsAPIAlerts(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(t0)
+	l := testLifecycle(t, openEmbedded(t, clock), clock)
+	tests := []struct {
+		name               string
+		in                 model.Alert
+		wantStart, wantEnd time.Time
+	}{
+		{"no times: starts now, ends after the resolve timeout", model.Alert{}, t0, t0.Add(5 * time.Minute)},
+		{"given times are kept", model.Alert{StartsAt: t0.Add(-time.Hour), EndsAt: t1}, t0.Add(-time.Hour), t1},
+	}
+	for _, tc := range tests {
+		a := tc.in
+		l.stamp(&a)
+		if !a.StartsAt.Equal(tc.wantStart) || !a.EndsAt.Equal(tc.wantEnd) || a.Annotations == nil {
+			t.Errorf("%s: got %s–%s (annotations %v), want %s–%s and annotations", tc.name, a.StartsAt, a.EndsAt, a.Annotations, tc.wantStart, tc.wantEnd)
+		}
+	}
+}
+
+func TestLifecycleExpired(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(t1)
+	l := testLifecycle(t, openEmbedded(t, clock), clock)
+	ended := Record{Alert: model.Alert{Labels: model.LabelSet{"alertname": "a"}, StartsAt: t0, EndsAt: t1}}
+	later := Record{Alert: model.Alert{Labels: model.LabelSet{"alertname": "b"}, StartsAt: t0, EndsAt: t1.Add(time.Second)}}
+	open := Record{Alert: model.Alert{Labels: model.LabelSet{"alertname": "c"}, StartsAt: t0}}
+	gone, live := l.expired([]Record{ended, later, open})
+	if len(gone) != 1 || gone[0].Name() != "a" {
+		t.Errorf("ended: got %v, want alert a", gone)
+	}
+	if len(live) != 2 || live[0].Alert.Name() != "b" || live[1].Alert.Name() != "c" {
+		t.Errorf("live: got %v, want b and c", live)
+	}
 }
