@@ -1,0 +1,62 @@
+package notify
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/store"
+)
+
+func TestRecordStage(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+		clock := clockwork.NewFakeClockAt(t2)
+		st := open(t, clock)
+		l := testLifecycle(t, st, clock)
+		c := &claims{store: st}
+		rs := &recordStage{claims: c, records: l, log: testLog(t)}
+		ctx := testCtx(t)
+		rec := stored(t, ctx, l, firing(t0, "x"))
+		tests := []struct {
+			name      string
+			err       error
+			wantErr   bool
+			wantEntry string // "" : released
+			wantEvent string // event added to the timeline; "": none
+		}{
+			{"sent: the log says sent, the timeline notified", nil, false, logSent, EventNotified},
+			{"failed for good: the log says failed, the timeline notify_failed", channel.Permanent(errors.New("400")), false, logFailed, EventNotifyFailed},
+			{"a retryable failure releases the claim and returns the error", errors.New("timeout"), true, "", ""},
+		}
+		events := len(rec.Timeline)
+		for i, tc := range tests {
+			recv := Receiver{Name: "r" + string(rune('a'+i))}
+			key := nflogKey(recv.Name, rec.Fingerprint, rec.Incident, StatusFiring)
+			if won, err := c.take(ctx, key); err != nil || !won {
+				t.Fatalf("%s: claim: %v, %v", tc.name, won, err)
+			}
+			_, err := rs.Exec(ctx, &delivery{rec: rec, recv: recv, key: key, err: tc.err})
+			if (err != nil) != tc.wantErr {
+				t.Errorf("%s: error %v, want error %v", tc.name, err, tc.wantErr)
+			}
+			v, ok, err := c.value(ctx, key)
+			if err != nil || ok != (tc.wantEntry != "") || v != tc.wantEntry {
+				t.Errorf("%s: log entry %q (present %v, %v), want %q", tc.name, v, ok, err, tc.wantEntry)
+			}
+			cur, err := l.get(ctx, rec.Fingerprint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var added string
+			if len(cur.Timeline) > events {
+				added = cur.Timeline[len(cur.Timeline)-1].What
+			}
+			events = len(cur.Timeline)
+			if added != tc.wantEvent {
+				t.Errorf("%s: timeline event added %q, want %q", tc.name, added, tc.wantEvent)
+			}
+		}
+	})
+}
