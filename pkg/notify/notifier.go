@@ -8,7 +8,7 @@
 //
 //	lifecycle (dedup by fingerprint, firing → acknowledged → resolved, incidents;
 //	           a new incident is routed and its escalation started in the same write)
-//	→ inhibit → silence
+//	→ silence → inhibit
 //	→ per routed receiver: group | notification log claim → send with retry
 //	  → fallback → record (log and timeline)
 //

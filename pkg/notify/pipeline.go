@@ -23,8 +23,8 @@ func (n *Notifier) pipeline() stage {
 	)
 	return chain(
 		n.records,                     // lifecycle: fold the alert into its record (firing → acknowledged → resolved)
+		n.silencer,                    // a silence mutes it (and counts as silenced when an inhibition would too)
 		n.inhibitor,                   // an inhibiting alert mutes it
-		n.silencer,                    // a silence mutes it
 		fanout(n.router, perReceiver), // once per receiver the incident was routed to
 	)
 }
