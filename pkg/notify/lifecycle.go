@@ -173,9 +173,11 @@ func (l *lifecycle) list(ctx context.Context, active bool) ([]Record, error) {
 }
 
 // expired splits recs into the alerts whose endsAt passed, to be resolved,
-// and the others, which are still active.
+// and the others, which are still active; live reuses recs' array, as a
+// tick over many alerts would otherwise copy every record.
 func (l *lifecycle) expired(recs []Record) (ended []model.Alert, live []Record) {
 	now := l.clock.Now()
+	live = recs[:0]
 	for i := range recs {
 		if a := recs[i].Alert; a.Resolved(now) {
 			ended = append(ended, a)
