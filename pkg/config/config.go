@@ -250,9 +250,10 @@ func Default() Config {
 			Content: Content{LexiconReload: defaultLexiconReload},
 		},
 		Notifier: NotifierConfig{
-			Listen:         ":9103",
-			ResolveTimeout: conf.Duration(5 * time.Minute),
-			Workers:        1,
+			Listen:           ":9103",
+			ResolveTimeout:   conf.Duration(5 * time.Minute),
+			Workers:          1,
+			NotifyCoreConfig: defaultNotifyCore(),
 		},
 	}
 	defaultCollect(&c.Collector)

@@ -30,6 +30,26 @@ type NotifyCoreConfig struct {
 	// ReportTemplate is a text/template file replacing the built-in
 	// upstream report (pkg/report/upstream.tmpl).
 	ReportTemplate string `yaml:"report_template" doc:"A text/template file replacing the built-in upward report (pkg/report/upstream.tmpl)."`
+	// Retry is the send stage's retry policy.
+	Retry RetryConfig `yaml:"retry" doc:"How a notification is retried on a retryable failure before the alert message is redelivered later."`
+}
+
+// RetryConfig repeats a channel's retryable failures with exponential
+// backoff within one handling of an alert.
+type RetryConfig struct {
+	Attempts int           `yaml:"attempts" doc:"Attempts per channel, the first included (at least 1)."`
+	Initial  conf.Duration `yaml:"initial" doc:"Wait after the first failure; it doubles after each one."`
+	Max      conf.Duration `yaml:"max" doc:"Longest wait between attempts (at least initial)."`
+}
+
+// defaultNotifyCore holds the defaults of the notifier's duty side and
+// delivery; notify.New takes every one of them explicitly.
+func defaultNotifyCore() NotifyCoreConfig {
+	return NotifyCoreConfig{
+		Tick:  conf.Duration(15 * time.Second),
+		Ack:   AckConfig{LinkTTL: conf.Duration(72 * time.Hour)},
+		Retry: RetryConfig{Attempts: 3, Initial: conf.Duration(time.Second), Max: conf.Duration(30 * time.Second)},
+	}
 }
 
 // EscalationPolicyConfig is one escalation policy.
@@ -172,8 +192,20 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 	if n.ReportTemplate != "" {
 		c.checkFile(bad, "notifier.report_template", n.ReportTemplate)
 	}
-	if n.Tick != 0 && n.Tick < conf.Duration(time.Second) {
+	if n.Tick < conf.Duration(time.Second) {
 		bad("notifier.tick", "must be at least 1s, not %s", n.Tick)
+	}
+	if n.ResolveTimeout < conf.Duration(time.Second) {
+		bad("notifier.resolve_timeout", "must be at least 1s, not %s", n.ResolveTimeout)
+	}
+	if n.Retry.Attempts < 1 {
+		bad("notifier.retry.attempts", "must be at least 1, not %d", n.Retry.Attempts)
+	}
+	if n.Retry.Initial < conf.Duration(time.Millisecond) {
+		bad("notifier.retry.initial", "must be at least 1ms, not %s", n.Retry.Initial)
+	}
+	if n.Retry.Max < n.Retry.Initial {
+		bad("notifier.retry.max", "must be at least initial (%s), not %s", n.Retry.Initial, n.Retry.Max)
 	}
 	names := map[string]bool{}
 	for i, pc := range n.Escalation {
@@ -235,7 +267,7 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 	}
 	c.checkFile(bad, "notifier.ack.key_file", n.Ack.KeyFile)
 	checkEnv(bad, "notifier.ack.key_env", n.Ack.KeyEnv)
-	if n.Ack.LinkTTL != 0 && n.Ack.LinkTTL < conf.Duration(time.Minute) {
+	if n.Ack.LinkTTL < conf.Duration(time.Minute) {
 		bad("notifier.ack.link_ttl", "must be at least 1m, not %s", n.Ack.LinkTTL)
 	}
 	c.checkFile(bad, "notifier.api.admin_token_file", n.API.AdminTokenFile)

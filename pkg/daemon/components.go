@@ -130,17 +130,23 @@ func (e *env) notifier() (runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	log := e.log.Named("notifier")
 	o := notify.Options{
-		Bus: e.bus, Store: e.store, Receivers: receivers, Route: rt,
-		ExternalURL: e.external, ResolveTimeout: nc.ResolveTimeout.D(), Workers: nc.Workers,
-		Clock: e.clock, Log: e.log.Named("notifier"), Metrics: e.reg,
+		Bus: e.bus, Consumer: "notifier", Workers: nc.Workers, Store: e.store, Receivers: receivers, Route: rt,
+		ExternalURL: e.external, ResolveTimeout: nc.ResolveTimeout.D(),
+		Retry: notify.RetryPolicy{Attempts: nc.Retry.Attempts, Initial: nc.Retry.Initial.D(), Max: nc.Retry.Max.D()},
+		Clock: e.clock, Log: log, Metrics: e.reg,
 	}
 	duty.apply(&o)
 	n, err := notify.New(o)
 	if err != nil {
 		return nil, err
 	}
-	n.Routes(e.mux)
+	api, err := notify.NewAPI(n, notify.APIOptions{Clock: e.clock, Log: log, Signer: duty.signer, Auth: duty.auth})
+	if err != nil {
+		return nil, err
+	}
+	api.Routes(e.mux)
 	return n.Run, nil
 }
 

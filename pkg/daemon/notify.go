@@ -32,7 +32,7 @@ type notifyDuty struct {
 
 func (d *notifyDuty) apply(o *notify.Options) {
 	o.Directory, o.Policies, o.Inhibit = d.dir, d.policies, d.inhibit
-	o.Signer, o.LinkTTL, o.Auth, o.Report, o.Tick = d.signer, d.linkTTL, d.auth, d.report, d.tick
+	o.Signer, o.LinkTTL, o.Report, o.Tick = d.signer, d.linkTTL, d.report, d.tick
 }
 
 // RosterGapHorizon is how far ahead coverage gaps are reported at start.

@@ -1,20 +1,78 @@
 package notify
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
 	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/ack"
 	"github.com/govwatch/govwatch/pkg/notify/match"
+	"github.com/govwatch/govwatch/pkg/notify/silence"
 )
 
 // maxBody caps request bodies on the API.
 const maxBody = 1 << 20
+
+// State is what the API needs of the notifier: its alerts, their lifecycle
+// and silences. *Notifier is one; the API holds no state of its own.
+type State interface {
+	// Alerts lists the alerts' records, with active set only open ones,
+	// most severe and newest first.
+	Alerts(ctx context.Context, active bool) ([]Record, error)
+	// Record returns one alert's record, or ErrNoAlert.
+	Record(ctx context.Context, fp string) (*Record, error)
+	// Post takes an alert posted on the API.
+	Post(ctx context.Context, a *model.Alert) error
+	// Acknowledge and Resolve act on an incident (0: the current one).
+	Acknowledge(ctx context.Context, fp string, incident int, by, note string) (*Record, error)
+	Resolve(ctx context.Context, fp string, incident int, by, note string) (*Record, error)
+	// Report renders an incident's upstream report.
+	Report(ctx context.Context, fp string) (string, error)
+	// Mutes reads the silences once, takes active as the active alerts,
+	// and tells what mutes each record.
+	Mutes(ctx context.Context, active []Record) (func(*Record) Mute, error)
+	// Silences are the silences in the store.
+	Silences() *silence.Silences
+	// UnitName is a unit's name as people read it.
+	UnitName(id, fallback string) string
+}
+
+// APIOptions build an API.
+type APIOptions struct {
+	Clock clockwork.Clock // required
+	Log   *zap.Logger     // required
+	// Signer verifies the one-click links; nil turns them off.
+	Signer *ack.Signer
+	// Auth guards the API; nil leaves it open.
+	Auth *Auth
+}
+
+// API serves the notifier's HTTP API: a subset of Alertmanager's v2 API
+// (alerts, silences), the duty actions (acknowledge, resolve, report) and
+// the one-click links' pages.
+type API struct {
+	state  State
+	clock  clockwork.Clock
+	log    *zap.Logger
+	signer *ack.Signer
+	auth   *Auth
+}
+
+// NewAPI returns the API over state.
+func NewAPI(state State, o APIOptions) (*API, error) {
+	if state == nil || o.Clock == nil || o.Log == nil {
+		return nil, errors.New("notifier api: needs the notifier's state, a clock and a logger")
+	}
+	return &API{state: state, clock: o.Clock, log: o.Log, signer: o.Signer, auth: o.Auth}, nil
+}
 
 // Routes registers the notifier's API on mux:
 //
@@ -31,22 +89,22 @@ const maxBody = 1 << 20
 //	GET    /ack/{token}                      the one-click link's confirmation page (changes nothing)
 //	POST   /ack/{token}                      the confirmation page's button: acknowledge or resolve
 //
-// Everything under /api is guarded by Options.Auth; the links carry their
+// Everything under /api is guarded by APIOptions.Auth; the links carry their
 // own signature.
-func (n *Notifier) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/alerts", n.guard(n.listV1))
-	mux.HandleFunc("POST /api/v1/alerts/{fingerprint}/ack", n.guard(n.ackAPI))
-	mux.HandleFunc("POST /api/v1/alerts/{fingerprint}/resolve", n.guard(n.resolveAPI))
-	mux.HandleFunc("GET /api/v1/alerts/{fingerprint}/report", n.guard(n.reportAPI))
-	mux.HandleFunc("POST /api/v2/alerts", n.guard(n.postV2))
-	mux.HandleFunc("GET /api/v2/alerts", n.guard(n.listV2))
-	mux.HandleFunc("POST /api/v2/silences", n.guard(n.postSilence))
-	mux.HandleFunc("GET /api/v2/silences", n.guard(n.listSilences))
-	mux.HandleFunc("GET /api/v2/silence/{id}", n.guard(n.getSilence))
-	mux.HandleFunc("DELETE /api/v2/silence/{id}", n.guard(n.deleteSilence))
-	mux.HandleFunc("DELETE /api/v2/silences/{id}", n.guard(n.deleteSilence))
-	mux.HandleFunc("GET /ack/{token}", n.linkPage)
-	mux.HandleFunc("POST /ack/{token}", n.linkAction)
+func (api *API) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/alerts", api.guard(api.listV1))
+	mux.HandleFunc("POST /api/v1/alerts/{fingerprint}/ack", api.guard(api.ackAPI))
+	mux.HandleFunc("POST /api/v1/alerts/{fingerprint}/resolve", api.guard(api.resolveAPI))
+	mux.HandleFunc("GET /api/v1/alerts/{fingerprint}/report", api.guard(api.reportAPI))
+	mux.HandleFunc("POST /api/v2/alerts", api.guard(api.postV2))
+	mux.HandleFunc("GET /api/v2/alerts", api.guard(api.listV2))
+	mux.HandleFunc("POST /api/v2/silences", api.guard(api.postSilence))
+	mux.HandleFunc("GET /api/v2/silences", api.guard(api.listSilences))
+	mux.HandleFunc("GET /api/v2/silence/{id}", api.guard(api.getSilence))
+	mux.HandleFunc("DELETE /api/v2/silence/{id}", api.guard(api.deleteSilence))
+	mux.HandleFunc("DELETE /api/v2/silences/{id}", api.guard(api.deleteSilence))
+	mux.HandleFunc("GET /ack/{token}", api.linkPage)
+	mux.HandleFunc("POST /ack/{token}", api.linkAction)
 }
 
 // alertView is one alert in /api/v1/alerts.
@@ -69,8 +127,8 @@ type alertView struct {
 	Veto         bool              `json:"veto,omitempty"`
 }
 
-func (n *Notifier) listV1(w http.ResponseWriter, r *http.Request, sc scope) {
-	recs, err := n.Alerts(r.Context(), r.URL.Query().Get("all") == "")
+func (api *API) listV1(w http.ResponseWriter, r *http.Request, sc scope) {
+	recs, err := api.state.Alerts(r.Context(), r.URL.Query().Get("all") == "")
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, "read alerts: %v", err)
 		return
@@ -94,14 +152,13 @@ type postableAlert struct {
 	GeneratorURL string            `json:"generatorURL"`
 }
 
-func (n *Notifier) postV2(w http.ResponseWriter, r *http.Request, sc scope) {
+func (api *API) postV2(w http.ResponseWriter, r *http.Request, sc scope) {
 	var in []postableAlert
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	if err := dec.Decode(&in); err != nil {
 		httpError(w, http.StatusBadRequest, "body must be a JSON array of alerts (at most %d bytes): %v", maxBody, err)
 		return
 	}
-	now := n.o.Clock.Now()
 	var problems []string
 	alerts := make([]model.Alert, 0, len(in))
 	for i, p := range in {
@@ -113,26 +170,17 @@ func (n *Notifier) postV2(w http.ResponseWriter, r *http.Request, sc scope) {
 			httpError(w, http.StatusForbidden, "alerts[%d]: unit %q is outside this token's units", i, p.Labels[model.LabelUnit])
 			return
 		}
-		a := model.Alert{Labels: p.Labels, Annotations: p.Annotations, StartsAt: p.StartsAt, EndsAt: p.EndsAt, GeneratorURL: p.GeneratorURL}
-		if a.Annotations == nil {
-			a.Annotations = map[string]string{}
-		}
-		if a.StartsAt.IsZero() {
-			a.StartsAt = now
-		}
-		if a.EndsAt.IsZero() {
-			// As Alertmanager: an alert that is not repeated ends on its own.
-			a.EndsAt = now.Add(n.o.ResolveTimeout)
-		}
-		alerts = append(alerts, a)
+		// The notifier gives a missing startsAt and endsAt their values
+		// (as Alertmanager: an alert that is not repeated ends on its own).
+		alerts = append(alerts, model.Alert{Labels: p.Labels, Annotations: p.Annotations, StartsAt: p.StartsAt, EndsAt: p.EndsAt, GeneratorURL: p.GeneratorURL})
 	}
 	if len(problems) > 0 {
 		httpError(w, http.StatusBadRequest, "%s", strings.Join(problems, "; "))
 		return
 	}
 	for i := range alerts {
-		if err := n.Handle(r.Context(), &alerts[i]); err != nil {
-			n.o.Log.Warn("api alert", zap.String("fingerprint", alerts[i].Fingerprint()), zap.Error(err))
+		if err := api.state.Post(r.Context(), &alerts[i]); err != nil {
+			api.log.Warn("api alert", zap.String("fingerprint", alerts[i].Fingerprint()), zap.Error(err))
 			httpError(w, http.StatusServiceUnavailable, "alerts[%d]: %v", i, err)
 			return
 		}
@@ -206,19 +254,19 @@ func boolParam(r *http.Request, name string, def bool) bool {
 	return v == "true" || v == "1"
 }
 
-func (n *Notifier) listV2(w http.ResponseWriter, r *http.Request, sc scope) {
+func (api *API) listV2(w http.ResponseWriter, r *http.Request, sc scope) {
 	ms, err := filters(r)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	wantActive, wantSilenced, wantInhibited := boolParam(r, "active", true), boolParam(r, "silenced", true), boolParam(r, "inhibited", true)
-	recs, err := n.Alerts(r.Context(), true)
+	recs, err := api.state.Alerts(r.Context(), true)
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, "read alerts: %v", err)
 		return
 	}
-	mu, err := n.muterOf(r.Context(), recs)
+	mutes, err := api.state.Mutes(r.Context(), recs)
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, "read silences: %v", err)
 		return
@@ -228,16 +276,13 @@ func (n *Notifier) listV2(w http.ResponseWriter, r *http.Request, sc scope) {
 		if !ms.Matches(rec.Alert.Labels) || !sc.sees(rec.Alert.Labels[model.LabelUnit]) {
 			continue
 		}
-		m, err := n.muted(r.Context(), &rec, mu)
-		if err != nil {
-			httpError(w, http.StatusServiceUnavailable, "read silences: %v", err)
-			return
-		}
+		m := mutes(&rec)
+		silenced, inhibited := len(m.SilencedBy) > 0, len(m.InhibitedBy) > 0
 		state := "active"
-		if m.silenced() || m.inhibited() {
+		if silenced || inhibited {
 			state = "suppressed"
 		}
-		if state == "active" && !wantActive || m.silenced() && !wantSilenced || m.inhibited() && !wantInhibited {
+		if state == "active" && !wantActive || silenced && !wantSilenced || inhibited && !wantInhibited {
 			continue
 		}
 		ga := gettableAlert{
@@ -245,7 +290,7 @@ func (n *Notifier) listV2(w http.ResponseWriter, r *http.Request, sc scope) {
 			StartsAt: rec.Alert.StartsAt, EndsAt: rec.Alert.EndsAt, UpdatedAt: rec.UpdatedAt,
 			GeneratorURL: rec.Alert.GeneratorURL, Fingerprint: rec.Fingerprint,
 			Receivers: []receiverRef{},
-			Status:    alertStatus{State: state, SilencedBy: nonNil(m.silencedBy), InhibitedBy: nonNil(m.inhibitedBy)},
+			Status:    alertStatus{State: state, SilencedBy: nonNil(m.SilencedBy), InhibitedBy: nonNil(m.InhibitedBy)},
 		}
 		for _, name := range rec.Receivers {
 			ga.Receivers = append(ga.Receivers, receiverRef{Name: name})

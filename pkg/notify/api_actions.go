@@ -23,17 +23,17 @@ type actionBody struct {
 	Note string `json:"note"`
 }
 
-func (n *Notifier) ackAPI(w http.ResponseWriter, r *http.Request, sc scope) {
-	n.actionAPI(w, r, sc, n.Acknowledge)
+func (api *API) ackAPI(w http.ResponseWriter, r *http.Request, sc scope) {
+	api.actionAPI(w, r, sc, api.state.Acknowledge)
 }
 
-func (n *Notifier) resolveAPI(w http.ResponseWriter, r *http.Request, sc scope) {
-	n.actionAPI(w, r, sc, n.Resolve)
+func (api *API) resolveAPI(w http.ResponseWriter, r *http.Request, sc scope) {
+	api.actionAPI(w, r, sc, api.state.Resolve)
 }
 
 type actionFunc func(ctx context.Context, fp string, incident int, by, note string) (*Record, error)
 
-func (n *Notifier) actionAPI(w http.ResponseWriter, r *http.Request, sc scope, do actionFunc) {
+func (api *API) actionAPI(w http.ResponseWriter, r *http.Request, sc scope, do actionFunc) {
 	fp := r.PathValue("fingerprint")
 	var body actionBody
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil {
@@ -44,19 +44,19 @@ func (n *Notifier) actionAPI(w http.ResponseWriter, r *http.Request, sc scope, d
 		httpError(w, http.StatusBadRequest, "by: who acts is required")
 		return
 	}
-	if !n.visible(r, w, sc, fp) {
+	if !api.visible(r, w, sc, fp) {
 		return
 	}
 	rec, err := do(r.Context(), fp, 0, body.By, body.Note)
-	if !n.actionError(w, fp, err) {
+	if !api.actionError(w, fp, err) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": viewOf(rec)})
 }
 
 // visible answers 404 for alerts outside the token's units, as for unknown ones.
-func (n *Notifier) visible(r *http.Request, w http.ResponseWriter, sc scope, fp string) bool {
-	rec, err := n.Record(r.Context(), fp)
+func (api *API) visible(r *http.Request, w http.ResponseWriter, sc scope, fp string) bool {
+	rec, err := api.state.Record(r.Context(), fp)
 	switch {
 	case errors.Is(err, ErrNoAlert) || err == nil && !sc.sees(rec.Alert.Labels[model.LabelUnit]):
 		httpError(w, http.StatusNotFound, "no alert %s", fp)
@@ -69,7 +69,7 @@ func (n *Notifier) visible(r *http.Request, w http.ResponseWriter, sc scope, fp 
 }
 
 // actionError writes err's answer and reports whether there was none.
-func (n *Notifier) actionError(w http.ResponseWriter, fp string, err error) bool {
+func (api *API) actionError(w http.ResponseWriter, fp string, err error) bool {
 	switch {
 	case err == nil:
 		return true
@@ -81,7 +81,7 @@ func (n *Notifier) actionError(w http.ResponseWriter, fp string, err error) bool
 		if strings.Contains(err.Error(), "already resolved") || strings.Contains(err.Error(), "not firing") {
 			httpError(w, http.StatusConflict, "%v", err)
 		} else {
-			n.o.Log.Warn("alert action", zap.String("fingerprint", fp), zap.Error(err))
+			api.log.Warn("alert action", zap.String("fingerprint", fp), zap.Error(err))
 			httpError(w, http.StatusServiceUnavailable, "%v", err)
 		}
 	}
@@ -99,13 +99,13 @@ func viewOf(rec *Record) alertView {
 	}
 }
 
-func (n *Notifier) reportAPI(w http.ResponseWriter, r *http.Request, sc scope) {
+func (api *API) reportAPI(w http.ResponseWriter, r *http.Request, sc scope) {
 	fp := r.PathValue("fingerprint")
-	if !n.visible(r, w, sc, fp) {
+	if !api.visible(r, w, sc, fp) {
 		return
 	}
-	text, err := n.Report(r.Context(), fp)
-	if !n.actionError(w, fp, err) {
+	text, err := api.state.Report(r.Context(), fp)
+	if !api.actionError(w, fp, err) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -129,16 +129,16 @@ type linkView struct {
 
 // linkPage shows what the link would do and a button to do it. GET changes
 // nothing: chat apps and mail scanners open links on their own.
-func (n *Notifier) linkPage(w http.ResponseWriter, r *http.Request) {
-	v, _, ok := n.linkClaims(w, r)
+func (api *API) linkPage(w http.ResponseWriter, r *http.Request) {
+	v, _, ok := api.linkClaims(w, r)
 	if !ok {
 		return
 	}
-	n.renderLink(w, http.StatusOK, v)
+	api.renderLink(w, http.StatusOK, v)
 }
 
-func (n *Notifier) linkAction(w http.ResponseWriter, r *http.Request) {
-	v, c, ok := n.linkClaims(w, r)
+func (api *API) linkAction(w http.ResponseWriter, r *http.Request) {
+	v, c, ok := api.linkClaims(w, r)
 	if !ok {
 		return
 	}
@@ -150,9 +150,9 @@ func (n *Notifier) linkAction(w http.ResponseWriter, r *http.Request) {
 	note := strings.TrimSpace(r.FormValue("note"))
 	var err error
 	if c.Action == ack.ActionAck {
-		_, err = n.Acknowledge(r.Context(), c.Fingerprint, c.Incident, by, note)
+		_, err = api.state.Acknowledge(r.Context(), c.Fingerprint, c.Incident, by, note)
 	} else {
-		_, err = n.Resolve(r.Context(), c.Fingerprint, c.Incident, by, note)
+		_, err = api.state.Resolve(r.Context(), c.Fingerprint, c.Incident, by, note)
 	}
 	switch {
 	case err == nil:
@@ -162,33 +162,33 @@ func (n *Notifier) linkAction(w http.ResponseWriter, r *http.Request) {
 	case strings.Contains(err.Error(), "already resolved") || strings.Contains(err.Error(), "not firing"):
 		v.Error = "该告警已处置完毕，无需再" + v.Verb + "。"
 	default:
-		n.o.Log.Warn("link action", zap.String("fingerprint", c.Fingerprint), zap.Error(err))
+		api.log.Warn("link action", zap.String("fingerprint", c.Fingerprint), zap.Error(err))
 		v.Error = "暂时无法处理，请稍后重试。"
-		n.renderLink(w, http.StatusServiceUnavailable, v)
+		api.renderLink(w, http.StatusServiceUnavailable, v)
 		return
 	}
-	if rec, err := n.Record(r.Context(), c.Fingerprint); err == nil {
+	if rec, err := api.state.Record(r.Context(), c.Fingerprint); err == nil {
 		v.Status = statusName(rec.Status)
 	}
-	n.renderLink(w, http.StatusOK, v)
+	api.renderLink(w, http.StatusOK, v)
 }
 
-func (n *Notifier) linkClaims(w http.ResponseWriter, r *http.Request) (linkView, ack.Claims, bool) {
+func (api *API) linkClaims(w http.ResponseWriter, r *http.Request) (linkView, ack.Claims, bool) {
 	v := linkView{Title: "告警处理"}
-	if n.o.Signer == nil {
+	if api.signer == nil {
 		v.Error = "本系统未启用一键确认链接。"
-		n.renderLink(w, http.StatusNotFound, v)
+		api.renderLink(w, http.StatusNotFound, v)
 		return v, ack.Claims{}, false
 	}
-	c, err := n.o.Signer.Verify(r.PathValue("token"), n.o.Clock.Now())
+	c, err := api.signer.Verify(r.PathValue("token"), api.clock.Now())
 	switch {
 	case errors.Is(err, ack.ErrExpired):
 		v.Error = "链接已过期，请在值班台或最新消息中处理。"
-		n.renderLink(w, http.StatusGone, v)
+		api.renderLink(w, http.StatusGone, v)
 		return v, c, false
 	case err != nil:
 		v.Error = "链接无效（签名不符或已被改动）。"
-		n.renderLink(w, http.StatusForbidden, v)
+		api.renderLink(w, http.StatusForbidden, v)
 		return v, c, false
 	}
 	v.Action, v.Verb = c.Action, "确认"
@@ -196,17 +196,17 @@ func (n *Notifier) linkClaims(w http.ResponseWriter, r *http.Request) (linkView,
 		v.Verb = "标记为已处置"
 	}
 	v.Title = v.Verb + "告警"
-	rec, err := n.Record(r.Context(), c.Fingerprint)
+	rec, err := api.state.Record(r.Context(), c.Fingerprint)
 	if err != nil {
 		v.Error = "找不到该告警，可能已过保存期限。"
-		n.renderLink(w, http.StatusNotFound, v)
+		api.renderLink(w, http.StatusNotFound, v)
 		return v, c, false
 	}
 	a := rec.Alert
 	v.Category = model.CategoryName(a.Name())
 	v.Summary = a.Annotations[model.AnnotationSummary]
 	v.Account = firstNonEmpty(a.Labels[model.LabelAccountName], a.Labels[model.LabelAccountID])
-	v.Unit = n.unitName(a.Labels[model.LabelUnit], a.Annotations[model.AnnotationUnitName])
+	v.Unit = api.state.UnitName(a.Labels[model.LabelUnit], a.Annotations[model.AnnotationUnitName])
 	v.Status = statusName(rec.Status)
 	v.FirstSeen = rec.FirstSeen.In(calendar.Shanghai).Format("2006-01-02 15:04")
 	if rec.Ack != nil {
@@ -214,7 +214,7 @@ func (n *Notifier) linkClaims(w http.ResponseWriter, r *http.Request) (linkView,
 	}
 	if rec.Incident != c.Incident {
 		v.Error = "该告警已再次触发，此链接对应的事件已结束，请使用最新消息中的链接。"
-		n.renderLink(w, http.StatusConflict, v)
+		api.renderLink(w, http.StatusConflict, v)
 		return v, c, false
 	}
 	return v, c, true
@@ -232,13 +232,13 @@ func statusName(s string) string {
 	return s
 }
 
-func (n *Notifier) renderLink(w http.ResponseWriter, code int, v linkView) {
+func (api *API) renderLink(w http.ResponseWriter, code int, v linkView) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(code)
 	if err := linkTmpl.Execute(w, v); err != nil {
-		n.o.Log.Warn("render link page", zap.Error(err))
+		api.log.Warn("render link page", zap.Error(err))
 	}
 }
 
@@ -251,16 +251,16 @@ type gettableSilence struct {
 	} `json:"status"`
 }
 
-func (n *Notifier) gettable(s silence.Silence) gettableSilence {
+func (api *API) gettable(s silence.Silence) gettableSilence {
 	g := gettableSilence{Silence: s}
 	if g.Matchers == nil {
 		g.Matchers = []silence.Matcher{}
 	}
-	g.Status.State = s.State(n.o.Clock.Now())
+	g.Status.State = s.State(api.clock.Now())
 	return g
 }
 
-func (n *Notifier) postSilence(w http.ResponseWriter, r *http.Request, sc scope) {
+func (api *API) postSilence(w http.ResponseWriter, r *http.Request, sc scope) {
 	if !sc.admin {
 		httpError(w, http.StatusForbidden, "only an admin token manages silences")
 		return
@@ -270,7 +270,7 @@ func (n *Notifier) postSilence(w http.ResponseWriter, r *http.Request, sc scope)
 		httpError(w, http.StatusBadRequest, "body must be a silence as JSON: %v", err)
 		return
 	}
-	id, err := n.silences.Set(r.Context(), s)
+	id, err := api.state.Silences().Set(r.Context(), s)
 	switch {
 	case errors.Is(err, silence.ErrNotFound):
 		httpError(w, http.StatusNotFound, "no silence %s", s.ID)
@@ -279,17 +279,17 @@ func (n *Notifier) postSilence(w http.ResponseWriter, r *http.Request, sc scope)
 		httpError(w, http.StatusBadRequest, "silence: %v", err)
 		return
 	}
-	n.o.Log.Info("silence set", zap.String("silence", id), zap.String("by", s.CreatedBy))
+	api.log.Info("silence set", zap.String("silence", id), zap.String("by", s.CreatedBy))
 	writeJSON(w, http.StatusOK, map[string]string{"silenceID": id})
 }
 
-func (n *Notifier) listSilences(w http.ResponseWriter, r *http.Request, _ scope) {
+func (api *API) listSilences(w http.ResponseWriter, r *http.Request, _ scope) {
 	ms, err := filters(r)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	all, err := n.silences.List(r.Context())
+	all, err := api.state.Silences().List(r.Context())
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, "read silences: %v", err)
 		return
@@ -305,30 +305,30 @@ func (n *Notifier) listSilences(w http.ResponseWriter, r *http.Request, _ scope)
 			}
 		}
 		if ms.Matches(ls) {
-			out = append(out, n.gettable(s))
+			out = append(out, api.gettable(s))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (n *Notifier) getSilence(w http.ResponseWriter, r *http.Request, _ scope) {
-	s, err := n.silences.Get(r.Context(), r.PathValue("id"))
+func (api *API) getSilence(w http.ResponseWriter, r *http.Request, _ scope) {
+	s, err := api.state.Silences().Get(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, silence.ErrNotFound):
 		httpError(w, http.StatusNotFound, "no silence %s", r.PathValue("id"))
 	case err != nil:
 		httpError(w, http.StatusServiceUnavailable, "read silence: %v", err)
 	default:
-		writeJSON(w, http.StatusOK, n.gettable(s))
+		writeJSON(w, http.StatusOK, api.gettable(s))
 	}
 }
 
-func (n *Notifier) deleteSilence(w http.ResponseWriter, r *http.Request, sc scope) {
+func (api *API) deleteSilence(w http.ResponseWriter, r *http.Request, sc scope) {
 	if !sc.admin {
 		httpError(w, http.StatusForbidden, "only an admin token manages silences")
 		return
 	}
-	err := n.silences.Expire(r.Context(), r.PathValue("id"))
+	err := api.state.Silences().Expire(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, silence.ErrNotFound):
 		httpError(w, http.StatusNotFound, "no silence %s", r.PathValue("id"))

@@ -27,9 +27,8 @@ func newEscAPI(t *testing.T, auth []Token) *escAPI {
 	t.Helper()
 	clock := clockwork.NewFakeClockAt(escStart)
 	f := newEscNotifier(t, openEmbedded(t, clock), clock, newRecorder("robot"))
-	f.n.o.Auth = NewAuth(auth, f.n.o.Directory.Registry)
 	mux := http.NewServeMux()
-	f.n.Routes(mux)
+	newTestAPI(t, f.n, f.signer, NewAuth(auth, testDirectory(t).Registry)).Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &escAPI{escFixture: f, srv: srv}
@@ -320,10 +319,11 @@ func TestSilencesAPIAndMuting(t *testing.T) {
 
 func TestInhibition(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(escStart)
-	f := newEscNotifier(t, openEmbedded(t, clock), clock, newRecorder("robot"))
 	src, _ := match.ParseAll([]string{`alertname="system.source_down"`})
 	tgt, _ := match.ParseAll([]string{`alertname="account.stale"`})
-	f.n.o.Inhibit = []inhibit.Rule{{Source: src, Target: tgt, Equal: []string{"account_id"}}}
+	f := newEscNotifier(t, openEmbedded(t, clock), clock, newRecorder("robot"), func(o *Options) {
+		o.Inhibit = []inhibit.Rule{{Source: src, Target: tgt, Equal: []string{"account_id"}}}
+	})
 	ctx := testCtx(t)
 	down := eduAlert(model.CategorySystemSourceDown, "minor")
 	down.EndsAt = escStart.Add(5 * time.Minute) // as posted on the API, ends unless repeated
@@ -368,10 +368,11 @@ func TestInhibition(t *testing.T) {
 func TestMutingReadsOnlyWhatItNeeds(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(escStart)
 	st := &countingStore{Store: openEmbedded(t, clock)}
-	f := newEscNotifier(t, st, clock, newRecorder("robot"))
 	src, _ := match.ParseAll([]string{`alertname="system.source_down"`})
 	tgt, _ := match.ParseAll([]string{`alertname="account.stale"`})
-	f.n.o.Inhibit = []inhibit.Rule{{Source: src, Target: tgt, Equal: []string{"account_id"}}}
+	f := newEscNotifier(t, st, clock, newRecorder("robot"), func(o *Options) {
+		o.Inhibit = []inhibit.Rule{{Source: src, Target: tgt, Equal: []string{"account_id"}}}
+	})
 	ctx := testCtx(t)
 	tests := []struct {
 		category    string

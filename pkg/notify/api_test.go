@@ -12,10 +12,23 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/govwatch/govwatch/pkg/notify/ack"
 )
 
 // apiNow is the notifier's time in the API tests.
 var apiNow = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+// newTestAPI is the API over n, verifying links with signer and guarded
+// by auth (nil: open).
+func newTestAPI(t *testing.T, n *Notifier, signer *ack.Signer, auth *Auth) *API {
+	t.Helper()
+	api, err := NewAPI(n, APIOptions{Clock: n.clock, Log: n.log, Signer: signer, Auth: auth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api
+}
 
 type apiFixture struct {
 	*fixture
@@ -31,7 +44,7 @@ func newAPIFixture(t *testing.T) *apiFixture {
 		resolveTimeout: 10 * time.Minute,
 	})
 	mux := http.NewServeMux()
-	f.n.Routes(mux)
+	newTestAPI(t, f.n, nil, nil).Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &apiFixture{fixture: f, srv: srv}

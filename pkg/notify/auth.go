@@ -92,9 +92,9 @@ func (a *Auth) check(r *http.Request) (scope, bool) {
 }
 
 // guard wraps an API handler with the bearer-token check.
-func (n *Notifier) guard(h func(http.ResponseWriter, *http.Request, scope)) http.HandlerFunc {
+func (api *API) guard(h func(http.ResponseWriter, *http.Request, scope)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, ok := n.o.Auth.check(r)
+		s, ok := api.auth.check(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="govwatch"`)
 			httpError(w, http.StatusUnauthorized, "missing or unknown bearer token")

@@ -54,11 +54,11 @@ func BenchmarkTick(b *testing.B) {
 				st := &countingStore{Store: sto.open(b, clock)}
 				ms, _ := match.ParseAll([]string{`alertname="system.source_down"`})
 				tg, _ := match.ParseAll([]string{`alertname="account.stale"`})
-				n, err := New(Options{
+				n, err := New(withRequired(b, Options{
 					Store: st, Receivers: []Receiver{{Name: "r", Channels: []channel.Channel{newRecorder("c")}}},
 					Route: &Route{Receiver: "r"}, Clock: clock, Log: zap.NewNop(), Metrics: prometheus.NewRegistry(),
 					Policies: testPolicies(nil), Inhibit: []inhibit.Rule{{Source: ms, Target: tg, Equal: []string{"account_id"}}},
-				})
+				}))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -67,22 +67,23 @@ func testPolicies(t *testing.T) []escalate.Policy {
 }
 
 type escFixture struct {
-	n     *Notifier
-	clock *clockwork.FakeClock
-	ch    *recorder
-	reg   *prometheus.Registry
+	n      *Notifier
+	signer *ack.Signer
+	clock  *clockwork.FakeClock
+	ch     *recorder
+	reg    *prometheus.Registry
 }
 
 // newEscNotifier builds a notifier over st with one receiver "duty" whose
 // channel is ch (shared between replicas, as the real robot would be).
-func newEscNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch *recorder) *escFixture {
+func newEscNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch *recorder, more ...func(*Options)) *escFixture {
 	t.Helper()
 	signer, err := ack.NewSigner([]byte("test-key-0123456789"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	n, err := New(Options{
+	o := withRequired(t, Options{
 		Store:       st,
 		Receivers:   []Receiver{{Name: "duty", Channels: []channel.Channel{ch}}},
 		Route:       &Route{Receiver: "duty"},
@@ -94,10 +95,14 @@ func newEscNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch
 		Policies:    testPolicies(t),
 		Signer:      signer,
 	})
+	for _, f := range more {
+		f(&o)
+	}
+	n, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &escFixture{n: n, clock: clock, ch: ch, reg: reg}
+	return &escFixture{n: n, signer: signer, clock: clock, ch: ch, reg: reg}
 }
 
 func eduAlert(category, severity string) *model.Alert {
@@ -394,4 +399,77 @@ func setClock(c *clockwork.FakeClock, t time.Time) {
 	if d := t.Sub(c.Now()); d > 0 {
 		c.Advance(d)
 	}
+}
+
+func TestEscalatorStart(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(escStart)
+	e := newEscNotifier(t, openEmbedded(t, clock), clock, newRecorder("robot")).n.escalator
+	tests := []struct {
+		name          string
+		alert         *model.Alert
+		wantVeto      bool
+		wantPaged     []string
+		wantSuperiors []string
+	}{
+		{"a major alert pages the unit's duty", eduAlert(model.CategoryPrivacyIDNumber, "major"), false, []string{"教育值班"}, nil},
+		{"a veto item goes up the chain at once", eduAlert(model.CategorySecretMarking, "critical"), true, []string{"教育值班", "局长", "市值班", "省值班"}, []string{"fz-gov", "fj-gov"}},
+	}
+	for _, tc := range tests {
+		r := &Record{Fingerprint: tc.alert.Fingerprint(), Alert: *tc.alert, Status: StatusFiring, Incident: 1, FirstSeen: escStart}
+		e.start(r)
+		var paged []string
+		for _, p := range r.Recipients {
+			paged = append(paged, p.Name)
+		}
+		if r.Veto != tc.wantVeto || !equalStrings(paged, tc.wantPaged) || !equalStrings(r.Superiors, tc.wantSuperiors) {
+			t.Errorf("%s: veto %v, paged %q, superiors %q; want %v, %q, %q", tc.name, r.Veto, paged, r.Superiors, tc.wantVeto, tc.wantPaged, tc.wantSuperiors)
+		}
+		if r.Escalation == nil || r.Escalation.Policy != "default" || len(r.Pages) != 1 {
+			t.Errorf("%s: escalation %+v with %d pages, want the default policy and one page", tc.name, r.Escalation, len(r.Pages))
+		}
+	}
+}
+
+// TestEscalatorRecordsWhatADeadReplicaPaged pins the crash safety of a
+// step: a replica that paged and died before advancing the record leaves a
+// sent claim holding the page, and the next tick records that page without
+// paging again.
+func TestEscalatorRecordsWhatADeadReplicaPaged(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+		clock := clockwork.NewFakeClockAt(escStart)
+		robot := newRecorder("robot")
+		f := newEscNotifier(t, open(t, clock), clock, robot)
+		ctx := testCtx(t)
+		a := eduAlert(model.CategoryPrivacyIDNumber, "major")
+		if err := f.n.Handle(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(16 * time.Minute) // the head's step is due
+		rec, err := f.n.Record(ctx, a.Fingerprint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := Page{At: clock.Now(), People: []channel.Person{{Name: "局长", Role: "第一责任人"}}, Level: 1, Why: "16 分钟未确认"}
+		b, _ := json.Marshal(sentPage{Page: page})
+		if err := f.n.claims.settle(ctx, escKey(rec.Fingerprint, rec.Incident, rec.Escalation.Seq), logSent+" "+string(b)); err != nil {
+			t.Fatal(err)
+		}
+		before := len(robot.pages())
+		if err := f.n.escalator.tick(ctx, rec, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(robot.pages()); got != before {
+			t.Errorf("pages sent: %d more, want none (the dead replica sent it)", got-before)
+		}
+		after, err := f.n.Record(ctx, a.Fingerprint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(after.Pages) != len(rec.Pages)+1 || after.Pages[len(after.Pages)-1].Why != page.Why {
+			t.Errorf("pages recorded: %+v, want the dead replica's page added", after.Pages)
+		}
+		if after.Escalation.Seq != rec.Escalation.Seq+1 {
+			t.Errorf("escalation seq: got %d, want %d (advanced past the step)", after.Escalation.Seq, rec.Escalation.Seq+1)
+		}
+	})
 }

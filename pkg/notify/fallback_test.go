@@ -2,7 +2,9 @@ package notify
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,16 +20,17 @@ func TestFallbackAfterRepeatedFailures(t *testing.T) {
 		clock := clockwork.NewFakeClockAt(t2)
 		primary, backup := newRecorder("robot"), newRecorder("sms")
 		primary.setFailAlways(errors.New("errcode 130101: send too fast"))
-		n, err := New(Options{
-			Store: open(t, clock),
+		st := open(t, clock)
+		n, err := New(withRequired(t, Options{
+			Store: st,
 			Receivers: []Receiver{
 				{Name: "robot", Channels: []channel.Channel{primary}, Fallback: "sms", FallbackAfter: 2},
 				{Name: "sms", Channels: []channel.Channel{backup}},
 			},
 			Route: &Route{Receiver: "robot"},
-			Retry: RetryPolicy{Attempts: 1},
+			Retry: RetryPolicy{Attempts: 1, Initial: time.Second, Max: time.Second},
 			Clock: clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)), Metrics: prometheus.NewRegistry(),
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,11 +64,59 @@ func TestFallbackAfterRepeatedFailures(t *testing.T) {
 		if err := n.Handle(ctx, b); err != nil {
 			t.Fatal(err)
 		}
-		if v, err := n.o.Store.Incr(ctx, failKey("robot"), 0, 0); err != nil || v != 0 {
+		if v, err := st.Incr(ctx, failKey("robot"), 0, 0); err != nil || v != 0 {
 			t.Errorf("failure count after a success: got %d, %v, want 0", v, err)
 		}
-		if _, err := New(Options{Store: n.o.Store, Receivers: []Receiver{{Name: "a", Fallback: "a"}}}); err == nil {
-			t.Error("a receiver falling back to itself: got nil error")
+		if _, err := New(withRequired(t, Options{Store: st, Receivers: []Receiver{{Name: "a", Fallback: "a"}}})); err == nil || !strings.Contains(err.Error(), "bad fallback") {
+			t.Errorf("a receiver falling back to itself: got error %v, want one about the fallback", err)
+		}
+	})
+}
+
+func TestFallbackStage(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+		clock := clockwork.NewFakeClockAt(t0)
+		st := open(t, clock)
+		backup := newRecorder("sms")
+		s, _ := testSender(t, st, clock, RetryPolicy{Attempts: 1, Initial: time.Second, Max: time.Second})
+		primary := Receiver{Name: "robot", Fallback: "sms", FallbackAfter: 2}
+		fb := &fallback{receivers: map[string]Receiver{"robot": primary, "sms": {Name: "sms", Channels: []channel.Channel{backup}}},
+			failures: s.failures, sender: s, log: testLog(t)}
+		ctx := testCtx(t)
+		retryable, permanent := errors.New("send too fast"), channel.Permanent(errors.New("bad template"))
+		steps := []struct {
+			name       string
+			runBefore  int64 // failures in a row recorded before
+			err        error
+			wantErr    error
+			wantBackup int // deliveries so far
+		}{
+			{"a success passes untouched", 5, nil, nil, 0},
+			{"a permanent failure is not the fallback's", 5, permanent, permanent, 0},
+			{"a retryable failure below fallback_after waits for the redelivery", 1, retryable, retryable, 0},
+			{"at fallback_after the fallback takes it", 2, retryable, nil, 1},
+		}
+		for _, s2 := range steps {
+			if err := st.Delete(ctx, failKey("robot")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Incr(ctx, failKey("robot"), s2.runBefore, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			d := &delivery{recv: primary, err: s2.err, note: &channel.Notification{Receiver: "robot", Alerts: []channel.AlertState{{Fingerprint: "fp"}}}}
+			out, err := fb.Exec(ctx, d)
+			if err != nil || out == nil {
+				t.Fatalf("%s: got %v, %v, want the delivery on", s2.name, out, err)
+			}
+			if !errors.Is(out.err, s2.wantErr) || (s2.wantErr == nil) != (out.err == nil) {
+				t.Errorf("%s: outcome %v, want %v", s2.name, out.err, s2.wantErr)
+			}
+			if got := len(backup.delivered()); got != s2.wantBackup {
+				t.Errorf("%s: fallback deliveries %d, want %d", s2.name, got, s2.wantBackup)
+			}
+		}
+		if got := backup.got[0].Receiver; got != "sms" {
+			t.Errorf("the fallback's note names receiver %q, want sms", got)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
 	"github.com/govwatch/govwatch/pkg/model"
@@ -20,11 +21,36 @@ import (
 	"github.com/govwatch/govwatch/pkg/store"
 )
 
-// Grouping, as Alertmanager's dispatcher does it, but with no timer held in
-// memory: each group's state, and the moment its next notification is due,
-// are kept in the store; Tick flushes the groups that are due under a claim
-// per group and flush time, so a restart neither loses a group nor, with two
-// replicas, sends it twice.
+// grouper is the grouping stage, as Alertmanager's dispatcher groups, but
+// with no timer held in memory: each group's state, and the moment its next
+// notification is due, are kept in the store; the tick flushes the groups
+// that are due under a claim per group and flush time, so a restart neither
+// loses a group nor, with two replicas, sends it twice. A delivery to a
+// receiver whose route groups ends here: it joins its group, which is sent
+// at once only when due (a critical alert skips group_wait).
+type grouper struct {
+	store     store.Store
+	clock     clockwork.Clock
+	log       *zap.Logger
+	receivers map[string]Receiver
+	route     *Route
+	records   *lifecycle
+	inhibitor *inhibitor
+	silencer  *silencer
+	sender    *sender
+	notes     *composer
+}
+
+func (gr *grouper) Exec(ctx context.Context, d *delivery) (*delivery, error) {
+	if d.dest.GroupBy == nil {
+		return d, nil
+	}
+	key, due, err := gr.enqueue(ctx, d.dest, d.rec)
+	if err == nil && !gr.clock.Now().Before(due) {
+		err = gr.flush(ctx, key) // a critical alert skips group_wait
+	}
+	return nil, err
+}
 
 // group is the stored state of one aggregation group.
 type group struct {
@@ -80,12 +106,12 @@ func stateOf(r *Record) string { return strconv.Itoa(r.Incident) + "/" + r.notif
 // change (a new incident, a resolution) brings the flush forward: to the end
 // of group_wait for a group never notified (at once for a critical alert),
 // else to the end of group_interval after the last notification.
-func (n *Notifier) enqueue(ctx context.Context, m Matched, r *Record) (string, time.Time, error) {
+func (gr *grouper) enqueue(ctx context.Context, m Matched, r *Record) (string, time.Time, error) {
 	labels := groupLabels(m, r.Alert.Labels)
 	key := groupKey(m.Receiver, labels)
 	critical := r.Alert.Labels[model.LabelSeverity] == model.SeverityCritical
-	g, err := store.UpdateJSON(ctx, n.o.Store, key, true, func(g *group, found bool) (bool, time.Duration, error) {
-		now := n.o.Clock.Now()
+	g, err := store.UpdateJSON(ctx, gr.store, key, true, func(g *group, found bool) (bool, time.Duration, error) {
+		now := gr.clock.Now()
 		if !found {
 			*g = group{Receiver: m.Receiver, Labels: labels, Created: now, NextFlush: now.Add(m.GroupWait)}
 		}
@@ -117,10 +143,10 @@ func (n *Notifier) enqueue(ctx context.Context, m Matched, r *Record) (string, t
 }
 
 // flushDue flushes every group whose time has come.
-func (n *Notifier) flushDue(ctx context.Context) error {
-	now := n.o.Clock.Now()
+func (gr *grouper) flushDue(ctx context.Context) error {
+	now := gr.clock.Now()
 	var due []string
-	err := n.o.Store.Scan(ctx, groupPrefix, func(k string, v []byte) error {
+	err := gr.store.Scan(ctx, groupPrefix, func(k string, v []byte) error {
 		var g group
 		if json.Unmarshal(v, &g) == nil && !now.Before(g.NextFlush) {
 			due = append(due, k)
@@ -132,7 +158,7 @@ func (n *Notifier) flushDue(ctx context.Context) error {
 	}
 	var errs []error
 	for _, k := range due {
-		if err := n.flush(ctx, k); err != nil {
+		if err := gr.flush(ctx, k); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -141,8 +167,8 @@ func (n *Notifier) flushDue(ctx context.Context) error {
 
 // flush sends group key's notification if it is due, under a claim for this
 // group and flush time: claim, send, then move the group on.
-func (n *Notifier) flush(ctx context.Context, key string) error {
-	raw, err := n.o.Store.Get(ctx, key)
+func (gr *grouper) flush(ctx context.Context, key string) error {
+	raw, err := gr.store.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -153,38 +179,42 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 	if err := json.Unmarshal(raw, &g); err != nil {
 		return fmt.Errorf("group %s: %w", key, err)
 	}
-	now := n.o.Clock.Now()
+	now := gr.clock.Now()
 	if now.Before(g.NextFlush) {
 		return nil
 	}
-	recv, ok := n.receivers[g.Receiver]
+	recv, ok := gr.receivers[g.Receiver]
 	if !ok {
-		return n.o.Store.Delete(ctx, key) // receiver removed from the config
+		return gr.store.Delete(ctx, key) // receiver removed from the config
 	}
 	claim := fmt.Sprintf("notifier/groupflush/%s/%d", strings.TrimPrefix(key, groupPrefix), g.NextFlush.UnixNano())
-	won, err := n.o.Store.SetNX(ctx, claim, []byte(logPending), ClaimTTL)
+	won, err := gr.store.SetNX(ctx, claim, []byte(logPending), ClaimTTL)
 	if err != nil || !won {
 		return err // another replica flushes it
 	}
 	var members []*Record
 	for _, fp := range g.Members {
-		r, err := n.Record(ctx, fp)
+		r, err := gr.records.get(ctx, fp)
 		if errors.Is(err, ErrNoAlert) {
 			continue
 		}
 		if err != nil {
-			return errors.Join(err, n.o.Store.Delete(ctx, claim))
+			return errors.Join(err, gr.store.Delete(ctx, claim))
 		}
 		members = append(members, r)
 	}
-	mu, err := n.newMuter(ctx, members...)
+	idx, err := gr.inhibitor.indexFor(ctx, members...)
 	if err != nil {
-		return errors.Join(err, n.o.Store.Delete(ctx, claim))
+		return errors.Join(err, gr.store.Delete(ctx, claim))
+	}
+	sils, err := gr.silencer.active(ctx)
+	if err != nil {
+		return errors.Join(err, gr.store.Delete(ctx, claim))
 	}
 	var recs []*Record
 	for _, r := range members {
 		if r.Status != StatusResolved {
-			if m, err := n.muted(ctx, r, mu); err != nil || m.silenced() || m.inhibited() {
+			if m, err := muted(ctx, &delivery{rec: r, silences: sils, inhibitor: idx}, gr.inhibitor, gr.silencer); err != nil || m {
 				continue
 			}
 		}
@@ -198,7 +228,7 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 		}
 		if r.Active() {
 			firing = true
-			for _, m := range n.o.Route.Destinations(r.Alert.Labels) {
+			for _, m := range gr.route.Destinations(r.Alert.Labels) {
 				if m.Receiver == g.Receiver {
 					repeat = m.RepeatInterval
 				}
@@ -207,31 +237,31 @@ func (n *Notifier) flush(ctx context.Context, key string) error {
 	}
 	send := changed || firing && !g.LastFlush.IsZero() && !now.Before(g.LastFlush.Add(repeat))
 	if send && len(recs) > 0 {
-		note := n.groupNotification(&g, recs)
-		err := n.send(ctx, recv, note)
+		note := gr.notes.group(&g, recs)
+		err := gr.sender.send(ctx, recv, note)
 		if err != nil && channel.Retryable(err) {
-			return errors.Join(fmt.Errorf("group %s: %w", key, err), n.o.Store.Delete(context.WithoutCancel(ctx), claim))
+			return errors.Join(fmt.Errorf("group %s: %w", key, err), gr.store.Delete(context.WithoutCancel(ctx), claim))
 		}
 		if err != nil {
-			n.o.Log.Error("group notification failed for good", zap.String("receiver", g.Receiver), zap.Error(err))
+			gr.log.Error("group notification failed for good", zap.String("receiver", g.Receiver), zap.Error(err))
 		} else {
-			n.o.Log.Info("notified group", zap.String("receiver", g.Receiver), zap.Int("alerts", len(recs)))
+			gr.log.Info("notified group", zap.String("receiver", g.Receiver), zap.Int("alerts", len(recs)))
 		}
 	}
-	if err := n.o.Store.Set(ctx, claim, []byte(logSent), nflogTTL); err != nil {
+	if err := gr.store.Set(ctx, claim, []byte(logSent), nflogTTL); err != nil {
 		return err
 	}
-	return n.moveOn(ctx, key, recs, firing, repeat, send)
+	return gr.moveOn(ctx, key, recs, firing, repeat, send)
 }
 
 // moveOn records what the flush notified and when the group is next due;
 // a group with nothing firing left is dropped.
-func (n *Notifier) moveOn(ctx context.Context, key string, sent []*Record, firing bool, repeat time.Duration, notified bool) error {
-	_, err := store.UpdateJSON(ctx, n.o.Store, key, true, func(g *group, found bool) (bool, time.Duration, error) {
+func (gr *grouper) moveOn(ctx context.Context, key string, sent []*Record, firing bool, repeat time.Duration, notified bool) error {
+	_, err := store.UpdateJSON(ctx, gr.store, key, true, func(g *group, found bool) (bool, time.Duration, error) {
 		if !found {
 			return false, 0, nil
 		}
-		now := n.o.Clock.Now()
+		now := gr.clock.Now()
 		if g.Notified == nil {
 			g.Notified = map[string]string{}
 		}
@@ -257,46 +287,6 @@ func (n *Notifier) moveOn(ctx context.Context, key string, sent []*Record, firin
 		return true, 0, nil
 	})
 	return err
-}
-
-// groupNotification builds one notification for the group's alerts.
-func (n *Notifier) groupNotification(g *group, recs []*Record) *channel.Notification {
-	note := &channel.Notification{
-		Receiver:    g.Receiver,
-		GroupKey:    groupKeyString(g.Labels),
-		Status:      StatusResolved,
-		GroupLabels: copyMap(g.Labels),
-		ExternalURL: n.o.ExternalURL,
-	}
-	seen := map[string]bool{}
-	for i, r := range recs {
-		one := n.notification(g.Receiver, r)
-		note.Alerts = append(note.Alerts, one.Alerts...)
-		if r.Active() {
-			note.Status = StatusFiring
-			for _, p := range r.Recipients {
-				if k := p.Name + p.Mobile + p.Email; !seen[k] {
-					seen[k] = true
-					note.Recipients = append(note.Recipients, p)
-				}
-			}
-		}
-		if i == 0 {
-			note.CommonLabels, note.CommonAnnotations = copyMap(r.Alert.Labels), copyMap(r.Alert.Annotations)
-			continue
-		}
-		for k, v := range note.CommonLabels {
-			if r.Alert.Labels[k] != v {
-				delete(note.CommonLabels, k)
-			}
-		}
-		for k, v := range note.CommonAnnotations {
-			if r.Alert.Annotations[k] != v {
-				delete(note.CommonAnnotations, k)
-			}
-		}
-	}
-	return note
 }
 
 func groupKeyString(labels map[string]string) string {

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -20,13 +21,13 @@ import (
 
 func groupedNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch *recorder) *Notifier {
 	t.Helper()
-	n, err := New(Options{
+	n, err := New(withRequired(t, Options{
 		Store:     st,
 		Receivers: []Receiver{{Name: "g", Channels: []channel.Channel{ch}}},
 		Route: &Route{Receiver: "g", GroupBy: []string{"unit"},
 			GroupWait: 30 * time.Second, GroupInterval: 5 * time.Minute, RepeatInterval: 4 * time.Hour},
 		Clock: clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), Metrics: prometheus.NewRegistry(),
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +122,54 @@ func TestGrouping(t *testing.T) {
 		want = append(want, "firing fz: z/firing", "firing xm: c/firing")
 		if got := ch.groups(); !sameMultiset(got, want) {
 			t.Fatalf("after restart: %q, want %q", got, want)
+		}
+	})
+}
+
+func TestGrouperStage(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+		clock := clockwork.NewFakeClockAt(escStart)
+		st := open(t, clock)
+		ch := newRecorder("g")
+		gr := groupedNotifier(t, st, clock, ch).grouper
+		l := testLifecycle(t, st, clock)
+		ctx := testCtx(t)
+		dest := Matched{Receiver: "g", GroupBy: []string{"unit"}, GroupWait: 30 * time.Second, GroupInterval: 5 * time.Minute, RepeatInterval: 4 * time.Hour}
+		major := stored(t, ctx, l, groupAlert("privacy.phone", "fz", "major", escStart))
+		critical := stored(t, ctx, l, groupAlert("secret.marking", "xm", "critical", escStart))
+
+		if d, err := gr.Exec(ctx, &delivery{rec: major, recv: Receiver{Name: "g"}}); err != nil || d == nil {
+			t.Errorf("an ungrouped route: got %v, %v, want the delivery passed on", d, err)
+		}
+		if d, err := gr.Exec(ctx, &delivery{rec: major, recv: Receiver{Name: "g"}, dest: dest}); err != nil || d != nil {
+			t.Fatalf("a grouped route: got %v, %v, want the delivery ended here", d, err)
+		}
+		raw, err := st.Get(ctx, groupKey("g", map[string]string{"unit": "fz"}))
+		if err != nil {
+			t.Fatalf("the group in the store: %v", err)
+		}
+		var g group
+		if err := json.Unmarshal(raw, &g); err != nil {
+			t.Fatal(err)
+		}
+		if !g.NextFlush.Equal(escStart.Add(30*time.Second)) || len(g.Members) != 1 || g.Members[0] != major.Fingerprint {
+			t.Errorf("stored group: due %s with %q, want due after group_wait with the alert", g.NextFlush, g.Members)
+		}
+		if got := ch.groups(); len(got) != 0 {
+			t.Errorf("sent before group_wait: %q", got)
+		}
+		if _, err := gr.Exec(ctx, &delivery{rec: critical, recv: Receiver{Name: "g"}, dest: dest}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := ch.groups(), []string{"firing xm: secret.marking/firing"}; !equalStrings(got, want) {
+			t.Errorf("a critical alert skips group_wait: sent %q, want %q", got, want)
+		}
+		clock.Advance(30 * time.Second)
+		if err := gr.flushDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := ch.groups(), []string{"firing xm: secret.marking/firing", "firing fz: privacy.phone/firing"}; !equalStrings(got, want) {
+			t.Errorf("after group_wait: sent %q, want %q", got, want)
 		}
 	})
 }

@@ -25,7 +25,9 @@ type metrics struct {
 // durationBuckets run from a minute to two days: how long people take.
 var durationBuckets = []float64{60, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800}
 
-func newMetrics(r prometheus.Registerer, n *Notifier) *metrics {
+// newMetrics builds the notifier's metrics and registers them on r, when
+// not nil; active lists the open alerts at scrape time.
+func newMetrics(r prometheus.Registerer, active func(ctx context.Context, active bool) ([]Record, error)) *metrics {
 	m := &metrics{
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "govwatch_notifier_alerts_received_total",
@@ -68,14 +70,16 @@ func newMetrics(r prometheus.Registerer, n *Notifier) *metrics {
 	}
 	if r != nil {
 		r.MustRegister(m.received, m.notifications, m.retries, m.ackDuration, m.resolveDuration,
-			m.escalations, m.veto, m.silenced, m.inhibited, &activeCollector{n: n})
+			m.escalations, m.veto, m.silenced, m.inhibited, &activeCollector{active: active})
 	}
 	return m
 }
 
 // activeCollector reports the firing alerts by category and severity, read
 // from the store at scrape time so every replica reports the same truth.
-type activeCollector struct{ n *Notifier }
+type activeCollector struct {
+	active func(ctx context.Context, active bool) ([]Record, error)
+}
 
 var activeDesc = prometheus.NewDesc(
 	"govwatch_notifier_active_alerts",
@@ -87,7 +91,7 @@ func (c *activeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- activeDes
 func (c *activeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	recs, err := c.n.Alerts(ctx, true)
+	recs, err := c.active(ctx, true)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(activeDesc, err)
 		return

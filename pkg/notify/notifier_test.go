@@ -21,6 +21,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/report"
 	"github.com/govwatch/govwatch/pkg/store"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
 	"github.com/govwatch/govwatch/pkg/store/redis"
@@ -126,6 +127,44 @@ func forEachBackend(t *testing.T, test func(t *testing.T, open func(*testing.T, 
 	}
 }
 
+// withRequired fills the settings New requires and o leaves out with the
+// values pkg/config's Default gives a deployment.
+func withRequired(t testing.TB, o Options) Options {
+	t.Helper()
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if o.Route == nil {
+		o.Route = &Route{}
+	}
+	if o.ResolveTimeout == 0 {
+		o.ResolveTimeout = 5 * time.Minute
+	}
+	if o.Tick == 0 {
+		o.Tick = 15 * time.Second
+	}
+	if o.Retry == (RetryPolicy{}) {
+		o.Retry = RetryPolicy{Attempts: 3, Initial: time.Second, Max: 30 * time.Second}
+	}
+	if o.Signer != nil && o.LinkTTL == 0 {
+		o.LinkTTL = 72 * time.Hour
+	}
+	if o.Bus != nil && o.Consumer == "" {
+		o.Consumer, o.Workers = "notifier", 1
+	}
+	if o.Report == nil {
+		r, err := report.NewUpstream("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Report = r
+	}
+	return o
+}
+
 // fixture is a notifier with three receivers: the test alert (severity
 // major, unit fj-gov) routes to oncall and unit, never to default.
 type fixture struct {
@@ -177,7 +216,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	core, logs := observer.New(zapcore.InfoLevel)
 	f.logs = logs
 	log := zap.New(zapcore.NewTee(core, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core()))
-	n, err := New(Options{
+	n, err := New(withRequired(t, Options{
 		Bus:   o.bus,
 		Store: o.store,
 		Receivers: []Receiver{
@@ -192,7 +231,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 		Clock:          f.clock,
 		Log:            log,
 		Metrics:        f.reg,
-	})
+	}))
 	if err != nil {
 		t.Fatalf("new notifier: %v", err)
 	}
@@ -429,7 +468,7 @@ func TestRetriesUsedUpReleaseTheClaim(t *testing.T) {
 		f := newFixture(t, fixtureOptions{
 			store:  open(t, clockwork.NewFakeClockAt(t0)),
 			oncall: down,
-			retry:  RetryPolicy{Attempts: 2, Initial: time.Second},
+			retry:  RetryPolicy{Attempts: 2, Initial: time.Second, Max: 30 * time.Second},
 		})
 		ctx := testCtx(t)
 		done := handleAsync(ctx, f.n, firing(t0, "x"))

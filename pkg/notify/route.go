@@ -114,3 +114,37 @@ func (r *Route) walk(ls model.LabelSet, inherited Matched, emit func(Matched)) b
 	}
 	return true
 }
+
+// router is the routing stage: when an incident opens it picks the
+// receivers by the alert's labels (kept on the record, so that the
+// incident's resolution reaches the same receivers), and it splits each
+// delivery into one per receiver, with the grouping of the route that took
+// the alert there.
+type router struct {
+	route     *Route
+	receivers map[string]Receiver
+}
+
+// assign routes a new incident; it runs in the lifecycle's write.
+func (rt *router) assign(r *Record) {
+	r.Receivers = rt.route.Receivers(r.Alert.Labels)
+}
+
+func (rt *router) split(d *delivery) []*delivery {
+	dests := map[string]Matched{}
+	for _, m := range rt.route.Destinations(d.rec.Alert.Labels) {
+		dests[m.Receiver] = m
+	}
+	var out []*delivery
+	for _, name := range d.rec.Receivers {
+		recv, ok := rt.receivers[name]
+		if !ok {
+			continue // receiver removed from config since the alert fired
+		}
+		one := *d
+		one.recv = recv
+		one.dest = dests[name] // zero (no grouping) when the route changed since
+		out = append(out, &one)
+	}
+	return out
+}

@@ -2,7 +2,9 @@ package notify
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/match"
@@ -89,5 +91,33 @@ func TestRouteMatchers(t *testing.T) {
 				t.Errorf("Receivers(%v): got %q, want %q", tc.labels, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestRouterAssignsAndSplits(t *testing.T) {
+	rt := &router{
+		route: &Route{Receiver: "default", Routes: []*Route{
+			{Match: map[string]string{"severity": "major"}, Receiver: "oncall", Continue: true, GroupBy: []string{"unit"}, GroupWait: time.Minute},
+			{Match: map[string]string{"unit": "fj-gov"}, Receiver: "unit"},
+		}},
+		receivers: map[string]Receiver{"default": {Name: "default"}, "oncall": {Name: "oncall"}, "unit": {Name: "unit"}},
+	}
+	r := &Record{Fingerprint: "fp", Alert: model.Alert{Labels: testLabels()}}
+	rt.assign(r)
+	if want := []string{"oncall", "unit"}; !slices.Equal(r.Receivers, want) {
+		t.Fatalf("assigned %q, want %q", r.Receivers, want)
+	}
+	// The incident keeps its receivers: one removed from the config since
+	// is skipped, and each delivery carries its route's grouping.
+	r.Receivers = append(r.Receivers, "removed")
+	var got []string
+	for _, d := range rt.split(&delivery{rec: r, moved: true}) {
+		if d.rec != r || !d.moved {
+			t.Errorf("split of %s lost the record or the move", d.recv.Name)
+		}
+		got = append(got, d.recv.Name+" "+strings.Join(d.dest.GroupBy, ",")+" "+d.dest.GroupWait.String())
+	}
+	if want := []string{"oncall unit 1m0s", "unit  30s"}; !slices.Equal(got, want) {
+		t.Errorf("split: got %q, want %q", got, want)
 	}
 }

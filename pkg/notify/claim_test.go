@@ -1,0 +1,76 @@
+package notify
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/govwatch/govwatch/pkg/store"
+)
+
+func TestClaimsStage(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+		clock := clockwork.NewFakeClockAt(t2)
+		st := open(t, clock)
+		c := &claims{store: st}
+		ctx := testCtx(t)
+		rec := &Record{Fingerprint: "fp", Incident: 1, Status: StatusFiring}
+		done := &Record{Fingerprint: "fp", Incident: 1, Status: StatusResolved}
+		d := func(r *Record) *delivery { return &delivery{rec: r, recv: Receiver{Name: "oncall"}} }
+		firingKey := nflogKey("oncall", "fp", 1, StatusFiring)
+
+		if got, err := c.Exec(ctx, d(done)); err != nil || got != nil {
+			t.Errorf("a resolution nobody was told the firing of: got %v, %v, want the delivery ended", got, err)
+		}
+		got, err := c.Exec(ctx, d(rec))
+		if err != nil || got == nil || got.key != firingKey {
+			t.Fatalf("first claim: got %v, %v, want the delivery on with key %s", got, err, firingKey)
+		}
+		if v, _ := st.Get(ctx, firingKey); string(v) != logPending {
+			t.Errorf("claim entry: got %q, want %q", v, logPending)
+		}
+		if _, err := c.Exec(ctx, d(rec)); !errors.Is(err, errSendingElsewhere) {
+			t.Errorf("while claimed: got %v, want errSendingElsewhere", err)
+		}
+		for _, v := range []string{logSent, logFailed} {
+			if err := c.settle(ctx, firingKey, v); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := c.Exec(ctx, d(rec)); err != nil || got != nil {
+				t.Errorf("once %s: got %v, %v, want the delivery ended", v, got, err)
+			}
+		}
+		// Told of the firing, the receiver hears of the resolution.
+		if got, err := c.Exec(ctx, d(done)); err != nil || got == nil || got.key != nflogKey("oncall", "fp", 1, StatusResolved) {
+			t.Errorf("resolution after the firing: got %v, %v, want it claimed", got, err)
+		}
+		// A released claim may be taken again at once.
+		if err := c.release(ctx, firingKey); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.Exec(ctx, d(rec)); err != nil || got == nil {
+			t.Errorf("after release: got %v, %v, want it claimed", got, err)
+		}
+	})
+}
+
+func TestClaimOfADeadReplicaExpires(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(t2)
+	c := &claims{store: openEmbedded(t, clock)}
+	ctx := testCtx(t)
+	rec := &Record{Fingerprint: "fp", Incident: 1, Status: StatusFiring}
+	if got, err := c.Exec(ctx, &delivery{rec: rec, recv: Receiver{Name: "r"}}); err != nil || got == nil {
+		t.Fatalf("first claim: %v, %v", got, err)
+	}
+	// The claimant dies; until ClaimTTL passes nobody else may send.
+	clock.Advance(ClaimTTL - time.Second)
+	if _, err := c.Exec(ctx, &delivery{rec: rec, recv: Receiver{Name: "r"}}); !errors.Is(err, errSendingElsewhere) {
+		t.Fatalf("before ClaimTTL: got %v, want errSendingElsewhere", err)
+	}
+	clock.Advance(2 * time.Second)
+	if got, err := c.Exec(ctx, &delivery{rec: rec, recv: Receiver{Name: "r"}}); err != nil || got == nil {
+		t.Errorf("after ClaimTTL: got %v, %v, want it claimed", got, err)
+	}
+}

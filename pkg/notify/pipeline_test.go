@@ -1,0 +1,120 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/store"
+)
+
+// stageFunc makes a function a stage, for tests of the plumbing.
+type stageFunc func(ctx context.Context, d *delivery) (*delivery, error)
+
+func (f stageFunc) Exec(ctx context.Context, d *delivery) (*delivery, error) { return f(ctx, d) }
+
+// splitFunc makes a function a splitter.
+type splitFunc func(d *delivery) []*delivery
+
+func (f splitFunc) split(d *delivery) []*delivery { return f(d) }
+
+// testMetrics are metrics registered on a fresh registry.
+func testMetrics(t testing.TB) (*metrics, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	return newMetrics(reg, func(context.Context, bool) ([]Record, error) { return nil, nil }), reg
+}
+
+func testLog(t testing.TB) *zap.Logger { return zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)) }
+
+// testLifecycle is a lifecycle stage over st with a 5m resolve timeout.
+func testLifecycle(t testing.TB, st store.Store, clock clockwork.Clock, openers ...func(*Record)) *lifecycle {
+	t.Helper()
+	m, _ := testMetrics(t)
+	return newLifecycle(st, clock, testLog(t), m, 5*time.Minute, openers...)
+}
+
+// stored runs a through l and returns the record it left in the store.
+func stored(t *testing.T, ctx context.Context, l *lifecycle, a *model.Alert) *Record {
+	t.Helper()
+	d, err := l.Exec(ctx, &delivery{alert: a})
+	if err != nil || d == nil {
+		t.Fatalf("lifecycle of %s: got %v, %v, want a record", a.Name(), d, err)
+	}
+	return d.rec
+}
+
+func TestChainStopsAtTheFirstStageThatEnds(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name    string
+		second  stage
+		wantRan []string
+		wantErr error
+		wantOut bool
+	}{
+		{"every stage runs", stageFunc(func(_ context.Context, d *delivery) (*delivery, error) { return d, nil }), []string{"first", "second", "third"}, nil, true},
+		{"nil ends the delivery quietly", stageFunc(func(context.Context, *delivery) (*delivery, error) { return nil, nil }), []string{"first", "second"}, nil, false},
+		{"an error ends it", stageFunc(func(context.Context, *delivery) (*delivery, error) { return nil, boom }), []string{"first", "second"}, boom, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ran []string
+			mark := func(name string, next stage) stage {
+				return stageFunc(func(ctx context.Context, d *delivery) (*delivery, error) {
+					ran = append(ran, name)
+					if next != nil {
+						return next.Exec(ctx, d)
+					}
+					return d, nil
+				})
+			}
+			out, err := chain(mark("first", nil), mark("second", tc.second), mark("third", nil)).Exec(context.Background(), &delivery{})
+			if !slices.Equal(ran, tc.wantRan) {
+				t.Errorf("stages run: got %q, want %q", ran, tc.wantRan)
+			}
+			if !errors.Is(err, tc.wantErr) {
+				t.Errorf("error: got %v, want %v", err, tc.wantErr)
+			}
+			if (out != nil) != tc.wantOut {
+				t.Errorf("delivery out: got %v, want one: %v", out, tc.wantOut)
+			}
+		})
+	}
+}
+
+func TestFanoutRunsEveryReceiverAndNamesItsErrors(t *testing.T) {
+	split := splitFunc(func(d *delivery) []*delivery {
+		var out []*delivery
+		for _, name := range []string{"a", "b", "c"} {
+			one := *d
+			one.recv = Receiver{Name: name}
+			out = append(out, &one)
+		}
+		return out
+	})
+	var ran []string
+	next := stageFunc(func(_ context.Context, d *delivery) (*delivery, error) {
+		ran = append(ran, d.recv.Name)
+		if d.recv.Name == "a" || d.recv.Name == "c" {
+			return nil, errors.New("down")
+		}
+		return d, nil
+	})
+	_, err := fanout(split, next).Exec(context.Background(), &delivery{})
+	if want := []string{"a", "b", "c"}; !slices.Equal(ran, want) {
+		t.Errorf("receivers run: got %q, want %q (a failure must not stop the others)", ran, want)
+	}
+	if err == nil || !strings.Contains(err.Error(), "receiver a: down") || !strings.Contains(err.Error(), "receiver c: down") || strings.Contains(err.Error(), "receiver b") {
+		t.Errorf("error: got %v, want receivers a and c named", err)
+	}
+}
