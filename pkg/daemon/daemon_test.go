@@ -128,6 +128,45 @@ func demoSimulator(t *testing.T, clock clockwork.Clock) (*httptest.Server, *simu
 	return srv, sim
 }
 
+// startAll runs every daemon of cfg in the background and returns the
+// address they listen on once ready, and stop, which cancels them and
+// fails the test unless they return cleanly within 20s. The test's end
+// stops them too.
+func startAll(t *testing.T, cfg *config.Loaded) (addr string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrCh := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Config: cfg, Components: All, Listen: "127.0.0.1:0", Log: zaptest.NewLogger(t), Stdout: io.Discard, Ready: func(a string) { addrCh <- a }})
+	}()
+	select {
+	case addr = <-addrCh:
+	case err := <-done:
+		cancel()
+		t.Fatalf("Run: %v", err)
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatal("not ready within 20s")
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run returned %v after cancel, want nil", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Error("Run did not stop within 20s of cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return addr, stop
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -155,20 +194,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addrCh := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Config: cfg, Components: All, Listen: "127.0.0.1:0", Log: zaptest.NewLogger(t), Stdout: io.Discard, Ready: func(a string) { addrCh <- a }})
-	}()
-	var addr string
-	select {
-	case addr = <-addrCh:
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("not ready within 20s")
-	}
+	addr, stop := startAll(t, cfg)
 
 	want := demoAlerts
 	got := hook.awaitFiring(t, 30*time.Second, want)
@@ -275,15 +301,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run returned %v after cancel, want nil", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not stop within 20s of cancel")
-	}
+	stop()
 }
 
 // checkStale holds the demo's silent account's alert to the simulator's

@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,8 +9,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/collect/source/push"
 	"github.com/govwatch/govwatch/pkg/config"
@@ -53,21 +49,7 @@ notifier:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrCh := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Config: cfg, Components: All, Listen: "127.0.0.1:0", Log: zaptest.NewLogger(t), Stdout: io.Discard, Ready: func(a string) { addrCh <- a }})
-	}()
-	var addr string
-	select {
-	case addr = <-addrCh:
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("not ready within 20s")
-	}
+	addr, stop := startAll(t, cfg)
 
 	send := func(secret, account string) int {
 		t.Helper()
@@ -98,8 +80,5 @@ notifier:
 	if got := hook.firing()["privacy.phone/fz-other"]; len(got) != 0 {
 		t.Errorf("got %d alerts for the refused push, want none", len(got))
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run: %v", err)
-	}
+	stop()
 }

@@ -1,10 +1,8 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/config"
 )
@@ -113,21 +110,7 @@ notifier:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrCh := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Config: cfg, Components: All, Listen: "127.0.0.1:0", Log: zaptest.NewLogger(t), Stdout: io.Discard, Ready: func(a string) { addrCh <- a }})
-	}()
-	var addr string
-	select {
-	case addr = <-addrCh:
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("not ready within 20s")
-	}
+	addr, stop := startAll(t, cfg)
 
 	heads := map[string]bool{"wangjianhua": true, "liming": true, "zhanghua": true}
 	var card map[string]any
@@ -164,8 +147,5 @@ notifier:
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET %s: %s, want 200", link, resp.Status)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run: %v", err)
-	}
+	stop()
 }
