@@ -33,13 +33,13 @@ import (
 
 // Detector is the engagement-spike detector.
 type Detector struct {
-	c     Config
-	texts *alerttext.Texts
+	c Config
+	detect.Templated
 }
 
 // New returns a detector tuned by c.
 func New(c Config) *Detector {
-	return &Detector{c: c, texts: alerttext.MustTexts(Templates)}
+	return &Detector{c: c, Templated: detect.DefaultTexts(Templates)}
 }
 
 // Templates are the default Chinese texts.
@@ -390,16 +390,16 @@ func (d *Detector) postAlert(env *detect.Env, p *model.Post, a *registry.Account
 	ann := map[string]string{model.AnnotationURL: p.URL}
 	switch {
 	case end.IsZero():
-		ann[model.AnnotationSummary] = d.texts.Render("post.summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("post.description", data)
+		ann[model.AnnotationSummary] = d.Render("post.summary", data)
+		ann[model.AnnotationDescription] = d.Render("post.description", data)
 		ann[model.AnnotationEvidence] = fmt.Sprintf("点赞 %d、评论 %d、转发 %d（%s 至 %s）；当前累计点赞 %d、评论 %d、转发 %d、阅读 %d；账号基线每小时 %s 次，稳健 z 值 %s",
 			sh.Likes, sh.Comments, sh.Shares, cst(sh.From), cst(sh.To), p.Metrics.Likes, p.Metrics.Comments, p.Metrics.Shares, p.Metrics.Views, num(sh.Ref), num(sh.Z))
 		ann[model.AnnotationSuggestion] = "查看评论区，研判是否为负面舆情；必要时及时回应、澄清或上报"
 	case sh.To.IsZero():
 		data["Quiet"] = fmt.Sprintf("%g 小时", d.c.QuietAfter.D().Hours())
-		ann[model.AnnotationSummary] = d.texts.Render("post.quiet", data)
+		ann[model.AnnotationSummary] = d.Render("post.quiet", data)
 	default:
-		ann[model.AnnotationSummary] = d.texts.Render("post.resolved", data)
+		ann[model.AnnotationSummary] = d.Render("post.resolved", data)
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
 }
@@ -408,12 +408,12 @@ func (d *Detector) acctAlert(env *detect.Env, a *registry.Account, start, end ti
 	data := d.data(env, a, sh)
 	ann := map[string]string{}
 	if end.IsZero() {
-		ann[model.AnnotationSummary] = d.texts.Render("account.summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("account.description", data)
+		ann[model.AnnotationSummary] = d.Render("account.summary", data)
+		ann[model.AnnotationDescription] = d.Render("account.description", data)
 		ann[model.AnnotationEvidence] = fmt.Sprintf("%s 起一小时内互动 %s 次；账号基线每小时 %s 次，稳健 z 值 %s", cst(sh.From), num(sh.Sum), num(sh.Ref), num(sh.Z))
 		ann[model.AnnotationSuggestion] = "查看该账号近期发布内容的评论区，研判是否为负面舆情；必要时及时回应"
 	} else {
-		ann[model.AnnotationSummary] = d.texts.Render("account.resolved", data)
+		ann[model.AnnotationSummary] = d.Render("account.resolved", data)
 	}
 	return &model.Alert{Labels: alerttext.AccountLabels(env.Registry, a, model.CategoryOpinionSpike), Annotations: ann, StartsAt: start, EndsAt: end}
 }
