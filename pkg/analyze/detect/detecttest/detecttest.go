@@ -169,6 +169,28 @@ type Case struct {
 // detect.PostDetector, a detect.Sweeper or both.
 type Build func(c *Case) any
 
+// Configured is the Build of a detector made by newDetector from its
+// defaults overlaid with the case's detector section.
+func Configured[C, D any](t testing.TB, defaults func() C, newDetector func(C) D) Build {
+	return ConfiguredOrError(t, defaults, func(c C) (D, error) { return newDetector(c), nil })
+}
+
+// ConfiguredOrError is Configured for a constructor that may fail; a
+// failure fails the test.
+func ConfiguredOrError[C, D any](t testing.TB, defaults func() C, newDetector func(C) (D, error)) Build {
+	return func(c *Case) any {
+		cfg := defaults()
+		if err := c.DecodeDetector(&cfg); err != nil {
+			t.Fatal(err)
+		}
+		d, err := newDetector(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+}
+
 // RunAll runs every case under dir (normally "testcases") as a subtest and
 // returns what each published, by case name, for extra checks.
 func RunAll(t *testing.T, dir string, build Build) map[string][]Published {
