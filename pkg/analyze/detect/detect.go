@@ -76,8 +76,11 @@ type Sweeper interface {
 	Sweep(ctx context.Context, env *Env) error
 }
 
-// Publish sends a, telling env.Published.
+// Publish sends a, telling env.Published; a nil a is nothing to send.
 func (env *Env) Publish(ctx context.Context, a *model.Alert) error {
+	if a == nil {
+		return nil
+	}
 	if a.GeneratorURL == "" {
 		a.GeneratorURL = env.GeneratorURL
 	}

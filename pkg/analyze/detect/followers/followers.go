@@ -168,10 +168,7 @@ func (d *Detector) Snapshot(ctx context.Context, env *detect.Env, snap *model.Ac
 	if err != nil {
 		return err
 	}
-	if publish != nil {
-		return env.Publish(ctx, publish)
-	}
-	return nil
+	return env.Publish(ctx, publish)
 }
 
 // rollDay closes the day being counted when cur falls on a later Beijing

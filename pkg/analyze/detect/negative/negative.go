@@ -168,10 +168,8 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	if err != nil {
 		return err
 	}
-	if publish != nil {
-		if err := env.Publish(ctx, publish); err != nil {
-			return err
-		}
+	if err := env.Publish(ctx, publish); err != nil {
+		return err
 	}
 	if !counted {
 		return nil
