@@ -16,7 +16,6 @@ package spike
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -228,19 +227,12 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, a := range env.Registry.Accounts() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	return detect.EachAccount(ctx, env, func(a *registry.Account) error {
 		if !due[a.ID] {
-			continue
+			return nil
 		}
-		if err := d.sweepAccount(ctx, env, a, now); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", a.ID, err))
-		}
-	}
-	return errors.Join(errs...)
+		return d.sweepAccount(ctx, env, a, now)
+	})
 }
 
 // due finds, with one prefix scan rather than a read per account, the

@@ -242,20 +242,13 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, a := range env.Registry.Accounts() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	return detect.EachAccount(ctx, env, func(a *registry.Account) error {
 		st := states[a.ID]
 		if st == nil {
 			st = &state{}
 		}
-		if err := d.sweepAccount(ctx, env, a, st, now); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", a.ID, err))
-		}
-	}
-	return errors.Join(errs...)
+		return d.sweepAccount(ctx, env, a, st, now)
+	})
 }
 
 // scan loads the state of every account that has any.
