@@ -6,6 +6,8 @@ package detect
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/model"
@@ -76,8 +78,27 @@ type Sweeper interface {
 	Sweep(ctx context.Context, env *Env) error
 }
 
-// Publish sends a, telling env.Published.
+// EachAccount calls judge with every account of env's registry in order,
+// stopping when ctx ends. One account's error, prefixed with its id, does
+// not keep the others from being judged; the errors come back joined.
+func EachAccount(ctx context.Context, env *Env, judge func(a *registry.Account) error) error {
+	var errs []error
+	for _, a := range env.Registry.Accounts() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := judge(a); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Publish sends a, telling env.Published; a nil a is nothing to send.
 func (env *Env) Publish(ctx context.Context, a *model.Alert) error {
+	if a == nil {
+		return nil
+	}
 	if a.GeneratorURL == "" {
 		a.GeneratorURL = env.GeneratorURL
 	}

@@ -50,9 +50,49 @@ type Plugin[C any] struct {
 	Categories []model.Category
 	// Templates are the detector's default alert texts (pkg/alerttext).
 	Templates map[string]string
-	// New builds the detector from its validated config.
+	// New builds the detector from its validated config; Of and OrError
+	// adapt a detector's own constructor. A detector embedding Templated
+	// then gets the deployment's texts (Deps.Texts).
 	New func(c *C, d Deps) (Detector, error)
 }
+
+// Of adapts a constructor from the config alone, the usual New of a
+// detector, to Plugin.New.
+func Of[C any, D Detector](newDetector func(C) D) func(*C, Deps) (Detector, error) {
+	return func(c *C, _ Deps) (Detector, error) { return newDetector(*c), nil }
+}
+
+// OrError adapts a constructor from the config alone that may fail, e.g.
+// on a lexicon it reads, to Plugin.New.
+func OrError[C any, D Detector](newDetector func(C) (D, error)) func(*C, Deps) (Detector, error) {
+	return func(c *C, _ Deps) (Detector, error) {
+		det, err := newDetector(*c)
+		if err != nil {
+			return nil, err
+		}
+		return det, nil
+	}
+}
+
+// Templated holds a detector's alert texts; embed it so that Register
+// gives the detector the deployment's texts.
+type Templated struct {
+	texts *alerttext.Texts
+}
+
+// DefaultTexts returns a Templated of the detector's default templates, for
+// its constructor; they are replaced by the deployment's when built by New.
+func DefaultTexts(templates map[string]string) Templated {
+	return Templated{texts: alerttext.MustTexts(templates)}
+}
+
+// Render renders the template name (see alerttext.Texts.Render).
+func (t *Templated) Render(name string, data any) string { return t.texts.Render(name, data) }
+
+func (t *Templated) useTexts(texts *alerttext.Texts) { t.texts = texts }
+
+// templated is a detector embedding Templated.
+type templated interface{ useTexts(*alerttext.Texts) }
 
 var (
 	mu       sync.RWMutex
@@ -69,7 +109,13 @@ func Register[C any](p Plugin[C]) {
 	}, 1)
 	mu.Lock()
 	defer mu.Unlock()
-	builders[p.Name] = func(cfg any, d Deps) (Detector, error) { return p.New(plugin.Config[C](cfg), d) }
+	builders[p.Name] = func(cfg any, d Deps) (Detector, error) {
+		det, err := p.New(plugin.Config[C](cfg), d)
+		if t, ok := det.(templated); ok && err == nil {
+			t.useTexts(d.TextsOr(p.Templates))
+		}
+		return det, err
+	}
 }
 
 // New builds the detector name from its decoded and validated config.

@@ -27,8 +27,8 @@ type Scanner func(text string) []textscan.Finding
 
 // Detector is the content detector.
 type Detector struct {
-	scan  Scanner
-	texts *alerttext.Texts
+	scan Scanner
+	detect.Templated
 }
 
 // New returns a detector using scan: textscan.Live.Scan for lexicons that
@@ -37,7 +37,7 @@ func New(scan Scanner) *Detector {
 	if scan == nil {
 		scan = textscan.Default().Scan
 	}
-	return &Detector{scan: scan, texts: alerttext.MustTexts(Templates)}
+	return &Detector{scan: scan, Templated: detect.DefaultTexts(Templates)}
 }
 
 // Templates are the default Chinese texts; keys are summary and description.
@@ -150,8 +150,8 @@ func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, ca
 		model.AnnotationURL: p.URL,
 	}
 	if len(fs) > 0 {
-		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("description", data)
+		ann[model.AnnotationSummary] = d.Render("summary", data)
+		ann[model.AnnotationDescription] = d.Render("description", data)
 		ann[model.AnnotationEvidence] = strings.Join(evidence, "；")
 		ann[model.AnnotationSuggestion] = strings.Join(suggestion, "；")
 	} else {

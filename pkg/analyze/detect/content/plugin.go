@@ -36,9 +36,7 @@ func init() {
 			if d.Lexicons != nil {
 				scan = d.Lexicons.Scan
 			}
-			det := New(scan)
-			det.texts = d.TextsOr(Templates)
-			return det, nil
+			return New(scan), nil
 		},
 	})
 }

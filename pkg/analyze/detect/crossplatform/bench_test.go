@@ -38,8 +38,8 @@ func text(src, day int) string {
 func BenchmarkPost(b *testing.B) {
 	platforms := []string{"weibo", "wechat", "douyin"}
 	reg := detecttest.BenchRegistry(10, 1, platforms...)
-	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	detecttest.Bench(b, reg, func() any { return crossplatform.New(crossplatform.Defaults()) }, func(i int) detecttest.Event {
+	t0 := detecttest.BenchStart
+	detecttest.Bench(b, reg, detecttest.Configured(b, crossplatform.Defaults, crossplatform.New), func(i int) detecttest.Event {
 		unit, plat := i%10, platforms[(i/10)%3]
 		acct := fmt.Sprintf("u%d-%s", unit, plat)
 		// Post i-10 is the same unit's previous post, on another platform.

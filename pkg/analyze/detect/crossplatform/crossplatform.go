@@ -32,12 +32,12 @@ type Detector struct {
 	window     time.Duration
 	maxPosts   int
 	similarity float64
-	texts      *alerttext.Texts
+	detect.Templated
 }
 
 // New returns a detector tuned by c.
 func New(c Config) *Detector {
-	return &Detector{window: c.Window.D(), maxPosts: c.MaxPosts, similarity: c.Similarity, texts: alerttext.MustTexts(Templates)}
+	return &Detector{window: c.Window.D(), maxPosts: c.MaxPosts, similarity: c.Similarity, Templated: detect.DefaultTexts(Templates)}
 }
 
 // Templates are the default Chinese texts.
@@ -233,15 +233,15 @@ func (d *Detector) alert(env *detect.Env, pr pair) *model.Alert {
 	}
 	ann := map[string]string{model.AnnotationURL: pr.b.URL}
 	if pr.end.IsZero() {
-		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("description", data)
+		ann[model.AnnotationSummary] = d.Render("summary", data)
+		ann[model.AnnotationDescription] = d.Render("description", data)
 		ann[model.AnnotationEvidence] = sideBySide(pr, name)
 		ann[model.AnnotationSuggestion] = "以权威发布为准，更正或删除有误的版本，并在更正处说明"
 		ann["version_a"] = pr.a.Text
 		ann["version_b"] = pr.b.Text
 		ann["url_a"] = pr.a.URL
 	} else {
-		ann[model.AnnotationSummary] = d.texts.Render("resolved", data)
+		ann[model.AnnotationSummary] = d.Render("resolved", data)
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: pr.start, EndsAt: pr.end}
 }

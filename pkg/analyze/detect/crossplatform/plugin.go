@@ -40,10 +40,6 @@ func init() {
 			{ID: model.CategoryConsistencyCrossPlatform, Name: "信息一致性：不同平台发布信息不一致", Severity: model.SeverityMajor},
 		},
 		Templates: Templates,
-		New: func(c *Config, d detect.Deps) (detect.Detector, error) {
-			det := New(*c)
-			det.texts = d.TextsOr(Templates)
-			return det, nil
-		},
+		New:       detect.Of(New),
 	})
 }

@@ -169,6 +169,28 @@ type Case struct {
 // detect.PostDetector, a detect.Sweeper or both.
 type Build func(c *Case) any
 
+// Configured is the Build of a detector made by newDetector from its
+// defaults overlaid with the case's detector section.
+func Configured[C, D any](t testing.TB, defaults func() C, newDetector func(C) D) Build {
+	return ConfiguredOrError(t, defaults, func(c C) (D, error) { return newDetector(c), nil })
+}
+
+// ConfiguredOrError is Configured for a constructor that may fail; a
+// failure fails the test.
+func ConfiguredOrError[C, D any](t testing.TB, defaults func() C, newDetector func(C) (D, error)) Build {
+	return func(c *Case) any {
+		cfg := defaults()
+		if err := c.DecodeDetector(&cfg); err != nil {
+			t.Fatal(err)
+		}
+		d, err := newDetector(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+}
+
 // RunAll runs every case under dir (normally "testcases") as a subtest and
 // returns what each published, by case name, for extra checks.
 func RunAll(t *testing.T, dir string, build Build) map[string][]Published {
@@ -258,10 +280,10 @@ func Load(dir string) (*Case, error) {
 			fillPost(ev.Post, ev.At, reg)
 		}
 		if ev.Snapshot != nil {
-			fillSnapshot(ev.Snapshot, ev.At, reg)
+			fill(&ev.Snapshot.Schema, &ev.Snapshot.Platform, &ev.Snapshot.TakenAt, ev.Snapshot.AccountID, ev.At, reg)
 		}
 		if ev.Probe != nil {
-			fillProbe(ev.Probe, ev.At, reg)
+			fill(&ev.Probe.Schema, &ev.Probe.Platform, &ev.Probe.CheckedAt, ev.Probe.AccountID, ev.At, reg)
 		}
 		if ev.Registry != nil {
 			if _, err := ev.Registry.apply(reg); err != nil {
@@ -273,16 +295,11 @@ func Load(dir string) (*Case, error) {
 	return c, sc.Err()
 }
 
-// fillPost completes what a case may leave out of a post: the platform is
-// the account's, the id is built from it, the hash is computed, the kind is
-// post and collected_at is the event's time.
+// fillPost completes what a case may leave out of a post: besides what
+// fill completes, the id is built from the platform, the hash is computed
+// and the kind is post.
 func fillPost(p *model.Post, at time.Time, reg *registry.Registry) {
-	if p.Schema == 0 {
-		p.Schema = model.SchemaVersion
-	}
-	if a, ok := reg.Account(p.AccountID); ok && p.Platform == "" {
-		p.Platform = a.Platform
-	}
+	fill(&p.Schema, &p.Platform, &p.CollectedAt, p.AccountID, at, reg)
 	if p.Kind == "" {
 		p.Kind = model.KindPost
 	}
@@ -292,36 +309,23 @@ func fillPost(p *model.Post, at time.Time, reg *registry.Registry) {
 	if p.ContentHash == "" {
 		p.ContentHash = model.ContentHash(p.Title, p.Text, p.URL)
 	}
-	if p.CollectedAt.IsZero() {
-		p.CollectedAt = at
+}
+
+// fill completes what a case may leave out of any input: the schema is
+// the current one, the platform is the account's and the time it was
+// taken (when) is the event's.
+func fill(schema *int, platform *string, when *time.Time, accountID string, at time.Time, reg *registry.Registry) {
+	if *schema == 0 {
+		*schema = model.SchemaVersion
+	}
+	if a, ok := reg.Account(accountID); ok && *platform == "" {
+		*platform = a.Platform
+	}
+	if when.IsZero() {
+		*when = at
 	}
 }
 
-func fillSnapshot(s *model.AccountSnapshot, at time.Time, reg *registry.Registry) {
-	if s.Schema == 0 {
-		s.Schema = model.SchemaVersion
-	}
-	if a, ok := reg.Account(s.AccountID); ok && s.Platform == "" {
-		s.Platform = a.Platform
-	}
-	if s.TakenAt.IsZero() {
-		s.TakenAt = at
-	}
-}
-
-func fillProbe(r *model.ProbeResult, at time.Time, reg *registry.Registry) {
-	if r.Schema == 0 {
-		r.Schema = model.SchemaVersion
-	}
-	if a, ok := reg.Account(r.AccountID); ok && r.Platform == "" {
-		r.Platform = a.Platform
-	}
-	if r.CheckedAt.IsZero() {
-		r.CheckedAt = at
-	}
-}
-
-// apply builds the registry with reg's units and the change's accounts.
 func (rc *RegistryChange) apply(reg *registry.Registry) (*registry.Registry, error) {
 	var units []registry.Unit
 	for _, id := range reg.UnitIDs() {

@@ -24,12 +24,12 @@ import (
 
 // Detector is the duplicate-account detector.
 type Detector struct {
-	cfg   Config
-	texts *alerttext.Texts
+	cfg Config
+	detect.Templated
 }
 
 // New returns a detector.
-func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)} }
+func New(cfg Config) *Detector { return &Detector{cfg: cfg, Templated: detect.DefaultTexts(Templates)} }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
@@ -189,10 +189,10 @@ func (d *Detector) alert(env *detect.Env, g group, accounts []*registry.Account,
 		model.AnnotationSuggestion: "整合为一个主账号，其余账号按规定关停注销，并在全国政务新媒体信息报送系统备案；确需保留的，请在注册信息中说明",
 	}
 	if end.IsZero() {
-		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("description", data)
+		ann[model.AnnotationSummary] = d.Render("summary", data)
+		ann[model.AnnotationDescription] = d.Render("description", data)
 	} else {
-		ann[model.AnnotationSummary] = d.texts.Render("resolved", data)
+		ann[model.AnnotationSummary] = d.Render("resolved", data)
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
 }

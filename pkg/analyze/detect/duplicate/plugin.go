@@ -38,10 +38,6 @@ func init() {
 			{ID: model.CategoryAccountDuplicate, Name: "账号信息：同一单位同类平台多个账号", Severity: model.SeverityMinor},
 		},
 		Templates: Templates,
-		New: func(c *Config, d detect.Deps) (detect.Detector, error) {
-			det := New(*c)
-			det.texts = d.TextsOr(Templates)
-			return det, nil
-		},
+		New:       detect.Of(New),
 	})
 }

@@ -14,10 +14,10 @@ import (
 // emergency term, a post every 10 seconds: one op is one post.
 func BenchmarkPost(b *testing.B) {
 	reg := detecttest.BenchRegistry(50, 5, "weibo")
-	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	t0 := detecttest.BenchStart
 	plain := "市政府召开常务会议，研究部署冬季安全生产和民生保障工作，要求各地各部门压实责任。"
 	hot := "城东工业园区一厂房发生火灾，消防救援人员已赶赴现场处置，暂无人员伤亡报告。"
-	detecttest.Bench(b, reg, func() any { return newDetector(b, emergency.Defaults()) }, func(i int) detecttest.Event {
+	detecttest.Bench(b, reg, detecttest.ConfiguredOrError(b, emergency.Defaults, emergency.New), func(i int) detecttest.Event {
 		acct := fmt.Sprintf("u%d-weibo", i%50)
 		at := t0.Add(time.Duration(i) * 10 * time.Second)
 		text := plain

@@ -22,7 +22,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/baseline"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/terms"
@@ -42,9 +41,9 @@ var Warnings = []string{"防范", "预防", "防止", "谨防", "警惕", "演�
 
 // Detector is the emergency-burst detector.
 type Detector struct {
-	c     Config
-	list  *terms.List
-	texts *alerttext.Texts
+	c    Config
+	list *terms.List
+	detect.Templated
 }
 
 // New returns a detector tuned by c, with the term list c names or the
@@ -54,7 +53,7 @@ func New(c Config) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Detector{c: c, list: l, texts: alerttext.MustTexts(Templates)}, nil
+	return &Detector{c: c, list: l, Templated: detect.DefaultTexts(Templates)}, nil
 }
 
 // Templates are the default Chinese texts.
@@ -336,8 +335,8 @@ func (d *Detector) alert(env *detect.Env, region string, b *bucket, start, end t
 	}
 	ann := map[string]string{}
 	if end.IsZero() {
-		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("description", data)
+		ann[model.AnnotationSummary] = d.Render("summary", data)
+		ann[model.AnnotationDescription] = d.Render("description", data)
 		var ev []string
 		for _, s := range b.Samples {
 			name := s.Account
@@ -352,7 +351,7 @@ func (d *Detector) alert(env *detect.Env, region string, b *bucket, start, end t
 			ann[model.AnnotationURL] = b.Samples[0].URL
 		}
 	} else {
-		ann[model.AnnotationSummary] = d.texts.Render("resolved", data)
+		ann[model.AnnotationSummary] = d.Render("resolved", data)
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
 }

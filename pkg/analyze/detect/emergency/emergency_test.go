@@ -19,7 +19,7 @@ func newDetector(t testing.TB, cfg emergency.Config) *emergency.Detector {
 
 // TestGolden walks testcases/<case>/; see testcases/README.md.
 func TestGolden(t *testing.T) {
-	detecttest.RunSuite(t, "testcases", build(t))
+	detecttest.RunSuite(t, "testcases", detecttest.ConfiguredOrError(t, emergency.Defaults, emergency.New))
 }
 
 func TestTerms(t *testing.T) {
@@ -43,14 +43,4 @@ func TestTerms(t *testing.T) {
 // templates in the code.
 func TestReadmeSample(t *testing.T) {
 	detecttest.ReadmeSample(t, "emergency")
-}
-
-func build(t *testing.T) detecttest.Build {
-	return func(c *detecttest.Case) any {
-		cfg := emergency.Defaults()
-		if err := c.DecodeDetector(&cfg); err != nil {
-			t.Fatal(err)
-		}
-		return newDetector(t, cfg)
-	}
 }

@@ -51,13 +51,6 @@ func init() {
 			{ID: model.CategoryOpinionEmergency, Name: "舆情：突发公共事件信号", Severity: model.SeverityCritical, Veto: true, Upward: true},
 		},
 		Templates: Templates,
-		New: func(c *Config, d detect.Deps) (detect.Detector, error) {
-			det, err := New(*c)
-			if err != nil {
-				return nil, err
-			}
-			det.texts = d.TextsOr(Templates)
-			return det, nil
-		},
+		New:       detect.OrError(New),
 	})
 }

@@ -14,8 +14,8 @@ import (
 // little: one op is one snapshot (a full history after 28 days of them).
 func BenchmarkSnapshot(b *testing.B) {
 	reg := detecttest.BenchRegistry(100, 1, "weibo")
-	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	detecttest.Bench(b, reg, func() any { return followers.New(followers.Defaults()) }, func(i int) detecttest.Event {
+	t0 := detecttest.BenchStart
+	detecttest.Bench(b, reg, detecttest.Configured(b, followers.Defaults, followers.New), func(i int) detecttest.Event {
 		hour, k := i/100, i%100
 		at := t0.Add(time.Duration(hour)*time.Hour + time.Duration(k)*time.Second)
 		s := &model.AccountSnapshot{AccountID: fmt.Sprintf("u%d-weibo", k), Platform: "weibo",

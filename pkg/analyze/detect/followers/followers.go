@@ -32,13 +32,13 @@ import (
 
 // Detector is the bought-followers detector.
 type Detector struct {
-	c     Config
-	texts *alerttext.Texts
+	c Config
+	detect.Templated
 }
 
 // New returns a detector tuned by c.
 func New(c Config) *Detector {
-	return &Detector{c: c, texts: alerttext.MustTexts(Templates)}
+	return &Detector{c: c, Templated: detect.DefaultTexts(Templates)}
 }
 
 // Templates are the default Chinese texts.
@@ -168,10 +168,7 @@ func (d *Detector) Snapshot(ctx context.Context, env *detect.Env, snap *model.Ac
 	if err != nil {
 		return err
 	}
-	if publish != nil {
-		return env.Publish(ctx, publish)
-	}
-	return nil
+	return env.Publish(ctx, publish)
 }
 
 // rollDay closes the day being counted when cur falls on a later Beijing
@@ -282,13 +279,13 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, sh shown, end tim
 	}
 	ann := map[string]string{}
 	if end.IsZero() {
-		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("description", data)
+		ann[model.AnnotationSummary] = d.Render("summary", data)
+		ann[model.AnnotationDescription] = d.Render("description", data)
 		ann[model.AnnotationEvidence] = fmt.Sprintf("粉丝数 %d → %d（截至 %s 的 24 小时，+%.0f）；日增长基线 %.0f，稳健 z 值 %.1f；昨今两天互动 %.0f 次，平时每天 %.0f 次；近 %d 天异常增长 %d 次",
 			sh.From, sh.To, sh.At.In(calendar.Shanghai).Format("01-02 15:04"), sh.Delta, sh.Expected, sh.Z, sh.Engage, sh.UsualEngage, d.c.History, sh.Jumps)
 		ann[model.AnnotationSuggestion] = "核实近期是否开展推广活动或购买粉丝、刷量服务；如属违规，立即停止并清理异常粉丝"
 	} else {
-		ann[model.AnnotationSummary] = d.texts.Render("resolved", data)
+		ann[model.AnnotationSummary] = d.Render("resolved", data)
 	}
 	return &model.Alert{Labels: alerttext.AccountLabels(env.Registry, a, model.CategoryEngagementBoughtFollowers), Annotations: ann, StartsAt: sh.Start, EndsAt: end}
 }

@@ -48,10 +48,6 @@ func init() {
 			{ID: model.CategoryEngagementBoughtFollowers, Name: "违规互动：购买粉丝", Severity: model.SeverityMajor, Veto: true},
 		},
 		Templates: Templates,
-		New: func(c *Config, d detect.Deps) (detect.Detector, error) {
-			det := New(*c)
-			det.texts = d.TextsOr(Templates)
-			return det, nil
-		},
+		New:       detect.Of(New),
 	})
 }

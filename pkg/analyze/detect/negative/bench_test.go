@@ -14,15 +14,9 @@ import (
 // five negative: one op is one comment.
 func BenchmarkComment(b *testing.B) {
 	reg := detecttest.BenchRegistry(10, 1, "weibo")
-	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	t0 := detecttest.BenchStart
 	texts := []string{"排队三小时没人管，我要投诉", "感谢发布，已转发", "收到，谢谢提醒", "希望越办越好", "学习了"}
-	detecttest.Bench(b, reg, func() any {
-		d, err := negative.New(negative.Defaults())
-		if err != nil {
-			b.Fatal(err)
-		}
-		return d
-	}, func(i int) detecttest.Event {
+	detecttest.Bench(b, reg, detecttest.ConfiguredOrError(b, negative.Defaults, negative.New), func(i int) detecttest.Event {
 		k := i % 100
 		acct := fmt.Sprintf("u%d-weibo", k%10)
 		at := t0.Add(time.Duration(i) * time.Second)

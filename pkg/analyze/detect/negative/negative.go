@@ -35,7 +35,7 @@ var builtin string
 type Detector struct {
 	c       Config
 	lexicon *terms.List
-	texts   *alerttext.Texts
+	detect.Templated
 }
 
 // New returns a detector tuned by c, with the lexicon c names or the
@@ -45,7 +45,7 @@ func New(c Config) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Detector{c: c, lexicon: l, texts: alerttext.MustTexts(Templates)}, nil
+	return &Detector{c: c, lexicon: l, Templated: detect.DefaultTexts(Templates)}, nil
 }
 
 // Templates are the default Chinese texts.
@@ -168,10 +168,8 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	if err != nil {
 		return err
 	}
-	if publish != nil {
-		if err := env.Publish(ctx, publish); err != nil {
-			return err
-		}
+	if err := env.Publish(ctx, publish); err != nil {
+		return err
 	}
 	if !counted {
 		return nil
@@ -244,8 +242,8 @@ func (d *Detector) alert(env *detect.Env, postID string, a *registry.Account, s 
 	}
 	ann := map[string]string{model.AnnotationURL: s.URL}
 	if end.IsZero() {
-		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("description", data)
+		ann[model.AnnotationSummary] = d.Render("summary", data)
+		ann[model.AnnotationDescription] = d.Render("description", data)
 		var ts []string
 		for t, n := range s.Terms {
 			ts = append(ts, fmt.Sprintf("%s×%d", t, n))
@@ -255,7 +253,7 @@ func (d *Detector) alert(env *detect.Env, postID string, a *registry.Account, s 
 			s.Total, s.Negative, pct(share), pct(s.Ref), strings.Join(ts, "、"), strings.Join(s.Samples, "」「"))
 		ann[model.AnnotationSuggestion] = "及时回复评论、回应诉求，核实所涉问题并转有关部门办理；情况严重的报告上级"
 	} else {
-		ann[model.AnnotationSummary] = d.texts.Render("resolved", data)
+		ann[model.AnnotationSummary] = d.Render("resolved", data)
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
 }

@@ -10,25 +10,11 @@ import (
 // TestGolden walks testcases/<case>/ (see testcases/README.md) as they
 // are, with restarts and over Redis, and with two replicas per event.
 func TestGolden(t *testing.T) {
-	detecttest.RunSuite(t, "testcases", build(t))
+	detecttest.RunSuite(t, "testcases", detecttest.ConfiguredOrError(t, negative.Defaults, negative.New))
 }
 
 // TestReadmeSample holds the README's sample to the defaults and the
 // templates in the code.
 func TestReadmeSample(t *testing.T) {
 	detecttest.ReadmeSample(t, "negative")
-}
-
-func build(t *testing.T) detecttest.Build {
-	return func(c *detecttest.Case) any {
-		cfg := negative.Defaults()
-		if err := c.DecodeDetector(&cfg); err != nil {
-			t.Fatal(err)
-		}
-		d, err := negative.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
 }

@@ -44,13 +44,6 @@ func init() {
 			{ID: model.CategoryOpinionNegative, Name: "舆情：负面评论集中", Severity: model.SeverityMajor},
 		},
 		Templates: Templates,
-		New: func(c *Config, d detect.Deps) (detect.Detector, error) {
-			det, err := New(*c)
-			if err != nil {
-				return nil, err
-			}
-			det.texts = d.TextsOr(Templates)
-			return det, nil
-		},
+		New:       detect.OrError(New),
 	})
 }

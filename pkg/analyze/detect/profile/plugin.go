@@ -33,10 +33,6 @@ func init() {
 			{ID: model.CategoryAccountProfileChanged, Name: "账号信息：名称、头像、简介变更", Severity: model.SeverityMinor},
 		},
 		Templates: Templates,
-		New: func(c *Config, d detect.Deps) (detect.Detector, error) {
-			det := New(*c)
-			det.texts = d.TextsOr(Templates)
-			return det, nil
-		},
+		New:       detect.Of(New),
 	})
 }

@@ -36,12 +36,12 @@ import (
 
 // Detector is the profile-change detector.
 type Detector struct {
-	cfg   Config
-	texts *alerttext.Texts
+	cfg Config
+	detect.Templated
 }
 
 // New returns a detector.
-func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)} }
+func New(cfg Config) *Detector { return &Detector{cfg: cfg, Templated: detect.DefaultTexts(Templates)} }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
@@ -239,11 +239,11 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 		model.AnnotationSuggestion: "核实变更是否为本单位操作：如非本单位操作，立即修改密码并恢复资料；如属正常变更，名称变更须报送备案并更新注册信息",
 	}
 	if how == "" {
-		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("description", data)
+		ann[model.AnnotationSummary] = d.Render("summary", data)
+		ann[model.AnnotationDescription] = d.Render("description", data)
 		ann[model.AnnotationEvidence] = strings.Join(evidence, "；")
 	} else {
-		ann[model.AnnotationSummary] = d.texts.Render(how, data)
+		ann[model.AnnotationSummary] = d.Render(how, data)
 	}
 	if end.Before(r.Since) && !end.IsZero() {
 		end = r.Since

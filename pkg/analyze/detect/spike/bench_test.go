@@ -14,8 +14,8 @@ import (
 // minutes apart, each with new metrics: one op is one re-polled post.
 func BenchmarkPost(b *testing.B) {
 	reg := detecttest.BenchRegistry(10, 1, "weibo")
-	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	detecttest.Bench(b, reg, func() any { return spike.New(spike.Defaults()) }, func(i int) detecttest.Event {
+	t0 := detecttest.BenchStart
+	detecttest.Bench(b, reg, detecttest.Configured(b, spike.Defaults, spike.New), func(i int) detecttest.Event {
 		round, k := i/100, i%100
 		acct := fmt.Sprintf("u%d-weibo", k%10)
 		at := t0.Add(time.Duration(round)*10*time.Minute + time.Duration(k)*time.Second)

@@ -58,10 +58,6 @@ func init() {
 			{ID: model.CategoryOpinionSpike, Name: "舆情：互动量异常激增", Severity: model.SeverityMajor},
 		},
 		Templates: Templates,
-		New: func(c *Config, d detect.Deps) (detect.Detector, error) {
-			det := New(*c)
-			det.texts = d.TextsOr(Templates)
-			return det, nil
-		},
+		New:       detect.Of(New),
 	})
 }

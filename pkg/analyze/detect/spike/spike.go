@@ -16,7 +16,6 @@ package spike
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -33,13 +32,13 @@ import (
 
 // Detector is the engagement-spike detector.
 type Detector struct {
-	c     Config
-	texts *alerttext.Texts
+	c Config
+	detect.Templated
 }
 
 // New returns a detector tuned by c.
 func New(c Config) *Detector {
-	return &Detector{c: c, texts: alerttext.MustTexts(Templates)}
+	return &Detector{c: c, Templated: detect.DefaultTexts(Templates)}
 }
 
 // Templates are the default Chinese texts.
@@ -177,10 +176,8 @@ func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *
 	if err != nil {
 		return err
 	}
-	if publish != nil {
-		if err := env.Publish(ctx, publish); err != nil {
-			return err
-		}
+	if err := env.Publish(ctx, publish); err != nil {
+		return err
 	}
 	if math.IsNaN(sample) || republish {
 		return nil
@@ -230,19 +227,12 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, a := range env.Registry.Accounts() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	return detect.EachAccount(ctx, env, func(a *registry.Account) error {
 		if !due[a.ID] {
-			continue
+			return nil
 		}
-		if err := d.sweepAccount(ctx, env, a, now); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", a.ID, err))
-		}
-	}
-	return errors.Join(errs...)
+		return d.sweepAccount(ctx, env, a, now)
+	})
 }
 
 // due finds, with one prefix scan rather than a read per account, the
@@ -390,16 +380,16 @@ func (d *Detector) postAlert(env *detect.Env, p *model.Post, a *registry.Account
 	ann := map[string]string{model.AnnotationURL: p.URL}
 	switch {
 	case end.IsZero():
-		ann[model.AnnotationSummary] = d.texts.Render("post.summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("post.description", data)
+		ann[model.AnnotationSummary] = d.Render("post.summary", data)
+		ann[model.AnnotationDescription] = d.Render("post.description", data)
 		ann[model.AnnotationEvidence] = fmt.Sprintf("点赞 %d、评论 %d、转发 %d（%s 至 %s）；当前累计点赞 %d、评论 %d、转发 %d、阅读 %d；账号基线每小时 %s 次，稳健 z 值 %s",
 			sh.Likes, sh.Comments, sh.Shares, cst(sh.From), cst(sh.To), p.Metrics.Likes, p.Metrics.Comments, p.Metrics.Shares, p.Metrics.Views, num(sh.Ref), num(sh.Z))
 		ann[model.AnnotationSuggestion] = "查看评论区，研判是否为负面舆情；必要时及时回应、澄清或上报"
 	case sh.To.IsZero():
 		data["Quiet"] = fmt.Sprintf("%g 小时", d.c.QuietAfter.D().Hours())
-		ann[model.AnnotationSummary] = d.texts.Render("post.quiet", data)
+		ann[model.AnnotationSummary] = d.Render("post.quiet", data)
 	default:
-		ann[model.AnnotationSummary] = d.texts.Render("post.resolved", data)
+		ann[model.AnnotationSummary] = d.Render("post.resolved", data)
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
 }
@@ -408,12 +398,12 @@ func (d *Detector) acctAlert(env *detect.Env, a *registry.Account, start, end ti
 	data := d.data(env, a, sh)
 	ann := map[string]string{}
 	if end.IsZero() {
-		ann[model.AnnotationSummary] = d.texts.Render("account.summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("account.description", data)
+		ann[model.AnnotationSummary] = d.Render("account.summary", data)
+		ann[model.AnnotationDescription] = d.Render("account.description", data)
 		ann[model.AnnotationEvidence] = fmt.Sprintf("%s 起一小时内互动 %s 次；账号基线每小时 %s 次，稳健 z 值 %s", cst(sh.From), num(sh.Sum), num(sh.Ref), num(sh.Z))
 		ann[model.AnnotationSuggestion] = "查看该账号近期发布内容的评论区，研判是否为负面舆情；必要时及时回应"
 	} else {
-		ann[model.AnnotationSummary] = d.texts.Render("account.resolved", data)
+		ann[model.AnnotationSummary] = d.Render("account.resolved", data)
 	}
 	return &model.Alert{Labels: alerttext.AccountLabels(env.Registry, a, model.CategoryOpinionSpike), Annotations: ann, StartsAt: start, EndsAt: end}
 }

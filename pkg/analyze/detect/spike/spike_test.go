@@ -10,21 +10,11 @@ import (
 // TestGolden walks testcases/<case>/ (see testcases/README.md) as they
 // are, with restarts and over Redis, and with two replicas per event.
 func TestGolden(t *testing.T) {
-	detecttest.RunSuite(t, "testcases", build(t))
+	detecttest.RunSuite(t, "testcases", detecttest.Configured(t, spike.Defaults, spike.New))
 }
 
 // TestReadmeSample holds the README's sample to the defaults and the
 // templates in the code.
 func TestReadmeSample(t *testing.T) {
 	detecttest.ReadmeSample(t, "spike")
-}
-
-func build(t *testing.T) detecttest.Build {
-	return func(c *detecttest.Case) any {
-		cfg := spike.Defaults()
-		if err := c.DecodeDetector(&cfg); err != nil {
-			t.Fatal(err)
-		}
-		return spike.New(cfg)
-	}
 }

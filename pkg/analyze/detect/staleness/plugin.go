@@ -45,10 +45,8 @@ func init() {
 			{ID: model.CategoryAccountZombie, Name: "账号更新：长期不更新", Severity: model.SeverityMajor},
 		},
 		Templates: Templates,
-		New: func(c *Config, d detect.Deps) (detect.Detector, error) {
-			det := NewLevels(c.WarningAfter.D(), c.StaleAfter.D(), c.ZombieAfter.D())
-			det.texts = d.TextsOr(Templates)
-			return det, nil
+		New: func(c *Config, _ detect.Deps) (detect.Detector, error) {
+			return NewLevels(c.WarningAfter.D(), c.StaleAfter.D(), c.ZombieAfter.D()), nil
 		},
 	})
 }

@@ -44,14 +44,14 @@ type Detector struct {
 	// closure-candidate thresholds; 0 turns a level off.
 	WarningAfter time.Duration
 	ZombieAfter  time.Duration
-	texts        *alerttext.Texts
+	detect.Templated
 }
 
 // New returns a detector with the given default veto threshold and the
 // reminder and closure-candidate levels off; set WarningAfter and
 // ZombieAfter, or use NewLevels.
 func New(staleAfter time.Duration) *Detector {
-	return &Detector{StaleAfter: staleAfter, texts: alerttext.MustTexts(Templates)}
+	return &Detector{StaleAfter: staleAfter, Templated: detect.DefaultTexts(Templates)}
 }
 
 // NewLevels returns a detector with all three default thresholds.
@@ -242,20 +242,13 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, a := range env.Registry.Accounts() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	return detect.EachAccount(ctx, env, func(a *registry.Account) error {
 		st := states[a.ID]
 		if st == nil {
 			st = &state{}
 		}
-		if err := d.sweepAccount(ctx, env, a, st, now); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", a.ID, err))
-		}
-	}
-	return errors.Join(errs...)
+		return d.sweepAccount(ctx, env, a, st, now)
+	})
 }
 
 // scan loads the state of every account that has any.
@@ -440,14 +433,14 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, st *state, l leve
 	}
 	switch how {
 	case "":
-		ann[model.AnnotationSummary] = d.texts.Render(l.prefix+"summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render(l.prefix+"description", data)
+		ann[model.AnnotationSummary] = d.Render(l.prefix+"summary", data)
+		ann[model.AnnotationDescription] = d.Render(l.prefix+"description", data)
 	case "superseded":
-		ann[model.AnnotationSummary] = d.texts.Render(l.prefix+"superseded", data)
+		ann[model.AnnotationSummary] = d.Render(l.prefix+"superseded", data)
 	case "resolved":
-		ann[model.AnnotationSummary] = d.texts.Render(l.prefix+"resolved", data)
+		ann[model.AnnotationSummary] = d.Render(l.prefix+"resolved", data)
 	default: // inactive, cleared
-		ann[model.AnnotationSummary] = d.texts.Render(how, data)
+		ann[model.AnnotationSummary] = d.Render(how, data)
 	}
 	return &model.Alert{
 		Labels:      alerttext.AccountLabels(env.Registry, a, l.category),

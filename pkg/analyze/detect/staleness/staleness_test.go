@@ -11,13 +11,9 @@ import (
 // 14d, zombie 90d) unless the case's detector section
 // (analyzer.detectors.staleness) says otherwise.
 func build(t *testing.T) detecttest.Build {
-	return func(c *detecttest.Case) any {
-		cfg := staleness.Defaults()
-		if err := c.DecodeDetector(&cfg); err != nil {
-			t.Fatal(err)
-		}
+	return detecttest.Configured(t, staleness.Defaults, func(cfg staleness.Config) *staleness.Detector {
 		return staleness.NewLevels(cfg.WarningAfter.D(), cfg.StaleAfter.D(), cfg.ZombieAfter.D())
-	}
+	})
 }
 
 // TestGolden walks testcases/<case>/; see testcases/README.md.

@@ -95,9 +95,7 @@ func init() {
 				d.Log.Warn("no holiday calendar for this year: unanswered comments are counted Monday to Friday only",
 					zap.Int("year", year), zap.String("holidays_dir", c.HolidaysDir), zap.Ints("years", cal.Years()))
 			}
-			det := New(*c, cal)
-			det.texts = d.TextsOr(Templates)
-			return det, nil
+			return New(*c, cal), nil
 		},
 	})
 }

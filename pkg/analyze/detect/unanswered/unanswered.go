@@ -27,15 +27,15 @@ import (
 
 // Detector is the unanswered-comments detector.
 type Detector struct {
-	cfg   Config
-	cal   *calendar.Calendar
-	texts *alerttext.Texts
+	cfg Config
+	cal *calendar.Calendar
+	detect.Templated
 }
 
 // New returns a detector tuned by cfg, counting working days with cal
 // (nil: Monday to Friday).
 func New(cfg Config, cal *calendar.Calendar) *Detector {
-	return &Detector{cfg: cfg, cal: cal, texts: alerttext.MustTexts(Templates)}
+	return &Detector{cfg: cfg, cal: cal, Templated: detect.DefaultTexts(Templates)}
 }
 
 // Templates are the default Chinese texts.
@@ -290,8 +290,8 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, f *firing, now, e
 		model.AnnotationSuggestion: "登录平台后台逐条回复公众留言；不属于本单位职责或无法答复的，应说明理由或告知办理渠道",
 	}
 	if how == "" {
-		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("description", data)
+		ann[model.AnnotationSummary] = d.Render("summary", data)
+		ann[model.AnnotationDescription] = d.Render("description", data)
 		var ev []string
 		for i, it := range items {
 			if i == maxEvidence {
@@ -303,7 +303,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, f *firing, now, e
 		}
 		ann[model.AnnotationEvidence] = strings.Join(ev, "；")
 	} else {
-		ann[model.AnnotationSummary] = d.texts.Render(how, data)
+		ann[model.AnnotationSummary] = d.Render(how, data)
 	}
 	return &model.Alert{
 		Labels:      alerttext.AccountLabels(env.Registry, a, model.CategoryInteractionUnanswered),

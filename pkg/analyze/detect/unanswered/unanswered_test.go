@@ -22,13 +22,9 @@ func build(t *testing.T) detecttest.Build {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(c *detecttest.Case) any {
-		cfg := unanswered.Defaults()
-		if err := c.DecodeDetector(&cfg); err != nil {
-			t.Fatal(err)
-		}
+	return detecttest.Configured(t, unanswered.Defaults, func(cfg unanswered.Config) *unanswered.Detector {
 		return unanswered.New(cfg, cal)
-	}
+	})
 }
 
 // TestGolden walks testcases/<case>/ (see testcases/README.md) as they

@@ -41,10 +41,6 @@ func init() {
 			{ID: model.CategoryAccountUnavailable, Name: "账号可用性：无法访问、无法下载使用", Severity: model.SeverityMajor, Veto: true},
 		},
 		Templates: Templates,
-		New: func(c *Config, d detect.Deps) (detect.Detector, error) {
-			det := New(*c)
-			det.texts = d.TextsOr(Templates)
-			return det, nil
-		},
+		New:       detect.Of(New),
 	})
 }

@@ -31,12 +31,12 @@ const LabelTarget = "target"
 
 // Detector is the availability detector.
 type Detector struct {
-	cfg   Config
-	texts *alerttext.Texts
+	cfg Config
+	detect.Templated
 }
 
 // New returns a detector.
-func New(cfg Config) *Detector { return &Detector{cfg: cfg, texts: alerttext.MustTexts(Templates)} }
+func New(cfg Config) *Detector { return &Detector{cfg: cfg, Templated: detect.DefaultTexts(Templates)} }
 
 // Templates are the default Chinese texts.
 var Templates = map[string]string{
@@ -238,8 +238,8 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 		model.AnnotationSuggestion: "检查应用、小程序或页面的服务器、域名、证书和应用商店上架状态，恢复后保持监测",
 	}
 	if how == "" {
-		ann[model.AnnotationSummary] = d.texts.Render("summary", data)
-		ann[model.AnnotationDescription] = d.texts.Render("description", data)
+		ann[model.AnnotationSummary] = d.Render("summary", data)
+		ann[model.AnnotationDescription] = d.Render("description", data)
 		var ev []string
 		from := max(0, len(r.Recent)-maxEvidence)
 		for _, x := range r.Recent[from:] {
@@ -251,7 +251,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 		}
 		ann[model.AnnotationEvidence] = "最近探测：" + strings.Join(ev, "；")
 	} else {
-		ann[model.AnnotationSummary] = d.texts.Render(how, data)
+		ann[model.AnnotationSummary] = d.Render(how, data)
 	}
 	labels := alerttext.AccountLabels(env.Registry, a, model.CategoryAccountUnavailable)
 	labels[LabelTarget] = r.Target
