@@ -14,37 +14,37 @@ import (
 // its tier's interval: between interval/faster and interval×slower. 1 and 1
 // turn adaptation off.
 type AdaptConfig struct {
-	Faster int `yaml:"faster"`
-	Slower int `yaml:"slower"`
+	Faster int `yaml:"faster" doc:"Least divisor of a tier interval an active account may be polled at (1: never faster)."`
+	Slower int `yaml:"slower" doc:"Greatest multiple of a tier interval a quiet account may be polled at (1: never slower)."`
 }
 
 // HostLimitConfig caps the requests to one upstream host, shared by every
 // collector replica through the store.
 type HostLimitConfig struct {
-	Rate        int `yaml:"rate"`        // requests per second; 0 = no limit
-	Concurrency int `yaml:"concurrency"` // requests at once; 0 = no limit
+	Rate        int `yaml:"rate" doc:"Requests per second to one host, across replicas; 0: no limit."`     // requests per second; 0 = no limit
+	Concurrency int `yaml:"concurrency" doc:"Requests at once to one host, across replicas; 0: no limit."` // requests at once; 0 = no limit
 }
 
 // HostsConfig is the default host limit and the exceptions by host name.
 type HostsConfig struct {
-	Default HostLimitConfig            `yaml:"default"`
-	Limits  map[string]HostLimitConfig `yaml:"limits"`
+	Default HostLimitConfig            `yaml:"default" doc:"The limit of every host not listed under limits."`
+	Limits  map[string]HostLimitConfig `yaml:"limits" doc:"Limits of particular hosts, by host name."`
 }
 
 // BackoffConfig is the wait after an account's failed poll: initial after
 // the first failure, doubling, at most max.
 type BackoffConfig struct {
-	Initial conf.Duration `yaml:"initial"`
-	Max     conf.Duration `yaml:"max"`
+	Initial conf.Duration `yaml:"initial" doc:"Wait after an account's first failed poll; it doubles with each further failure."`
+	Max     conf.Duration `yaml:"max" doc:"Longest wait between an account's failed polls."`
 }
 
 // CollectorHTTPConfig hardens the collector's HTTP client against hostile
 // or broken upstreams; collector.timeout bounds a whole poll.
 type CollectorHTTPConfig struct {
-	DialTimeout   conf.Duration `yaml:"dial_timeout"`
-	TLSTimeout    conf.Duration `yaml:"tls_timeout"`
-	HeaderTimeout conf.Duration `yaml:"header_timeout"`
-	MaxRedirects  int           `yaml:"max_redirects"`
+	DialTimeout   conf.Duration `yaml:"dial_timeout" doc:"Bounds connecting to an upstream."`
+	TLSTimeout    conf.Duration `yaml:"tls_timeout" doc:"Bounds the TLS handshake with an upstream."`
+	HeaderTimeout conf.Duration `yaml:"header_timeout" doc:"Bounds waiting for an upstream's response headers."`
+	MaxRedirects  int           `yaml:"max_redirects" doc:"Redirects followed before a poll fails."`
 }
 
 // DefaultTiers are the poll intervals by account tier.

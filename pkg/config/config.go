@@ -125,21 +125,21 @@ type AccountConfig struct {
 
 // CollectorConfig tunes polling.
 type CollectorConfig struct {
-	Listen    string        `yaml:"listen"` // when run as its own daemon
-	Interval  conf.Duration `yaml:"interval"`
-	Workers   int           `yaml:"workers"`
-	Timeout   conf.Duration `yaml:"timeout"`
-	MaxBody   conf.ByteSize `yaml:"max_body"`
-	UserAgent string        `yaml:"user_agent"`
+	Listen    string        `yaml:"listen" doc:"Address the collector daemon's HTTP endpoint (metrics, health, pushed posts) listens on, when run on its own."`
+	Interval  conf.Duration `yaml:"interval" doc:"Poll interval of accounts whose tier sets none."`
+	Workers   int           `yaml:"workers" doc:"Polls at once."`
+	Timeout   conf.Duration `yaml:"timeout" doc:"Bounds one whole poll of an account."`
+	MaxBody   conf.ByteSize `yaml:"max_body" doc:"Largest response body read from an upstream; a larger one fails the poll."`
+	UserAgent string        `yaml:"user_agent" doc:"User-Agent of every request to an upstream."`
 
 	Sources          map[string]conf.Section  `yaml:"sources" doc:"Each source's collector-wide settings, by source name; its README lists them."`
-	Tiers            map[string]conf.Duration `yaml:"tiers"`        // poll interval by account tier
-	DefaultTier      string                   `yaml:"default_tier"` // for accounts that name none; "" = interval above
-	Adapt            AdaptConfig              `yaml:"adapt"`
-	Hosts            HostsConfig              `yaml:"hosts"`
-	Backoff          BackoffConfig            `yaml:"backoff"`
-	FailureThreshold int                      `yaml:"failure_threshold"` // failed polls in a row before system.source_down
-	HTTP             CollectorHTTPConfig      `yaml:"http"`
+	Tiers            map[string]conf.Duration `yaml:"tiers" doc:"Poll interval by account tier; an account names its tier."`
+	DefaultTier      string                   `yaml:"default_tier" doc:"The tier of accounts that name none; empty: collector.interval."`
+	Adapt            AdaptConfig              `yaml:"adapt" doc:"How far an account's polling adapts to how often it publishes."`
+	Hosts            HostsConfig              `yaml:"hosts" doc:"Request limits per upstream host, shared by the replicas."`
+	Backoff          BackoffConfig            `yaml:"backoff" doc:"The wait after failed polls."`
+	FailureThreshold int                      `yaml:"failure_threshold" doc:"Failed polls in a row before system.source_down fires."`
+	HTTP             CollectorHTTPConfig      `yaml:"http" doc:"Timeouts and redirects of the collector's HTTP client."`
 
 	// SourceSettings are the sources' decoded settings (decodeSettings),
 	// by source name, for source.New; a source without settings has none.
@@ -148,11 +148,11 @@ type CollectorConfig struct {
 
 // AnalyzerConfig tunes detection.
 type AnalyzerConfig struct {
-	Listen string `yaml:"listen"`
+	Listen string `yaml:"listen" doc:"Address the analyzer daemon's HTTP endpoint (metrics, health, draft checks) listens on, when run on its own."`
 	// Sweep is the cron schedule (robfig/cron syntax with CRON_TZ and
 	// @every) on which every account's silence is judged.
-	Sweep   string `yaml:"sweep"`
-	Workers int    `yaml:"workers"`
+	Sweep   string `yaml:"sweep" doc:"Cron schedule (CRON_TZ and @every allowed) on which sweeping detectors judge every account."`
+	Workers int    `yaml:"workers" doc:"Posts judged at once."`
 	// Content: lexicons and their reload (content.go).
 	Content `yaml:",inline"`
 	// Detectors are the detectors' sections, each decoded by its detector

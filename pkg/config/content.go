@@ -13,8 +13,8 @@ import (
 //	  lexicons: configs/lexicons   # a directory of <category>.txt files; empty: the built-in lexicons
 //	  lexicon_reload: 30s          # how often the directory is checked for changes (SIGHUP reloads at once)
 type Content struct {
-	Lexicons      string        `yaml:"lexicons"`
-	LexiconReload conf.Duration `yaml:"lexicon_reload"`
+	Lexicons      string        `yaml:"lexicons" doc:"A folder of <category>.txt lexicons, reloaded while running; empty: the built-in lexicons." example:"configs/lexicons"`
+	LexiconReload conf.Duration `yaml:"lexicon_reload" doc:"How often the lexicon folder is checked for changes (SIGHUP reloads at once)."`
 }
 
 // defaultLexiconReload is how often the lexicon directory is polled.

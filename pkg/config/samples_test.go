@@ -93,3 +93,18 @@ func TestPluginKeysDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestCoreKeysDocumented: the keys of the file's own layout say what they
+// do in the reference too, as the plugins' keys must.
+func TestCoreKeysDocumented(t *testing.T) {
+	n := 0
+	for _, f := range conf.Describe(config.Default()) {
+		n++
+		if strings.TrimSpace(f.Doc) == "" {
+			t.Errorf("key %s has no doc tag", f.Key)
+		}
+	}
+	if n < 100 {
+		t.Fatalf("described %d keys of the file; the layout has more", n)
+	}
+}
