@@ -345,19 +345,29 @@ func TestRestartPagesNoneTwice(t *testing.T) {
 			t.Fatalf("Run: %v", err)
 		}
 	}
-	three := func() bool { return len(hook.firing()) >= 3 }
-	run(three)
-	first := len(hook.firing())
-	// Second run: let it poll and sweep several times.
+	all := func() bool {
+		got := hook.firing()
+		for _, k := range demoAlerts {
+			if len(got[k]) == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	run(all)
+	first := hook.firing()
+	// Second run: let it poll and sweep several times. An alert the data
+	// raises only now (a spike building across polls) is paged once like
+	// any other; what the first run paged is not paged again.
 	start := time.Now()
 	run(func() bool { return time.Since(start) > 4*time.Second })
 	for k, as := range hook.firing() {
 		if len(as) != 1 {
 			t.Errorf("%s paged %d times across a restart, want once", k, len(as))
 		}
-	}
-	if got := len(hook.firing()); got != first {
-		t.Errorf("alerts after restart = %d, want %d", got, first)
+		if first[k] == nil {
+			t.Logf("%s first raised after the restart", k)
+		}
 	}
 }
 
