@@ -604,7 +604,15 @@ func validCard(d []byte) bool {
 
 // cardWords are what people write before a bank card number; without one
 // nearby, a Luhn-valid run of digits is as likely an order or file number.
-var cardWords = []string{"卡号", "账号", "帐号", "开户行", "开户银行", "银行卡", "储蓄卡", "信用卡", "借记卡", "收款", "转账", "汇款", "户名", "account", "Account", "card", "Card"}
+// A bank's name counts as much as a card word: leaked payment notices
+// write "建设银行 6217…" with nothing else. "银行" covers the full names
+// (中国建设银行, 福州农村商业银行, 村镇银行 …); the rest are the short
+// forms and the rural credit bodies, which do not say 银行.
+var cardWords = []string{
+	"卡号", "账号", "帐号", "开户行", "开户银行", "银行卡", "储蓄卡", "信用卡", "借记卡", "收款", "转账", "汇款", "户名",
+	"account", "Account", "card", "Card",
+	"银行", "农商行", "农信社", "信用社", "信用联社", "邮储", "工行", "农行", "中行", "建行", "交行", "招行", "浦发", "兴业",
+}
 
 // cardContext reports whether a card word stands in the 40 bytes (about a
 // dozen Chinese characters) before byte offset i, on the same line.

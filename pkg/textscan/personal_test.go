@@ -56,6 +56,9 @@ func TestScanPersonalData(t *testing.T) {
 		{"bank card 16 digits", "开户行：建设银行 账号 4367421234567896", []span{card("4367421234567896")}},
 		{"bank card grouped", "银行卡 6217-0012-3456-7890-122", []span{card("6217-0012-3456-7890-122")}},
 		{"full-width bank card", "收款卡号６２２２０２１００１１２３４５６７８９", []span{card("６２２２０２１００１１２３４５６７８９")}},
+		{"bank card after a bank's name", "建设银行 6217001234567890122", []span{card("6217001234567890122")}},
+		{"bank card after a rural credit union", "县农信社6222021001123456789", []span{card("6222021001123456789")}},
+		{"bank card after a short bank name", "请汇至工行6222021001123456789", []span{card("6222021001123456789")}},
 		{"bank card and mobile", "转账至6222021001123456789，联系13800138000", []span{card("6222021001123456789"), phone("13800138000")}},
 
 		// Evasions.
