@@ -26,9 +26,10 @@ const maxNoiseRun = 3
 type term struct {
 	Entry
 	allow    bool
-	tolerant bool // noise characters may stand between its characters
-	english  bool // ASCII letters only: matches whole words
-	trigger  bool // an action word of the forced-engagement rule
+	tolerant bool  // noise characters may stand between its characters
+	english  bool  // ASCII letters only: matches whole words
+	trigger  bool  // an action word of the forced-engagement rule
+	anchor   int32 // 1 + the sound matcher's anchor group of a segment, or 0
 }
 
 // Engine finds every content problem in a text: lexicon terms of every
@@ -36,13 +37,14 @@ type term struct {
 // and the validators (ID numbers, mobile and bank card numbers, forced
 // engagement). An Engine is immutable and safe for concurrent use.
 type Engine struct {
-	terms   []term
-	sym     *[foldMax]uint16 // rune → symbol
-	root    []uint32         // symbol → depth-1 node (0: none)
-	first   []uint32         // node → its first child; children of n are first[n]..first[n+1]-1
-	label   []uint16         // node → the symbol leading to it
-	out     []int32          // node → index of the term ending there, or -1
-	allowAt []int32          // node → index of the allow-list context ending there, or -1
+	terms    []term
+	sym      *[foldMax]uint16 // rune → symbol
+	root     []uint32         // symbol → depth-1 node (0: none)
+	first    []uint32         // node → its first child; children of n are first[n]..first[n+1]-1
+	label    []uint16         // node → the symbol leading to it
+	out      []int32          // node → index of the term ending there, or -1
+	allowAt  []int32          // node → index of the allow-list context ending there, or -1
+	anchorAt []int32          // node → the anchor group of a formulation segment ending there, or -1
 	// Edges out of nodes with many children, in an open-addressing table
 	// keyed by node<<16 | symbol; edgeMask+1 slots.
 	edgeKey  []uint64
@@ -63,6 +65,7 @@ type Engine struct {
 	// the high word): one load, one register for all three.
 	heads *[1 << 16]uint64
 
+	sound   *soundMatcher
 	version string
 	now     func() time.Time
 }
@@ -103,7 +106,9 @@ func NewEngine(lex *Lexicon, now func() time.Time) (*Engine, error) {
 	}
 	e := &Engine{version: lex.Version, now: now}
 	near := lex.nearMisses()
-	entries := len(lex.Entries) + len(near) + len(lex.Allow) + len(engageActions)
+	var anchors []Entry
+	e.sound, anchors = newSoundMatcher(lex)
+	entries := len(lex.Entries) + len(near) + len(anchors) + len(lex.Allow) + len(engageActions)
 	e.terms = make([]term, 0, entries)
 
 	// Fold every term into symbols.
@@ -171,6 +176,12 @@ func NewEngine(lex *Lexicon, now func() time.Time) (*Engine, error) {
 			return nil, err
 		}
 	}
+	for g, en := range anchors {
+		if err := add(en, false); err != nil {
+			return nil, err
+		}
+		e.terms[len(e.terms)-1].anchor = int32(g) + 1
+	}
 	for _, en := range triggerEntries() {
 		if err := add(en, false); err != nil {
 			return nil, err
@@ -231,6 +242,7 @@ func NewEngine(lex *Lexicon, now func() time.Time) (*Engine, error) {
 	e.label = append(make([]uint16, 0, nodes), 0)
 	e.out = append(make([]int32, 0, nodes), -1)
 	e.allowAt = append(make([]int32, 0, nodes), -1)
+	e.anchorAt = append(make([]int32, 0, nodes), -1)
 	type span struct{ lo, hi int } // sequences sharing the node's prefix
 	level := []span{{0, len(seqs)}}
 	for depth := 0; len(level) > 0; depth++ {
@@ -263,10 +275,12 @@ func NewEngine(lex *Lexicon, now func() time.Time) (*Engine, error) {
 		copy(e.first[base-len(level):], parentFirst)
 		for _, sp := range nextLevel {
 			c := pool[seqs[sp.lo].off+uint32(depth)]
-			out, allow := int32(-1), int32(-1)
+			out, allow, anchor := int32(-1), int32(-1), int32(-1)
 			for i := sp.lo; i < sp.hi && int(seqs[i].n) == depth+1; i++ {
 				t := seqs[i].t
-				if e.terms[t].allow {
+				if g := e.terms[t].anchor; g > 0 {
+					anchor = g - 1
+				} else if e.terms[t].allow {
 					if allow < 0 {
 						allow = t
 					}
@@ -278,6 +292,7 @@ func NewEngine(lex *Lexicon, now func() time.Time) (*Engine, error) {
 			e.label = append(e.label, c)
 			e.out = append(e.out, out)
 			e.allowAt = append(e.allowAt, allow)
+			e.anchorAt = append(e.anchorAt, anchor)
 			if depth == 0 {
 				e.root[c] = uint32(len(e.first) - 1)
 			}
@@ -362,7 +377,7 @@ func (e *Engine) buildPairs() {
 				i = (i + 1) & e.pairMask
 			}
 			e.pairs[i] = uint64(key)<<32 | uint64(k)
-			if e.out[k] >= 0 || e.allowAt[k] >= 0 {
+			if e.out[k] >= 0 || e.allowAt[k] >= 0 || e.anchorAt[k] >= 0 {
 				e.pairs[i] |= headEnds
 			}
 			for k3 := e.first[k]; k3 < e.first[k+1]; k3++ {

@@ -6,10 +6,14 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/govwatch/govwatch/configs/lexicons"
 )
 
-// benchLexicon loads the shared 64k-term lexicon as prohibited.political,
-// read in place; benchmarks skip without it.
+// benchLexicon is the shipped lexicons (protected formulations and
+// confusables, so the sound matcher runs too) with the shared 64k-term
+// lexicon added as prohibited.political, read in place; benchmarks skip
+// without it.
 func benchLexicon(tb testing.TB) (*Lexicon, string) {
 	tb.Helper()
 	lexData, err := os.ReadFile("../../../shared/bench/lexicon-64k.txt")
@@ -20,7 +24,11 @@ func benchLexicon(tb testing.TB) (*Lexicon, string) {
 	if err != nil {
 		tb.Skipf("no shared sample text: %v", err)
 	}
-	lex := &Lexicon{Version: "bench"}
+	lex, err := LoadLexicon(lexicons.FS)
+	if err != nil {
+		tb.Fatalf("shipped lexicons: %v", err)
+	}
+	lex.Version = "bench"
 	if p := lex.parse("prohibited.political.txt", lexData); len(p) > 0 {
 		tb.Fatalf("bench lexicon: %v", p)
 	}
@@ -46,12 +54,14 @@ func BenchmarkEngine(b *testing.B) {
 	runtime.ReadMemStats(&ms)
 	b.Logf("engine: %d terms, heap in use %.1f MB", e.Terms(), float64(ms.HeapInuse)/1e6)
 	b.Run("match-one-core", func(b *testing.B) {
-		// Normalisation and lexicon matching only, on the calling goroutine.
+		// Normalisation, lexicon matching and the sound matcher, on the
+		// calling goroutine.
 		var sc scratch
 		b.SetBytes(int64(len(hay)))
 		for b.Loop() {
-			sc.hits = sc.hits[:0]
+			sc.hits, sc.anchors = sc.hits[:0], sc.anchors[:0]
 			e.matchTerms(&sc, hay)
+			e.resolveSound(&sc, hay)
 		}
 	})
 	b.Run("scan-zh-sampled", func(b *testing.B) {

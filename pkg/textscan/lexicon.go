@@ -189,8 +189,9 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 }
 
 // nearMisses returns the wording.serious entries for the forms of the
-// protected phrases one character off: each character replaced by another
-// of its confusable group.
+// short protected phrases one character off: each character replaced by
+// another of its confusable group. Longer phrases are matched by sound
+// and shape (sound.go).
 func (lex *Lexicon) nearMisses() []Entry {
 	group := map[rune][]rune{}
 	for _, g := range lex.Confusables {
@@ -210,6 +211,9 @@ func (lex *Lexicon) nearMisses() []Entry {
 	var out []Entry
 	for _, p := range lex.Protected {
 		rs := []rune(Normalize(p.Term))
+		if maxAlike(len(rs)) > 0 {
+			continue // the sound matcher's (sound.go)
+		}
 		for i, r := range rs {
 			for _, o := range group[r] {
 				v := make([]rune, len(rs))

@@ -25,6 +25,10 @@ type scratch struct {
 	// unsorted is set when a hit starts before an earlier one (a forced
 	// engagement whose coercion word precedes the action).
 	unsorted bool
+	// anchors are the formulation segments the walk passed, for the sound
+	// matcher; sound the spans it found alike.
+	anchors []anchorHit
+	sound   []soundCandidate
 }
 
 // Scan returns every finding in text, ordered by start.
@@ -35,10 +39,11 @@ func (e *Engine) Scan(text string) []Finding {
 
 // scan appends text's findings to dst, with offsets relative to text.
 func (e *Engine) scan(sc *scratch, text string, dst []Finding) []Finding {
-	sc.hits, sc.unsorted = sc.hits[:0], false
+	sc.hits, sc.unsorted, sc.anchors = sc.hits[:0], false, sc.anchors[:0]
 	valid := e.matchTerms(sc, text)
 	sc.valid = valid
 	n := len(sc.hits)
+	e.resolveSound(sc, text)
 	sc.hits = scanPersonal(text, e.now(), sc.hits)
 	if len(sc.hits) > n || sc.unsorted {
 		slices.SortStableFunc(sc.hits, func(a, b hit) int { return a.start - b.start })
@@ -327,7 +332,7 @@ func (e *Engine) pair(key uint32) uint32 {
 // end1 and, when the next character continues a term, depth-2 node n2
 // ending at end2 (noisy when noise stood between them).
 func (e *Engine) start(sc *scratch, st *matchState, text string, at, end1 int, n1, n2 uint32, end2 int, noisy bool) {
-	best, bestEnd, allowTo := e.walk(text, at, end1, n1, n2, end2, noisy)
+	best, bestEnd, allowTo := e.walk(sc, text, at, end1, n1, n2, end2, noisy)
 	if allowTo > st.allowEnd {
 		st.allowEnd = allowTo
 	}
@@ -360,7 +365,7 @@ func (e *Engine) start(sc *scratch, st *matchState, text string, at, end1 int, n
 // depth-2 node n2 (ending at end2; 0 for none) as far as the text goes. It
 // returns the longest term found (or -1) with its byte end, and the byte
 // end of the longest allow-list context.
-func (e *Engine) walk(text string, at, end1 int, n1, n2 uint32, end2 int, noisy bool) (best int32, bestEnd, allowTo int) {
+func (e *Engine) walk(sc *scratch, text string, at, end1 int, n1, n2 uint32, end2 int, noisy bool) (best int32, bestEnd, allowTo int) {
 	best = -1
 	if t := e.out[n1]; t >= 0 && e.wholeWord(t, text, at, end1) {
 		best, bestEnd = t, end1
@@ -379,6 +384,9 @@ func (e *Engine) walk(text string, at, end1 int, n1, n2 uint32, end2 int, noisy 
 		}
 		if e.allowAt[n] >= 0 {
 			allowTo = j
+		}
+		if g := e.anchorAt[n]; g >= 0 && !noisy {
+			sc.anchors = append(sc.anchors, anchorHit{group: g, at: at})
 		}
 		if e.first[n] == e.first[n+1] {
 			return // a leaf
