@@ -87,6 +87,10 @@ func TestCategories(t *testing.T) {
 		{"serious flat and retroflex alike", "做到两个维户、两个确力", []span{sp(serious, "两个维户"), sp(serious, "两个确力")}},
 		{"serious homophone across zero-width", "全面从严\u200b执党", []span{sp(serious, "全面从严\u200b执党")}},
 		{"serious traditional homophone", "全面從嚴執黨", []span{sp(serious, "全面從嚴執黨")}},
+		{"enumeration with a wrong member", "坚定四个自信：道路自信、理论自信、制度自信、民族自信", []span{sp(serious, "民族自信")}},
+		{"enumeration with a missing member", "增强“四个意识”（政治意识、大局意识、核心意识）。", []span{sp(serious, "政治意识、大局意识、核心意识")}},
+		{"enumeration of words with a wrong member", "新发展理念：创新、协调、绿色、开放、共赢", []span{sp(serious, "共赢")}},
+		{"enumeration in groups", "社会主义核心价值观：富强、民主、文明、和谐，自由、平等、公正、法治，爱国、敬业、诚信、友爱", []span{sp(serious, "友爱")}},
 		{"serious taiwan wording", "台湾总统表示", []span{sp(serious, "台湾总统")}},
 		{"typo", "希望大家再接再励", []span{sp(typo, "再接再励")}},
 		{"typo until", "截止目前，全市已完成", []span{sp(typo, "截止目前")}},
@@ -117,6 +121,11 @@ func TestCategories(t *testing.T) {
 		{"several formulations in a row", "增强“四个意识”、坚定“四个自信”、做到“两个维护”", nil},
 		{"too many characters off", "中国特色社区治理", nil},
 		{"formulation across a line break", "中国特色社会\n注意", nil},
+		{"enumeration listed right", "坚定“四个自信”，即道路自信、理论自信、制度自信和文化自信", nil},
+		{"enumeration with 和 inside a member", "社会主义核心价值观：富强、民主、文明、和谐、自由、平等、公正、法治、爱国、敬业、诚信和友善", nil},
+		{"enumeration named without a list", "统筹推进五位一体总体布局，协调推进四个全面战略布局", nil},
+		{"one member discussed", "四个自信中的道路自信最根本", nil},
+		{"enumeration followed by other words", "四风：形式主义、官僚主义、享乐主义和奢靡之风，要坚决纠治", nil},
 		{"correct typo forms", "再接再厉，截至目前已安装完毕，令人震撼", nil},
 		{"invitation to follow", "欢迎关注本账号，详情请关注后续发布", nil},
 		{"pay attention", "请广大市民务必关注天气变化，合理安排出行", nil},
@@ -308,6 +317,8 @@ func TestLoadLexiconProblems(t *testing.T) {
 		{"too many fields", map[string]string{"prohibited.porn.txt": "a\tminor\tb\tc\n"}, []string{"prohibited.porn.txt:1: more than 3 tab-separated fields"}},
 		{"every problem", map[string]string{"prohibited.porn.txt": "a\tbad\n\nb\tworse\n"}, []string{"prohibited.porn.txt:1:", "prohibited.porn.txt:3:"}},
 		{"not utf-8", map[string]string{"prohibited.porn.txt": "\xff\xfe\n"}, []string{"prohibited.porn.txt:1: not UTF-8"}},
+		{"enumeration without members", map[string]string{"enumerations.txt": "# c\n四个自信\tcritical\n"}, []string{"enumerations.txt:2: an enumeration needs two or more members"}},
+		{"enumeration with an empty member", map[string]string{"enumerations.txt": "四个自信\t\t道路自信、、文化自信\n"}, []string{"enumerations.txt:1: an enumeration needs"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -376,6 +387,7 @@ func FuzzScan(f *testing.F) {
 		"请务必点赞转发截图，纳入考核",
 		"\xff澳門\xe6\x96新葡京",
 		"ＢＥＴ３６５ ⑴❶壹",
+		"四个自信：道路自信、理论自信和“民族自信”。社会主义核心价值观（富强、民主",
 	} {
 		f.Add(s)
 	}

@@ -30,11 +30,14 @@ func (e Entry) Source() string { return fmt.Sprintf("%s:%d", e.File, e.Line) }
 // contexts, protected phrases and confusable characters for the near-miss
 // detector.
 type Lexicon struct {
-	Entries     []Entry
-	Allow       []Entry
-	Protected   []Entry  // phrases whose one-character-off forms are wording.serious
-	Confusables []string // groups of characters confused by sound or shape
-	Version     string   // a digest of the files
+	Entries   []Entry
+	Allow     []Entry
+	Protected []Entry // phrases whose one-character-off forms are wording.serious
+	// Enumerations are named lists whose members are fixed (四个自信): the
+	// Term is the name, the Note the members separated by 、.
+	Enumerations []Entry
+	Confusables  []string // groups of characters confused by sound or shape
+	Version      string   // a digest of the files
 }
 
 // lexiconCategories are the categories a `<category>.txt` file may name.
@@ -50,9 +53,10 @@ var lexiconCategories = map[string]bool{
 
 // Special files of a lexicon directory.
 const (
-	fileAllow       = "allow.txt"
-	fileProtected   = "protected.txt"
-	fileConfusables = "confusables.txt"
+	fileAllow        = "allow.txt"
+	fileProtected    = "protected.txt"
+	fileConfusables  = "confusables.txt"
+	fileEnumerations = "enumerations.txt"
 )
 
 // LoadLexicon reads every *.txt file of fsys's root directory:
@@ -64,7 +68,11 @@ const (
 //     inside them (揭批“法轮功”邪教);
 //   - protected.txt: official formulations and names whose forms one
 //     character off by sound or shape are wording.serious findings;
-//   - confusables.txt: one group of mutually confusable characters per line.
+//   - confusables.txt: one group of mutually confusable characters per line;
+//   - enumerations.txt: a named enumeration, a severity and its members
+//     separated by 、 (四个自信	critical	道路自信、理论自信、制度自信、文化自信):
+//     a text that names it and lists a wrong or missing member is
+//     wording.serious.
 //
 // Blank lines and lines starting with # are ignored. Every problem is
 // reported with file:line.
@@ -107,6 +115,8 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 		kind = "protected"
 	case name == fileConfusables:
 		kind = "confusables"
+	case name == fileEnumerations:
+		kind = "enumerations"
 	case !lexiconCategories[category]:
 		return []string{fmt.Sprintf("%s: %q is not a content category", name, category)}
 	}
@@ -168,6 +178,12 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 			continue
 		case "protected":
 			e.Category = model.CategoryWordingSerious
+		case "enumerations":
+			e.Category = model.CategoryWordingSerious
+			if members := strings.Split(e.Note, "、"); len(members) < 2 || slices.Contains(members, "") {
+				problems = append(problems, where()+": an enumeration needs two or more members after the second tab, separated by 、")
+				continue
+			}
 		default:
 			e.Category = category
 		}
@@ -179,9 +195,12 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 			problems = append(problems, fmt.Sprintf("%s: unknown severity %q (minor, major or critical)", where(), e.Severity))
 			continue
 		}
-		if kind == "protected" {
+		switch kind {
+		case "protected":
 			lex.Protected = append(lex.Protected, e)
-		} else {
+		case "enumerations":
+			lex.Enumerations = append(lex.Enumerations, e)
+		default:
 			lex.Entries = append(lex.Entries, e)
 		}
 	}

@@ -49,16 +49,19 @@ type formulation struct {
 	sound [][]string
 }
 
-// anchorRef places an anchor segment in a formulation.
+// anchorRef places an anchor segment in a formulation, or names an
+// enumeration.
 type anchorRef struct {
 	form   int32 // index into soundMatcher.forms
 	offset int32 // the segment's first character in the formulation
+	enum   int32 // 1 + index into soundMatcher.enums, or 0
 }
 
 // soundMatcher holds the formulations and what each anchor stands for.
 type soundMatcher struct {
 	forms     []formulation
-	anchors   [][]anchorRef   // anchor group → the segments it stands for
+	anchors   [][]anchorRef // anchor group → the segments it stands for
+	enums     []enumeration
 	exact     map[string]bool // every protected formulation, folded
 	confusing map[[2]rune]bool
 }
@@ -138,6 +141,22 @@ func newSoundMatcher(lex *Lexicon) (*soundMatcher, []Entry) {
 	}
 	groupOf := map[string]int32{}
 	var anchors []Entry
+	anchor := func(seg string, p Entry, ref anchorRef) {
+		g, seen := groupOf[seg]
+		if !seen {
+			g = int32(len(m.anchors))
+			groupOf[seg] = g
+			m.anchors = append(m.anchors, nil)
+			anchors = append(anchors, Entry{Term: seg, Category: p.Category, Severity: p.Severity, File: p.File, Line: p.Line})
+		}
+		m.anchors[g] = append(m.anchors[g], ref)
+	}
+	for _, p := range lex.Enumerations {
+		if en, ok := newEnumeration(p); ok {
+			m.enums = append(m.enums, en)
+			anchor(string(en.name), p, anchorRef{enum: int32(len(m.enums))})
+		}
+	}
 	for _, p := range lex.Protected {
 		chars, ok := foldChars(p.Term)
 		if !ok {
@@ -158,15 +177,7 @@ func newSoundMatcher(lex *Lexicon) (*soundMatcher, []Entry) {
 		segs := k + 1
 		for s := 0; s < segs; s++ {
 			lo, hi := s*len(chars)/segs, (s+1)*len(chars)/segs
-			seg := string(chars[lo:hi])
-			g, seen := groupOf[seg]
-			if !seen {
-				g = int32(len(m.anchors))
-				groupOf[seg] = g
-				m.anchors = append(m.anchors, nil)
-				anchors = append(anchors, Entry{Term: seg, Category: p.Category, Severity: p.Severity, File: p.File, Line: p.Line})
-			}
-			m.anchors[g] = append(m.anchors[g], anchorRef{form: form, offset: int32(lo)})
+			anchor(string(chars[lo:hi]), p, anchorRef{form: form, offset: int32(lo)})
 		}
 	}
 	return m, anchors
@@ -254,6 +265,10 @@ func (e *Engine) resolveSound(sc *scratch, text string) {
 	cands := sc.sound[:0]
 	for _, a := range sc.anchors {
 		for _, ref := range m.anchors[a.group] {
+			if ref.enum > 0 {
+				e.checkEnumeration(sc, text, a.at, &m.enums[ref.enum-1])
+				continue
+			}
 			f := &m.forms[ref.form]
 			start := back(text, a.at, int(ref.offset))
 			if start < 0 || !read(text, start, len(f.chars), &sp) {
