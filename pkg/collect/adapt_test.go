@@ -37,7 +37,7 @@ func (s *chattySource) Poll(ctx context.Context, a *registry.Account, state []by
 func TestIntervalAdaptsToPostRateWithinTheTier(t *testing.T) {
 	reg := testRegistry(t, 2)
 	tier := pace.NewTier(10*time.Minute, 2, 4) // [5m, 40m]
-	f := startFleetWith(t, stores(t)["embedded"](t), reg, 1, Options{Tiers: map[string]pace.Tier{"normal": tier}, DefaultTier: "normal"},
+	f := startFleetWith(t, openState(t), reg, 1, Options{Tiers: map[string]pace.Tier{"normal": tier}, DefaultTier: "normal"},
 		func(s *logSource) source.Source { return &chattySource{logSource: s} })
 	f.run(t, 4*time.Hour, time.Minute)
 

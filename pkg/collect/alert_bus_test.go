@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/govwatch/govwatch/pkg/bus"
+	"github.com/govwatch/govwatch/pkg/bus/bustest"
 	"github.com/govwatch/govwatch/pkg/collect/pace"
 	"github.com/govwatch/govwatch/pkg/model"
 )
@@ -18,14 +19,10 @@ import (
 func TestSourceDownOnTheBusIsOneAlertFromAllReplicas(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := bus.Open(ctx, bus.Options{Embedded: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := bustest.Open(t, bus.Options{})
 	reg := testRegistry(t, 1)
 	o := Options{Interval: time.Minute, FailureThreshold: 2, Backoff: pace.Backoff{Initial: time.Minute, Max: time.Minute}, Alerts: b}
-	f := startFleet(t, stores(t)["embedded"](t), reg, 2, o)
+	f := startFleet(t, openState(t), reg, 2, o)
 	f.src.mu.Lock()
 	f.src.fail = retryErr{}
 	f.src.mu.Unlock()

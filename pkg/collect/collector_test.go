@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/feed"
@@ -25,7 +22,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/simulate"
 	"github.com/govwatch/govwatch/pkg/store"
-	"github.com/govwatch/govwatch/pkg/store/embedded"
 )
 
 // t0 is 12:00 in Beijing: the day's first posts are out, more are to come.
@@ -80,7 +76,7 @@ type rig struct {
 	sim     *simulate.Server
 	down    atomic.Bool // the platform answers 503
 	pub     *recorder
-	state   *embedded.Store
+	state   store.Store
 	metrics *prometheus.Registry
 	reg     *registry.Registry
 	c       *Collector
@@ -102,13 +98,7 @@ func newRig(t *testing.T, interval map[string]time.Duration) *rig {
 		h.ServeHTTP(w, req)
 	}))
 	t.Cleanup(ts.Close)
-	// The store keeps its own clock: its janitor's ticker would otherwise
-	// count among the scheduler's timers that Run tests wait for.
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clockwork.NewFakeClockAt(t0)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openState(t)
 	r.state = st
 	var accounts []registry.Account
 	for _, a := range scenario.Accounts {
@@ -119,20 +109,17 @@ func newRig(t *testing.T, interval map[string]time.Duration) *rig {
 		accounts = append(accounts, registry.Account{ID: a.ID, Name: a.Title, Platform: platform, Unit: "fj-gov",
 			Source: registry.Source{Type: "rss", Options: &rss.Account{URL: ts.URL + r.sim.FeedPath(a.ID)}, Interval: interval[a.ID]}})
 	}
-	reg, probs := registry.New([]registry.Unit{{ID: "fj-gov", Name: "福建省人民政府办公厅", Region: "350000"}}, accounts)
-	if probs != nil {
-		t.Fatal(probs)
-	}
-	r.reg = reg
+	r.reg = newRegistry(t, []registry.Unit{{ID: "fj-gov", Name: "福建省人民政府办公厅", Region: "350000"}}, accounts)
+	var err error
 	r.c, err = New(Options{
-		Registry:  reg,
+		Registry:  r.reg,
 		Sources:   map[string]source.Source{"rss": &rss.Source{Fetcher: &feed.Fetcher{Clock: r.clock}}},
 		Publisher: r.pub,
 		State:     st,
 		Interval:  10 * time.Minute,
 		Workers:   2,
 		Clock:     r.clock,
-		Log:       zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)),
+		Log:       testLog(t),
 		Metrics:   r.metrics,
 	})
 	if err != nil {
@@ -328,22 +315,14 @@ func TestPublishFailureRepublishesTheRest(t *testing.T) {
 }
 
 func TestNewRejectsActiveAccountWithoutSource(t *testing.T) {
-	reg, probs := registry.New([]registry.Unit{{ID: "fz", Name: "福州市人民政府"}}, []registry.Account{
+	reg := newRegistry(t, []registry.Unit{{ID: "fz", Name: "福州市人民政府"}}, []registry.Account{
 		{ID: "fz-weibo", Name: "福州发布", Platform: "weibo", Unit: "fz", Source: registry.Source{Type: "rss"}},
 		{ID: "fz-old-wechat", Name: "福州旧号", Platform: "wechat", Unit: "fz", Status: registry.StatusClosed, Source: registry.Source{Type: "wechat"}},
 		{ID: "fz-wechat", Name: "福州微信", Platform: "wechat", Unit: "fz", Source: registry.Source{Type: "wechat"}},
 	})
-	if probs != nil {
-		t.Fatal(probs)
-	}
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	o := Options{Registry: reg, Sources: map[string]source.Source{"rss": &rss.Source{Fetcher: &feed.Fetcher{}}},
-		Publisher: &recorder{}, State: st}
-	_, err = New(o)
+		Publisher: &recorder{}, State: openState(t)}
+	_, err := New(o)
 	if err == nil || !strings.Contains(err.Error(), "fz-wechat") || !strings.Contains(err.Error(), `"wechat"`) {
 		t.Fatalf("New = %v, want an error naming fz-wechat and source type \"wechat\"", err)
 	}
@@ -355,20 +334,12 @@ func TestNewRejectsActiveAccountWithoutSource(t *testing.T) {
 // TestPushedAccountsAreNotPolled: a source that is pushed to has a nil
 // Source, and the collector schedules none of its accounts.
 func TestPushedAccountsAreNotPolled(t *testing.T) {
-	reg, probs := registry.New([]registry.Unit{{ID: "fz", Name: "福州市人民政府"}}, []registry.Account{
+	reg := newRegistry(t, []registry.Unit{{ID: "fz", Name: "福州市人民政府"}}, []registry.Account{
 		{ID: "fz-weibo", Name: "福州发布", Platform: "weibo", Unit: "fz", Source: registry.Source{Type: "rss"}},
 		{ID: "fz-kuaishou", Name: "福州发布", Platform: "kuaishou", Unit: "fz", Source: registry.Source{Type: "push"}},
 	})
-	if probs != nil {
-		t.Fatal(probs)
-	}
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	c, err := New(Options{Registry: reg, Sources: map[string]source.Source{"rss": &rss.Source{Fetcher: &feed.Fetcher{}}, "push": nil},
-		Publisher: &recorder{}, State: st})
+		Publisher: &recorder{}, State: openState(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

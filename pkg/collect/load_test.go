@@ -26,8 +26,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/registry"
-	"github.com/govwatch/govwatch/pkg/store/redis"
-	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
 )
 
 // timedSource notes when each poll started, for the load report.
@@ -76,11 +74,7 @@ func TestLoad(t *testing.T) {
 		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>`)
 	}))
 	defer feedSrv.Close()
-	st, err := redis.Open(context.Background(), redis.Options{Addrs: []string{redistest.Start(t)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openRedisState(t)
 
 	accounts := make([]registry.Account, n)
 	for i := range accounts {
@@ -88,10 +82,7 @@ func TestLoad(t *testing.T) {
 		accounts[i] = registry.Account{ID: id, Name: id, Platform: "weibo", Unit: "u",
 			Source: registry.Source{Type: "rss", Options: &rss.Account{URL: feedSrv.URL + "/feed/" + id}}}
 	}
-	reg, probs := registry.New([]registry.Unit{{ID: "u", Name: "单位"}}, accounts)
-	if probs != nil {
-		t.Fatal(probs)
-	}
+	reg := newRegistry(t, []registry.Unit{{ID: "u", Name: "单位"}}, accounts)
 	accounts = nil
 
 	lim := hostlimit.New(hostlimit.Options{Store: st, Default: hostlimit.Limit{Rate: 5000, Concurrency: 256}})

@@ -40,11 +40,8 @@ func BenchmarkPublishRepoll(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	reg, probs := registry.New([]registry.Unit{{ID: "u", Name: "u"}},
+	reg := newRegistry(b, []registry.Unit{{ID: "u", Name: "u"}},
 		[]registry.Account{{ID: "a", Name: "a", Platform: "weibo", Unit: "u", Status: registry.StatusActive, Source: registry.Source{Type: "x"}}})
-	if probs != nil {
-		b.Fatal(probs)
-	}
 	pub := &counting{}
 	c, err := New(Options{Registry: reg, Sources: map[string]source.Source{"x": &scripted{}}, Publisher: pub, State: st, Clock: clock})
 	if err != nil {

@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,14 +10,12 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/bus"
+	"github.com/govwatch/govwatch/pkg/bus/bustest"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
-	"github.com/govwatch/govwatch/pkg/store/embedded"
 )
 
 // scripted is a source whose next answer the test sets.
@@ -54,27 +51,13 @@ type busRig struct {
 func newBusRig(t *testing.T) *busRig {
 	t.Helper()
 	r := &busRig{clock: clockwork.NewFakeClockAt(t0), src: &scripted{}}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	b, err := bus.Open(ctx, bus.Options{Embedded: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	r.bus = b
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clockwork.NewFakeClockAt(t0)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	reg, probs := registry.New([]registry.Unit{{ID: "fj-gov", Name: "福建省人民政府办公厅"}},
+	r.bus = bustest.Open(t, bus.Options{})
+	reg := newRegistry(t, []registry.Unit{{ID: "fj-gov", Name: "福建省人民政府办公厅"}},
 		[]registry.Account{{ID: "fj-gov-weibo", Name: "中国福建", Platform: "weibo", Unit: "fj-gov", Status: registry.StatusActive,
 			Source: registry.Source{Type: "scripted"}}})
-	if probs != nil {
-		t.Fatal(probs)
-	}
-	r.c, err = New(Options{Registry: reg, Sources: map[string]source.Source{"scripted": r.src}, Publisher: b, State: st,
-		Clock: r.clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))})
+	var err error
+	r.c, err = New(Options{Registry: reg, Sources: map[string]source.Source{"scripted": r.src}, Publisher: r.bus, State: openState(t),
+		Clock: r.clock, Log: testLog(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/collect/hostlimit"
 	"github.com/govwatch/govwatch/pkg/collect/pace"
@@ -21,9 +18,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store"
-	"github.com/govwatch/govwatch/pkg/store/embedded"
-	"github.com/govwatch/govwatch/pkg/store/redis"
-	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
 )
 
 // logSource answers every poll with "not modified" and logs who was polled
@@ -62,34 +56,7 @@ func testRegistry(t *testing.T, n int) *registry.Registry {
 		accounts = append(accounts, registry.Account{ID: fmt.Sprintf("acct-%03d", i), Name: fmt.Sprintf("账号%d", i),
 			Platform: "weibo", Unit: "fj-gov", Source: registry.Source{Type: "test"}})
 	}
-	reg, probs := registry.New([]registry.Unit{{ID: "fj-gov", Name: "福建省人民政府办公厅", Region: "350000"}}, accounts)
-	if probs != nil {
-		t.Fatal(probs)
-	}
-	return reg
-}
-
-func stores(t *testing.T) map[string]func(t *testing.T) store.Store {
-	return map[string]func(t *testing.T) store.Store{
-		"embedded": func(t *testing.T) store.Store {
-			// The store's janitor keeps a clock of its own, or its
-			// ticker would count among the timers the test waits for.
-			st, err := embedded.Open(filepath.Join(t.TempDir(), "s.db"), embedded.WithClock(clockwork.NewFakeClockAt(t0)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-		"redis": func(t *testing.T) store.Store {
-			st, err := redis.Open(context.Background(), redis.Options{Addrs: []string{redistest.Start(t)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-	}
+	return newRegistry(t, []registry.Unit{{ID: "fj-gov", Name: "福建省人民政府办公厅", Region: "350000"}}, accounts)
 }
 
 // replica is one collector running in virtual time.
@@ -124,7 +91,7 @@ func startFleetWith(t *testing.T, st store.Store, reg *registry.Registry, n int,
 		if o.Alerts == nil {
 			o.Alerts = f.alerts
 		}
-		o.Log = zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))
+		o.Log = testLog(t)
 		o.Metrics = prometheus.NewRegistry()
 		c, err := New(o)
 		if err != nil {
@@ -203,7 +170,7 @@ func checkSlots(t *testing.T, src *logSource, reg *registry.Registry, iv time.Du
 
 func TestReplicasPollEachSlotOnceAndTakeOver(t *testing.T) {
 	const iv = 10 * time.Minute
-	for name, open := range stores(t) {
+	for name, open := range stores {
 		for _, n := range []int{2, 3} {
 			t.Run(fmt.Sprintf("%s/%d", name, n), func(t *testing.T) {
 				reg := testRegistry(t, 60)
@@ -255,7 +222,7 @@ func (retryErr) Error() string   { return "upstream 503 currently fetching" }
 func (retryErr) Retryable() bool { return true }
 
 func TestFailingAccountBacksOffRaisesSourceDownAndResolves(t *testing.T) {
-	for name, open := range stores(t) {
+	for name, open := range stores {
 		t.Run(name, func(t *testing.T) {
 			reg := testRegistry(t, 1)
 			const id = "acct-000"
@@ -338,7 +305,7 @@ func TestFailingAccountBacksOffRaisesSourceDownAndResolves(t *testing.T) {
 
 func TestPanickingSourceIsRecoveredAndCounted(t *testing.T) {
 	reg := testRegistry(t, 1)
-	f := startFleet(t, stores(t)["embedded"](t), reg, 1, Options{Interval: time.Minute})
+	f := startFleet(t, openState(t), reg, 1, Options{Interval: time.Minute})
 	f.src.mu.Lock()
 	f.src.panic = true
 	f.src.mu.Unlock()
@@ -359,7 +326,7 @@ func TestPanickingSourceIsRecoveredAndCounted(t *testing.T) {
 
 func TestThrottledPollIsNotAFailure(t *testing.T) {
 	reg := testRegistry(t, 1)
-	f := startFleet(t, stores(t)["embedded"](t), reg, 1, Options{Interval: time.Minute})
+	f := startFleet(t, openState(t), reg, 1, Options{Interval: time.Minute})
 	f.src.mu.Lock()
 	f.src.fail = fmt.Errorf("fetch: %w", errThrottled)
 	f.src.mu.Unlock()

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/inhibit"
@@ -25,10 +23,10 @@ type escAPI struct {
 
 func newEscAPI(t *testing.T, auth []Token) *escAPI {
 	t.Helper()
-	clock := clockwork.NewFakeClockAt(escStart)
-	f := newEscNotifier(t, openEmbedded(t, clock), clock, newRecorder("robot"))
+	clock, st := embeddedStores.at(t, escStart)
+	f := newEscNotifier(t, st, clock, newRecorder("robot"))
 	mux := http.NewServeMux()
-	newTestAPI(t, f.n, f.signer, NewAuth(auth, testDirectory(t).Registry)).Routes(mux)
+	newTestAPI(t, f.n.Notifier, f.signer, NewAuth(auth, testDirectory(t).Registry)).Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &escAPI{escFixture: f, srv: srv}
@@ -285,7 +283,7 @@ func TestSilencesAPIAndMuting(t *testing.T) {
 	if got := f.ch.pages(); len(got) != 0 {
 		t.Fatalf("pages while silenced: %q, want none", got)
 	}
-	if got := metricValue(t, f.reg, "govwatch_notifier_silenced_total", map[string]string{"category": model.CategoryPrivacyIDNumber}); got != 1 {
+	if got := metricValue(t, f.n.reg, "govwatch_notifier_silenced_total", map[string]string{"category": model.CategoryPrivacyIDNumber}); got != 1 {
 		t.Errorf("silenced metric: got %v, want 1", got)
 	}
 	code, resp = f.do(t, "GET", "/api/v2/alerts?silenced=false", "", "", "")
@@ -318,10 +316,10 @@ func TestSilencesAPIAndMuting(t *testing.T) {
 }
 
 func TestInhibition(t *testing.T) {
-	clock := clockwork.NewFakeClockAt(escStart)
+	clock, st := embeddedStores.at(t, escStart)
 	src, _ := match.ParseAll([]string{`alertname="system.source_down"`})
 	tgt, _ := match.ParseAll([]string{`alertname="account.stale"`})
-	f := newEscNotifier(t, openEmbedded(t, clock), clock, newRecorder("robot"), func(o *Options) {
+	f := newEscNotifier(t, st, clock, newRecorder("robot"), func(o *Options) {
 		o.Inhibit = []inhibit.Rule{{Source: src, Target: tgt, Equal: []string{"account_id"}}}
 	})
 	ctx := testCtx(t)
@@ -348,7 +346,7 @@ func TestInhibition(t *testing.T) {
 	if got := notified(); !equalStrings(got, want) {
 		t.Fatalf("notified %q, want %q (stale of the broken source inhibited)", got, want)
 	}
-	if got := metricValue(t, f.reg, "govwatch_notifier_inhibited_total", map[string]string{"category": model.CategoryAccountStale}); got != 1 {
+	if got := metricValue(t, f.n.reg, "govwatch_notifier_inhibited_total", map[string]string{"category": model.CategoryAccountStale}); got != 1 {
 		t.Errorf("inhibited metric: got %v, want 1", got)
 	}
 	// Once the source's endsAt passes, one tick resolves it and, no longer
@@ -366,8 +364,8 @@ func TestInhibition(t *testing.T) {
 // TestMutingReadsOnlyWhatItNeeds pins that handling an alert no inhibition
 // rule targets does not read every active alert.
 func TestMutingReadsOnlyWhatItNeeds(t *testing.T) {
-	clock := clockwork.NewFakeClockAt(escStart)
-	st := &countingStore{Store: openEmbedded(t, clock)}
+	clock, st0 := embeddedStores.at(t, escStart)
+	st := &countingStore{Store: st0}
 	src, _ := match.ParseAll([]string{`alertname="system.source_down"`})
 	tgt, _ := match.ParseAll([]string{`alertname="account.stale"`})
 	f := newEscNotifier(t, st, clock, newRecorder("robot"), func(o *Options) {

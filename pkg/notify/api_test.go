@@ -39,12 +39,12 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	t.Helper()
 	clock := clockwork.NewFakeClockAt(apiNow)
 	f := newFixture(t, fixtureOptions{
-		store:          openEmbedded(t, clockwork.NewRealClock()),
+		store:          embeddedStores.realTime(t),
 		clock:          clock,
 		resolveTimeout: 10 * time.Minute,
 	})
 	mux := http.NewServeMux()
-	newTestAPI(t, f.n, nil, nil).Routes(mux)
+	newTestAPI(t, f.n.Notifier, nil, nil).Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &apiFixture{fixture: f, srv: srv}
@@ -365,7 +365,7 @@ func TestActiveAlertsMetric(t *testing.T) {
 		{"privacy.id_number", "major", 0}, // resolved
 	}
 	for _, tc := range tests {
-		got := metricValue(t, f.reg, "govwatch_notifier_active_alerts", map[string]string{"category": tc.category, "severity": tc.severity})
+		got := metricValue(t, f.n.reg, "govwatch_notifier_active_alerts", map[string]string{"category": tc.category, "severity": tc.severity})
 		if got != tc.want {
 			t.Errorf("active alerts{%s,%s}: got %v, want %v", tc.category, tc.severity, got, tc.want)
 		}
@@ -376,7 +376,7 @@ func TestActiveAlertsMetric(t *testing.T) {
 	if err := f.n.Expire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if got := metricValue(t, f.reg, "govwatch_notifier_active_alerts", map[string]string{"category": "account.stale", "severity": "critical"}); got != 0 {
+	if got := metricValue(t, f.n.reg, "govwatch_notifier_active_alerts", map[string]string{"category": "account.stale", "severity": "critical"}); got != 0 {
 		t.Errorf("active alerts{account.stale} after expiry: got %v, want 0", got)
 	}
 }

@@ -4,16 +4,11 @@ import (
 	"errors"
 	"testing"
 	"time"
-
-	"github.com/jonboulle/clockwork"
-
-	"github.com/govwatch/govwatch/pkg/store"
 )
 
 func TestClaimsStage(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(t2)
-		st := open(t, clock)
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		_, st := stores.at(t, t2)
 		c := &claims{store: st}
 		ctx := testCtx(t)
 		rec := &Record{Fingerprint: "fp", Incident: 1, Status: StatusFiring}
@@ -57,8 +52,8 @@ func TestClaimsStage(t *testing.T) {
 }
 
 func TestClaimOfADeadReplicaExpires(t *testing.T) {
-	clock := clockwork.NewFakeClockAt(t2)
-	c := &claims{store: openEmbedded(t, clock)}
+	clock, st := embeddedStores.at(t, t2)
+	c := &claims{store: st}
 	ctx := testCtx(t)
 	rec := &Record{Fingerprint: "fp", Incident: 1, Status: StatusFiring}
 	if got, err := c.Exec(ctx, &delivery{rec: rec, recv: Receiver{Name: "r"}}); err != nil || got == nil {

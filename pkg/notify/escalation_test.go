@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/ack"
@@ -67,11 +64,10 @@ func testPolicies(t *testing.T) []escalate.Policy {
 }
 
 type escFixture struct {
-	n      *Notifier
+	n      *testNotifier
 	signer *ack.Signer
 	clock  *clockwork.FakeClock
 	ch     *recorder
-	reg    *prometheus.Registry
 }
 
 // newEscNotifier builds a notifier over st with one receiver "duty" whose
@@ -82,27 +78,20 @@ func newEscNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
-	o := withRequired(t, Options{
+	o := Options{
 		Store:       st,
 		Receivers:   []Receiver{{Name: "duty", Channels: []channel.Channel{ch}}},
 		Route:       &Route{Receiver: "duty"},
 		ExternalURL: "https://govwatch.example",
 		Clock:       clock,
-		Log:         zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
-		Metrics:     reg,
 		Directory:   testDirectory(t),
 		Policies:    testPolicies(t),
 		Signer:      signer,
-	})
+	}
 	for _, f := range more {
 		f(&o)
 	}
-	n, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &escFixture{n: n, signer: signer, clock: clock, ch: ch, reg: reg}
+	return &escFixture{n: newTestNotifier(t, o), signer: signer, clock: clock, ch: ch}
 }
 
 func eduAlert(category, severity string) *model.Alert {
@@ -135,9 +124,9 @@ func (r *recorder) pages() []string {
 }
 
 func TestEscalationWithoutAck(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(escStart)
-		f := newEscNotifier(t, open(t, clock), clock, newRecorder("robot"))
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, escStart)
+		f := newEscNotifier(t, st, clock, newRecorder("robot"))
 		ctx := testCtx(t)
 		if err := f.n.Handle(ctx, eduAlert(model.CategoryPrivacyIDNumber, "major")); err != nil {
 			t.Fatal(err)
@@ -176,7 +165,7 @@ func TestEscalationWithoutAck(t *testing.T) {
 			}
 		}
 		for level, want := range map[string]float64{"duty": 1, "head": 1, "parent": 1, "upper": 2} {
-			if got := metricValue(t, f.reg, "govwatch_notifier_escalations_total", map[string]string{"level": level}); got != want {
+			if got := metricValue(t, f.n.reg, "govwatch_notifier_escalations_total", map[string]string{"level": level}); got != want {
 				t.Errorf("escalations{level=%s}: got %v, want %v", level, got, want)
 			}
 		}
@@ -190,12 +179,10 @@ func TestEscalationWithoutAck(t *testing.T) {
 	})
 }
 
-func equalStrings(a, b []string) bool { return strings.Join(a, "\n") == strings.Join(b, "\n") }
-
 func TestAckStopsEscalation(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(escStart)
-		f := newEscNotifier(t, open(t, clock), clock, newRecorder("robot"))
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, escStart)
+		f := newEscNotifier(t, st, clock, newRecorder("robot"))
 		ctx := testCtx(t)
 		a := eduAlert(model.CategoryPrivacyIDNumber, "major")
 		if err := f.n.Handle(ctx, a); err != nil {
@@ -236,7 +223,7 @@ func TestAckStopsEscalation(t *testing.T) {
 			t.Fatalf("pages after resolution: %q, want a resolved notification last", got)
 		}
 		histCount := func(name string) uint64 {
-			mfs, _ := f.reg.Gather()
+			mfs, _ := f.n.reg.Gather()
 			for _, mf := range mfs {
 				if mf.GetName() == name {
 					return mf.GetMetric()[0].GetHistogram().GetSampleCount()
@@ -262,8 +249,8 @@ func TestAckStopsEscalation(t *testing.T) {
 }
 
 func TestResolveByHand(t *testing.T) {
-	clock := clockwork.NewFakeClockAt(escStart)
-	f := newEscNotifier(t, openEmbedded(t, clock), clock, newRecorder("robot"))
+	clock, st := embeddedStores.at(t, escStart)
+	f := newEscNotifier(t, st, clock, newRecorder("robot"))
 	ctx := testCtx(t)
 	a := eduAlert(model.CategoryPrivacyIDNumber, "major")
 	if err := f.n.Handle(ctx, a); err != nil {
@@ -306,8 +293,8 @@ func TestResolveByHand(t *testing.T) {
 }
 
 func TestVetoReportedUpwardAtOnce(t *testing.T) {
-	clock := clockwork.NewFakeClockAt(escStart)
-	f := newEscNotifier(t, openEmbedded(t, clock), clock, newRecorder("robot"))
+	clock, st := embeddedStores.at(t, escStart)
+	f := newEscNotifier(t, st, clock, newRecorder("robot"))
 	ctx := testCtx(t)
 	if err := f.n.Handle(ctx, eduAlert(model.CategorySecretMarking, "critical")); err != nil {
 		t.Fatal(err)
@@ -324,15 +311,14 @@ func TestVetoReportedUpwardAtOnce(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, rep)
 		}
 	}
-	if got := metricValue(t, f.reg, "govwatch_notifier_veto_incidents_total", map[string]string{"category": model.CategorySecretMarking}); got != 1 {
+	if got := metricValue(t, f.n.reg, "govwatch_notifier_veto_incidents_total", map[string]string{"category": model.CategorySecretMarking}); got != 1 {
 		t.Errorf("veto incidents: got %v, want 1", got)
 	}
 }
 
 func TestEscalationRestartAndReplicas(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(escStart)
-		st := open(t, clock)
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, escStart)
 		robot := newRecorder("robot")
 		a := newEscNotifier(t, st, clock, robot)
 		ctx := testCtx(t)
@@ -394,16 +380,9 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
-// setClock moves the fake clock forward to t.
-func setClock(c *clockwork.FakeClock, t time.Time) {
-	if d := t.Sub(c.Now()); d > 0 {
-		c.Advance(d)
-	}
-}
-
 func TestEscalatorStart(t *testing.T) {
-	clock := clockwork.NewFakeClockAt(escStart)
-	e := newEscNotifier(t, openEmbedded(t, clock), clock, newRecorder("robot")).n.escalator
+	clock, st := embeddedStores.at(t, escStart)
+	e := newEscNotifier(t, st, clock, newRecorder("robot")).n.escalator
 	tests := []struct {
 		name          string
 		alert         *model.Alert
@@ -435,10 +414,10 @@ func TestEscalatorStart(t *testing.T) {
 // sent claim holding the page, and the next tick records that page without
 // paging again.
 func TestEscalatorRecordsWhatADeadReplicaPaged(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(escStart)
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, escStart)
 		robot := newRecorder("robot")
-		f := newEscNotifier(t, open(t, clock), clock, robot)
+		f := newEscNotifier(t, st, clock, robot)
 		ctx := testCtx(t)
 		a := eduAlert(model.CategoryPrivacyIDNumber, "major")
 		if err := f.n.Handle(ctx, a); err != nil {

@@ -6,22 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
-	"github.com/govwatch/govwatch/pkg/store"
 )
 
 func TestFallbackAfterRepeatedFailures(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(t2)
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, t2)
 		primary, backup := newRecorder("robot"), newRecorder("sms")
 		primary.setFailAlways(errors.New("errcode 130101: send too fast"))
-		st := open(t, clock)
-		n, err := New(withRequired(t, Options{
+		n := newTestNotifier(t, Options{
 			Store: st,
 			Receivers: []Receiver{
 				{Name: "robot", Channels: []channel.Channel{primary}, Fallback: "sms", FallbackAfter: 2},
@@ -29,11 +25,8 @@ func TestFallbackAfterRepeatedFailures(t *testing.T) {
 			},
 			Route: &Route{Receiver: "robot"},
 			Retry: RetryPolicy{Attempts: 1, Initial: time.Second, Max: time.Second},
-			Clock: clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)), Metrics: prometheus.NewRegistry(),
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
+			Clock: clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)),
+		})
 		ctx := testCtx(t)
 		steps := []struct {
 			name        string
@@ -74,9 +67,8 @@ func TestFallbackAfterRepeatedFailures(t *testing.T) {
 }
 
 func TestFallbackStage(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(t0)
-		st := open(t, clock)
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, t0)
 		backup := newRecorder("sms")
 		s, _ := testSender(t, st, clock, RetryPolicy{Attempts: 1, Initial: time.Second, Max: time.Second})
 		primary := Receiver{Name: "robot", Fallback: "sms", FallbackAfter: 2}

@@ -10,9 +10,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
@@ -21,17 +18,13 @@ import (
 
 func groupedNotifier(t *testing.T, st store.Store, clock *clockwork.FakeClock, ch *recorder) *Notifier {
 	t.Helper()
-	n, err := New(withRequired(t, Options{
+	return newTestNotifier(t, Options{
 		Store:     st,
 		Receivers: []Receiver{{Name: "g", Channels: []channel.Channel{ch}}},
 		Route: &Route{Receiver: "g", GroupBy: []string{"unit"},
 			GroupWait: 30 * time.Second, GroupInterval: 5 * time.Minute, RepeatInterval: 4 * time.Hour},
-		Clock: clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), Metrics: prometheus.NewRegistry(),
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+		Clock: clock,
+	}).Notifier
 }
 
 func groupAlert(name, unit, severity string, startsAt time.Time) *model.Alert {
@@ -56,10 +49,9 @@ func (r *recorder) groups() []string {
 }
 
 func TestGrouping(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+	forEachBackend(t, func(t *testing.T, stores backend) {
 		start := escStart
-		clock := clockwork.NewFakeClockAt(start)
-		st := open(t, clock)
+		clock, st := stores.at(t, start)
 		ch := newRecorder("robot")
 		a, b := groupedNotifier(t, st, clock, ch), groupedNotifier(t, st, clock, ch) // two replicas
 		ctx := testCtx(t)
@@ -127,9 +119,8 @@ func TestGrouping(t *testing.T) {
 }
 
 func TestGrouperStage(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(escStart)
-		st := open(t, clock)
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, escStart)
 		ch := newRecorder("g")
 		gr := groupedNotifier(t, st, clock, ch).grouper
 		l := testLifecycle(t, st, clock)

@@ -3,18 +3,15 @@ package notify
 import (
 	"testing"
 
-	"github.com/jonboulle/clockwork"
-
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/inhibit"
 	"github.com/govwatch/govwatch/pkg/notify/match"
-	"github.com/govwatch/govwatch/pkg/store"
 )
 
 func TestInhibitorStage(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(escStart)
-		st := &countingStore{Store: open(t, clock)}
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st0 := stores.at(t, escStart)
+		st := &countingStore{Store: st0}
 		l := testLifecycle(t, st, clock)
 		m, reg := testMetrics(t)
 		src, _ := match.ParseAll([]string{`alertname="system.source_down"`})

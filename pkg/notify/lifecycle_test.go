@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-
 	"github.com/govwatch/govwatch/pkg/model"
-	"github.com/govwatch/govwatch/pkg/store"
 )
 
 var (
@@ -233,10 +230,10 @@ func timelineOf(r Record) []string {
 }
 
 func TestLifecycleStage(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(t2.Add(time.Hour))
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, t2.Add(time.Hour))
 		opened := 0
-		l := testLifecycle(t, open(t, clock), clock, func(r *Record) {
+		l := testLifecycle(t, st, clock, func(r *Record) {
 			opened++
 			r.Receivers = []string{"opened-" + strconv.Itoa(r.Incident)}
 		})
@@ -295,8 +292,8 @@ func TestLifecycleStage(t *testing.T) {
 }
 
 func TestLifecycleStampsAPIAlerts(t *testing.T) {
-	clock := clockwork.NewFakeClockAt(t0)
-	l := testLifecycle(t, openEmbedded(t, clock), clock)
+	clock, st := embeddedStores.at(t, t0)
+	l := testLifecycle(t, st, clock)
 	tests := []struct {
 		name               string
 		in                 model.Alert
@@ -315,8 +312,8 @@ func TestLifecycleStampsAPIAlerts(t *testing.T) {
 }
 
 func TestLifecycleExpired(t *testing.T) {
-	clock := clockwork.NewFakeClockAt(t1)
-	l := testLifecycle(t, openEmbedded(t, clock), clock)
+	clock, st := embeddedStores.at(t, t1)
+	l := testLifecycle(t, st, clock)
 	ended := Record{Alert: model.Alert{Labels: model.LabelSet{"alertname": "a"}, StartsAt: t0, EndsAt: t1}}
 	later := Record{Alert: model.Alert{Labels: model.LabelSet{"alertname": "b"}, StartsAt: t0, EndsAt: t1.Add(time.Second)}}
 	open := Record{Alert: model.Alert{Labels: model.LabelSet{"alertname": "c"}, StartsAt: t0}}

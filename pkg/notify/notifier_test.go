@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -12,166 +11,21 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
-	"github.com/govwatch/govwatch/pkg/report"
 	"github.com/govwatch/govwatch/pkg/store"
-	"github.com/govwatch/govwatch/pkg/store/embedded"
-	"github.com/govwatch/govwatch/pkg/store/redis"
-	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
 )
-
-// recorder is a Channel that records what it delivered. The first
-// len(fail) calls return those errors instead, in order; failAlways makes
-// every call fail with it.
-type recorder struct {
-	name string
-
-	mu         sync.Mutex
-	fail       []error
-	failAlways error
-	calls      int
-	got        []*channel.Notification
-}
-
-func newRecorder(name string, fail ...error) *recorder {
-	return &recorder{name: name, fail: fail}
-}
-
-func (r *recorder) Name() string { return r.name }
-
-func (r *recorder) Notify(ctx context.Context, n *channel.Notification) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls++
-	if r.failAlways != nil {
-		return r.failAlways
-	}
-	if r.calls <= len(r.fail) {
-		return r.fail[r.calls-1]
-	}
-	r.got = append(r.got, n)
-	return nil
-}
-
-func (r *recorder) setFailAlways(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failAlways = err
-}
-
-func (r *recorder) callCount() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.calls
-}
-
-// delivered lists the notifications delivered so far as
-// "<receiver> <status> <fingerprint>".
-func (r *recorder) delivered() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, n := range r.got {
-		out = append(out, fmt.Sprintf("%s %s %s", n.Receiver, n.Status, n.Alerts[0].Fingerprint))
-	}
-	return out
-}
-
-// backend opens a fresh store for one test. clock drives expiry where the
-// backend honours it (embedded); redis keeps real time.
-type backend struct {
-	name string
-	open func(t *testing.T, clock clockwork.Clock) store.Store
-}
-
-func openEmbedded(t *testing.T, clock clockwork.Clock) store.Store {
-	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
-	if err != nil {
-		t.Fatalf("open embedded store: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func openRedis(t *testing.T, _ clockwork.Clock) store.Store {
-	t.Helper()
-	addr := redistest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := redis.Open(ctx, redis.Options{Addrs: []string{addr}})
-	if err != nil {
-		t.Fatalf("open redis store: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-var backends = []backend{
-	{"embedded", openEmbedded},
-	{"redis", openRedis},
-}
-
-// forEachBackend runs test once per store backend.
-func forEachBackend(t *testing.T, test func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store)) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { test(t, b.open) })
-	}
-}
-
-// withRequired fills the settings New requires and o leaves out with the
-// values pkg/config's Default gives a deployment.
-func withRequired(t testing.TB, o Options) Options {
-	t.Helper()
-	if o.Clock == nil {
-		o.Clock = clockwork.NewRealClock()
-	}
-	if o.Log == nil {
-		o.Log = zap.NewNop()
-	}
-	if o.Route == nil {
-		o.Route = &Route{}
-	}
-	if o.ResolveTimeout == 0 {
-		o.ResolveTimeout = 5 * time.Minute
-	}
-	if o.Tick == 0 {
-		o.Tick = 15 * time.Second
-	}
-	if o.Retry == (RetryPolicy{}) {
-		o.Retry = RetryPolicy{Attempts: 3, Initial: time.Second, Max: 30 * time.Second}
-	}
-	if o.Signer != nil && o.LinkTTL == 0 {
-		o.LinkTTL = 72 * time.Hour
-	}
-	if o.Bus != nil && o.Consumer == "" {
-		o.Consumer, o.Workers = "notifier", 1
-	}
-	if o.Report == nil {
-		r, err := report.NewUpstream("")
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Report = r
-	}
-	return o
-}
 
 // fixture is a notifier with three receivers: the test alert (severity
 // major, unit fj-gov) routes to oncall and unit, never to default.
 type fixture struct {
-	n        *Notifier
+	n        *testNotifier
 	store    store.Store
 	clock    *clockwork.FakeClock
-	reg      *prometheus.Registry
 	def      *recorder
 	oncall   *recorder
 	unit     *recorder
@@ -202,7 +56,7 @@ type fixtureOptions struct {
 
 func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	t.Helper()
-	f := &fixture{store: o.store, clock: o.clock, reg: prometheus.NewRegistry(), oncall: o.oncall, unit: o.unit}
+	f := &fixture{store: o.store, clock: o.clock, oncall: o.oncall, unit: o.unit}
 	if f.clock == nil {
 		f.clock = clockwork.NewFakeClockAt(t2.Add(time.Hour))
 	}
@@ -215,8 +69,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	f.def = newRecorder("default-ch")
 	core, logs := observer.New(zapcore.InfoLevel)
 	f.logs = logs
-	log := zap.New(zapcore.NewTee(core, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core()))
-	n, err := New(withRequired(t, Options{
+	f.n = newTestNotifier(t, Options{
 		Bus:   o.bus,
 		Store: o.store,
 		Receivers: []Receiver{
@@ -229,13 +82,8 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 		Retry:          o.retry,
 		ResolveTimeout: o.resolveTimeout,
 		Clock:          f.clock,
-		Log:            log,
-		Metrics:        f.reg,
-	}))
-	if err != nil {
-		t.Fatalf("new notifier: %v", err)
-	}
-	f.n = n
+		Log:            zap.New(zapcore.NewTee(core, testLog(t).Core())),
+	})
 	return f
 }
 
@@ -246,12 +94,6 @@ func (f *fixture) delivered() []string {
 		out = append(out, r.delivered()...)
 	}
 	return out
-}
-
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // deliveries builds the expected delivered() entries.
@@ -265,8 +107,8 @@ func deliveries(status string, receivers ...string) []string {
 }
 
 func TestHandleLifecycle(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		f := newFixture(t, fixtureOptions{store: open(t, clockwork.NewRealClock())})
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		f := newFixture(t, fixtureOptions{store: stores.realTime(t)})
 		ctx := testCtx(t)
 		steps := []struct {
 			name string
@@ -317,8 +159,8 @@ func TestHandleLifecycle(t *testing.T) {
 }
 
 func TestHandleConcurrentReplicasNotifyOnce(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		st := open(t, clockwork.NewRealClock())
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		st := stores.realTime(t)
 		oncall, unit := newRecorder("oncall-ch"), newRecorder("unit-ch")
 		// Two replicas sharing the store; the channels stand for the same
 		// destinations, so they are shared too.
@@ -387,18 +229,40 @@ func handleAsync(ctx context.Context, n *Notifier, a *model.Alert) <-chan error 
 	return done
 }
 
+// runInBackground runs n.Run in a goroutine until the returned stop is
+// called; stop cancels it and fails the test unless Run then returns nil.
+func runInBackground(t *testing.T, ctx context.Context, n *Notifier) (stop func()) {
+	t.Helper()
+	runCtx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	ran := make(chan error, 1)
+	go func() { ran <- n.Run(runCtx) }()
+	return func() {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-ran:
+			if err != nil {
+				t.Fatalf("Run after cancel: got %v, want nil", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("Run did not return after its context was cancelled")
+		}
+	}
+}
+
 func TestRetryableFailureIsRetried(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+	forEachBackend(t, func(t *testing.T, stores backend) {
 		busy := errors.New("503 busy")
 		f := newFixture(t, fixtureOptions{
 			// The store keeps its own clock: the notifier's only sleeper
 			// must be the retry stage.
-			store:  open(t, clockwork.NewFakeClockAt(t0)),
+			store:  stores.open(t, clockwork.NewFakeClockAt(t0)),
 			oncall: newRecorder("flaky", busy, busy),
 			retry:  RetryPolicy{Attempts: 3, Initial: time.Second, Max: 30 * time.Second},
 		})
 		ctx := testCtx(t)
-		done := handleAsync(ctx, f.n, firing(t0, "x"))
+		done := handleAsync(ctx, f.n.Notifier, firing(t0, "x"))
 		waitAndAdvance(t, ctx, f.clock, time.Second)   // after the 1st failure
 		waitAndAdvance(t, ctx, f.clock, 2*time.Second) // after the 2nd: backoff doubled
 		if err := <-done; err != nil {
@@ -410,10 +274,10 @@ func TestRetryableFailureIsRetried(t *testing.T) {
 		if got, want := f.oncall.callCount(), 3; got != want {
 			t.Errorf("attempts: got %d, want %d", got, want)
 		}
-		if got, want := metricValue(t, f.reg, "govwatch_notifier_notification_retries_total", map[string]string{"channel": "flaky"}), 2.0; got != want {
+		if got, want := metricValue(t, f.n.reg, "govwatch_notifier_notification_retries_total", map[string]string{"channel": "flaky"}), 2.0; got != want {
 			t.Errorf("retries metric: got %v, want %v", got, want)
 		}
-		if got, want := metricValue(t, f.reg, "govwatch_notifier_notifications_total", map[string]string{"channel": "flaky", "result": "ok"}), 1.0; got != want {
+		if got, want := metricValue(t, f.n.reg, "govwatch_notifier_notifications_total", map[string]string{"channel": "flaky", "result": "ok"}), 1.0; got != want {
 			t.Errorf("notifications{result=ok}: got %v, want %v", got, want)
 		}
 		if got, want := nflogValue(t, f, "oncall", StatusFiring), logSent; got != want {
@@ -423,9 +287,9 @@ func TestRetryableFailureIsRetried(t *testing.T) {
 }
 
 func TestPermanentFailureIsNotRetried(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+	forEachBackend(t, func(t *testing.T, stores backend) {
 		f := newFixture(t, fixtureOptions{
-			store:  open(t, clockwork.NewRealClock()),
+			store:  stores.realTime(t),
 			oncall: newRecorder("broken", channel.Permanent(errors.New("400 bad template"))),
 		})
 		ctx := testCtx(t)
@@ -438,10 +302,10 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 		if got, want := nflogValue(t, f, "oncall", StatusFiring), logFailed; got != want {
 			t.Errorf("notification log: got %q, want %q", got, want)
 		}
-		if got, want := metricValue(t, f.reg, "govwatch_notifier_notification_retries_total", map[string]string{"channel": "broken"}), 0.0; got != want {
+		if got, want := metricValue(t, f.n.reg, "govwatch_notifier_notification_retries_total", map[string]string{"channel": "broken"}), 0.0; got != want {
 			t.Errorf("retries metric: got %v, want %v", got, want)
 		}
-		if got, want := metricValue(t, f.reg, "govwatch_notifier_notifications_total", map[string]string{"channel": "broken", "result": "error"}), 1.0; got != want {
+		if got, want := metricValue(t, f.n.reg, "govwatch_notifier_notifications_total", map[string]string{"channel": "broken", "result": "error"}), 1.0; got != want {
 			t.Errorf("notifications{result=error}: got %v, want %v", got, want)
 		}
 		logged := f.logs.FilterMessage("notification failed for good").FilterField(zap.String("fingerprint", testLabels().Fingerprint())).Len()
@@ -462,16 +326,16 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 }
 
 func TestRetriesUsedUpReleaseTheClaim(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+	forEachBackend(t, func(t *testing.T, stores backend) {
 		down := newRecorder("down")
 		down.setFailAlways(errors.New("connection refused"))
 		f := newFixture(t, fixtureOptions{
-			store:  open(t, clockwork.NewFakeClockAt(t0)),
+			store:  stores.open(t, clockwork.NewFakeClockAt(t0)),
 			oncall: down,
 			retry:  RetryPolicy{Attempts: 2, Initial: time.Second, Max: 30 * time.Second},
 		})
 		ctx := testCtx(t)
-		done := handleAsync(ctx, f.n, firing(t0, "x"))
+		done := handleAsync(ctx, f.n.Notifier, firing(t0, "x"))
 		waitAndAdvance(t, ctx, f.clock, time.Second)
 		err := <-done
 		if err == nil || !strings.Contains(err.Error(), "receiver oncall") || !strings.Contains(err.Error(), "connection refused") {
@@ -484,7 +348,7 @@ func TestRetriesUsedUpReleaseTheClaim(t *testing.T) {
 		if _, err := f.store.Get(ctx, key); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("claim %s after retries were used up: got err %v, want ErrNotFound", key, err)
 		}
-		if got, want := metricValue(t, f.reg, "govwatch_notifier_notifications_total", map[string]string{"channel": "down", "result": "error"}), 1.0; got != want {
+		if got, want := metricValue(t, f.n.reg, "govwatch_notifier_notifications_total", map[string]string{"channel": "down", "result": "error"}), 1.0; got != want {
 			t.Errorf("notifications{result=error}: got %v, want %v", got, want)
 		}
 
@@ -503,8 +367,8 @@ func TestRetriesUsedUpReleaseTheClaim(t *testing.T) {
 }
 
 func TestDeadReplicaClaimExpires(t *testing.T) {
-	clock := clockwork.NewFakeClockAt(t2.Add(time.Hour))
-	f := newFixture(t, fixtureOptions{store: openEmbedded(t, clock), clock: clock})
+	clock, st := embeddedStores.at(t, t2.Add(time.Hour))
+	f := newFixture(t, fixtureOptions{store: st, clock: clock})
 	ctx := testCtx(t)
 
 	// A replica claimed the oncall notification and died before sending.
@@ -540,9 +404,9 @@ func TestDeadReplicaClaimExpires(t *testing.T) {
 }
 
 func TestExpireResolvesEndedAlerts(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
+	forEachBackend(t, func(t *testing.T, stores backend) {
 		clock := clockwork.NewFakeClockAt(t0)
-		f := newFixture(t, fixtureOptions{store: open(t, clockwork.NewRealClock()), clock: clock})
+		f := newFixture(t, fixtureOptions{store: stores.realTime(t), clock: clock})
 		ctx := testCtx(t)
 		// As posted on the API without endsAt: it ends unless repeated.
 		a := firing(t0, "x")
@@ -581,17 +445,10 @@ func TestExpireResolvesEndedAlerts(t *testing.T) {
 
 func TestRunConsumesFromBus(t *testing.T) {
 	ctx := testCtx(t)
-	b, err := bus.Open(ctx, bus.Options{Embedded: true, StoreDir: t.TempDir(), Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
-	if err != nil {
-		t.Fatalf("open bus: %v", err)
-	}
-	t.Cleanup(func() { b.Close() })
-	f := newFixture(t, fixtureOptions{store: openEmbedded(t, clockwork.NewRealClock()), bus: b})
+	b := testBus(t)
+	f := newFixture(t, fixtureOptions{store: embeddedStores.realTime(t), bus: b})
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ran := make(chan error, 1)
-	go func() { ran <- f.n.Run(runCtx) }()
+	stopRun := runInBackground(t, ctx, f.n.Notifier)
 
 	other := firing(t0, "另一个账号")
 	other.Labels[model.LabelAccountID] = "fj-gov-weibo"
@@ -613,23 +470,7 @@ func TestRunConsumesFromBus(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	cancel()
-	select {
-	case err := <-ran:
-		if err != nil {
-			t.Fatalf("Run after cancel: got %v, want nil", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not return after its context was cancelled")
-	}
-}
-
-// sameMultiset reports whether a and b hold the same strings, each as often.
-func sameMultiset(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
+	stopRun()
 }
 
 func nflogValue(t *testing.T, f *fixture, receiver, status string) string {
@@ -642,35 +483,4 @@ func nflogValue(t *testing.T, f *fixture, receiver, status string) string {
 		t.Fatalf("read notification log: %v", err)
 	}
 	return string(v)
-}
-
-// metricValue gathers reg and returns the value of the counter or gauge
-// name whose labels are exactly labels; 0 when there is none.
-func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			if len(m.GetLabel()) != len(labels) {
-				continue
-			}
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; !ok || v != lp.GetValue() {
-					continue next
-				}
-			}
-			if m.GetCounter() != nil {
-				return m.GetCounter().GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	return 0
 }

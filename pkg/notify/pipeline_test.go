@@ -6,15 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jonboulle/clockwork"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/govwatch/govwatch/pkg/model"
-	"github.com/govwatch/govwatch/pkg/store"
 )
 
 // stageFunc makes a function a stage, for tests of the plumbing.
@@ -26,32 +17,6 @@ func (f stageFunc) Exec(ctx context.Context, d *delivery) (*delivery, error) { r
 type splitFunc func(d *delivery) []*delivery
 
 func (f splitFunc) split(d *delivery) []*delivery { return f(d) }
-
-// testMetrics are metrics registered on a fresh registry.
-func testMetrics(t testing.TB) (*metrics, *prometheus.Registry) {
-	t.Helper()
-	reg := prometheus.NewRegistry()
-	return newMetrics(reg, func(context.Context, bool) ([]Record, error) { return nil, nil }), reg
-}
-
-func testLog(t testing.TB) *zap.Logger { return zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)) }
-
-// testLifecycle is a lifecycle stage over st with a 5m resolve timeout.
-func testLifecycle(t testing.TB, st store.Store, clock clockwork.Clock, openers ...func(*Record)) *lifecycle {
-	t.Helper()
-	m, _ := testMetrics(t)
-	return newLifecycle(st, clock, testLog(t), m, 5*time.Minute, openers...)
-}
-
-// stored runs a through l and returns the record it left in the store.
-func stored(t *testing.T, ctx context.Context, l *lifecycle, a *model.Alert) *Record {
-	t.Helper()
-	d, err := l.Exec(ctx, &delivery{alert: a})
-	if err != nil || d == nil {
-		t.Fatalf("lifecycle of %s: got %v, %v, want a record", a.Name(), d, err)
-	}
-	return d.rec
-}
 
 func TestChainStopsAtTheFirstStageThatEnds(t *testing.T) {
 	boom := errors.New("boom")

@@ -4,16 +4,12 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/jonboulle/clockwork"
-
 	"github.com/govwatch/govwatch/pkg/notify/channel"
-	"github.com/govwatch/govwatch/pkg/store"
 )
 
 func TestRecordStage(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(t2)
-		st := open(t, clock)
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, t2)
 		l := testLifecycle(t, st, clock)
 		c := &claims{store: st}
 		rs := &recordStage{claims: c, records: l, log: testLog(t)}

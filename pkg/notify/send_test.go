@@ -6,19 +6,9 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
-	"github.com/govwatch/govwatch/pkg/store"
 )
-
-// testSender is a send stage over st on clock.
-func testSender(t *testing.T, st store.Store, clock clockwork.Clock, retry RetryPolicy) (*sender, *prometheus.Registry) {
-	t.Helper()
-	m, reg := testMetrics(t)
-	return &sender{retry: retry, clock: clock, failures: &failureRuns{store: st, log: testLog(t)},
-		notes: &composer{clock: clock, reporter: &reporter{log: testLog(t)}}, m: m}, reg
-}
 
 func TestSenderBacksOffAndCapsTheWait(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(t0)
@@ -64,9 +54,8 @@ func TestSenderBacksOffAndCapsTheWait(t *testing.T) {
 }
 
 func TestSenderCountsRunsOfFailures(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(t0)
-		st := open(t, clock)
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, t0)
 		ch := newRecorder("c")
 		s, _ := testSender(t, st, clock, RetryPolicy{Attempts: 1, Initial: time.Second, Max: time.Second})
 		ctx := testCtx(t)

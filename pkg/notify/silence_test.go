@@ -4,17 +4,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/silence"
-	"github.com/govwatch/govwatch/pkg/store"
 )
 
 func TestSilencerStage(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open func(*testing.T, clockwork.Clock) store.Store) {
-		clock := clockwork.NewFakeClockAt(escStart)
-		st := &countingStore{Store: open(t, clock)}
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st0 := stores.at(t, escStart)
+		st := &countingStore{Store: st0}
 		l := testLifecycle(t, st, clock)
 		m, reg := testMetrics(t)
 		sil := &silencer{silences: silence.New(st, clock), clock: clock, m: m}

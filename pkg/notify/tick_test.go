@@ -8,33 +8,22 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/govwatch/govwatch/pkg/bus"
 )
 
 // TestRunJoinsTheTickLoop pins that the tick loop is Run's: it ticks while
 // Run runs, and no goroutine of it is left once Run has returned.
 func TestRunJoinsTheTickLoop(t *testing.T) {
 	ctx := testCtx(t)
-	b, err := bus.Open(ctx, bus.Options{Embedded: true, StoreDir: t.TempDir(), Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
-	if err != nil {
-		t.Fatalf("open bus: %v", err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b := testBus(t)
 	clock := clockwork.NewFakeClockAt(t0)
-	f := newFixture(t, fixtureOptions{store: openEmbedded(t, clockwork.NewRealClock()), clock: clock, bus: b})
+	f := newFixture(t, fixtureOptions{store: embeddedStores.realTime(t), clock: clock, bus: b})
 	a := firing(t0, "x")
 	a.EndsAt = t0.Add(time.Minute) // resolved by the tick once its endsAt passes
 	if err := f.n.Handle(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ran := make(chan error, 1)
-	go func() { ran <- f.n.Run(runCtx) }()
+	stopRun := runInBackground(t, ctx, f.n.Notifier)
 
 	// The loop waits on its ticker; one tick past endsAt resolves the alert.
 	if err := clock.BlockUntilContext(ctx, 1); err != nil {
@@ -59,15 +48,7 @@ func TestRunJoinsTheTickLoop(t *testing.T) {
 		}
 	}
 
-	cancel()
-	select {
-	case err := <-ran:
-		if err != nil {
-			t.Fatalf("Run after cancel: got %v, want nil", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not return after its context was cancelled")
-	}
+	stopRun()
 	if tickLoopRunning() {
 		t.Error("a tick loop goroutine is still running after Run returned")
 	}
@@ -92,7 +73,7 @@ func tickLoopRunning() bool {
 }
 
 func TestNewRejectsMissingSettings(t *testing.T) {
-	st := openEmbedded(t, clockwork.NewRealClock())
+	st := embeddedStores.realTime(t)
 	tests := []struct {
 		name  string
 		spoil func(*Options)
