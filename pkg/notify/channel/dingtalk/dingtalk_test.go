@@ -280,21 +280,7 @@ func TestNotifyErrors(t *testing.T) {
 				t.Fatalf("New: %v", err)
 			}
 			err = d.Notify(context.Background(), channeltest.Notification(channeltest.Phone(channel.StatusFiring)))
-			if err == nil {
-				t.Fatal("got nil error, want one")
-			}
-			if got := channel.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
-			}
-			msg := err.Error()
-			if !strings.Contains(msg, tt.wantInErr) {
-				t.Errorf("error %q does not contain %q", msg, tt.wantInErr)
-			}
-			for _, s := range []string{token, "wrong", secret, "access_token"} {
-				if strings.Contains(msg, s) {
-					t.Errorf("error %q leaks %q", msg, s)
-				}
-			}
+			channeltest.Failure(t, err, tt.retryable, tt.wantInErr, token, "wrong", secret, "access_token")
 		})
 	}
 }

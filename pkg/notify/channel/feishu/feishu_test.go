@@ -288,18 +288,7 @@ func TestNotifyErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = f.Notify(context.Background(), channeltest.Notification(channeltest.Stale()))
-			if err == nil {
-				t.Fatal("got nil error, want one")
-			}
-			if got := channel.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
-			}
-			if !strings.Contains(err.Error(), tt.wantInErr) {
-				t.Errorf("error %q does not contain %q", err, tt.wantInErr)
-			}
-			if strings.Contains(err.Error(), tt.tok) || strings.Contains(err.Error(), secret) {
-				t.Errorf("error %q leaks the token or secret", err)
-			}
+			channeltest.Failure(t, err, tt.retryable, tt.wantInErr, tt.tok, secret)
 		})
 	}
 }

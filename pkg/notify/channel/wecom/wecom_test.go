@@ -227,18 +227,7 @@ func TestNotifyErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = w.Notify(context.Background(), channeltest.Notification(channeltest.Stale()))
-			if err == nil {
-				t.Fatal("got nil error, want one")
-			}
-			if got := channel.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
-			}
-			if !strings.Contains(err.Error(), tt.wantInErr) {
-				t.Errorf("error %q does not contain %q", err, tt.wantInErr)
-			}
-			if strings.Contains(err.Error(), tt.key) || strings.Contains(err.Error(), "hint") {
-				t.Errorf("error %q leaks the key or WeCom's hint", err)
-			}
+			channeltest.Failure(t, err, tt.retryable, tt.wantInErr, tt.key, "hint")
 		})
 	}
 }
