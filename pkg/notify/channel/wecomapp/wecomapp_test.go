@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/govwatch/govwatch/pkg/accesstoken"
 	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
@@ -324,7 +325,7 @@ func TestTokenSharedAndRenewed(t *testing.T) {
 	if n := f.ws.tokenFetches(); n != 1 {
 		t.Fatalf("gettoken called %d times for three sends by two replicas, want 1", n)
 	}
-	f.clock.Advance(7200*time.Second - refreshBefore + time.Second)
+	f.clock.Advance(7200*time.Second - accesstoken.RefreshBefore + time.Second)
 	if err := r2.Notify(context.Background(), paged()); err != nil {
 		t.Fatal(err)
 	}
