@@ -26,7 +26,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 	"github.com/govwatch/govwatch/pkg/plugin"
-	"github.com/govwatch/govwatch/pkg/store/embedded"
+	"github.com/govwatch/govwatch/pkg/store"
 )
 
 const (
@@ -179,7 +179,7 @@ func (ws *wecomServer) tokenFetches() int {
 
 type fixture struct {
 	ws    *wecomServer
-	store *embedded.Store
+	store store.Store
 	clock *clockwork.FakeClock
 	dir   string
 }
@@ -187,12 +187,7 @@ type fixture struct {
 func newFixture(t *testing.T, members ...string) *fixture {
 	t.Helper()
 	f := &fixture{ws: newWeCom(t, members...), clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)), dir: t.TempDir()}
-	st, err := embedded.Open(filepath.Join(f.dir, "state.db"), embedded.WithClock(f.clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	f.store = st
+	f.store = channeltest.Store(t, f.clock)
 	if err := os.WriteFile(filepath.Join(f.dir, "secret"), []byte(secret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
