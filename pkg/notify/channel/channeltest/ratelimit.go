@@ -3,10 +3,15 @@ package channeltest
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
+	"github.com/govwatch/govwatch/pkg/store"
+	"github.com/govwatch/govwatch/pkg/store/embedded"
 )
 
 // SendInTurn makes sends attempts to deliver n, through each of chans in
@@ -26,4 +31,17 @@ func SendInTurn[C channel.Channel](t *testing.T, chans []C, n *channel.Notificat
 		}
 	}
 	return limited
+}
+
+// Store is a one-machine store in the test's temporary folder, dated by
+// clock and closed when the test ends: what replicas share a rate limit or
+// a token through.
+func Store(t *testing.T, clock clockwork.Clock) store.Store {
+	t.Helper()
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

@@ -7,13 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"flag"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +19,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
-	"github.com/govwatch/govwatch/pkg/store/embedded"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -32,88 +28,35 @@ const (
 	secret = "SECtest-secret"
 )
 
-// robotServer behaves as DingTalk's robot endpoint: it checks the token and,
-// when it has a secret, the signature and its one-hour window, and answers
-// 200 with an errcode as DingTalk does.
-type robotServer struct {
-	*httptest.Server
-	secret string
-	clock  clockwork.Clock
-	answer string // "" means {"errcode":0,"errmsg":"ok"}
-	status int
-
-	mu     sync.Mutex
-	bodies []map[string]any
-	query  []string
-}
-
-func newRobot(t *testing.T, secret string, clock clockwork.Clock) *robotServer {
-	t.Helper()
-	rs := &robotServer{secret: secret, clock: clock}
-	rs.Server = httptest.NewServer(http.HandlerFunc(rs.serve))
-	t.Cleanup(rs.Close)
-	return rs
-}
-
-func (rs *robotServer) serve(w http.ResponseWriter, r *http.Request) {
-	write := func(code int, msg string) {
-		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-		json.NewEncoder(w).Encode(map[string]any{"errcode": code, "errmsg": msg})
-	}
-	if r.Method != http.MethodPost || r.URL.Path != "/robot/send" {
-		http.NotFound(w, r)
-		return
-	}
-	q := r.URL.Query()
-	if q.Get("access_token") != token {
-		write(300001, "token is not exist")
-		return
-	}
-	if rs.secret != "" {
-		ts, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
-		mac := hmac.New(sha256.New, []byte(rs.secret))
-		mac.Write([]byte(q.Get("timestamp") + "\n" + rs.secret))
-		want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
-		age := rs.clock.Now().Sub(time.UnixMilli(ts))
-		if err != nil || q.Get("sign") != want || age > time.Hour || age < -time.Hour {
-			write(310000, "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]")
-			return
-		}
-	}
-	var body map[string]any
-	raw, _ := io.ReadAll(r.Body)
-	if err := json.Unmarshal(raw, &body); err != nil {
-		write(400000, "invalid json")
-		return
-	}
-	rs.mu.Lock()
-	rs.bodies = append(rs.bodies, body)
-	rs.query = append(rs.query, r.URL.RawQuery)
-	rs.mu.Unlock()
-	if rs.status != 0 {
-		w.WriteHeader(rs.status)
-	}
-	if rs.answer != "" {
-		io.WriteString(w, rs.answer)
-		return
-	}
-	write(0, "ok")
-}
-
-func (rs *robotServer) last(t *testing.T) (map[string]any, string) {
-	t.Helper()
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if len(rs.bodies) == 0 {
-		t.Fatal("the robot received nothing")
-	}
-	return rs.bodies[len(rs.bodies)-1], rs.query[len(rs.query)-1]
-}
-
-func (rs *robotServer) count() int {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	return len(rs.bodies)
+// newRobot starts DingTalk's robot endpoint: it checks the token and, when
+// it has a secret, the signature and its one-hour window, and answers 200
+// with an errcode as DingTalk does.
+func newRobot(t *testing.T, secret string, clock clockwork.Clock) *channeltest.Server {
+	return channeltest.NewServer(t, channeltest.Platform{
+		Path:  "/robot/send",
+		OK:    `{"errcode":0,"errmsg":"ok"}`,
+		Reply: func(code int, msg string) any { return map[string]any{"errcode": code, "errmsg": msg} },
+		Check: func(r *http.Request, _ []byte, body map[string]any) (int, string) {
+			q := r.URL.Query()
+			if q.Get("access_token") != token {
+				return 300001, "token is not exist"
+			}
+			if secret != "" {
+				ts, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
+				mac := hmac.New(sha256.New, []byte(secret))
+				mac.Write([]byte(q.Get("timestamp") + "\n" + secret))
+				want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+				age := clock.Now().Sub(time.UnixMilli(ts))
+				if err != nil || q.Get("sign") != want || age > time.Hour || age < -time.Hour {
+					return 310000, "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"
+				}
+			}
+			if body == nil {
+				return 400000, "invalid json"
+			}
+			return 0, ""
+		},
+	})
 }
 
 func field(t *testing.T, v any, path string) any {
@@ -228,7 +171,8 @@ func TestNotifyMessages(t *testing.T) {
 			if err := d.Notify(context.Background(), tt.n); err != nil {
 				t.Fatalf("Notify: %v", err)
 			}
-			body, query := rs.last(t)
+			last := rs.Last(t)
+			body, query := last.Body, last.Query
 			if !strings.Contains(query, "timestamp=1795680300000") || !strings.Contains(query, "sign=vkix0clg5Qls47ategqhsBXCgtShqMlWLEnnNQ5iDZQ%3D") {
 				t.Errorf("query %q: want the timestamp in ms and the URL-encoded signature", query)
 			}
@@ -273,28 +217,14 @@ func TestNotifyErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rs := newRobot(t, tt.secret, clock)
-			rs.status, rs.answer = tt.status, tt.answer
+			rs.Status, rs.Answer = tt.status, tt.answer
 			chClock := clockwork.NewFakeClockAt(channeltest.Now.Add(tt.skew))
 			d, err := New(Config{URL: rs.URL + "/robot/send"}, Options{AccessToken: tt.token, Secret: []byte(secret), Clock: chClock})
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
 			err = d.Notify(context.Background(), channeltest.Notification(channeltest.Phone(channel.StatusFiring)))
-			if err == nil {
-				t.Fatal("got nil error, want one")
-			}
-			if got := channel.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
-			}
-			msg := err.Error()
-			if !strings.Contains(msg, tt.wantInErr) {
-				t.Errorf("error %q does not contain %q", msg, tt.wantInErr)
-			}
-			for _, s := range []string{token, "wrong", secret, "access_token"} {
-				if strings.Contains(msg, s) {
-					t.Errorf("error %q leaks %q", msg, s)
-				}
-			}
+			channeltest.Failure(t, err, tt.retryable, tt.wantInErr, token, "wrong", secret, "access_token")
 		})
 	}
 }
@@ -315,11 +245,7 @@ func TestNotifyNetworkErrorHidesToken(t *testing.T) {
 
 func TestRateLimitSharedByTwoChannels(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(channeltest.Now)
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := channeltest.Store(t, clock)
 	rs := newRobot(t, "", clock)
 	// Two replicas' channels for the same robot, each with its own limiter
 	// over the shared store.
@@ -333,7 +259,7 @@ func TestRateLimitSharedByTwoChannels(t *testing.T) {
 	}
 	n := channeltest.Notification(channeltest.Phone(channel.StatusFiring))
 	limited := channeltest.SendInTurn(t, chans, n, 30)
-	if got := rs.count(); got != 20 {
+	if got := rs.Count(); got != 20 {
 		t.Errorf("robot received %d messages in a minute, want 20", got)
 	}
 	if limited != 10 {
@@ -358,7 +284,7 @@ func TestNotifyTruncatesLongText(t *testing.T) {
 	if err := d.Notify(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
-	body, _ := rs.last(t)
+	body := rs.Last(t).Body
 	text := field(t, body, "markdown.text").(string)
 	if len(text) > MaxText {
 		t.Errorf("text is %d bytes, want at most %d", len(text), MaxText)

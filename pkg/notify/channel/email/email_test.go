@@ -423,18 +423,7 @@ func TestNotifyErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = e.Notify(context.Background(), channeltest.Notification(channeltest.Stale()))
-			if err == nil {
-				t.Fatal("got nil error, want one")
-			}
-			if got := channel.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
-			}
-			if !strings.Contains(err.Error(), tt.wantInErr) {
-				t.Errorf("error %q does not contain %q", err, tt.wantInErr)
-			}
-			if strings.Contains(err.Error(), password) {
-				t.Errorf("error %q leaks the password", err)
-			}
+			channeltest.Failure(t, err, tt.retryable, tt.wantInErr, password)
 			if n := len(srv.received()); n != 0 {
 				t.Errorf("server accepted %d messages, want 0", n)
 			}

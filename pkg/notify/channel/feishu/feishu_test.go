@@ -8,10 +8,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +20,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
-	"github.com/govwatch/govwatch/pkg/store/embedded"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -33,91 +29,46 @@ const (
 	secret = "feishu-secret"
 )
 
-// botServer behaves as a Feishu custom bot hook: token in the path,
-// signature and timestamp in the body (one-hour window), 20 KB body limit,
-// 5 messages a second, and 200 answers with a code.
-type botServer struct {
-	*httptest.Server
-	secret string
-	clock  clockwork.Clock
-	answer string
-
-	mu       sync.Mutex
-	bodies   []map[string]any
-	perSec   map[int64]int
-	rawSizes []int
-}
-
-func newBot(t *testing.T, secret string, clock clockwork.Clock) *botServer {
-	t.Helper()
-	bs := &botServer{secret: secret, clock: clock, perSec: map[int64]int{}}
-	bs.Server = httptest.NewServer(http.HandlerFunc(bs.serve))
-	t.Cleanup(bs.Close)
-	return bs
-}
-
-func (bs *botServer) serve(w http.ResponseWriter, r *http.Request) {
-	write := func(code int, msg string) {
-		json.NewEncoder(w).Encode(map[string]any{"code": code, "msg": msg, "data": map[string]any{}})
-	}
-	if r.Method != http.MethodPost || r.URL.Path != "/open-apis/bot/v2/hook/"+token {
-		write(19001, "param invalid: incoming webhook access token invalid")
-		return
-	}
-	raw, _ := io.ReadAll(r.Body)
-	if len(raw) > MaxBody {
-		write(9499, "Bad Request")
-		return
-	}
-	var body map[string]any
-	if err := json.Unmarshal(raw, &body); err != nil {
-		write(9499, "Bad Request")
-		return
-	}
-	if bs.secret != "" {
-		tsText, _ := body["timestamp"].(string)
-		sign, _ := body["sign"].(string)
-		ts, err := strconv.ParseInt(tsText, 10, 64)
-		mac := hmac.New(sha256.New, []byte(tsText+"\n"+bs.secret))
-		want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
-		age := bs.clock.Now().Sub(time.Unix(ts, 0))
-		if err != nil || sign != want || age > time.Hour || age < -time.Hour {
-			write(19021, "sign match fail or timestamp is not within one hour from current time")
-			return
-		}
-	}
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	sec := bs.clock.Now().Unix()
-	if bs.perSec[sec] >= 5 {
-		write(11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1]")
-		return
-	}
-	bs.perSec[sec]++
-	bs.bodies = append(bs.bodies, body)
-	bs.rawSizes = append(bs.rawSizes, len(raw))
-	if bs.answer != "" {
-		io.WriteString(w, bs.answer)
-		return
-	}
-	// Feishu's success answer still carries the old StatusCode fields.
-	io.WriteString(w, `{"StatusCode":0,"StatusMessage":"success","code":0,"data":{},"msg":"success"}`)
-}
-
-func (bs *botServer) last(t *testing.T) map[string]any {
-	t.Helper()
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	if len(bs.bodies) == 0 {
-		t.Fatal("the bot received nothing")
-	}
-	return bs.bodies[len(bs.bodies)-1]
-}
-
-func (bs *botServer) count() int {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	return len(bs.bodies)
+// newBot starts a Feishu custom bot hook: token in the path, signature and
+// timestamp in the body (one-hour window), 20 KB body limit, 5 messages a
+// second, and 200 answers with a code.
+func newBot(t *testing.T, secret string, clock clockwork.Clock) *channeltest.Server {
+	var mu sync.Mutex
+	perSec := map[int64]int{}
+	return channeltest.NewServer(t, channeltest.Platform{
+		// Feishu's success answer still carries the old StatusCode fields.
+		OK: `{"StatusCode":0,"StatusMessage":"success","code":0,"data":{},"msg":"success"}`,
+		Reply: func(code int, msg string) any {
+			return map[string]any{"code": code, "msg": msg, "data": map[string]any{}}
+		},
+		Check: func(r *http.Request, raw []byte, body map[string]any) (int, string) {
+			if r.Method != http.MethodPost || r.URL.Path != "/open-apis/bot/v2/hook/"+token {
+				return 19001, "param invalid: incoming webhook access token invalid"
+			}
+			if len(raw) > MaxBody || body == nil {
+				return 9499, "Bad Request"
+			}
+			if secret != "" {
+				tsText, _ := body["timestamp"].(string)
+				sign, _ := body["sign"].(string)
+				ts, err := strconv.ParseInt(tsText, 10, 64)
+				mac := hmac.New(sha256.New, []byte(tsText+"\n"+secret))
+				want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+				age := clock.Now().Sub(time.Unix(ts, 0))
+				if err != nil || sign != want || age > time.Hour || age < -time.Hour {
+					return 19021, "sign match fail or timestamp is not within one hour from current time"
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			sec := clock.Now().Unix()
+			if perSec[sec] >= 5 {
+				return 11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1]"
+			}
+			perSec[sec]++
+			return 0, ""
+		},
+	})
 }
 
 func TestSign(t *testing.T) {
@@ -195,7 +146,7 @@ func TestNotifyCards(t *testing.T) {
 			if err := f.Notify(context.Background(), tt.n); err != nil {
 				t.Fatalf("Notify: %v", err)
 			}
-			body := bs.last(t)
+			body := bs.Last(t).Body
 			cardMap, _ := body["card"].(map[string]any)
 			elements, _ := cardMap["elements"].([]any)
 			var tags []string
@@ -250,12 +201,12 @@ func TestNotifyKeepsUnder20KB(t *testing.T) {
 	if err := f.Notify(context.Background(), channeltest.Notification(alerts...)); err != nil {
 		t.Fatalf("Notify: %v (the bot refuses bodies over 20 KB)", err)
 	}
-	elements := bs.last(t)["card"].(map[string]any)["elements"].([]any)
+	elements := bs.Last(t).Body["card"].(map[string]any)["elements"].([]any)
 	note := elements[len(elements)-1].(map[string]any)["text"].(map[string]any)["content"].(string)
 	if !strings.HasPrefix(note, "…另有 ") || !strings.HasSuffix(note, " 条告警未显示") {
 		t.Errorf("last element %q, want the note of alerts left out", note)
 	}
-	if size := bs.rawSizes[0]; size > MaxBody || size < MaxBody/2 {
+	if size := bs.Requests()[0].Size; size > MaxBody || size < MaxBody/2 {
 		t.Errorf("body is %d bytes, want close to but under %d", size, MaxBody)
 	}
 }
@@ -282,35 +233,20 @@ func TestNotifyErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bs := newBot(t, tt.botSecret, clock)
-			bs.answer = tt.answer
+			bs.Answer = tt.answer
 			f, err := New(Config{URL: bs.URL + "/open-apis/bot/v2/hook/"}, Options{Token: tt.tok, Secret: []byte(secret), Clock: clockwork.NewFakeClockAt(channeltest.Now.Add(tt.skew))})
 			if err != nil {
 				t.Fatal(err)
 			}
 			err = f.Notify(context.Background(), channeltest.Notification(channeltest.Stale()))
-			if err == nil {
-				t.Fatal("got nil error, want one")
-			}
-			if got := channel.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
-			}
-			if !strings.Contains(err.Error(), tt.wantInErr) {
-				t.Errorf("error %q does not contain %q", err, tt.wantInErr)
-			}
-			if strings.Contains(err.Error(), tt.tok) || strings.Contains(err.Error(), secret) {
-				t.Errorf("error %q leaks the token or secret", err)
-			}
+			channeltest.Failure(t, err, tt.retryable, tt.wantInErr, tt.tok, secret)
 		})
 	}
 }
 
 func TestRateLimitPerSecondSharedByTwoChannels(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(channeltest.Now)
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := channeltest.Store(t, clock)
 	bs := newBot(t, "", clock)
 	var chans []*Feishu
 	for range 2 {
@@ -322,7 +258,7 @@ func TestRateLimitPerSecondSharedByTwoChannels(t *testing.T) {
 	}
 	n := channeltest.Notification(channeltest.Stale())
 	limited := channeltest.SendInTurn(t, chans, n, 8)
-	if got := bs.count(); got != 5 || limited != 3 {
+	if got := bs.Count(); got != 5 || limited != 3 {
 		t.Errorf("got %d delivered and %d limited in one second, want 5 and 3", got, limited)
 	}
 

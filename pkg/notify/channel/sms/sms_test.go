@@ -205,21 +205,13 @@ func TestNotifyOutcomes(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = s.Notify(context.Background(), channeltest.Notification(channeltest.Stale()))
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("got error %v, want error %v", err, tt.wantErr)
-			}
-			if err == nil {
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("got error %v, want none", err)
+				}
 				return
 			}
-			if got := channel.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
-			}
-			if !strings.Contains(err.Error(), tt.wantInErr) {
-				t.Errorf("error %q does not contain %q", err, tt.wantInErr)
-			}
-			if strings.Contains(err.Error(), apiKey) {
-				t.Errorf("error %q leaks the key", err)
-			}
+			channeltest.Failure(t, err, tt.retryable, tt.wantInErr, apiKey)
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 )
 
 var testNow = time.Date(2026, 11, 26, 8, 5, 0, 0, time.UTC)
@@ -210,23 +211,14 @@ func TestNotifyClassification(t *testing.T) {
 				t.Fatalf("New: %v", err)
 			}
 			err = w.Notify(context.Background(), notification(1))
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("got error %v, want error %v", err, tt.wantErr)
-			}
-			if err == nil {
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("got error %v, want none", err)
+				}
 				return
 			}
-			if got := channel.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
-			}
-			msg := err.Error()
-			if !strings.Contains(msg, strconv.Itoa(tt.status)) {
-				t.Errorf("error %q does not name status %d", msg, tt.status)
-			}
-			if strings.Contains(msg, "never-in-errors") || strings.Contains(msg, "tok3n") {
-				t.Errorf("error %q leaks the secret or the URL token", msg)
-			}
-			if tt.answer == long && strings.Count(msg, "错") != 66 { // 200 bytes = 66 runes + 2 bytes
+			channeltest.Failure(t, err, tt.retryable, strconv.Itoa(tt.status), "never-in-errors", "tok3n")
+			if msg := err.Error(); tt.answer == long && strings.Count(msg, "错") != 66 { // 200 bytes = 66 runes + 2 bytes
 				t.Errorf("error %q: got %d runes of the answer, want the first 200 bytes", msg, strings.Count(msg, "错"))
 			}
 		})

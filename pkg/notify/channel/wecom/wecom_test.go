@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -26,73 +23,48 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const key = "693axxx6-7aoc-4bc4-97a0-0ec2sifa5aaa"
 
-// robotServer behaves as WeCom's group robot: it checks the key and the
-// message against WeCom's rules, counts its own 20 a minute, and answers 200
-// with an errcode. Its minute never ends: tests of the limit stay within one.
-type robotServer struct {
-	*httptest.Server
-	answer string
-
-	mu     sync.Mutex
-	bodies []map[string]any
-}
-
-func newRobot(t *testing.T) *robotServer {
-	t.Helper()
-	rs := &robotServer{}
-	rs.Server = httptest.NewServer(http.HandlerFunc(rs.serve))
-	t.Cleanup(rs.Close)
+// newRobot starts WeCom's group robot: it checks the key and the message
+// against WeCom's rules, counts its own 20 a minute, and answers 200 with an
+// errcode. Its minute never ends: tests of the limit stay within one.
+func newRobot(t *testing.T) *channeltest.Server {
+	var rs *channeltest.Server
+	rs = channeltest.NewServer(t, channeltest.Platform{
+		Path:  "/cgi-bin/webhook/send",
+		OK:    `{"errcode":0,"errmsg":"ok"}`,
+		Reply: func(code int, msg string) any { return map[string]any{"errcode": code, "errmsg": msg} },
+		Check: func(r *http.Request, _ []byte, body map[string]any) (int, string) {
+			if r.URL.Query().Get("key") != key {
+				return 93000, "invalid webhook url, hint: [1764144300016330106720716], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=93000"
+			}
+			if body == nil {
+				return 40035, "invalid parameter"
+			}
+			switch body["msgtype"] {
+			case "markdown":
+				content, _ := body["markdown"].(map[string]any)["content"].(string)
+				if len(content) > MaxMarkdown {
+					return 40058, fmt.Sprintf("markdown.content exceed max length %d", MaxMarkdown)
+				}
+			case "text":
+			default:
+				return 40008, "invalid message type"
+			}
+			if rs.Count() >= 20 {
+				return 45009, "api freq out of limit"
+			}
+			return 0, ""
+		},
+	})
 	return rs
 }
 
-func (rs *robotServer) serve(w http.ResponseWriter, r *http.Request) {
-	write := func(code int, msg string) {
-		json.NewEncoder(w).Encode(map[string]any{"errcode": code, "errmsg": msg})
+// received are the bodies of the messages the robot accepted.
+func received(rs *channeltest.Server) []map[string]any {
+	var bodies []map[string]any
+	for _, r := range rs.Requests() {
+		bodies = append(bodies, r.Body)
 	}
-	if r.URL.Path != "/cgi-bin/webhook/send" || r.Method != http.MethodPost {
-		http.NotFound(w, r)
-		return
-	}
-	if r.URL.Query().Get("key") != key {
-		write(93000, "invalid webhook url, hint: [1764144300016330106720716], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=93000")
-		return
-	}
-	var body map[string]any
-	raw, _ := io.ReadAll(r.Body)
-	if err := json.Unmarshal(raw, &body); err != nil {
-		write(40035, "invalid parameter")
-		return
-	}
-	switch body["msgtype"] {
-	case "markdown":
-		content, _ := body["markdown"].(map[string]any)["content"].(string)
-		if len(content) > MaxMarkdown {
-			write(40058, fmt.Sprintf("markdown.content exceed max length %d", MaxMarkdown))
-			return
-		}
-	case "text":
-	default:
-		write(40008, "invalid message type")
-		return
-	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if len(rs.bodies) >= 20 {
-		write(45009, "api freq out of limit")
-		return
-	}
-	rs.bodies = append(rs.bodies, body)
-	if rs.answer != "" {
-		io.WriteString(w, rs.answer)
-		return
-	}
-	write(0, "ok")
-}
-
-func (rs *robotServer) received() []map[string]any {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	return append([]map[string]any(nil), rs.bodies...)
+	return bodies
 }
 
 func mustJSON(v any) string {
@@ -160,7 +132,7 @@ func TestNotifyMessages(t *testing.T) {
 			if err := w.Notify(context.Background(), tt.n); err != nil {
 				t.Fatalf("Notify: %v", err)
 			}
-			got := rs.received()
+			got := received(rs)
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %d messages, want %d", len(got), len(tt.want))
 			}
@@ -194,7 +166,7 @@ func TestNotifyTruncatesAt4096Bytes(t *testing.T) {
 	if err := w.Notify(context.Background(), channeltest.Notification(alerts...)); err != nil {
 		t.Fatalf("Notify: %v (the robot refuses content over 4096 bytes)", err)
 	}
-	content := rs.received()[0]["markdown"].(map[string]any)["content"].(string)
+	content := received(rs)[0]["markdown"].(map[string]any)["content"].(string)
 	if len(content) > MaxMarkdown || len(content) < MaxMarkdown-3 {
 		t.Errorf("content is %d bytes, want 4093 to 4096", len(content))
 	}
@@ -221,24 +193,13 @@ func TestNotifyErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rs := newRobot(t)
-			rs.answer = tt.answer
+			rs.Answer = tt.answer
 			w, err := New(Config{URL: rs.URL + "/cgi-bin/webhook/send"}, Options{Key: tt.key})
 			if err != nil {
 				t.Fatal(err)
 			}
 			err = w.Notify(context.Background(), channeltest.Notification(channeltest.Stale()))
-			if err == nil {
-				t.Fatal("got nil error, want one")
-			}
-			if got := channel.Retryable(err); got != tt.retryable {
-				t.Errorf("Retryable(%v) = %v, want %v", err, got, tt.retryable)
-			}
-			if !strings.Contains(err.Error(), tt.wantInErr) {
-				t.Errorf("error %q does not contain %q", err, tt.wantInErr)
-			}
-			if strings.Contains(err.Error(), tt.key) || strings.Contains(err.Error(), "hint") {
-				t.Errorf("error %q leaks the key or WeCom's hint", err)
-			}
+			channeltest.Failure(t, err, tt.retryable, tt.wantInErr, tt.key, "hint")
 		})
 	}
 }
@@ -265,7 +226,7 @@ func TestRateLimitSharedOverRedis(t *testing.T) {
 	}
 	n := channeltest.Notification(channeltest.Stale())
 	limited := channeltest.SendInTurn(t, chans, n, 24)
-	if got := len(rs.received()); got != 20 || limited != 4 {
+	if got := len(received(rs)); got != 20 || limited != 4 {
 		t.Errorf("got %d delivered and %d limited, want 20 and 4", got, limited)
 	}
 

@@ -27,6 +27,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/govwatch/govwatch/pkg/accesstoken"
 	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
@@ -142,7 +143,7 @@ type App struct {
 	tmpl    *render.Template
 	client  *http.Client
 	timeout time.Duration
-	tokens  *tokens
+	tokens  *accesstoken.Cache
 	limiter *ratelimit.Limiter
 	log     *zap.Logger
 }
@@ -170,8 +171,8 @@ func New(c *Config, d channel.Deps) (*App, error) {
 	if a.timeout <= 0 {
 		a.timeout = robot.DefaultTimeout
 	}
-	a.tokens = &tokens{app: a, store: d.Store, clock: d.Clock, corpID: c.CorpID, secret: string(secret),
-		key: "notifier/wecom_app/token/" + c.CorpID + "/" + strconv.FormatInt(c.AgentID, 10)}
+	a.tokens = newTokens(a, d.Store, d.Clock, c.CorpID, string(secret),
+		"notifier/wecom_app/token/"+c.CorpID+"/"+strconv.FormatInt(c.AgentID, 10))
 	return a, nil
 }
 
@@ -239,7 +240,7 @@ func (a *App) Notify(ctx context.Context, n *channel.Notification) error {
 	}
 	if a.limiter != nil {
 		for _, u := range users {
-			if err := a.limiter.Take(ctx, Name, ratelimit.RobotID(a.tokens.key+"/"+u), PerUser...); err != nil {
+			if err := a.limiter.Take(ctx, Name, ratelimit.RobotID(a.tokens.Key+"/"+u), PerUser...); err != nil {
 				return fmt.Errorf("wecom_app to %s: %w", u, err)
 			}
 		}
@@ -332,7 +333,7 @@ func cardLink(m *render.Message) string {
 // send posts msg with the shared token, and once more with a new token
 // when WeCom says the token expired or is not valid.
 func (a *App) send(ctx context.Context, msg message, users []string) error {
-	tok, err := a.tokens.get(ctx, "")
+	tok, err := a.tokens.Get(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -341,7 +342,7 @@ func (a *App) send(ctx context.Context, msg message, users []string) error {
 	if !errors.As(err, &we) || (we.Code != codeTokenExpired && we.Code != codeBadToken) {
 		return err
 	}
-	if tok, err = a.tokens.get(ctx, tok); err != nil {
+	if tok, err = a.tokens.Get(ctx, tok); err != nil {
 		return err
 	}
 	return a.post(ctx, tok, msg, users)

@@ -19,13 +19,14 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/govwatch/govwatch/pkg/accesstoken"
 	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 	"github.com/govwatch/govwatch/pkg/plugin"
-	"github.com/govwatch/govwatch/pkg/store/embedded"
+	"github.com/govwatch/govwatch/pkg/store"
 )
 
 const (
@@ -178,7 +179,7 @@ func (ws *wecomServer) tokenFetches() int {
 
 type fixture struct {
 	ws    *wecomServer
-	store *embedded.Store
+	store store.Store
 	clock *clockwork.FakeClock
 	dir   string
 }
@@ -186,12 +187,7 @@ type fixture struct {
 func newFixture(t *testing.T, members ...string) *fixture {
 	t.Helper()
 	f := &fixture{ws: newWeCom(t, members...), clock: clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)), dir: t.TempDir()}
-	st, err := embedded.Open(filepath.Join(f.dir, "state.db"), embedded.WithClock(f.clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	f.store = st
+	f.store = channeltest.Store(t, f.clock)
 	if err := os.WriteFile(filepath.Join(f.dir, "secret"), []byte(secret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +320,7 @@ func TestTokenSharedAndRenewed(t *testing.T) {
 	if n := f.ws.tokenFetches(); n != 1 {
 		t.Fatalf("gettoken called %d times for three sends by two replicas, want 1", n)
 	}
-	f.clock.Advance(7200*time.Second - refreshBefore + time.Second)
+	f.clock.Advance(7200*time.Second - accesstoken.RefreshBefore + time.Second)
 	if err := r2.Notify(context.Background(), paged()); err != nil {
 		t.Fatal(err)
 	}
