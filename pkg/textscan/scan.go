@@ -29,6 +29,7 @@ type scratch struct {
 	// matcher; sound the spans it found alike.
 	anchors []anchorHit
 	sound   []soundCandidate
+	spam    []spamSignal
 }
 
 // Scan returns every finding in text, ordered by start.
@@ -386,7 +387,7 @@ func (e *Engine) walk(sc *scratch, text string, at, end1 int, n1, n2 uint32, end
 			allowTo = j
 		}
 		if g := e.anchorAt[n]; g >= 0 && !noisy {
-			sc.anchors = append(sc.anchors, anchorHit{group: g, at: at})
+			sc.anchors = append(sc.anchors, anchorHit{group: g, at: at, end: j})
 		}
 		if e.first[n] == e.first[n+1] {
 			return // a leaf

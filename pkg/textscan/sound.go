@@ -55,22 +55,24 @@ type anchorRef struct {
 	form   int32 // index into soundMatcher.forms
 	offset int32 // the segment's first character in the formulation
 	enum   int32 // 1 + index into soundMatcher.enums, or 0
+	spam   int32 // 1 + the kind of a spam signal (spam.go), or 0
 }
 
 // soundMatcher holds the formulations and what each anchor stands for.
 type soundMatcher struct {
-	forms     []formulation
-	anchors   [][]anchorRef // anchor group → the segments it stands for
-	enums     []enumeration
-	exact     map[string]bool // every protected formulation, folded
-	confusing map[[2]rune]bool
+	forms      []formulation
+	anchors    [][]anchorRef // anchor group → the segments it stands for
+	anchorText []string      // anchor group → its text, folded
+	enums      []enumeration
+	exact      map[string]bool // every protected formulation, folded
+	confusing  map[[2]rune]bool
 }
 
 // anchorHit is an anchor passed by the walk: the segment's text starts at
 // byte at.
 type anchorHit struct {
-	group int32
-	at    int
+	group   int32
+	at, end int
 }
 
 var pinyinArgs = func() pinyin.Args {
@@ -147,9 +149,15 @@ func newSoundMatcher(lex *Lexicon) (*soundMatcher, []Entry) {
 			g = int32(len(m.anchors))
 			groupOf[seg] = g
 			m.anchors = append(m.anchors, nil)
+			m.anchorText = append(m.anchorText, seg)
 			anchors = append(anchors, Entry{Term: seg, Category: p.Category, Severity: p.Severity, File: p.File, Line: p.Line})
 		}
 		m.anchors[g] = append(m.anchors[g], ref)
+	}
+	entries, kinds := spamEntries()
+	for i, p := range entries {
+		rs, _ := foldChars(p.Term)
+		anchor(string(rs), p, anchorRef{spam: int32(kinds[i]) + 1})
 	}
 	for _, p := range lex.Enumerations {
 		if en, ok := newEnumeration(p); ok {
@@ -263,8 +271,15 @@ func (e *Engine) resolveSound(sc *scratch, text string) {
 	m := e.sound
 	var sp textSpan
 	cands := sc.sound[:0]
+	sc.spam = sc.spam[:0]
 	for _, a := range sc.anchors {
 		for _, ref := range m.anchors[a.group] {
+			if ref.spam > 0 {
+				if wholeLatin(text, a.at, a.end) {
+					sc.spam = append(sc.spam, spamSignal{kind: int(ref.spam - 1), at: a.at, end: a.end, text: m.anchorText[a.group]})
+				}
+				continue
+			}
 			if ref.enum > 0 {
 				e.checkEnumeration(sc, text, a.at, &m.enums[ref.enum-1])
 				continue
@@ -311,6 +326,17 @@ func (e *Engine) resolveSound(sc *scratch, text string) {
 		sc.unsorted = true
 	}
 	sc.sound = cands
+	e.resolveSpam(sc, text)
+}
+
+// wholeLatin reports whether text[at:end] does not continue into ASCII
+// letters or digits where it starts or ends with one: ag is not a signal
+// inside against.
+func wholeLatin(text string, at, end int) bool {
+	if isASCIIAlnum(text[at]) && at > 0 && isASCIIAlnum(text[at-1]) {
+		return false
+	}
+	return !(isASCIIAlnum(text[end-1]) && end < len(text) && isASCIIAlnum(text[end]))
 }
 
 // soundCandidate is a span alike to formulation form, in bytes.
