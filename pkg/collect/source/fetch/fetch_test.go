@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -96,5 +97,26 @@ func TestRetryableNetwork(t *testing.T) {
 	}
 	if IsRetryable(&ParseError{URL: "u", Err: errors.New("bad")}) {
 		t.Error("got a parse error retryable, want permanent")
+	}
+}
+
+func TestAPIError(t *testing.T) {
+	codes := &APICodes{API: "weibo", Field: "error_code", Retryable: []int{10001, 10023}}
+	tests := []struct {
+		code      int
+		want      string
+		retryable bool
+	}{
+		{10023, "weibo /2/users/show.json: error_code 10023: out of rate limit", true},
+		{21327, "weibo /2/users/show.json: error_code 21327: out of rate limit", false},
+	}
+	for _, tt := range tests {
+		err := codes.Error("/2/users/show.json", tt.code, "out of rate limit")
+		if got := err.Error(); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+		if got := IsRetryable(fmt.Errorf("poll: %w", err)); got != tt.retryable {
+			t.Errorf("code %d: got retryable %v, want %v", tt.code, got, tt.retryable)
+		}
 	}
 }

@@ -50,26 +50,10 @@ type Source struct {
 
 var _ source.Source = (*Source)(nil)
 
-// APIError is the open API's error answer.
-type APIError struct {
-	Path    string
-	Code    int
-	Message string
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("weibo %s: error_code %d: %s", e.Path, e.Code, e.Message)
-}
-
-// Retryable is true for system errors and rate limits (10001–10003,
-// 10022–10024); token and permission errors need someone to re-authorise.
-func (e *APIError) Retryable() bool {
-	switch e.Code {
-	case 10001, 10002, 10003, 10009, 10022, 10023, 10024:
-		return true
-	}
-	return false
-}
+// errorCodes are the open API's errors: system errors and rate limits
+// (10001–10003, 10009, 10022–10024) go away by themselves; token and
+// permission errors need someone to re-authorise.
+var errorCodes = &fetch.APICodes{API: "weibo", Field: "error_code", Retryable: []int{10001, 10002, 10003, 10009, 10022, 10023, 10024}}
 
 type user struct {
 	ID             int64  `json:"id"`
@@ -225,7 +209,7 @@ func (s *Source) get(ctx context.Context, path string, q url.Values, tok string,
 	return nil
 }
 
-func apiError(path string, body []byte) *APIError {
+func apiError(path string, body []byte) *fetch.APIError {
 	var e struct {
 		Error     string `json:"error"`
 		ErrorCode int    `json:"error_code"`
@@ -233,7 +217,7 @@ func apiError(path string, body []byte) *APIError {
 	if json.Unmarshal(body, &e) != nil || e.ErrorCode == 0 {
 		return nil
 	}
-	return &APIError{Path: path, Code: e.ErrorCode, Message: e.Error}
+	return errorCodes.Error(path, e.ErrorCode, e.Error)
 }
 
 // avatarKey drops the size and CDN parts that change without the image
