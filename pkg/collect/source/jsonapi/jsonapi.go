@@ -282,16 +282,6 @@ func describe(r gjson.Result) string {
 	return "a " + r.Type.String()
 }
 
-func (s *Source) clock() clockwork.Clock {
-	if s.Clock != nil {
-		return s.Clock
-	}
-	return clockwork.NewRealClock()
-}
+func (s *Source) clock() clockwork.Clock { return source.Clock(s.Clock) }
 
-func (s *Source) log() *zap.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return zap.NewNop()
-}
+func (s *Source) log() *zap.Logger { return source.Log(s.Log) }

@@ -283,16 +283,6 @@ func (s *Source) base() string {
 	return DefaultBaseURL
 }
 
-func (s *Source) clock() clockwork.Clock {
-	if s.Clock != nil {
-		return s.Clock
-	}
-	return clockwork.NewRealClock()
-}
+func (s *Source) clock() clockwork.Clock { return source.Clock(s.Clock) }
 
-func (s *Source) log() *zap.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return zap.NewNop()
-}
+func (s *Source) log() *zap.Logger { return source.Log(s.Log) }
