@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
@@ -45,13 +44,6 @@ type platform struct {
 }
 
 func (p *platform) handler(t *testing.T) http.Handler {
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -90,16 +82,16 @@ func (p *platform) handler(t *testing.T) http.Handler {
 				return
 			}
 			if req["offset"] == float64(0) {
-				_, _ = w.Write(read("batchget-1.json"))
+				_, _ = w.Write(sourcetest.Testdata(t, "batchget-1.json"))
 			} else {
-				_, _ = w.Write(read("batchget-2.json"))
+				_, _ = w.Write(sourcetest.Testdata(t, "batchget-2.json"))
 			}
 		case "/datacube/getarticlesummary":
 			if req["begin_date"] != "2026-11-26" || req["end_date"] != "2026-11-26" {
 				_, _ = w.Write([]byte(`{"errcode":61501,"errmsg":"date range error"}`))
 				return
 			}
-			_, _ = w.Write(read("getarticlesummary.json"))
+			_, _ = w.Write(sourcetest.Testdata(t, "getarticlesummary.json"))
 		default:
 			http.NotFound(w, r)
 		}
@@ -266,9 +258,6 @@ func TestErrors(t *testing.T) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample := sourcetest.Sample(t)
 	var cfg map[string]any
-	if err := yaml.Unmarshal(sample, &cfg); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.Sample(t, &cfg)
 }
