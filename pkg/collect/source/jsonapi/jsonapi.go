@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -139,7 +138,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*sou
 		}
 		cursor = nextCursor
 	}
-	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	b.SortNewestFirst()
 	var err error
 	if b.State, err = json.Marshal(next); err != nil {
 		return nil, err

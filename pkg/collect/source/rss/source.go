@@ -5,7 +5,6 @@ package rss
 import (
 	"context"
 	"encoding/json"
-	"sort"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/feed"
@@ -39,6 +38,6 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 	for _, it := range res.Items {
 		b.Posts = append(b.Posts, it.Post(a, it.NativeID, now))
 	}
-	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	b.SortNewestFirst()
 	return b, nil
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
@@ -141,6 +140,6 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 		}
 		b.Posts = append(b.Posts, p)
 	}
-	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	b.SortNewestFirst()
 	return b, nil
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -229,7 +228,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*sou
 			b.Posts[i].Metrics.Views, b.Posts[i].Metrics.Shares = r.Views, r.Shares
 		}
 	}
-	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	b.SortNewestFirst()
 	if b.State, err = json.Marshal(next); err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -170,7 +169,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 			b.Posts = append(b.Posts, p)
 		}
 	}
-	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	b.SortNewestFirst()
 	return b, nil
 }
 
