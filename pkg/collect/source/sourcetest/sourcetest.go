@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/govwatch/govwatch/pkg/conf"
 )
 
 // Sample reads the sample.yaml of the source whose tests run (the current
@@ -108,4 +110,15 @@ func NetworkFailures(t *testing.T, get Get, retryable func(error) bool) {
 	if !errors.Is(err, context.Canceled) || retryable(err) {
 		t.Errorf("got %v retryable %v, want context.Canceled, not retryable", err, retryable(err))
 	}
+}
+
+// SecretFile writes secret, with the newline an editor leaves, to a file of
+// the test's temporary folder, for an account's secret_file.
+func SecretFile(t testing.TB, secret string) conf.File {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(f, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return conf.File(f)
 }

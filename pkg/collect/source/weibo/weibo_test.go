@@ -14,7 +14,6 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
-	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -57,12 +56,8 @@ func api(t *testing.T, errStatus int, errBody string) *httptest.Server {
 }
 
 func account(t *testing.T, token string) *registry.Account {
-	f := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(f, []byte(token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	return &registry.Account{ID: "fj-gov-weibo", Platform: "weibo", Source: registry.Source{Type: "weibo",
-		Options: &Account{UserID: "3197355467", SecretFile: conf.File(f)}}}
+		Options: &Account{UserID: "3197355467", SecretFile: sourcetest.SecretFile(t, token)}}}
 }
 
 func TestPoll(t *testing.T) {
