@@ -90,17 +90,29 @@ func New(name string, cfg any, d Deps) (Source, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown source %q (%s)", name, plugin.List(plugin.Source))
 	}
-	if d.Clock == nil {
-		d.Clock = clockwork.NewRealClock()
-	}
-	if d.Log == nil {
-		d.Log = zap.NewNop()
-	}
+	d.Clock, d.Log = Clock(d.Clock), Log(d.Log)
 	s, err := build(cfg, d)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", name, err)
 	}
 	return s, nil
+}
+
+// Clock is c, or the real clock when c is nil: a Source built without
+// Deps, as tests build them, still tells the time.
+func Clock(c clockwork.Clock) clockwork.Clock {
+	if c != nil {
+		return c
+	}
+	return clockwork.NewRealClock()
+}
+
+// Log is l, or a logger that drops everything when l is nil.
+func Log(l *zap.Logger) *zap.Logger {
+	if l != nil {
+		return l
+	}
+	return zap.NewNop()
 }
 
 // Options returns an account's source options (registry.Source.Options)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/govwatch/govwatch/pkg/model"
@@ -31,8 +32,9 @@ type Source interface {
 
 // Batch is the result of one poll.
 type Batch struct {
-	// Posts are complete Posts (id, hash, times filled), newest first:
-	// the account's posts, public comments on them and its replies.
+	// Posts are complete Posts (id, hash, times filled), newest first
+	// (SortNewestFirst): the account's posts, public comments on them and
+	// its replies.
 	Posts []model.Post
 	// Snapshots are the account's profile as the source reports it.
 	Snapshots []model.AccountSnapshot
@@ -48,6 +50,12 @@ type Batch struct {
 	// that returns part of a feed (a page limit hit, pushed posts) leaves
 	// it false.
 	Complete bool
+}
+
+// SortNewestFirst orders Posts as a Batch holds them, newest first, keeping
+// the order of posts published at the same time.
+func (b *Batch) SortNewestFirst() {
+	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
 }
 
 // ErrRetryLater is wrapped by errors that say the upstream is busy

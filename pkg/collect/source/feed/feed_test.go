@@ -3,11 +3,8 @@ package feed
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,27 +12,11 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
+	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
 var now = time.Date(2026, 8, 3, 4, 0, 0, 0, time.UTC)
-
-// serveFile answers with a testdata file and a Content-Type.
-func serveFile(t *testing.T, file, contentType string) *httptest.Server {
-	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if contentType != "" {
-			w.Header().Set("Content-Type", contentType)
-		}
-		_, _ = w.Write(body)
-	}))
-	t.Cleanup(ts.Close)
-	return ts
-}
 
 func fetcher() *Fetcher {
 	return &Fetcher{Clock: clockwork.NewFakeClockAt(now), UserAgent: "govwatch-test"}
@@ -107,7 +88,7 @@ func TestFetchFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := serveFile(t, tt.file, tt.contentType)
+			ts := sourcetest.ServeFile(t, tt.file, tt.contentType)
 			res, err := fetcher().Fetch(context.Background(), ts.URL, Validators{})
 			if err != nil {
 				t.Fatal(err)
@@ -126,7 +107,7 @@ func TestFetchFormats(t *testing.T) {
 }
 
 func TestFetchAtomFallsBackToUpdated(t *testing.T) {
-	ts := serveFile(t, "atom.xml", "")
+	ts := sourcetest.ServeFile(t, "atom.xml", "")
 	res, err := fetcher().Fetch(context.Background(), ts.URL, Validators{})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +122,7 @@ func TestFetchAtomFallsBackToUpdated(t *testing.T) {
 }
 
 func TestDates(t *testing.T) {
-	ts := serveFile(t, "dates.xml", "application/rss+xml")
+	ts := sourcetest.ServeFile(t, "dates.xml", "application/rss+xml")
 	res, err := fetcher().Fetch(context.Background(), ts.URL, Validators{})
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +149,7 @@ func TestDates(t *testing.T) {
 }
 
 func TestNativeIDFallback(t *testing.T) {
-	ts := serveFile(t, "noguid.xml", "application/rss+xml")
+	ts := sourcetest.ServeFile(t, "noguid.xml", "application/rss+xml")
 	res, err := fetcher().Fetch(context.Background(), ts.URL, Validators{})
 	if err != nil {
 		t.Fatal(err)
@@ -190,10 +171,7 @@ func TestNativeIDFallback(t *testing.T) {
 }
 
 func TestConditionalGet(t *testing.T) {
-	body, err := os.ReadFile("testdata/rss2.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := sourcetest.Testdata(t, "rss2.xml")
 	const etag, lastMod = `"v1"`, "Mon, 03 Aug 2026 02:00:00 GMT"
 	var gotINM, gotIMS, gotUA string
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -248,11 +226,7 @@ func TestFetchErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.WriteHeader(tt.status)
-				_, _ = w.Write(tt.body)
-			}))
-			defer ts.Close()
+			ts := sourcetest.Serve(t, tt.status, "", tt.body)
 			f := fetcher()
 			f.MaxBody = tt.maxBody
 			_, err := f.Fetch(context.Background(), ts.URL, Validators{})
@@ -267,42 +241,12 @@ func TestFetchErrors(t *testing.T) {
 }
 
 func TestFetchNetworkErrors(t *testing.T) {
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()
-	}))
-	defer slow.Close()
-
-	tests := []struct {
-		name      string
-		url       string
-		client    *http.Client
-		retryable bool
-	}{
-		{"connection refused", closed.URL, nil, true},
-		{"timeout", slow.URL, &http.Client{Timeout: 50 * time.Millisecond}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := fetcher()
-			f.Client = tt.client
-			_, err := f.Fetch(context.Background(), tt.url, Validators{})
-			if err == nil {
-				t.Fatal("got no error")
-			}
-			if got := fetch.IsRetryable(err); got != tt.retryable {
-				t.Errorf("got retryable %v, want %v (%v)", got, tt.retryable, err)
-			}
-		})
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := fetcher().Fetch(ctx, slow.URL, Validators{})
-	if !errors.Is(err, context.Canceled) || fetch.IsRetryable(err) {
-		t.Errorf("got %v retryable %v, want context.Canceled, not retryable", err, fetch.IsRetryable(err))
-	}
+	sourcetest.NetworkFailures(t, func(ctx context.Context, client *http.Client, url string) error {
+		f := fetcher()
+		f.Client = client
+		_, err := f.Fetch(ctx, url, Validators{})
+		return err
+	}, fetch.IsRetryable)
 }
 
 func FuzzParse(f *testing.F) {
@@ -315,11 +259,7 @@ func FuzzParse(f *testing.F) {
 		{"gbk-header.xml", "text/xml; charset=gbk"},
 		{"gbk-decl.xml", "text/xml"},
 	} {
-		b, err := os.ReadFile(filepath.Join("testdata", seed.file))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b, seed.contentType)
+		f.Add(sourcetest.Testdata(f, seed.file), seed.contentType)
 	}
 	f.Add([]byte(`<?xml version="1.0" encoding="x-unknown"?><rss/>`), "text/xml; charset=x-unknown")
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {

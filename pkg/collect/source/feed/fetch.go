@@ -12,6 +12,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/registry"
 )
 
 // Fetcher fetches and parses feeds. The zero value is usable; it is safe
@@ -54,6 +55,27 @@ type Item struct {
 	Author      string
 	PublishedAt time.Time
 	Metrics     model.Metrics
+}
+
+// Post is the item as a post of account a collected at now, under the
+// native id native: the item's own, or one the source derives from it.
+func (it Item) Post(a *registry.Account, native string, now time.Time) model.Post {
+	return model.Post{
+		Schema:      model.SchemaVersion,
+		ID:          model.PostID(a.Platform, a.ID, native),
+		AccountID:   a.ID,
+		Platform:    a.Platform,
+		NativeID:    native,
+		Kind:        model.KindPost,
+		URL:         it.URL,
+		Title:       it.Title,
+		Text:        it.Text,
+		Author:      it.Author,
+		PublishedAt: it.PublishedAt.UTC(),
+		CollectedAt: now,
+		ContentHash: model.ContentHash(it.Title, it.Text, it.URL),
+		Metrics:     it.Metrics,
+	}
 }
 
 // Fetch gets url with the validators of the last response and parses it.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -81,6 +82,36 @@ func (e *ParseError) Unwrap() error { return e.Err }
 
 // Retryable is false: the same body will not parse next time either.
 func (e *ParseError) Retryable() bool { return false }
+
+// APICodes is how an API states an error in the body of its answer: the
+// name of its code field, and the codes that go away by themselves (system
+// busy, rate limits). Other codes are permanent until someone fixes the
+// account's credentials or permissions.
+type APICodes struct {
+	API       string // the API as messages name it, e.g. "wechat"
+	Field     string // its code field, e.g. "errcode"
+	Retryable []int
+}
+
+// Error is the error path answered with code and msg.
+func (c *APICodes) Error(path string, code int, msg string) *APIError {
+	return &APIError{Path: path, Code: code, Message: msg, Codes: c}
+}
+
+// APIError is an error an API stated in its answer, other than success.
+type APIError struct {
+	Path    string
+	Code    int
+	Message string
+	Codes   *APICodes
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s %s: %s %d: %s", e.Codes.API, e.Path, e.Codes.Field, e.Code, e.Message)
+}
+
+// Retryable is true for the codes the API's APICodes list as such.
+func (e *APIError) Retryable() bool { return slices.Contains(e.Codes.Retryable, e.Code) }
 
 // IsRetryable reports whether an error may go away by itself: network
 // errors, timeouts, 429 and 5xx, or any error in the chain that says so

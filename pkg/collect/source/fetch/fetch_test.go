@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 )
 
 func TestDo(t *testing.T) {
@@ -67,34 +69,32 @@ func TestDo(t *testing.T) {
 }
 
 func TestRetryableNetwork(t *testing.T) {
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
-	defer slow.Close()
-	tests := []struct {
-		name      string
-		url       string
-		client    *http.Client
-		retryable bool
-	}{
-		{"connection refused", closed.URL, nil, true},
-		{"timeout", slow.URL, &http.Client{Timeout: 50 * time.Millisecond}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := (&Client{HTTP: tt.client}).Do(context.Background(), Request{URL: tt.url})
-			if err == nil || IsRetryable(err) != tt.retryable {
-				t.Errorf("got %v retryable %v, want an error retryable %v", err, IsRetryable(err), tt.retryable)
-			}
-		})
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := (&Client{}).Do(ctx, Request{URL: slow.URL})
-	if !errors.Is(err, context.Canceled) || IsRetryable(err) {
-		t.Errorf("got %v retryable %v, want context.Canceled, not retryable", err, IsRetryable(err))
-	}
+	sourcetest.NetworkFailures(t, func(ctx context.Context, client *http.Client, url string) error {
+		_, err := (&Client{HTTP: client}).Do(ctx, Request{URL: url})
+		return err
+	}, IsRetryable)
 	if IsRetryable(&ParseError{URL: "u", Err: errors.New("bad")}) {
 		t.Error("got a parse error retryable, want permanent")
+	}
+}
+
+func TestAPIError(t *testing.T) {
+	codes := &APICodes{API: "weibo", Field: "error_code", Retryable: []int{10001, 10023}}
+	tests := []struct {
+		code      int
+		want      string
+		retryable bool
+	}{
+		{10023, "weibo /2/users/show.json: error_code 10023: out of rate limit", true},
+		{21327, "weibo /2/users/show.json: error_code 21327: out of rate limit", false},
+	}
+	for _, tt := range tests {
+		err := codes.Error("/2/users/show.json", tt.code, "out of rate limit")
+		if got := err.Error(); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+		if got := IsRetryable(fmt.Errorf("poll: %w", err)); got != tt.retryable {
+			t.Errorf("code %d: got retryable %v, want %v", tt.code, got, tt.retryable)
+		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -139,7 +138,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*sou
 		}
 		cursor = nextCursor
 	}
-	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	b.SortNewestFirst()
 	var err error
 	if b.State, err = json.Marshal(next); err != nil {
 		return nil, err
@@ -282,16 +281,6 @@ func describe(r gjson.Result) string {
 	return "a " + r.Type.String()
 }
 
-func (s *Source) clock() clockwork.Clock {
-	if s.Clock != nil {
-		return s.Clock
-	}
-	return clockwork.NewRealClock()
-}
+func (s *Source) clock() clockwork.Clock { return source.Clock(s.Clock) }
 
-func (s *Source) log() *zap.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return zap.NewNop()
-}
+func (s *Source) log() *zap.Logger { return source.Log(s.Log) }

@@ -6,14 +6,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 	"golang.org/x/text/encoding/simplifiedchinese"
-	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
@@ -39,8 +37,7 @@ var acc = &registry.Account{ID: "fj-gov-weibo", Platform: "weibo", Source: regis
 // vendor serves page1 and page2 by cursor and records the requests.
 func vendor(t *testing.T) (*httptest.Server, *[]string) {
 	t.Helper()
-	p1, _ := os.ReadFile("testdata/page1.json")
-	p2, _ := os.ReadFile("testdata/page2.json")
+	p1, p2 := sourcetest.Testdata(t, "page1.json"), sourcetest.Testdata(t, "page2.json")
 	var reqs []string
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqs = append(reqs, r.URL.RawQuery+" auth="+r.Header.Get("Authorization"))
@@ -156,12 +153,7 @@ func TestPollErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", tt.contentType)
-				w.WriteHeader(tt.status)
-				_, _ = w.Write(tt.body)
-			}))
-			defer ts.Close()
+			ts := sourcetest.Serve(t, tt.status, tt.contentType, tt.body)
 			a := *acc
 			a.Source.Options = &Account{Mapping: "vendor", URL: ts.URL}
 			s := newSource(mapping())
@@ -211,12 +203,8 @@ func TestMapTimes(t *testing.T) {
 }
 
 func FuzzMap(f *testing.F) {
-	for _, name := range []string{"testdata/page1.json", "testdata/page2.json"} {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
+	for _, name := range []string{"page1.json", "page2.json"} {
+		f.Add(sourcetest.Testdata(f, name))
 	}
 	f.Add([]byte(`{"data":{"list":[{"mid":1e400,"created_at":-1,"type":"reply","stats":{"like":-5}}]}}`))
 	f.Add([]byte(`{"data":{"list":"x"}}`))
@@ -249,19 +237,13 @@ func FuzzMap(f *testing.F) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample := sourcetest.Sample(t)
 	var cfg map[string]any
-	if err := yaml.Unmarshal(sample, &cfg); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.Sample(t, &cfg)
 }
 
 // BenchmarkMap maps a recorded vendor page.
 func BenchmarkMap(b *testing.B) {
-	body, err := os.ReadFile("testdata/page1.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := sourcetest.Testdata(b, "page1.json")
 	m := mapping()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()

@@ -218,9 +218,4 @@ func (s *Source) maxBody() int64 {
 	return 1 << 20
 }
 
-func (s *Source) clock() clockwork.Clock {
-	if s.Clock != nil {
-		return s.Clock
-	}
-	return clockwork.NewRealClock()
-}
+func (s *Source) clock() clockwork.Clock { return source.Clock(s.Clock) }

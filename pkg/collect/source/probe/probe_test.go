@@ -5,13 +5,11 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -23,10 +21,7 @@ var now = time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
 // ways real ones do.
 func platform(t *testing.T) *httptest.Server {
 	t.Helper()
-	page, err := os.ReadFile("testdata/download.html")
-	if err != nil {
-		t.Fatal(err)
-	}
+	page := sourcetest.Testdata(t, "download.html")
 	apk := bytes.Repeat([]byte("PK\x03\x04"), 5000)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/download.html", func(w http.ResponseWriter, r *http.Request) {
@@ -69,8 +64,7 @@ func platform(t *testing.T) *httptest.Server {
 
 func TestProbe(t *testing.T) {
 	ts := platform(t)
-	html, _ := os.ReadFile("testdata/download.html")
-	pageLen := int64(len(html))
+	pageLen := int64(len(sourcetest.Testdata(t, "download.html")))
 	type want struct {
 		ok     bool
 		status int
@@ -126,7 +120,6 @@ func TestProbe(t *testing.T) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample := sourcetest.Sample(t)
 	var cfg struct {
 		Registry struct {
 			Units    []map[string]string
@@ -139,11 +132,7 @@ func TestSampleConfig(t *testing.T) {
 			}
 		}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(sample))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.Sample(t, &cfg)
 	for _, a := range cfg.Registry.Accounts {
 		if a.Source.Type != "probe" || a.Source.URL == "" {
 			t.Errorf("account %s: got %+v, want a probe with a url", a.ID, a.Source)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 	"github.com/govwatch/govwatch/pkg/model"
@@ -126,11 +124,7 @@ func (r *rig) do(t *testing.T, q req) (int, answer) {
 
 func batch(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile("testdata/crawler-batch.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return sourcetest.Testdata(t, "crawler-batch.json")
 }
 
 func TestIngestAccepts(t *testing.T) {
@@ -310,11 +304,8 @@ func FuzzParse(f *testing.F) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample := sourcetest.Sample(t)
 	var cfg map[string]any
-	if err := yaml.Unmarshal(sample, &cfg); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.Sample(t, &cfg)
 }
 
 // BenchmarkParse checks a full request of 500 posts.

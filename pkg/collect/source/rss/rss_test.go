@@ -1,16 +1,12 @@
 package rss
 
 import (
-	"bytes"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 )
 
 func TestSampleConfig(t *testing.T) {
-	sample := sourcetest.Sample(t)
 	var cfg struct {
 		Registry struct {
 			Units    []map[string]string
@@ -20,11 +16,7 @@ func TestSampleConfig(t *testing.T) {
 			}
 		}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(sample))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.Sample(t, &cfg)
 	if got := cfg.Registry.Accounts[0].Source; got.Type != "rss" || got.URL == "" {
 		t.Errorf("got source %+v, want type rss and a url", got)
 	}

@@ -5,11 +5,9 @@ package rss
 import (
 	"context"
 	"encoding/json"
-	"sort"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/feed"
-	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
@@ -38,23 +36,8 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 	b := &source.Batch{State: next, NotModified: res.NotModified, Complete: true}
 	now := s.Fetcher.Now().UTC()
 	for _, it := range res.Items {
-		b.Posts = append(b.Posts, model.Post{
-			Schema:      model.SchemaVersion,
-			ID:          model.PostID(a.Platform, a.ID, it.NativeID),
-			AccountID:   a.ID,
-			Platform:    a.Platform,
-			NativeID:    it.NativeID,
-			Kind:        model.KindPost,
-			URL:         it.URL,
-			Title:       it.Title,
-			Text:        it.Text,
-			Author:      it.Author,
-			PublishedAt: it.PublishedAt.UTC(),
-			CollectedAt: now,
-			ContentHash: model.ContentHash(it.Title, it.Text, it.URL),
-			Metrics:     it.Metrics,
-		})
+		b.Posts = append(b.Posts, it.Post(a, it.NativeID, now))
 	}
-	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	b.SortNewestFirst()
 	return b, nil
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
@@ -133,32 +132,14 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 			continue // the same article through two indirect routes or two links
 		}
 		seen[native] = true
-		b.Posts = append(b.Posts, model.Post{
-			Schema:      model.SchemaVersion,
-			ID:          model.PostID(a.Platform, a.ID, native),
-			AccountID:   a.ID,
-			Platform:    a.Platform,
-			NativeID:    native,
-			Kind:        model.KindPost,
-			URL:         it.URL,
-			Title:       it.Title,
-			Text:        it.Text,
-			Author:      it.Author,
-			PublishedAt: it.PublishedAt.UTC(),
-			CollectedAt: now,
-			ContentHash: model.ContentHash(it.Title, it.Text, canonicalURL(a.Platform, it.URL)),
-			Metrics:     it.Metrics,
-		})
+		p := it.Post(a, native, now)
+		if a.Platform == "wechat" {
+			// A WeChat link's volatile parameters change without the
+			// article changing; the content hash leaves them out.
+			p.ContentHash = model.ContentHash(p.Title, p.Text, text.CanonicalURL(p.URL))
+		}
+		b.Posts = append(b.Posts, p)
 	}
-	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	b.SortNewestFirst()
 	return b, nil
-}
-
-// canonicalURL drops a WeChat link's volatile parameters so that the
-// content hash does not change when only they do.
-func canonicalURL(platform, raw string) string {
-	if platform != "wechat" {
-		return raw
-	}
-	return text.CanonicalURL(raw)
 }

@@ -1,19 +1,15 @@
 package rsshub
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/feed"
@@ -72,10 +68,7 @@ func TestFeedURL(t *testing.T) {
 // hub serves a testdata file on any path, honouring If-None-Match.
 func hub(t *testing.T, file string) (*httptest.Server, *[]string) {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := sourcetest.Testdata(t, file)
 	var reqs []string
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqs = append(reqs, r.URL.RequestURI()+" inm="+r.Header.Get("If-None-Match")+" ims="+r.Header.Get("If-Modified-Since"))
@@ -142,8 +135,8 @@ func TestPollWeChatDeduplicates(t *testing.T) {
 }
 
 func TestPollErrors(t *testing.T) {
-	fetching, _ := os.ReadFile("testdata/fetching-503.html")
-	broken, _ := os.ReadFile("testdata/error-503.html")
+	fetching := sourcetest.Testdata(t, "fetching-503.html")
+	broken := sourcetest.Testdata(t, "error-503.html")
 	tests := []struct {
 		name       string
 		status     int
@@ -158,12 +151,7 @@ func TestPollErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				w.WriteHeader(tt.status)
-				_, _ = w.Write(tt.body)
-			}))
-			defer ts.Close()
+			ts := sourcetest.Serve(t, tt.status, "text/html; charset=utf-8", tt.body)
 			_, err := newSource(ts.URL).Poll(context.Background(), account("weibo", &Account{UserID: "1"}), nil)
 			if err == nil || !strings.Contains(err.Error(), ts.URL) {
 				t.Fatalf("got %v, want an error naming %s", err, ts.URL)
@@ -179,7 +167,6 @@ func TestPollErrors(t *testing.T) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample := sourcetest.Sample(t)
 	var cfg struct {
 		Collector struct {
 			Sources struct {
@@ -199,11 +186,7 @@ func TestSampleConfig(t *testing.T) {
 			}
 		}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(sample))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.Sample(t, &cfg)
 	s := newSource(cfg.Collector.Sources.RSSHub.BaseURL)
 	for _, a := range cfg.Registry.Accounts {
 		acc := account(a.Platform, &Account{UserID: a.Source.UserID, Route: a.Source.Route})

@@ -3,14 +3,12 @@ package wechat
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/jonboulle/clockwork"
 
-	"github.com/govwatch/govwatch/pkg/conf"
+	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/redis"
 	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
@@ -28,12 +26,8 @@ func TestReplicasShareOneToken(t *testing.T) {
 	plat := &platform{calls: map[string]int{}}
 	ts := httptest.NewServer(plat.handler(t))
 	defer ts.Close()
-	secret := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(secret, []byte("app-s3cret"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	acc := &registry.Account{ID: "fz-wechat", Platform: "wechat", Source: registry.Source{Type: "wechat",
-		Options: &Account{AppID: appID, SecretFile: conf.File(secret)}}}
+		Options: &Account{AppID: appID, SecretFile: sourcetest.SecretFile(t, "app-s3cret")}}}
 	clock := clockwork.NewFakeClockAt(now)
 	// The first replica gets the token; then all poll at once.
 	first := &Source{BaseURL: ts.URL, Store: st, Clock: clock}

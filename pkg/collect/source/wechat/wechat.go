@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -45,31 +44,16 @@ type Source struct {
 
 var _ source.Source = (*Source)(nil)
 
-// APIError is an errcode other than 0.
-type APIError struct {
-	Path    string
-	Code    int
-	Message string
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("wechat %s: errcode %d: %s", e.Path, e.Code, e.Message)
-}
-
-// Retryable is true for system busy (-1) and frequency limits (45009,
-// 45011); invalid credentials and permissions are permanent.
-func (e *APIError) Retryable() bool {
-	switch e.Code {
-	case -1, 45009, 45011, 40001, 42001:
-		return true
-	}
-	return false
-}
+// errcodes are the official-account API's errors: system busy (-1) and
+// frequency limits (45009, 45011) go away by themselves, and so does a
+// refused token (40001, 42001), which a poll refreshes once and the next
+// poll again; invalid credentials and permissions are permanent.
+var errcodes = &fetch.APICodes{API: "wechat", Field: "errcode", Retryable: []int{-1, 45009, 45011, 40001, 42001}}
 
 // tokenInvalid reports errcodes that mean "get a new access token".
 func tokenInvalid(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && (ae.Code == 40001 || ae.Code == 42001 || ae.Code == 40014)
+	var ae *fetch.APIError
+	return errors.As(err, &ae) && ae.Codes == errcodes && (ae.Code == 40001 || ae.Code == 42001 || ae.Code == 40014)
 }
 
 type apiError struct {
@@ -80,7 +64,7 @@ type apiError struct {
 func (e apiError) code() (int, string) { return e.ErrCode, e.ErrMsg }
 
 // call POSTs req as JSON to path (with the token when not empty) and
-// decodes the answer into out, turning a non-zero errcode into *APIError.
+// decodes the answer into out, turning a non-zero errcode into a *fetch.APIError.
 func (s *Source) call(ctx context.Context, path, tok string, req, out any) error {
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -100,7 +84,7 @@ func (s *Source) call(ctx context.Context, path, tok string, req, out any) error
 	}
 	if c, ok := out.(interface{ code() (int, string) }); ok {
 		if code, msg := c.code(); code != 0 {
-			return &APIError{Path: path, Code: code, Message: msg}
+			return errcodes.Error(path, code, msg)
 		}
 	}
 	return nil
@@ -244,7 +228,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, st []byte) (*sou
 			b.Posts[i].Metrics.Views, b.Posts[i].Metrics.Shares = r.Views, r.Shares
 		}
 	}
-	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	b.SortNewestFirst()
 	if b.State, err = json.Marshal(next); err != nil {
 		return nil, err
 	}
@@ -298,16 +282,6 @@ func (s *Source) base() string {
 	return DefaultBaseURL
 }
 
-func (s *Source) clock() clockwork.Clock {
-	if s.Clock != nil {
-		return s.Clock
-	}
-	return clockwork.NewRealClock()
-}
+func (s *Source) clock() clockwork.Clock { return source.Clock(s.Clock) }
 
-func (s *Source) log() *zap.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return zap.NewNop()
-}
+func (s *Source) log() *zap.Logger { return source.Log(s.Log) }

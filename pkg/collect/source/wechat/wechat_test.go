@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,12 +15,10 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
-	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
@@ -45,13 +42,6 @@ type platform struct {
 }
 
 func (p *platform) handler(t *testing.T) http.Handler {
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -90,16 +80,16 @@ func (p *platform) handler(t *testing.T) http.Handler {
 				return
 			}
 			if req["offset"] == float64(0) {
-				_, _ = w.Write(read("batchget-1.json"))
+				_, _ = w.Write(sourcetest.Testdata(t, "batchget-1.json"))
 			} else {
-				_, _ = w.Write(read("batchget-2.json"))
+				_, _ = w.Write(sourcetest.Testdata(t, "batchget-2.json"))
 			}
 		case "/datacube/getarticlesummary":
 			if req["begin_date"] != "2026-11-26" || req["end_date"] != "2026-11-26" {
 				_, _ = w.Write([]byte(`{"errcode":61501,"errmsg":"date range error"}`))
 				return
 			}
-			_, _ = w.Write(read("getarticlesummary.json"))
+			_, _ = w.Write(sourcetest.Testdata(t, "getarticlesummary.json"))
 		default:
 			http.NotFound(w, r)
 		}
@@ -132,12 +122,8 @@ func newRig(t *testing.T) *rig {
 	}
 	t.Cleanup(func() { st.Close() })
 	r.store = st
-	secret := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(secret, []byte("app-s3cret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	r.acc = &registry.Account{ID: "fz-wechat", Platform: "wechat", Source: registry.Source{Type: "wechat",
-		Options: &Account{AppID: appID, SecretFile: conf.File(secret)}}}
+		Options: &Account{AppID: appID, SecretFile: sourcetest.SecretFile(t, "app-s3cret")}}}
 	return r
 }
 
@@ -266,9 +252,6 @@ func TestErrors(t *testing.T) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample := sourcetest.Sample(t)
 	var cfg map[string]any
-	if err := yaml.Unmarshal(sample, &cfg); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.Sample(t, &cfg)
 }

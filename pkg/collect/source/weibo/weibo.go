@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -50,26 +49,10 @@ type Source struct {
 
 var _ source.Source = (*Source)(nil)
 
-// APIError is the open API's error answer.
-type APIError struct {
-	Path    string
-	Code    int
-	Message string
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("weibo %s: error_code %d: %s", e.Path, e.Code, e.Message)
-}
-
-// Retryable is true for system errors and rate limits (10001–10003,
-// 10022–10024); token and permission errors need someone to re-authorise.
-func (e *APIError) Retryable() bool {
-	switch e.Code {
-	case 10001, 10002, 10003, 10009, 10022, 10023, 10024:
-		return true
-	}
-	return false
-}
+// errorCodes are the open API's errors: system errors and rate limits
+// (10001–10003, 10009, 10022–10024) go away by themselves; token and
+// permission errors need someone to re-authorise.
+var errorCodes = &fetch.APICodes{API: "weibo", Field: "error_code", Retryable: []int{10001, 10002, 10003, 10009, 10022, 10023, 10024}}
 
 type user struct {
 	ID             int64  `json:"id"`
@@ -186,7 +169,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 			b.Posts = append(b.Posts, p)
 		}
 	}
-	sort.SliceStable(b.Posts, func(i, j int) bool { return b.Posts[i].PublishedAt.After(b.Posts[j].PublishedAt) })
+	b.SortNewestFirst()
 	return b, nil
 }
 
@@ -225,7 +208,7 @@ func (s *Source) get(ctx context.Context, path string, q url.Values, tok string,
 	return nil
 }
 
-func apiError(path string, body []byte) *APIError {
+func apiError(path string, body []byte) *fetch.APIError {
 	var e struct {
 		Error     string `json:"error"`
 		ErrorCode int    `json:"error_code"`
@@ -233,7 +216,7 @@ func apiError(path string, body []byte) *APIError {
 	if json.Unmarshal(body, &e) != nil || e.ErrorCode == 0 {
 		return nil
 	}
-	return &APIError{Path: path, Code: e.ErrorCode, Message: e.Error}
+	return errorCodes.Error(path, e.ErrorCode, e.Error)
 }
 
 // avatarKey drops the size and CDN parts that change without the image
@@ -263,9 +246,4 @@ func (s *Source) base() string {
 	return DefaultBaseURL
 }
 
-func (s *Source) clock() clockwork.Clock {
-	if s.Clock != nil {
-		return s.Clock
-	}
-	return clockwork.NewRealClock()
-}
+func (s *Source) clock() clockwork.Clock { return source.Clock(s.Clock) }

@@ -11,11 +11,9 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
 	"github.com/govwatch/govwatch/pkg/collect/source/sourcetest"
-	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -58,12 +56,8 @@ func api(t *testing.T, errStatus int, errBody string) *httptest.Server {
 }
 
 func account(t *testing.T, token string) *registry.Account {
-	f := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(f, []byte(token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	return &registry.Account{ID: "fj-gov-weibo", Platform: "weibo", Source: registry.Source{Type: "weibo",
-		Options: &Account{UserID: "3197355467", SecretFile: conf.File(f)}}}
+		Options: &Account{UserID: "3197355467", SecretFile: sourcetest.SecretFile(t, token)}}}
 }
 
 func TestPoll(t *testing.T) {
@@ -158,9 +152,6 @@ func TestPollErrors(t *testing.T) {
 }
 
 func TestSampleConfig(t *testing.T) {
-	sample := sourcetest.Sample(t)
 	var cfg map[string]any
-	if err := yaml.Unmarshal(sample, &cfg); err != nil {
-		t.Fatal(err)
-	}
+	sourcetest.Sample(t, &cfg)
 }
