@@ -381,7 +381,7 @@ func TestLexiconFormat(t *testing.T) {
 }
 
 func FuzzScan(f *testing.F) {
-	for _, s := range []string{
+	seed(f,
 		"澳门\u200b新葡京_bet365官方入口 13800138000",
 		"法 * 轮 * 功；揭批“法轮功”邪教",
 		"卡号：6222 0210 0112 3456 789\n再接再励",
@@ -390,9 +390,7 @@ func FuzzScan(f *testing.F) {
 		"ＢＥＴ３６５ ⑴❶壹",
 		"四个自信：道路自信、理论自信和“民族自信”。社会主义核心价值观（富强、民主",
 		"公告_亚博体育app下载官方入口_8et365|国产精品一区二区在线观看",
-	} {
-		f.Add(s)
-	}
+	)
 	e := testEngine(f)
 	f.Fuzz(func(t *testing.T, text string) {
 		got := e.Scan(text)
@@ -444,5 +442,12 @@ func TestThirdCharacter(t *testing.T) {
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("Scan(%q): got %q, want %q", tt.text, got, tt.want)
 		}
+	}
+}
+
+// seed adds texts to f's corpus.
+func seed(f *testing.F, texts ...string) {
+	for _, s := range texts {
+		f.Add(s)
 	}
 }

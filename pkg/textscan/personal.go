@@ -358,28 +358,13 @@ func (sc *digitScanner) report(i, j, kind int) {
 		if i == 0 {
 			start = sc.prefixStart(start, sc.groups[j].d1-sc.groups[i].d0 > len(body))
 		}
-		f = Finding{
-			Category:   model.CategoryPrivacyPhone,
-			Severity:   model.DefaultSeverity(model.CategoryPrivacyPhone),
-			Rule:       RuleMobile,
-			Suggestion: "删除或打码处理该手机号码，如 " + mask(body, 3, 4),
-		}
+		f = privacyFinding(model.CategoryPrivacyPhone, RuleMobile, "删除或打码处理该手机号码，如 "+mask(body, 3, 4))
 	case kindCard:
 		d := sc.digits[sc.groups[i].d0:sc.groups[j].d1]
-		f = Finding{
-			Category:   model.CategoryPrivacyBankCard,
-			Severity:   model.DefaultSeverity(model.CategoryPrivacyBankCard),
-			Rule:       RuleBankCard,
-			Suggestion: "删除或打码处理该银行卡号，如 " + mask(d, 4, 4),
-		}
+		f = privacyFinding(model.CategoryPrivacyBankCard, RuleBankCard, "删除或打码处理该银行卡号，如 "+mask(d, 4, 4))
 	case kindID:
 		d := sc.digits[sc.groups[i].d0:sc.groups[j].d1]
-		f = Finding{
-			Category:   model.CategoryPrivacyIDNumber,
-			Severity:   model.DefaultSeverity(model.CategoryPrivacyIDNumber),
-			Rule:       RuleIDNumber,
-			Suggestion: "删除或打码处理该公民身份号码，如 " + mask(d, 6, 4),
-		}
+		f = privacyFinding(model.CategoryPrivacyIDNumber, RuleIDNumber, "删除或打码处理该公民身份号码，如 "+mask(d, 6, 4))
 	}
 	if start < sc.lastEnd { // never reach back into an earlier finding
 		start = sc.groups[i].start
@@ -600,6 +585,11 @@ func validCard(d []byte) bool {
 		return true
 	}
 	return false
+}
+
+// privacyFinding is a finding of personal data of category c.
+func privacyFinding(c, rule, suggestion string) Finding {
+	return Finding{Category: c, Severity: model.DefaultSeverity(c), Rule: rule, Suggestion: suggestion}
 }
 
 // cardWords are what people write before a bank card number; without one

@@ -111,16 +111,14 @@ func soundHits(e *Engine, text string) [][2]int {
 // FuzzSound holds the anchored matcher to the direct rule: it must find
 // every alike window and nothing else, whatever surrounds it.
 func FuzzSound(f *testing.F) {
-	for _, s := range []string{
+	seed(f,
 		"坚持中国特色社会注意道路",
 		"深入学习习近平新时代中国特色社汇注意思想",
 		"增强四个意思，全面从严冶党",
 		"全面從嚴執黨\u200b中国特色社会\n注意",
 		"中国特色社会主义中国特色社会主意",
 		"\xff四个意思\xe6",
-	} {
-		f.Add(s)
-	}
+	)
 	e := soundEngine(f)
 	f.Fuzz(func(t *testing.T, text string) {
 		got, want := soundHits(e, text), naiveSound(e, text)
