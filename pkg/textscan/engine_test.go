@@ -81,7 +81,7 @@ func TestCategories(t *testing.T) {
 
 		// wording.*.
 		{"serious formulation", "深入学习习近平新时代中国特设社会主义思想", []span{sp(serious, "习近平新时代中国特设社会主义思想")}},
-		{"serious near miss by sound", "坚持中国特色社会主意道路", []span{sp(serious, "中国特色社会主意")}},
+		{"serious near miss by sound", "坚持中国特色社会主意道路", []span{sp(serious, "中国特色社会主意道路")}},
 		{"serious near miss by shape", "全面从严冶党", []span{sp(serious, "全面从严冶党")}},
 		{"serious two characters off by sound", "深入学习习近平新时代中国特色社汇注意思想", []span{sp(serious, "习近平新时代中国特色社汇注意思想")}},
 		{"serious homophone in a short formulation", "增强四个意思", []span{sp(serious, "四个意思")}},
@@ -92,6 +92,9 @@ func TestCategories(t *testing.T) {
 		{"enumeration with a missing member", "增强“四个意识”（政治意识、大局意识、核心意识）。", []span{sp(serious, "政治意识、大局意识、核心意识")}},
 		{"enumeration of words with a wrong member", "新发展理念：创新、协调、绿色、开放、共赢", []span{sp(serious, "共赢")}},
 		{"enumeration in groups", "社会主义核心价值观：富强、民主、文明、和谐，自由、平等、公正、法治，爱国、敬业、诚信、友爱", []span{sp(serious, "友爱")}},
+		{"leader with another leader's title", "国务院副总理李强主持召开国务院常务会议", []span{sp(serious, "国务院副总理李强")}},
+		{"leader with a title after the name", "李强总书记出席会议", []span{sp(serious, "李强总书记")}},
+		{"leader misspelt after a title", "国家副主席韩证会见外宾", []span{sp(serious, "韩证")}},
 		{"serious taiwan wording", "台湾总统表示", []span{sp(serious, "台湾总统")}},
 		{"typo", "希望大家再接再励", []span{sp(typo, "再接再励")}},
 		{"typo until", "截止目前，全市已完成", []span{sp(typo, "截止目前")}},
@@ -127,6 +130,10 @@ func TestCategories(t *testing.T) {
 		{"enumeration named without a list", "统筹推进五位一体总体布局，协调推进四个全面战略布局", nil},
 		{"one member discussed", "四个自信中的道路自信最根本", nil},
 		{"enumeration followed by other words", "四风：形式主义、官僚主义、享乐主义和奢靡之风，要坚决纠治", nil},
+		{"leaders with their titles", "中共中央总书记、国家主席、中央军委主席习近平，国务院总理李强，全国政协主席王沪宁出席", nil},
+		{"leaders listed without titles", "习近平、李强、赵乐际、王沪宁、蔡奇、丁薛祥、李希出席", nil},
+		{"a former leader after a title", "时任国务院总理李克强", nil},
+		{"a namesake with a local title", "副市长李强调研，总经理李强表示", nil},
 		{"correct typo forms", "再接再厉，截至目前已安装完毕，令人震撼", nil},
 		{"invitation to follow", "欢迎关注本账号，详情请关注后续发布", nil},
 		{"pay attention", "请广大市民务必关注天气变化，合理安排出行", nil},
@@ -319,6 +326,7 @@ func TestLoadLexiconProblems(t *testing.T) {
 		{"every problem", map[string]string{"prohibited.porn.txt": "a\tbad\n\nb\tworse\n"}, []string{"prohibited.porn.txt:1:", "prohibited.porn.txt:3:"}},
 		{"not utf-8", map[string]string{"prohibited.porn.txt": "\xff\xfe\n"}, []string{"prohibited.porn.txt:1: not UTF-8"}},
 		{"enumeration without members", map[string]string{"enumerations.txt": "# c\n四个自信\tcritical\n"}, []string{"enumerations.txt:2: an enumeration needs two or more members"}},
+		{"leader without titles", map[string]string{"leaders.txt": "李强\tcritical\n"}, []string{"leaders.txt:1: a leader needs one or more titles"}},
 		{"enumeration with an empty member", map[string]string{"enumerations.txt": "四个自信\t\t道路自信、、文化自信\n"}, []string{"enumerations.txt:1: an enumeration needs"}},
 	}
 	for _, tt := range tests {

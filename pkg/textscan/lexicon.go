@@ -36,8 +36,11 @@ type Lexicon struct {
 	// Enumerations are named lists whose members are fixed (四个自信): the
 	// Term is the name, the Note the members separated by 、.
 	Enumerations []Entry
-	Confusables  []string // groups of characters confused by sound or shape
-	Version      string   // a digest of the files
+	// Leaders are the state's leaders: the Term is the name, the Note the
+	// titles they hold, separated by 、.
+	Leaders     []Entry
+	Confusables []string // groups of characters confused by sound or shape
+	Version     string   // a digest of the files
 }
 
 // lexiconCategories are the categories a `<category>.txt` file may name.
@@ -57,6 +60,7 @@ const (
 	fileProtected    = "protected.txt"
 	fileConfusables  = "confusables.txt"
 	fileEnumerations = "enumerations.txt"
+	fileLeaders      = "leaders.txt"
 )
 
 // LoadLexicon reads every *.txt file of fsys's root directory:
@@ -72,7 +76,10 @@ const (
 //   - enumerations.txt: a named enumeration, a severity and its members
 //     separated by 、 (四个自信	critical	道路自信、理论自信、制度自信、文化自信):
 //     a text that names it and lists a wrong or missing member is
-//     wording.serious.
+//     wording.serious;
+//   - leaders.txt: a leader's name, a severity and the titles the leader
+//     holds separated by 、: a title of another leader next to the name, or
+//     the name misspelt by sound after one of its titles, is wording.serious.
 //
 // Blank lines and lines starting with # are ignored. Every problem is
 // reported with file:line.
@@ -117,6 +124,8 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 		kind = "confusables"
 	case name == fileEnumerations:
 		kind = "enumerations"
+	case name == fileLeaders:
+		kind = "leaders"
 	case !lexiconCategories[category]:
 		return []string{fmt.Sprintf("%s: %q is not a content category", name, category)}
 	}
@@ -184,6 +193,12 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 				problems = append(problems, where()+": an enumeration needs two or more members after the second tab, separated by 、")
 				continue
 			}
+		case "leaders":
+			e.Category = model.CategoryWordingSerious
+			if titles := strings.Split(e.Note, "、"); e.Note == "" || slices.Contains(titles, "") {
+				problems = append(problems, where()+": a leader needs one or more titles after the second tab, separated by 、")
+				continue
+			}
 		default:
 			e.Category = category
 		}
@@ -200,6 +215,8 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 			lex.Protected = append(lex.Protected, e)
 		case "enumerations":
 			lex.Enumerations = append(lex.Enumerations, e)
+		case "leaders":
+			lex.Leaders = append(lex.Leaders, e)
 		default:
 			lex.Entries = append(lex.Entries, e)
 		}

@@ -89,6 +89,9 @@ func finish(terms []term, text string, valid bool, hits []hit, dst []Finding) []
 	return dst
 }
 
+// suggestProhibited is what a prohibited finding advises.
+const suggestProhibited = "删除违禁内容；如系网页被篡改植入，立即排查网站安全"
+
 // suggestion is what a finding of t advises.
 func suggestion(t *term) string {
 	if t.Note != "" {
@@ -96,7 +99,7 @@ func suggestion(t *term) string {
 	}
 	switch {
 	case strings.HasPrefix(t.Category, "prohibited."):
-		return "删除违禁内容；如系网页被篡改植入，立即排查网站安全"
+		return suggestProhibited
 	case t.Category == model.CategorySecretMarking:
 		return "涉密标识不得公开发布，立即撤回并按保密规定报告"
 	case t.Category == model.CategoryEngagementForced:

@@ -56,6 +56,8 @@ type anchorRef struct {
 	offset int32 // the segment's first character in the formulation
 	enum   int32 // 1 + index into soundMatcher.enums, or 0
 	spam   int32 // 1 + the kind of a spam signal (spam.go), or 0
+	leader int32 // 1 + index into soundMatcher.leaders of a name (leaders.go), or 0
+	title  int32 // 1 + index into soundMatcher.titles (leaders.go), or 0
 }
 
 // soundMatcher holds the formulations and what each anchor stands for.
@@ -64,7 +66,10 @@ type soundMatcher struct {
 	anchors    [][]anchorRef // anchor group → the segments it stands for
 	anchorText []string      // anchor group → its text, folded
 	enums      []enumeration
-	exact      map[string]bool // every protected formulation, folded
+	leaders    []leader
+	titles     []title
+	titleOf    map[string]int32 // a title, folded → index into titles
+	exact      map[string]bool  // every protected formulation, folded
 	confusing  map[[2]rune]bool
 }
 
@@ -159,6 +164,7 @@ func newSoundMatcher(lex *Lexicon) (*soundMatcher, []Entry) {
 		rs, _ := foldChars(p.Term)
 		anchor(string(rs), p, anchorRef{spam: int32(kinds[i]) + 1})
 	}
+	m.addLeaders(lex.Leaders, anchor)
 	for _, p := range lex.Enumerations {
 		if en, ok := newEnumeration(p); ok {
 			m.enums = append(m.enums, en)
@@ -278,6 +284,14 @@ func (e *Engine) resolveSound(sc *scratch, text string) {
 				if wholeLatin(text, a.at, a.end) {
 					sc.spam = append(sc.spam, spamSignal{kind: int(ref.spam - 1), at: a.at, end: a.end, text: m.anchorText[a.group]})
 				}
+				continue
+			}
+			if ref.leader > 0 {
+				e.checkLeaderTitle(sc, text, a.at, a.end, &m.leaders[ref.leader-1])
+				continue
+			}
+			if ref.title > 0 {
+				e.checkLeaderName(sc, text, a.end, &m.titles[ref.title-1])
 				continue
 			}
 			if ref.enum > 0 {

@@ -153,7 +153,7 @@ func (e *Engine) scoreSpam(sc *scratch, text string, sigs []spamSignal) {
 	sc.hits = kept
 	sc.hits = append(sc.hits, hit{start: start, end: end, term: -1, f: Finding{
 		Category: category, Severity: model.DefaultSeverity(category), Rule: RuleSEOSpam,
-		Suggestion: "疑似网页被篡改植入的推广内容，立即删除并排查网站安全",
+		Suggestion: suggestProhibited,
 	}})
 	sc.unsorted = true
 }
