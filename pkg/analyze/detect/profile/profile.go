@@ -238,12 +238,8 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 	ann := map[string]string{
 		model.AnnotationSuggestion: "核实变更是否为本单位操作：如非本单位操作，立即修改密码并恢复资料；如属正常变更，名称变更须报送备案并更新注册信息",
 	}
-	if how == "" {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
+	if d.Describe(ann, how, data) {
 		ann[model.AnnotationEvidence] = strings.Join(evidence, "；")
-	} else {
-		ann[model.AnnotationSummary] = d.Render(how, data)
 	}
 	if end.Before(r.Since) && !end.IsZero() {
 		end = r.Since

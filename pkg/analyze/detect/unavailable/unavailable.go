@@ -237,9 +237,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 		model.AnnotationURL:        r.Target,
 		model.AnnotationSuggestion: "检查应用、小程序或页面的服务器、域名、证书和应用商店上架状态，恢复后保持监测",
 	}
-	if how == "" {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
+	if d.Describe(ann, how, data) {
 		var ev []string
 		from := max(0, len(r.Recent)-maxEvidence)
 		for _, x := range r.Recent[from:] {
@@ -250,8 +248,6 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 			ev = append(ev, fmt.Sprintf("%s %s %s", x.At.In(calendar.Shanghai).Format("01-02 15:04"), mark, x.Text()))
 		}
 		ann[model.AnnotationEvidence] = "最近探测：" + strings.Join(ev, "；")
-	} else {
-		ann[model.AnnotationSummary] = d.Render(how, data)
 	}
 	labels := alerttext.AccountLabels(env.Registry, a, model.CategoryAccountUnavailable)
 	labels[LabelTarget] = r.Target
