@@ -22,7 +22,6 @@ package profile
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -134,11 +133,7 @@ func (d *Detector) Snapshot(ctx context.Context, env *detect.Env, s *model.Accou
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	now := env.Now()
 	var reported []string
-	err := env.Store.Scan(ctx, keyPrefix, func(key string, val []byte) error {
-		var r record
-		if err := json.Unmarshal(val, &r); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
+	err := detect.ScanJSON(ctx, env.Store, keyPrefix, func(key string, r *record) error {
 		if !r.Since.IsZero() {
 			reported = append(reported, strings.TrimPrefix(key, keyPrefix))
 		}

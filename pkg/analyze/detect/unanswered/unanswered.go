@@ -148,16 +148,10 @@ func (d *Detector) reply(ctx context.Context, env *detect.Env, p *model.Post, a 
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	now := env.Now()
 	pending := map[string][]comment{}
-	err := env.Store.Scan(ctx, keyPrefix+"pending/", func(key string, val []byte) error {
-		account, _, ok := strings.Cut(strings.TrimPrefix(key, keyPrefix+"pending/"), "/")
-		if !ok {
-			return nil
+	err := detect.ScanJSON(ctx, env.Store, keyPrefix+"pending/", func(key string, c *comment) error {
+		if account, _, ok := strings.Cut(strings.TrimPrefix(key, keyPrefix+"pending/"), "/"); ok {
+			pending[account] = append(pending[account], *c)
 		}
-		var c comment
-		if err := json.Unmarshal(val, &c); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		pending[account] = append(pending[account], c)
 		return nil
 	})
 	if err != nil {

@@ -10,7 +10,6 @@ package unavailable
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -176,11 +175,7 @@ func (d *Detector) outage(r *record) (time.Time, bool) {
 // Sweep resolves the alerts of accounts that are no longer watched.
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	var firing []string
-	err := env.Store.Scan(ctx, keyPrefix, func(k string, val []byte) error {
-		var r record
-		if err := json.Unmarshal(val, &r); err != nil {
-			return fmt.Errorf("%s: %w", k, err)
-		}
+	err := detect.ScanJSON(ctx, env.Store, keyPrefix, func(k string, r *record) error {
 		if !r.Since.IsZero() {
 			firing = append(firing, k)
 		}
