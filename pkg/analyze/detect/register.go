@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -88,6 +89,30 @@ func DefaultTexts(templates map[string]string) Templated {
 
 // Render renders the template name (see alerttext.Texts.Render).
 func (t *Templated) Render(name string, data any) string { return t.texts.Render(name, data) }
+
+// Describe writes an alert's texts into ann, rendered from data. While the
+// alert fires (ending is ""), they are the templates summary and
+// description; once it has ended, the summary alone is the template named
+// ending ("resolved", "inactive", …). It reports whether the alert fires,
+// for the annotations only a firing alert carries (evidence, suggestion).
+func (t *Templated) Describe(ann map[string]string, ending string, data any) (firing bool) {
+	if ending != "" {
+		ann[model.AnnotationSummary] = t.Render(ending, data)
+		return false
+	}
+	ann[model.AnnotationSummary] = t.Render("summary", data)
+	ann[model.AnnotationDescription] = t.Render("description", data)
+	return true
+}
+
+// DescribeUntil is Describe for an alert whose one ending is the template
+// resolved: the alert fires while end is zero.
+func (t *Templated) DescribeUntil(ann map[string]string, end time.Time, data any) (firing bool) {
+	if end.IsZero() {
+		return t.Describe(ann, "", data)
+	}
+	return t.Describe(ann, "resolved", data)
+}
 
 func (t *Templated) useTexts(texts *alerttext.Texts) { t.texts = texts }
 

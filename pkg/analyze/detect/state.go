@@ -25,6 +25,18 @@ func Load(ctx context.Context, s Store, key string, v any) (bool, error) {
 	return true, nil
 }
 
+// ScanJSON is Store.Scan with every value decoded from JSON into a fresh T;
+// a value that does not decode ends the scan with an error naming its key.
+func ScanJSON[T any](ctx context.Context, s Store, prefix string, fn func(key string, v *T) error) error {
+	return s.Scan(ctx, prefix, func(key string, val []byte) error {
+		var v T
+		if err := json.Unmarshal(val, &v); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return fn(key, &v)
+	})
+}
+
 // Update is store.UpdateJSON with one TTL for every write: a
 // read-modify-write of the JSON value at key that several replicas can run
 // at once. fn must be free of side effects other than on v, or safe to

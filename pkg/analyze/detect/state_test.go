@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -90,5 +91,36 @@ func TestUpdateWritesNothingWhenAsked(t *testing.T) {
 	boom := errors.New("boom")
 	if _, err := detect.Update(ctx, st, "test/none", 0, func(*counter, bool) (bool, error) { return true, boom }); !errors.Is(err, boom) {
 		t.Errorf("Update error = %v, want fn's error", err)
+	}
+}
+
+// TestScanJSON decodes every record under the prefix, each into a fresh
+// value, and stops at one that does not decode, naming its key.
+func TestScanJSON(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for k, v := range map[string]string{"a/1": `{"n":1,"seen":[1]}`, "a/2": `{"n":2}`, "b/1": `not json`} {
+		if err := st.Set(ctx, k, []byte(v), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]counter{}
+	err = detect.ScanJSON(ctx, st, "a/", func(key string, c *counter) error {
+		got[key] = *c
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["a/1"].N != 1 || got["a/2"].N != 2 || got["a/2"].Seen != nil {
+		t.Errorf("got %v, want a/1 with n 1 and a/2 with n 2 and nothing seen", got)
+	}
+	err = detect.ScanJSON(ctx, st, "b/", func(string, *counter) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "b/1") {
+		t.Errorf("got error %v, want one naming b/1", err)
 	}
 }

@@ -9,11 +9,12 @@ import (
 	"github.com/govwatch/govwatch/pkg/textscan"
 )
 
-// TestGolden walks testcases/<case>/; see testcases/README.md. Besides the
-// comparison, no annotation of any alert may carry an unmasked number:
+// TestConformance runs the golden cases of testcases/<case>/ (see
+// testcases/README.md) and holds the README's sample to the code. Besides
+// the comparison, no annotation of any alert may carry an unmasked number:
 // the alert must not spread the leak it reports.
-func TestGolden(t *testing.T) {
-	got := detecttest.RunSuite(t, "testcases", func(*detecttest.Case) any { return content.New(nil) })
+func TestConformance(t *testing.T) {
+	got := detecttest.Conformance(t, "content", func(*detecttest.Case) any { return content.New(nil) })
 	for name, ps := range got {
 		for _, p := range ps {
 			for k, v := range p.Alert.Annotations {
@@ -40,10 +41,4 @@ func TestMask(t *testing.T) {
 			t.Errorf("Mask(%q) hides nothing", tc.in)
 		}
 	}
-}
-
-// TestReadmeSample holds the README's sample to the defaults and the
-// templates in the code.
-func TestReadmeSample(t *testing.T) {
-	detecttest.ReadmeSample(t, "content")
 }

@@ -232,16 +232,12 @@ func (d *Detector) alert(env *detect.Env, pr pair) *model.Alert {
 		"Similarity": int(pr.sim*100 + 0.5),
 	}
 	ann := map[string]string{model.AnnotationURL: pr.b.URL}
-	if pr.end.IsZero() {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
+	if d.DescribeUntil(ann, pr.end, data) {
 		ann[model.AnnotationEvidence] = sideBySide(pr, name)
 		ann[model.AnnotationSuggestion] = "以权威发布为准，更正或删除有误的版本，并在更正处说明"
 		ann["version_a"] = pr.a.Text
 		ann["version_b"] = pr.b.Text
 		ann["url_a"] = pr.a.URL
-	} else {
-		ann[model.AnnotationSummary] = d.Render("resolved", data)
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: pr.start, EndsAt: pr.end}
 }

@@ -120,3 +120,12 @@ func WantProblems(t *testing.T, err error, want ...string) {
 		}
 	}
 }
+
+// SettingsProblems fails unless config.Load refuses a govwatch.yaml whose
+// analyzer.detectors section is detectors (see LoadSection: line 4 of the
+// file is its first line) with every one of want (see WantProblems).
+func SettingsProblems(t *testing.T, detectors string, want ...string) {
+	t.Helper()
+	_, err := LoadSection(t, t.TempDir(), detectors)
+	WantProblems(t, err, want...)
+}

@@ -220,3 +220,14 @@ func RunSuite(t *testing.T, dir string, build Build) map[string][]Published {
 	t.Run("replicas", func(t *testing.T) { RunReplicas(t, dir, build) })
 	return got
 }
+
+// Conformance is what every detector's tests run, as subtests: its golden
+// cases in testcases/ (RunSuite), with the detector build makes, and the
+// README's sample held to the code of the detector name (ReadmeSample). It
+// returns what RunSuite returns, for extra checks.
+func Conformance(t *testing.T, name string, build Build) map[string][]Published {
+	t.Helper()
+	got := RunSuite(t, "testcases", build)
+	t.Run("readme", func(t *testing.T) { ReadmeSample(t, name) })
+	return got
+}

@@ -188,11 +188,6 @@ func (d *Detector) alert(env *detect.Env, g group, accounts []*registry.Account,
 		model.AnnotationEvidence:   "账号：" + strings.Join(evidence, "；"),
 		model.AnnotationSuggestion: "整合为一个主账号，其余账号按规定关停注销，并在全国政务新媒体信息报送系统备案；确需保留的，请在注册信息中说明",
 	}
-	if end.IsZero() {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
-	} else {
-		ann[model.AnnotationSummary] = d.Render("resolved", data)
-	}
+	d.DescribeUntil(ann, end, data)
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
 }

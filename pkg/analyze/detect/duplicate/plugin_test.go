@@ -8,9 +8,8 @@ import (
 
 // TestSettingsProblems: values out of range are refused at their line.
 func TestSettingsProblems(t *testing.T) {
-	_, err := detecttest.LoadSection(t, t.TempDir(), `    duplicate: {ignore_platforms: [weibo, myspace]}
-`)
-	detecttest.WantProblems(t, err,
+	detecttest.SettingsProblems(t, `    duplicate: {ignore_platforms: [weibo, myspace]}
+`,
 		`govwatch.yaml:4: analyzer.detectors.duplicate.ignore_platforms[1]: unknown platform "myspace"`,
 	)
 }

@@ -334,9 +334,7 @@ func (d *Detector) alert(env *detect.Env, region string, b *bucket, start, end t
 		"Count": f.Count, "Accounts": f.Accts, "Mean": fmt.Sprintf("%.1f", f.Mean), "Score": fmt.Sprintf("%.1f", f.Score),
 	}
 	ann := map[string]string{}
-	if end.IsZero() {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
+	if d.DescribeUntil(ann, end, data) {
 		var ev []string
 		for _, s := range b.Samples {
 			name := s.Account
@@ -350,8 +348,6 @@ func (d *Detector) alert(env *detect.Env, region string, b *bucket, start, end t
 		if len(b.Samples) > 0 {
 			ann[model.AnnotationURL] = b.Samples[0].URL
 		}
-	} else {
-		ann[model.AnnotationSummary] = d.Render("resolved", data)
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
 }

@@ -17,9 +17,12 @@ func newDetector(t testing.TB, cfg emergency.Config) *emergency.Detector {
 	return d
 }
 
-// TestGolden walks testcases/<case>/; see testcases/README.md.
-func TestGolden(t *testing.T) {
-	detecttest.RunSuite(t, "testcases", detecttest.ConfiguredOrError(t, emergency.Defaults, emergency.New))
+// TestConformance runs the golden cases of testcases/<case>/ (see
+// testcases/README.md) as they are, with restarts and over Redis, and with
+// two replicas per event, and holds the README's sample to the defaults and
+// the templates in the code.
+func TestConformance(t *testing.T) {
+	detecttest.Conformance(t, "emergency", detecttest.ConfiguredOrError(t, emergency.Defaults, emergency.New))
 }
 
 func TestTerms(t *testing.T) {
@@ -37,10 +40,4 @@ func TestTerms(t *testing.T) {
 			t.Errorf("Terms(%q) = %v, want %v", tc.text, got, tc.want)
 		}
 	}
-}
-
-// TestReadmeSample holds the README's sample to the defaults and the
-// templates in the code.
-func TestReadmeSample(t *testing.T) {
-	detecttest.ReadmeSample(t, "emergency")
 }

@@ -8,11 +8,10 @@ import (
 
 // TestSettingsProblems: values out of range are refused at their line.
 func TestSettingsProblems(t *testing.T) {
-	_, err := detecttest.LoadSection(t, t.TempDir(), `    emergency:
+	detecttest.SettingsProblems(t, `    emergency:
       window: 30s
       table_size: 100000
-`)
-	detecttest.WantProblems(t, err,
+`,
 		`govwatch.yaml:5: analyzer.detectors.emergency.window: must be at least 1m, not 30s`,
 		`govwatch.yaml:6: analyzer.detectors.emergency.table_size: must be 16 to 4096, not 100000`,
 	)

@@ -278,14 +278,10 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, sh shown, end tim
 		"UsualEngage": fmt.Sprintf("%.0f", sh.UsualEngage), "Jumps": sh.Jumps, "Days": d.c.History,
 	}
 	ann := map[string]string{}
-	if end.IsZero() {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
+	if d.DescribeUntil(ann, end, data) {
 		ann[model.AnnotationEvidence] = fmt.Sprintf("粉丝数 %d → %d（截至 %s 的 24 小时，+%.0f）；日增长基线 %.0f，稳健 z 值 %.1f；昨今两天互动 %.0f 次，平时每天 %.0f 次；近 %d 天异常增长 %d 次",
 			sh.From, sh.To, sh.At.In(calendar.Shanghai).Format("01-02 15:04"), sh.Delta, sh.Expected, sh.Z, sh.Engage, sh.UsualEngage, d.c.History, sh.Jumps)
 		ann[model.AnnotationSuggestion] = "核实近期是否开展推广活动或购买粉丝、刷量服务；如属违规，立即停止并清理异常粉丝"
-	} else {
-		ann[model.AnnotationSummary] = d.Render("resolved", data)
 	}
 	return &model.Alert{Labels: alerttext.AccountLabels(env.Registry, a, model.CategoryEngagementBoughtFollowers), Annotations: ann, StartsAt: sh.Start, EndsAt: end}
 }

@@ -7,14 +7,10 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect/followers"
 )
 
-// TestGolden walks testcases/<case>/ (see testcases/README.md) as they
-// are, with restarts and over Redis, and with two replicas per event.
-func TestGolden(t *testing.T) {
-	detecttest.RunSuite(t, "testcases", detecttest.Configured(t, followers.Defaults, followers.New))
-}
-
-// TestReadmeSample holds the README's sample to the defaults and the
-// templates in the code.
-func TestReadmeSample(t *testing.T) {
-	detecttest.ReadmeSample(t, "followers")
+// TestConformance runs the golden cases of testcases/<case>/ (see
+// testcases/README.md) as they are, with restarts and over Redis, and with
+// two replicas per event, and holds the README's sample to the defaults and
+// the templates in the code.
+func TestConformance(t *testing.T) {
+	detecttest.Conformance(t, "followers", detecttest.Configured(t, followers.Defaults, followers.New))
 }

@@ -8,10 +8,9 @@ import (
 
 // TestSettingsProblems: values out of range are refused at their line.
 func TestSettingsProblems(t *testing.T) {
-	_, err := detecttest.LoadSection(t, t.TempDir(), `    followers:
+	detecttest.SettingsProblems(t, `    followers:
       min_jump: 0
-`)
-	detecttest.WantProblems(t, err,
+`,
 		`govwatch.yaml:5: analyzer.detectors.followers.min_jump: must be at least 1, not 0`,
 	)
 }

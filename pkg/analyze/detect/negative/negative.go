@@ -241,9 +241,7 @@ func (d *Detector) alert(env *detect.Env, postID string, a *registry.Account, s 
 		"Total": s.Total, "Negative": s.Negative, "Share": pct(share), "Ref": pct(s.Ref),
 	}
 	ann := map[string]string{model.AnnotationURL: s.URL}
-	if end.IsZero() {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
+	if d.DescribeUntil(ann, end, data) {
 		var ts []string
 		for t, n := range s.Terms {
 			ts = append(ts, fmt.Sprintf("%s×%d", t, n))
@@ -252,8 +250,6 @@ func (d *Detector) alert(env *detect.Env, postID string, a *registry.Account, s 
 		ann[model.AnnotationEvidence] = fmt.Sprintf("评论 %d 条，负面 %d 条（%s%%），账号基线 %s%%；负面词：%s；评论摘录：「%s」",
 			s.Total, s.Negative, pct(share), pct(s.Ref), strings.Join(ts, "、"), strings.Join(s.Samples, "」「"))
 		ann[model.AnnotationSuggestion] = "及时回复评论、回应诉求，核实所涉问题并转有关部门办理；情况严重的报告上级"
-	} else {
-		ann[model.AnnotationSummary] = d.Render("resolved", data)
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
 }

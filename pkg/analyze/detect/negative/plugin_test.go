@@ -8,11 +8,10 @@ import (
 
 // TestSettingsProblems: values out of range are refused at their line.
 func TestSettingsProblems(t *testing.T) {
-	_, err := detecttest.LoadSection(t, t.TempDir(), `    negative:
+	detecttest.SettingsProblems(t, `    negative:
       min_share: 0
       lexicon: missing.txt
-`)
-	detecttest.WantProblems(t, err,
+`,
 		`govwatch.yaml:5: analyzer.detectors.negative.min_share: must be above 0 and at most 1, not 0`,
 		`govwatch.yaml:6: analyzer.detectors.negative.lexicon: cannot read "missing.txt"`,
 	)

@@ -8,9 +8,8 @@ import (
 
 // TestSettingsProblems: values out of range are refused at their line.
 func TestSettingsProblems(t *testing.T) {
-	_, err := detecttest.LoadSection(t, t.TempDir(), `    profile: {accept_after: 10m}
-`)
-	detecttest.WantProblems(t, err,
+	detecttest.SettingsProblems(t, `    profile: {accept_after: 10m}
+`,
 		`govwatch.yaml:4: analyzer.detectors.profile.accept_after: must be at least 1h, not 10m`,
 	)
 }

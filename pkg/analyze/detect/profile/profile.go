@@ -22,7 +22,6 @@ package profile
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -134,11 +133,7 @@ func (d *Detector) Snapshot(ctx context.Context, env *detect.Env, s *model.Accou
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	now := env.Now()
 	var reported []string
-	err := env.Store.Scan(ctx, keyPrefix, func(key string, val []byte) error {
-		var r record
-		if err := json.Unmarshal(val, &r); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
+	err := detect.ScanJSON(ctx, env.Store, keyPrefix, func(key string, r *record) error {
 		if !r.Since.IsZero() {
 			reported = append(reported, strings.TrimPrefix(key, keyPrefix))
 		}
@@ -238,12 +233,8 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 	ann := map[string]string{
 		model.AnnotationSuggestion: "核实变更是否为本单位操作：如非本单位操作，立即修改密码并恢复资料；如属正常变更，名称变更须报送备案并更新注册信息",
 	}
-	if how == "" {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
+	if d.Describe(ann, how, data) {
 		ann[model.AnnotationEvidence] = strings.Join(evidence, "；")
-	} else {
-		ann[model.AnnotationSummary] = d.Render(how, data)
 	}
 	if end.Before(r.Since) && !end.IsZero() {
 		end = r.Since

@@ -8,9 +8,8 @@ import (
 
 // TestSettingsProblems: values out of range are refused at their line.
 func TestSettingsProblems(t *testing.T) {
-	_, err := detecttest.LoadSection(t, t.TempDir(), `    staleness: {stale_after: 0s}
-`)
-	detecttest.WantProblems(t, err,
+	detecttest.SettingsProblems(t, `    staleness: {stale_after: 0s}
+`,
 		`govwatch.yaml:4: analyzer.detectors.staleness.stale_after: must be at least 1s, not 0s`,
 	)
 }

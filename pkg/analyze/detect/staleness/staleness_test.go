@@ -16,13 +16,10 @@ func build(t *testing.T) detecttest.Build {
 	})
 }
 
-// TestGolden walks testcases/<case>/; see testcases/README.md.
-func TestGolden(t *testing.T) {
-	detecttest.RunSuite(t, "testcases", build(t))
-}
-
-// TestReadmeSample holds the README's sample to the defaults and the
-// templates in the code.
-func TestReadmeSample(t *testing.T) {
-	detecttest.ReadmeSample(t, "staleness")
+// TestConformance runs the golden cases of testcases/<case>/ (see
+// testcases/README.md) as they are, with restarts and over Redis, and with
+// two replicas per event, and holds the README's sample to the defaults and
+// the templates in the code.
+func TestConformance(t *testing.T) {
+	detecttest.Conformance(t, "staleness", build(t))
 }

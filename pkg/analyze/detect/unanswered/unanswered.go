@@ -148,16 +148,10 @@ func (d *Detector) reply(ctx context.Context, env *detect.Env, p *model.Post, a 
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	now := env.Now()
 	pending := map[string][]comment{}
-	err := env.Store.Scan(ctx, keyPrefix+"pending/", func(key string, val []byte) error {
-		account, _, ok := strings.Cut(strings.TrimPrefix(key, keyPrefix+"pending/"), "/")
-		if !ok {
-			return nil
+	err := detect.ScanJSON(ctx, env.Store, keyPrefix+"pending/", func(key string, c *comment) error {
+		if account, _, ok := strings.Cut(strings.TrimPrefix(key, keyPrefix+"pending/"), "/"); ok {
+			pending[account] = append(pending[account], *c)
 		}
-		var c comment
-		if err := json.Unmarshal(val, &c); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		pending[account] = append(pending[account], c)
 		return nil
 	})
 	if err != nil {
@@ -289,9 +283,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, f *firing, now, e
 	ann := map[string]string{
 		model.AnnotationSuggestion: "登录平台后台逐条回复公众留言；不属于本单位职责或无法答复的，应说明理由或告知办理渠道",
 	}
-	if how == "" {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
+	if d.Describe(ann, how, data) {
 		var ev []string
 		for i, it := range items {
 			if i == maxEvidence {
@@ -302,8 +294,6 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, f *firing, now, e
 				it.At.In(calendar.Shanghai).Format("2006-01-02 15:04"), it.DueDay))
 		}
 		ann[model.AnnotationEvidence] = strings.Join(ev, "；")
-	} else {
-		ann[model.AnnotationSummary] = d.Render(how, data)
 	}
 	return &model.Alert{
 		Labels:      alerttext.AccountLabels(env.Registry, a, model.CategoryInteractionUnanswered),

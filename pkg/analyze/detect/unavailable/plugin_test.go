@@ -8,9 +8,8 @@ import (
 
 // TestSettingsProblems: values out of range are refused at their line.
 func TestSettingsProblems(t *testing.T) {
-	_, err := detecttest.LoadSection(t, t.TempDir(), `    unavailable: {consecutive: 0, window: 10, window_failures: 11, recover_after: 0}
-`)
-	detecttest.WantProblems(t, err,
+	detecttest.SettingsProblems(t, `    unavailable: {consecutive: 0, window: 10, window_failures: 11, recover_after: 0}
+`,
 		`analyzer.detectors.unavailable.consecutive: must be at least 1, not 0`,
 		`analyzer.detectors.unavailable.window_failures: must be 1 to window (10), not 11`,
 		`analyzer.detectors.unavailable.recover_after: must be 1 to window (10), not 0`,

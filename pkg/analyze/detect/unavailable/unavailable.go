@@ -10,7 +10,6 @@ package unavailable
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -176,11 +175,7 @@ func (d *Detector) outage(r *record) (time.Time, bool) {
 // Sweep resolves the alerts of accounts that are no longer watched.
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	var firing []string
-	err := env.Store.Scan(ctx, keyPrefix, func(k string, val []byte) error {
-		var r record
-		if err := json.Unmarshal(val, &r); err != nil {
-			return fmt.Errorf("%s: %w", k, err)
-		}
+	err := detect.ScanJSON(ctx, env.Store, keyPrefix, func(k string, r *record) error {
 		if !r.Since.IsZero() {
 			firing = append(firing, k)
 		}
@@ -237,9 +232,7 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 		model.AnnotationURL:        r.Target,
 		model.AnnotationSuggestion: "检查应用、小程序或页面的服务器、域名、证书和应用商店上架状态，恢复后保持监测",
 	}
-	if how == "" {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
+	if d.Describe(ann, how, data) {
 		var ev []string
 		from := max(0, len(r.Recent)-maxEvidence)
 		for _, x := range r.Recent[from:] {
@@ -250,8 +243,6 @@ func (d *Detector) alert(env *detect.Env, a *registry.Account, r *record, end ti
 			ev = append(ev, fmt.Sprintf("%s %s %s", x.At.In(calendar.Shanghai).Format("01-02 15:04"), mark, x.Text()))
 		}
 		ann[model.AnnotationEvidence] = "最近探测：" + strings.Join(ev, "；")
-	} else {
-		ann[model.AnnotationSummary] = d.Render(how, data)
 	}
 	labels := alerttext.AccountLabels(env.Registry, a, model.CategoryAccountUnavailable)
 	labels[LabelTarget] = r.Target
