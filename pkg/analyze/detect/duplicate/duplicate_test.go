@@ -14,3 +14,11 @@ import (
 func TestConformance(t *testing.T) {
 	detecttest.Conformance(t, "duplicate", detecttest.Configured(t, duplicate.Defaults, duplicate.New))
 }
+
+// TestSettingsProblems: values out of range are refused at their line.
+func TestSettingsProblems(t *testing.T) {
+	detecttest.SettingsProblems(t, `    duplicate: {ignore_platforms: [weibo, myspace]}
+`,
+		`govwatch.yaml:4: analyzer.detectors.duplicate.ignore_platforms[1]: unknown platform "myspace"`,
+	)
+}

@@ -14,3 +14,11 @@ import (
 func TestConformance(t *testing.T) {
 	detecttest.Conformance(t, "profile", detecttest.Configured(t, profile.Defaults, profile.New))
 }
+
+// TestSettingsProblems: values out of range are refused at their line.
+func TestSettingsProblems(t *testing.T) {
+	detecttest.SettingsProblems(t, `    profile: {accept_after: 10m}
+`,
+		`govwatch.yaml:4: analyzer.detectors.profile.accept_after: must be at least 1h, not 10m`,
+	)
+}

@@ -23,3 +23,11 @@ func build(t *testing.T) detecttest.Build {
 func TestConformance(t *testing.T) {
 	detecttest.Conformance(t, "staleness", build(t))
 }
+
+// TestSettingsProblems: values out of range are refused at their line.
+func TestSettingsProblems(t *testing.T) {
+	detecttest.SettingsProblems(t, `    staleness: {stale_after: 0s}
+`,
+		`govwatch.yaml:4: analyzer.detectors.staleness.stale_after: must be at least 1s, not 0s`,
+	)
+}

@@ -14,3 +14,13 @@ import (
 func TestConformance(t *testing.T) {
 	detecttest.Conformance(t, "unavailable", detecttest.Configured(t, unavailable.Defaults, unavailable.New))
 }
+
+// TestSettingsProblems: values out of range are refused at their line.
+func TestSettingsProblems(t *testing.T) {
+	detecttest.SettingsProblems(t, `    unavailable: {consecutive: 0, window: 10, window_failures: 11, recover_after: 0}
+`,
+		`analyzer.detectors.unavailable.consecutive: must be at least 1, not 0`,
+		`analyzer.detectors.unavailable.window_failures: must be 1 to window (10), not 11`,
+		`analyzer.detectors.unavailable.recover_after: must be 1 to window (10), not 0`,
+	)
+}
