@@ -39,6 +39,8 @@ Usage:
   govwatch config reference               every key of the file and of each plugin, in Markdown
   govwatch check [--json] [--min-severity minor|major|critical] [--lexicons DIR] [FILE…|-]
                                           check drafts before publishing
+  govwatch lexicon import FILE --category C [--severity S] [--lexicons DIR] [--controls DIR]
+                                          import a term list, leaving out what fires on government text
   govwatch simulate -scenario FILE [-listen ADDR]
                                           serve the fake platform of a scenario
   govwatch simulate -generate N [-seed S] [-listen ADDR] [-registry-out FILE]
@@ -77,6 +79,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return notifyCmd(ctx, args[1:], io)
 	case "check":
 		return checkCmd(args[1:], io)
+	case "lexicon":
+		return lexiconCmd(args[1:], io)
 	case "replay":
 		return replayCmd(ctx, args[1:], io)
 	case "version":

@@ -1,6 +1,7 @@
 package textscan
 
 import (
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -112,6 +113,20 @@ func LoadLexicon(fsys fs.FS) (*Lexicon, error) {
 	return lex, nil
 }
 
+// ParseList reads a one-term-a-line list of category (as a
+// <category>.txt lexicon file is read) and returns its entries, or every
+// problem with file:line.
+func ParseList(file string, data []byte, category string) ([]Entry, error) {
+	if !lexiconCategories[category] {
+		return nil, fmt.Errorf("%q is not a content category", category)
+	}
+	lex := &Lexicon{}
+	if problems := lex.parseAs(file, "terms", category, data); len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "; "))
+	}
+	return lex.Entries, nil
+}
+
 func (lex *Lexicon) parse(name string, data []byte) []string {
 	category := strings.TrimSuffix(name, ".txt")
 	kind := "terms"
@@ -129,6 +144,12 @@ func (lex *Lexicon) parse(name string, data []byte) []string {
 	case !lexiconCategories[category]:
 		return []string{fmt.Sprintf("%s: %q is not a content category", name, category)}
 	}
+	return lex.parseAs(name, kind, category, data)
+}
+
+// parseAs reads the lines of file name as a file of kind (terms, allow,
+// protected, confusables, enumerations, leaders); terms are of category.
+func (lex *Lexicon) parseAs(name, kind, category string, data []byte) []string {
 	var problems []string
 	text := string(data)
 	if kind == "terms" {
