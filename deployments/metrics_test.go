@@ -117,7 +117,21 @@ var constructors = map[string]string{
 	"NewUntypedFunc": "untyped",
 }
 
+// declarations are pkg/metric's calls: metric.CounterVec(r, "govwatch_…",
+// help, labels...); a histogram's buckets stand before its labels.
+var declarations = map[string]struct {
+	typ      string
+	labelsAt int // index of the first label argument; -1: the metric has none
+}{
+	"Counter": {"counter", -1}, "CounterVec": {"counter", 3},
+	"Gauge": {"gauge", -1}, "GaugeVec": {"gauge", 3},
+	"Histogram": {"histogram", -1}, "HistogramVec": {"histogram", 4},
+}
+
+const metricPkg = "github.com/govwatch/govwatch/pkg/metric"
+
 // declared reads every non-test Go file under the module's pkg and cmd for
+// metric.…(r, "govwatch_…", help, [buckets,] labels...),
 // prometheus.New…(…Opts{Name: "govwatch_…"}, []string{labels}) and
 // prometheus.NewDesc("govwatch_…", help, []string{labels}, …), so metrics that
 // a short run never observes still count.
@@ -134,6 +148,7 @@ func declared(t *testing.T, root string) catalogue {
 			if err != nil {
 				return err
 			}
+			metricName := importName(f, metricPkg)
 			ast.Inspect(f, func(n ast.Node) bool {
 				call, ok := n.(*ast.CallExpr)
 				if !ok {
@@ -145,7 +160,19 @@ func declared(t *testing.T, root string) catalogue {
 				}
 				rel, _ := filepath.Rel(root, fset.Position(call.Pos()).Filename)
 				where := fmt.Sprintf("%s:%d", rel, fset.Position(call.Pos()).Line)
+				decl, isDecl := declarations[sel.Sel.Name]
+				pkg, _ := sel.X.(*ast.Ident)
+				isDecl = isDecl && pkg != nil && metricName != "" && pkg.Name == metricName
 				switch typ, isOpts := constructors[sel.Sel.Name]; {
+				case isDecl:
+					name, labels, ok := declaration(call, decl.labelsAt)
+					if !ok {
+						t.Errorf("%s: name the metric and its labels with string literals, so this test can read them", where)
+						return true
+					}
+					if strings.HasPrefix(name, "govwatch_") {
+						c.add(name, decl.typ, labels, true, where)
+					}
 				case isOpts && len(call.Args) > 0:
 					name, ok := optsName(call.Args[0])
 					if !ok || !strings.HasPrefix(name, "govwatch_") {
@@ -174,6 +201,41 @@ func declared(t *testing.T, root string) catalogue {
 		}
 	}
 	return c
+}
+
+// declaration reads the name (the second argument) and the labels (from
+// labelsAt on; none when it is -1) of a pkg/metric call; ok is false when
+// they are not all string literals.
+func declaration(call *ast.CallExpr, labelsAt int) (name string, labels []string, ok bool) {
+	if len(call.Args) < 3 || call.Ellipsis.IsValid() {
+		return "", nil, false
+	}
+	if name, ok = stringLit(call.Args[1]); !ok {
+		return "", nil, false
+	}
+	for i := labelsAt; i >= 0 && i < len(call.Args); i++ {
+		l, ok := stringLit(call.Args[i])
+		if !ok {
+			return "", nil, false
+		}
+		labels = append(labels, l)
+	}
+	return name, labels, true
+}
+
+// importName is the name file f uses for the package of path, or "" when
+// f does not import it.
+func importName(f *ast.File, path string) string {
+	for _, imp := range f.Imports {
+		if p, err := strconv.Unquote(imp.Path.Value); err != nil || p != path {
+			continue
+		}
+		if imp.Name != nil {
+			return imp.Name.Name
+		}
+		return filepath.Base(path)
+	}
+	return ""
 }
 
 // optsName joins Namespace, Subsystem and Name of a …Opts literal.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/govwatch/govwatch/pkg/metric"
 )
 
 // metrics are the bus's counters; nil when Options.Metrics is nil.
@@ -17,15 +19,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return nil, nil
 	}
+	// Built unregistered: registerShared registers them, or hands back
+	// those another bus of this process registered first.
 	m := &metrics{
-		published: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_bus_published_total",
-			Help: "Messages published to JetStream, by stream and result (ok, duplicate, error).",
-		}, []string{"stream", "result"}),
-		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_bus_handled_total",
-			Help: "Messages consumed from JetStream, by stream and outcome (ack, nak, term).",
-		}, []string{"stream", "result"}),
+		published: metric.CounterVec(nil, "govwatch_bus_published_total",
+			"Messages published to JetStream, by stream and result (ok, duplicate, error).", "stream", "result"),
+		handled: metric.CounterVec(nil, "govwatch_bus_handled_total",
+			"Messages consumed from JetStream, by stream and outcome (ack, nak, term).", "stream", "result"),
 	}
 	var err error
 	if m.published, err = registerShared(reg, m.published); err != nil {

@@ -47,6 +47,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/schedule"
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/fetch"
+	"github.com/govwatch/govwatch/pkg/metric"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store"
@@ -409,61 +410,30 @@ type metrics struct {
 }
 
 func newMetrics(r prometheus.Registerer) *metrics {
-	m := &metrics{
-		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_collector_poll_failures_total",
-			Help: "Failed scheduled polls by platform and result (retryable, permanent).",
-		}, []string{"platform", "result"}),
-		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_collector_source_panics_total",
-			Help: "Polls whose source panicked (recovered, counted as a permanent failure).",
-		}, []string{"platform"}),
-		claims: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_collector_slot_claims_total",
-			Help: "Due slots this replica claimed (won) or found claimed by another replica (lost).",
-		}, []string{"result"}),
-		backingOff: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "govwatch_collector_accounts_backing_off",
-			Help: "Accounts whose last poll failed and that wait out a backoff, as this replica last saw them.",
-		}),
-		down: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "govwatch_collector_accounts_down",
-			Help: "Accounts failing at least failure_threshold polls in a row (system.source_down), as this replica last saw them.",
-		}),
-		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_collector_alerts_published_total",
-			Help: "system.source_down firings and resolutions published, by result (firing, resolved, error).",
-		}, []string{"result"}),
-		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_collector_polls_total",
-			Help: "Account polls by platform and result (ok, not_modified, error, throttled, canceled).",
-		}, []string{"platform", "result"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "govwatch_collector_poll_duration_seconds",
-			Help:    "Time one account poll took, fetch to last publish.",
-			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10),
-		}, []string{"platform"}),
-		published: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_collector_posts_published_total",
-			Help: "New or changed posts published to the bus, by platform.",
-		}, []string{"platform"}),
-		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "govwatch_collector_schedule_lag_seconds",
-			Help:    "How late polls start after their due time.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
-		}),
-		skipped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "govwatch_collector_polls_skipped_total",
-			Help: "Polls skipped because the account's previous poll was still running.",
-		}),
-		accounts: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "govwatch_collector_accounts",
-			Help: "Accounts in the registry by status (active, suspended, closed).",
-		}, []string{"status"}),
+	return &metrics{
+		polls: metric.CounterVec(r, "govwatch_collector_polls_total",
+			"Account polls by platform and result (ok, not_modified, error, throttled, canceled).", "platform", "result"),
+		duration: metric.HistogramVec(r, "govwatch_collector_poll_duration_seconds",
+			"Time one account poll took, fetch to last publish.", prometheus.ExponentialBuckets(0.01, 2.5, 10), "platform"),
+		published: metric.CounterVec(r, "govwatch_collector_posts_published_total",
+			"New or changed posts published to the bus, by platform.", "platform"),
+		lag: metric.Histogram(r, "govwatch_collector_schedule_lag_seconds",
+			"How late polls start after their due time.", prometheus.ExponentialBuckets(0.001, 4, 10)),
+		skipped: metric.Counter(r, "govwatch_collector_polls_skipped_total",
+			"Polls skipped because the account's previous poll was still running."),
+		accounts: metric.GaugeVec(r, "govwatch_collector_accounts",
+			"Accounts in the registry by status (active, suspended, closed).", "status"),
+		failures: metric.CounterVec(r, "govwatch_collector_poll_failures_total",
+			"Failed scheduled polls by platform and result (retryable, permanent).", "platform", "result"),
+		panics: metric.CounterVec(r, "govwatch_collector_source_panics_total",
+			"Polls whose source panicked (recovered, counted as a permanent failure).", "platform"),
+		claims: metric.CounterVec(r, "govwatch_collector_slot_claims_total",
+			"Due slots this replica claimed (won) or found claimed by another replica (lost).", "result"),
+		backingOff: metric.Gauge(r, "govwatch_collector_accounts_backing_off",
+			"Accounts whose last poll failed and that wait out a backoff, as this replica last saw them."),
+		down: metric.Gauge(r, "govwatch_collector_accounts_down",
+			"Accounts failing at least failure_threshold polls in a row (system.source_down), as this replica last saw them."),
+		alerts: metric.CounterVec(r, "govwatch_collector_alerts_published_total",
+			"system.source_down firings and resolutions published, by result (firing, resolved, error).", "result"),
 	}
-	if r != nil {
-		r.MustRegister(m.polls, m.duration, m.published, m.lag, m.skipped, m.accounts,
-			m.failures, m.panics, m.claims, m.backingOff, m.down, m.alerts)
-	}
-	return m
 }

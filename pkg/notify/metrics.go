@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/govwatch/govwatch/pkg/metric"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
@@ -29,48 +30,27 @@ var durationBuckets = []float64{60, 300, 600, 900, 1800, 3600, 7200, 14400, 4320
 // not nil; active lists the open alerts at scrape time.
 func newMetrics(r prometheus.Registerer, active func(ctx context.Context, active bool) ([]Record, error)) *metrics {
 	m := &metrics{
-		received: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_notifier_alerts_received_total",
-			Help: "Alert messages received, by category and status (firing, resolved), repeats included.",
-		}, []string{"category", "status"}),
-		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_notifier_notifications_total",
-			Help: "Notifications delivered per channel, by result (ok, error), after retries.",
-		}, []string{"channel", "result"}),
-		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_notifier_notification_retries_total",
-			Help: "Delivery attempts repeated after a retryable failure, by channel.",
-		}, []string{"channel"}),
-		ackDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "govwatch_notifier_ack_duration_seconds",
-			Help:    "Time from an incident opening to its acknowledgement, by severity.",
-			Buckets: durationBuckets,
-		}, []string{"severity"}),
-		resolveDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "govwatch_notifier_resolve_duration_seconds",
-			Help:    "Time from an incident opening to its resolution (by the analyzer or a person), by severity.",
-			Buckets: durationBuckets,
-		}, []string{"severity"}),
-		escalations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_notifier_escalations_total",
-			Help: "Pages sent by escalation, by level reached (duty, head, parent, upper).",
-		}, []string{"level"}),
-		veto: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_notifier_veto_incidents_total",
-			Help: "Veto-level incidents opened (reported upward at once), by category.",
-		}, []string{"category"}),
-		silenced: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_notifier_silenced_total",
-			Help: "Alert lifecycle moves whose notifications a silence held back, by category.",
-		}, []string{"category"}),
-		inhibited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_notifier_inhibited_total",
-			Help: "Alert lifecycle moves whose notifications an inhibiting alert held back, by category.",
-		}, []string{"category"}),
+		received: metric.CounterVec(r, "govwatch_notifier_alerts_received_total",
+			"Alert messages received, by category and status (firing, resolved), repeats included.", "category", "status"),
+		notifications: metric.CounterVec(r, "govwatch_notifier_notifications_total",
+			"Notifications delivered per channel, by result (ok, error), after retries.", "channel", "result"),
+		retries: metric.CounterVec(r, "govwatch_notifier_notification_retries_total",
+			"Delivery attempts repeated after a retryable failure, by channel.", "channel"),
+		ackDuration: metric.HistogramVec(r, "govwatch_notifier_ack_duration_seconds",
+			"Time from an incident opening to its acknowledgement, by severity.", durationBuckets, "severity"),
+		resolveDuration: metric.HistogramVec(r, "govwatch_notifier_resolve_duration_seconds",
+			"Time from an incident opening to its resolution (by the analyzer or a person), by severity.", durationBuckets, "severity"),
+		escalations: metric.CounterVec(r, "govwatch_notifier_escalations_total",
+			"Pages sent by escalation, by level reached (duty, head, parent, upper).", "level"),
+		veto: metric.CounterVec(r, "govwatch_notifier_veto_incidents_total",
+			"Veto-level incidents opened (reported upward at once), by category.", "category"),
+		silenced: metric.CounterVec(r, "govwatch_notifier_silenced_total",
+			"Alert lifecycle moves whose notifications a silence held back, by category.", "category"),
+		inhibited: metric.CounterVec(r, "govwatch_notifier_inhibited_total",
+			"Alert lifecycle moves whose notifications an inhibiting alert held back, by category.", "category"),
 	}
 	if r != nil {
-		r.MustRegister(m.received, m.notifications, m.retries, m.ackDuration, m.resolveDuration,
-			m.escalations, m.veto, m.silenced, m.inhibited, &activeCollector{active: active})
+		r.MustRegister(&activeCollector{active: active})
 	}
 	return m
 }
