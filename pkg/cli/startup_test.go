@@ -61,20 +61,10 @@ registry:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := filepath.Join(dir, "govwatch.yaml")
 			data := filepath.Join(dir, "data")
-			body := "data_dir: " + data + "\n" + base + tc.yaml
-			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			cfg := writeFile(t, dir, "govwatch.yaml", "data_dir: "+data+"\n"+base+tc.yaml)
 			for name, text := range tc.files {
-				p := filepath.Join(dir, name)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				writeFile(t, dir, name, text)
 			}
 			for k, v := range tc.env {
 				t.Setenv(k, v)
