@@ -17,6 +17,14 @@ func run(args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// runDaemon runs the daemon of components with args until ctx ends, and
+// returns its exit status and stderr.
+func runDaemon(ctx context.Context, components []string, args ...string) (int, string) {
+	var out, errOut bytes.Buffer
+	code := Daemon(ctx, components, args, IO{Stdout: &out, Stderr: &errOut})
+	return code, errOut.String()
+}
+
 // refusal is a call of the govwatch tool it must refuse: the exit status
 // and what stderr must say.
 type refusal struct {
@@ -115,10 +123,9 @@ func TestDaemonRefusesBadConfigBeforeStarting(t *testing.T) {
 			dir := t.TempDir()
 			data := filepath.Join(dir, "d")
 			bad := writeFile(t, dir, "bad.yaml", "data_dir: "+data+"\nhttp: {listen: \"127.0.0.1:0\"}\n"+tc.yaml)
-			var out, errb bytes.Buffer
-			code := Daemon(context.Background(), []string{tc.component}, []string{"-config", bad}, IO{Stdout: &out, Stderr: &errb})
-			if want := strings.Replace(tc.want, "CONFIG", bad, 1); code != ExitProblem || !strings.Contains(errb.String(), want) {
-				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errb.String(), want)
+			code, errOut := runDaemon(context.Background(), []string{tc.component}, "-config", bad)
+			if want := strings.Replace(tc.want, "CONFIG", bad, 1); code != ExitProblem || !strings.Contains(errOut, want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
 			}
 			if _, err := os.Stat(data); err == nil {
 				t.Error("the data directory was created: something started despite the bad config")

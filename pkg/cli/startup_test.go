@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -84,10 +83,9 @@ registry:
 			// did not refuse starts, stops at once and exits 0.
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			var out, errb bytes.Buffer
-			code = Daemon(ctx, daemon.All, []string{"-config", cfg}, IO{Stdout: &out, Stderr: &errb})
-			if code != ExitProblem || !strings.Contains(errb.String(), want) {
-				t.Errorf("govwatch run: exit %d, stderr:\n%s\nwant exit %d and %q", code, errb.String(), ExitProblem, want)
+			code, errOut = runDaemon(ctx, daemon.All, "-config", cfg)
+			if code != ExitProblem || !strings.Contains(errOut, want) {
+				t.Errorf("govwatch run: exit %d, stderr:\n%s\nwant exit %d and %q", code, errOut, ExitProblem, want)
 			}
 			if _, err := os.Stat(data); err == nil {
 				t.Error("the data directory was created: something started despite the problem")
