@@ -74,60 +74,50 @@ func readPromQL(q string) (references, error) {
 		}
 		return q[start:i]
 	}
-	// identList reads "(a, b, …)" after a grouping keyword.
-	identList := func() ([]string, error) {
+	// names reads a bracketed list whose entries start with a name, from
+	// its opening bracket to closer, and returns the names; rest reads
+	// what follows a name inside an entry, when entries have more.
+	names := func(closer byte, what string, rest func() error) ([]string, error) {
 		var out []string
-		i++ // (
+		i++ // the opening bracket
 		for {
 			skipSpace()
 			if i >= len(q) {
-				return nil, fmt.Errorf("unterminated label list in %q", q)
+				return nil, fmt.Errorf("unterminated %s in %q", what, q)
 			}
 			switch {
-			case q[i] == ')':
+			case q[i] == closer:
 				i++
 				return out, nil
 			case q[i] == ',':
 				i++
 			case isIdentStart(q[i]):
 				out = append(out, ident())
+				if rest != nil {
+					if err := rest(); err != nil {
+						return nil, err
+					}
+				}
 			default:
-				return nil, fmt.Errorf("unexpected %q in label list at %d of %q", q[i], i, q)
+				return nil, fmt.Errorf("unexpected %q in %s at %d of %q", q[i], what, i, q)
 			}
 		}
 	}
+	// identList reads "(a, b, …)" after a grouping keyword.
+	identList := func() ([]string, error) { return names(')', "label list", nil) }
 	// matchers reads `{a="x", b=~"y"}` and returns the label names.
 	matchers := func() ([]string, error) {
-		var out []string
-		i++ // {
-		for {
+		return names('}', "matchers", func() error {
 			skipSpace()
-			if i >= len(q) {
-				return nil, fmt.Errorf("unterminated matchers in %q", q)
-			}
-			switch {
-			case q[i] == '}':
+			for i < len(q) && strings.ContainsRune("=!~", rune(q[i])) {
 				i++
-				return out, nil
-			case q[i] == ',':
-				i++
-			case isIdentStart(q[i]):
-				out = append(out, ident())
-				skipSpace()
-				for i < len(q) && strings.ContainsRune("=!~", rune(q[i])) {
-					i++
-				}
-				skipSpace()
-				if i >= len(q) || !strings.ContainsRune("\"'`", rune(q[i])) {
-					return nil, fmt.Errorf("matcher without a quoted value at %d of %q", i, q)
-				}
-				if err := skipString(); err != nil {
-					return nil, err
-				}
-			default:
-				return nil, fmt.Errorf("unexpected %q in matchers at %d of %q", q[i], i, q)
 			}
-		}
+			skipSpace()
+			if i >= len(q) || !strings.ContainsRune("\"'`", rune(q[i])) {
+				return fmt.Errorf("matcher without a quoted value at %d of %q", i, q)
+			}
+			return skipString()
+		})
 	}
 
 	for {
@@ -235,7 +225,9 @@ func TestReadPromQL(t *testing.T) {
 			want: []selector{{name: "x_bucket"}}, grouping: []string{"le"},
 		},
 		{name: "selector without name", q: `{job="x"}`, err: "without a metric name"},
-		{name: "unterminated matchers", q: `up{job="x"`, err: "unterminated"},
+		{name: "unterminated matchers", q: `up{job="x"`, err: "unterminated matchers"},
+		{name: "unterminated label list", q: `sum by (job`, err: "unterminated label list"},
+		{name: "matcher without a value", q: `up{job=}`, err: "matcher without a quoted value"},
 		{name: "unterminated string", q: `up{job="x}`, err: "unterminated string"},
 	}
 	for _, tc := range tests {

@@ -3,18 +3,12 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/govwatch/govwatch/pkg/cli"
 	"github.com/govwatch/govwatch/pkg/daemon"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Daemon(ctx, []string{daemon.Analyzer}, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-	stop()
-	os.Exit(code)
+	os.Exit(cli.ExecDaemon(daemon.Analyzer))
 }

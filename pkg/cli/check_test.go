@@ -3,24 +3,18 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/govwatch/govwatch/pkg/textscan"
 )
 
+// checkLine is one line of `govwatch check --json`: its findings are the
+// JSON contract textscan.Finding declares.
 type checkLine struct {
-	Source   string `json:"source"`
-	Findings []struct {
-		Category   string `json:"category"`
-		Severity   string `json:"severity"`
-		Rule       string `json:"rule"`
-		Match      string `json:"match"`
-		Start      int    `json:"start"`
-		End        int    `json:"end"`
-		Line       int    `json:"line"`
-		Suggestion string `json:"suggestion"`
-	} `json:"findings"`
+	Source   string             `json:"source"`
+	Findings []textscan.Finding `json:"findings"`
 }
 
 func runCheck(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -30,21 +24,27 @@ func runCheck(t *testing.T, stdin string, args ...string) (int, string, string) 
 	return code, out.String(), errb.String()
 }
 
+// checkJSON checks text, given on stdin, with --json: the check must find
+// something, and its one line of output is returned.
+func checkJSON(t *testing.T, text string) checkLine {
+	t.Helper()
+	code, out, errs := runCheck(t, text, "--json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (stderr %q)", code, errs)
+	}
+	var doc checkLine
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 func TestCheckCommand(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	leak := write("leak.txt", "第一行ＡＢＣ\n联系（＋８６）１３９-1234-5678，再接再励")
-	clean := write("clean.txt", "为进一步提升政务服务效能，现将有关事项通知如下。")
-	typo := write("typo.txt", "希望大家再接再励")
-	badLex := filepath.Join(dir, "badlex")
-	os.Mkdir(badLex, 0o755)
-	os.WriteFile(filepath.Join(badLex, "wording.typo.txt"), []byte("x\tsevere\n"), 0o644)
+	leak := writeFile(t, dir, "leak.txt", "第一行ＡＢＣ\n联系（＋８６）１３９-1234-5678，再接再励")
+	clean := writeFile(t, dir, "clean.txt", "为进一步提升政务服务效能，现将有关事项通知如下。")
+	typo := writeFile(t, dir, "typo.txt", "希望大家再接再励")
+	badLex := filepath.Dir(writeFile(t, dir, "badlex/wording.typo.txt", "x\tsevere\n"))
 
 	tests := []struct {
 		name     string
@@ -107,14 +107,7 @@ func TestCheckCommand(t *testing.T) {
 // full-width and multi-byte characters included; line is 1-based.
 func TestCheckOffsets(t *testing.T) {
 	text := "第一行ＡＢＣ\n联系（＋８６）１３９-1234-5678，再接再励\n"
-	code, out, errs := runCheck(t, text, "--json")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1 (stderr %q)", code, errs)
-	}
-	var doc checkLine
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := checkJSON(t, text)
 	want := []struct {
 		category, match  string
 		start, end, line int
@@ -150,15 +143,7 @@ func TestCheckLargeInput(t *testing.T) {
 		b.WriteString(line)
 	}
 	prefix := b.String()
-	text := prefix + "最后一行：再接再励\n"
-	code, out, errs := runCheck(t, text, "--json")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1 (stderr %q)", code, errs)
-	}
-	var doc checkLine
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := checkJSON(t, prefix+"最后一行：再接再励\n")
 	if len(doc.Findings) != 1 {
 		t.Fatalf("got %+v, want one finding", doc.Findings)
 	}

@@ -1,6 +1,6 @@
 // Package cli is govwatch's command line: the subcommands of the govwatch
-// tool and the flags of the three daemons. Mains only turn signals into a
-// context and call in here.
+// tool and the flags of the three daemons. A main is one call of Exec, which
+// turns signals into a context and calls in here, and exits with its status.
 package cli
 
 import (

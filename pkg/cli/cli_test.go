@@ -9,19 +9,63 @@ import (
 	"testing"
 )
 
+// run runs the govwatch tool with args and an empty stdin, and returns its
+// exit status, stdout and stderr.
+func run(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), args, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+// runDaemon runs the daemon of components with args until ctx ends, and
+// returns its exit status and stderr.
+func runDaemon(ctx context.Context, components []string, args ...string) (int, string) {
+	var out, errOut bytes.Buffer
+	code := Daemon(ctx, components, args, IO{Stdout: &out, Stderr: &errOut})
+	return code, errOut.String()
+}
+
+// refusal is a call of the govwatch tool it must refuse: the exit status
+// and what stderr must say.
+type refusal struct {
+	name   string
+	args   []string
+	code   int
+	stderr string
+}
+
+// testRefusals runs each refusal as a subtest.
+func testRefusals(t *testing.T, refusals []refusal) {
+	t.Helper()
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := run(tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.stderr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tc.code, tc.stderr)
+			}
+		})
+	}
+}
+
+// writeFile writes text to the file name below dir, making its folders,
+// and returns its path.
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.yaml")
-	body := "bogus: 1\nanalyzer:\n  detectors: {staleness: {stale_after: 2 weeks}}\nregistry:\n  units: [{id: fz, name: 福州}]\n  accounts:\n    - {id: a, name: A, platform: weibo, unit: fz, source: {type: rss, url: \"http://h/f\"}}\n    - {id: a, name: B, platform: weibo, unit: xm, source: {type: rss, url: \"http://h/f\"}}\n"
-	if err := os.WriteFile(bad, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bad := writeFile(t, dir, "bad.yaml", "bogus: 1\nanalyzer:\n  detectors: {staleness: {stale_after: 2 weeks}}\nregistry:\n  units: [{id: fz, name: 福州}]\n  accounts:\n    - {id: a, name: A, platform: weibo, unit: fz, source: {type: rss, url: \"http://h/f\"}}\n    - {id: a, name: B, platform: weibo, unit: xm, source: {type: rss, url: \"http://h/f\"}}\n")
 	// Each detector's texts are checked against its templates.
-	badTexts := filepath.Join(dir, "texts.yaml")
-	body = "analyzer:\n  detectors:\n    staleness:\n      texts:\n        summry: x\n        summary: '{{.Days'\n"
-	if err := os.WriteFile(badTexts, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	badTexts := writeFile(t, dir, "texts.yaml", "analyzer:\n  detectors:\n    staleness:\n      texts:\n        summry: x\n        summary: '{{.Days'\n")
 	for _, tc := range []struct {
 		name      string
 		args      []string
@@ -63,35 +107,29 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
+// A daemon refuses a bad file with the problem named, before anything
+// starts: its data directory is not created.
 func TestDaemonRefusesBadConfigBeforeStarting(t *testing.T) {
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte("data_dir: "+filepath.Join(dir, "d")+"\nhttp: {listen: \"127.0.0.1:0\"}\ncollector: {workers: 0}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out, errb bytes.Buffer
-	code := Daemon(context.Background(), []string{"collector"}, []string{"-config", bad}, IO{Stdout: &out, Stderr: &errb})
-	if code != ExitProblem || !strings.Contains(errb.String(), "collector.workers: must be at least 1") {
-		t.Errorf("exit %d, stderr %q; want 1 and the problem named", code, errb.String())
-	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(bad), "d")); err == nil {
-		t.Error("the data directory was created: something started despite the bad config")
-	}
-}
-
-func TestDaemonRefusesBadTextsBeforeStarting(t *testing.T) {
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.yaml")
-	body := "data_dir: " + filepath.Join(dir, "d") + "\nhttp: {listen: \"127.0.0.1:0\"}\nanalyzer:\n  detectors:\n    stalenes: {texts: {summary: x}}\n"
-	if err := os.WriteFile(bad, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out, errb bytes.Buffer
-	code := Daemon(context.Background(), []string{"analyzer"}, []string{"-config", bad}, IO{Stdout: &out, Stderr: &errb})
-	if want := bad + ":5: analyzer.detectors.stalenes: unknown detector"; code != ExitProblem || !strings.Contains(errb.String(), want) {
-		t.Errorf("exit %d, stderr %q; want 1 and %q", code, errb.String(), want)
-	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(bad), "d")); err == nil {
-		t.Error("the data directory was created: something started despite the bad config")
+	for _, tc := range []struct {
+		name      string
+		component string
+		yaml      string // after data_dir and http
+		want      string // in stderr, CONFIG standing for the file's path
+	}{
+		{"bad value", "collector", "collector: {workers: 0}\n", "collector.workers: must be at least 1"},
+		{"bad texts", "analyzer", "analyzer:\n  detectors:\n    stalenes: {texts: {summary: x}}\n", "CONFIG:5: analyzer.detectors.stalenes: unknown detector"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			data := filepath.Join(dir, "d")
+			bad := writeFile(t, dir, "bad.yaml", "data_dir: "+data+"\nhttp: {listen: \"127.0.0.1:0\"}\n"+tc.yaml)
+			code, errOut := runDaemon(context.Background(), []string{tc.component}, "-config", bad)
+			if want := strings.Replace(tc.want, "CONFIG", bad, 1); code != ExitProblem || !strings.Contains(errOut, want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
+			}
+			if _, err := os.Stat(data); err == nil {
+				t.Error("the data directory was created: something started despite the bad config")
+			}
+		})
 	}
 }

@@ -42,30 +42,12 @@ func TestSimulateGenerateWritesTheRegistry(t *testing.T) {
 
 func TestCollectorLoadRefusesBadArguments(t *testing.T) {
 	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte("units: [{id: u, name: U}]\naccounts:\n  - {id: a, name: A, platform: weibo, unit: nope, source: {type: rss, url: \"http://h/f\"}}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	good := filepath.Join(dir, "good.yaml")
-	if err := os.WriteFile(good, []byte("units: [{id: u, name: U}]\naccounts:\n  - {id: a, name: A, platform: weibo, unit: u, source: {type: rss, url: \"http://h/f\"}}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name      string
-		args      []string
-		code      int
-		stderrHas string
-	}{
+	bad := writeFile(t, dir, "bad.yaml", "units: [{id: u, name: U}]\naccounts:\n  - {id: a, name: A, platform: weibo, unit: nope, source: {type: rss, url: \"http://h/f\"}}\n")
+	good := writeFile(t, dir, "good.yaml", "units: [{id: u, name: U}]\naccounts:\n  - {id: a, name: A, platform: weibo, unit: u, source: {type: rss, url: \"http://h/f\"}}\n")
+	testRefusals(t, []refusal{
 		{"no registry", []string{"collector-load"}, ExitUsage, "usage: govwatch collector-load -registry FILE"},
 		{"bad registry", []string{"collector-load", "-registry", bad}, ExitProblem, bad + ":3: accounts[0].unit: unknown unit \"nope\""},
 		{"no store", []string{"collector-load", "-registry", good}, ExitUsage, "give -redis ADDR or -dir DIR"},
 		{"registry-out without generate", []string{"simulate", "-registry-out", filepath.Join(dir, "r.yaml")}, ExitUsage, "-registry-out needs -generate"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, _, errOut := run(tc.args...)
-			if code != tc.code || !strings.Contains(errOut, tc.stderrHas) {
-				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tc.code, tc.stderrHas)
-			}
-		})
-	}
+	})
 }

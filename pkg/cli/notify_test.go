@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -54,28 +52,17 @@ func writeNotifyConfig(t *testing.T, url, store string) string {
 	t.Setenv("GW_TEST_WECOM_KEY", "wecom-key")
 	t.Setenv("GW_TEST_DINGTALK_TOKEN", "dingtalk-token")
 	t.Setenv("GW_TEST_DINGTALK_SECRET", "SECwrong")
-	p := filepath.Join(t.TempDir(), "govwatch.yaml")
-	body := store + `
+	return writeFile(t, t.TempDir(), "govwatch.yaml", store+`
 notifier:
   receivers:
     - name: duty
       console: {}
-      wecom: {url: "` + url + `/cgi-bin/webhook/send", key_env: GW_TEST_WECOM_KEY}
-      dingtalk: {url: "` + url + `/robot/send", access_token_env: GW_TEST_DINGTALK_TOKEN, secret_env: GW_TEST_DINGTALK_SECRET}
+      wecom: {url: "`+url+`/cgi-bin/webhook/send", key_env: GW_TEST_WECOM_KEY}
+      dingtalk: {url: "`+url+`/robot/send", access_token_env: GW_TEST_DINGTALK_TOKEN, secret_env: GW_TEST_DINGTALK_SECRET}
     - name: ops
-      wecom: {url: "` + url + `/cgi-bin/webhook/send", key_env: GW_TEST_WECOM_KEY}
+      wecom: {url: "`+url+`/cgi-bin/webhook/send", key_env: GW_TEST_WECOM_KEY}
   route: {receiver: duty}
-`
-	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func run(args ...string) (int, string, string) {
-	var out, errOut bytes.Buffer
-	code := Main(context.Background(), args, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
-	return code, out.String(), errOut.String()
+`)
 }
 
 func TestNotifyTestReportsEachChannel(t *testing.T) {
@@ -123,25 +110,12 @@ func TestNotifyTestReportsEachChannel(t *testing.T) {
 func TestNotifyTestUsage(t *testing.T) {
 	url, _ := robots(t)
 	cfg := writeNotifyConfig(t, url, "")
-	tests := []struct {
-		name      string
-		args      []string
-		code      int
-		wantInErr string
-	}{
+	testRefusals(t, []refusal{
 		{"no subcommand", []string{"notify"}, ExitUsage, "usage: govwatch notify test"},
 		{"no receiver", []string{"notify", "test", "-config", cfg}, ExitUsage, "usage: govwatch notify test"},
 		{"unknown receiver", []string{"notify", "test", "-receiver", "nobody", "-config", cfg}, ExitProblem, `no receiver "nobody"`},
 		{"bad config", []string{"notify", "test", "-receiver", "duty", "-config", filepath.Join(t.TempDir(), "missing.yaml")}, ExitProblem, "missing.yaml"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, _, errOut := run(tt.args...)
-			if code != tt.code || !strings.Contains(errOut, tt.wantInErr) {
-				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.code, tt.wantInErr)
-			}
-		})
-	}
+	})
 }
 
 // With the Redis backend, the test message counts against the robot's

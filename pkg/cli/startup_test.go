@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -61,20 +60,10 @@ registry:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := filepath.Join(dir, "govwatch.yaml")
 			data := filepath.Join(dir, "data")
-			body := "data_dir: " + data + "\n" + base + tc.yaml
-			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			cfg := writeFile(t, dir, "govwatch.yaml", "data_dir: "+data+"\n"+base+tc.yaml)
 			for name, text := range tc.files {
-				p := filepath.Join(dir, name)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				writeFile(t, dir, name, text)
 			}
 			for k, v := range tc.env {
 				t.Setenv(k, v)
@@ -94,10 +83,9 @@ registry:
 			// did not refuse starts, stops at once and exits 0.
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			var out, errb bytes.Buffer
-			code = Daemon(ctx, daemon.All, []string{"-config", cfg}, IO{Stdout: &out, Stderr: &errb})
-			if code != ExitProblem || !strings.Contains(errb.String(), want) {
-				t.Errorf("govwatch run: exit %d, stderr:\n%s\nwant exit %d and %q", code, errb.String(), ExitProblem, want)
+			code, errOut = runDaemon(ctx, daemon.All, "-config", cfg)
+			if code != ExitProblem || !strings.Contains(errOut, want) {
+				t.Errorf("govwatch run: exit %d, stderr:\n%s\nwant exit %d and %q", code, errOut, ExitProblem, want)
 			}
 			if _, err := os.Stat(data); err == nil {
 				t.Error("the data directory was created: something started despite the problem")

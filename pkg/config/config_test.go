@@ -19,6 +19,23 @@ func write(t *testing.T, dir, name, body string) string {
 	return p
 }
 
+// loadProblems loads the file p, which must fail, and returns its
+// problems after checking that they include each of want.
+func loadProblems(t *testing.T, p string, want ...string) string {
+	t.Helper()
+	_, err := Load(p)
+	if err == nil {
+		t.Fatalf("Load(%s) succeeded, want problems", p)
+	}
+	got := err.Error()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("problems lack %q; got:\n%s", w, got)
+		}
+	}
+	return got
+}
+
 const goodRegistry = `
 units:
   - {id: fj, name: 福建省人民政府办公厅, region: "350000"}
@@ -93,12 +110,7 @@ notifier:
   route: {receiver: nobody}
 last_unknown: true
 `)
-	_, err := Load(p)
-	if err == nil {
-		t.Fatal("Load succeeded on a bad file")
-	}
-	out := err.Error()
-	for _, want := range []string{
+	out := loadProblems(t, p,
 		"bad.yaml:1: bogus_top: unknown key \"bogus_top\"",
 		"bad.yaml:3:", "fortnight",
 		"bad.yaml:4: analyzer.sweep_intervall: unknown key",
@@ -110,11 +122,7 @@ last_unknown: true
 		"unknown source type \"carrier-pigeon\"",
 		"notifier.route.receiver: unknown receiver \"nobody\"",
 		"bad.yaml:17: last_unknown: unknown key",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("problems lack %q; got:\n%s", want, out)
-		}
-	}
+	)
 	if n := strings.Count(out, "\n") + 1; n < 11 {
 		t.Errorf("got %d problem lines, want one per problem (≥ 11):\n%s", n, out)
 	}
@@ -204,11 +212,7 @@ func TestNotifyCoreProblems(t *testing.T) {
     tokens:
       - {unit: fz-gov}
 `)
-	_, err := Load(p)
-	if err == nil {
-		t.Fatal("Load: got nil error, want problems")
-	}
-	for _, want := range []string{
+	loadProblems(t, p,
 		`c.yaml:3: notifier.receivers[0].fallback: fallback "b" is not another receiver`,
 		`c.yaml:6: notifier.route.matchers[0]: matcher`,
 		`c.yaml:7: notifier.roster: cannot read "missing-roster.yaml"`,
@@ -220,9 +224,5 @@ func TestNotifyCoreProblems(t *testing.T) {
 		`c.yaml:15: notifier.inhibit_rules[0]: an inhibition rule needs source and target matchers`,
 		`notifier.ack.link_ttl: must be at least 1m`,
 		`notifier.api.tokens[0]: token of unit "fz-gov" names no token_file or token_env`,
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("problems lack %q; got:\n%v", want, err)
-		}
-	}
+	)
 }

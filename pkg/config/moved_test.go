@@ -23,11 +23,7 @@ analyzer:
   texts:
     staleness: {summary: x}
 `)
-	_, err := Load(p)
-	if err == nil {
-		t.Fatal("Load accepted the old keys")
-	}
-	for _, want := range []string{
+	got := loadProblems(t, p,
 		"govwatch.yaml:3: analyzer.stale_after: moved to analyzer.detectors.staleness.stale_after",
 		"govwatch.yaml:5: analyzer.opinion.spike: moved to analyzer.detectors.spike",
 		"govwatch.yaml:6: analyzer.opinion.bought_followers: moved to analyzer.detectors.followers",
@@ -35,12 +31,8 @@ analyzer:
 		"govwatch.yaml:9: analyzer.account_checks.staleness: moved to analyzer.detectors.staleness",
 		"govwatch.yaml:10: analyzer.account_checks.unanswered: moved to analyzer.detectors.unanswered",
 		"govwatch.yaml:12: analyzer.texts.staleness: moved to analyzer.detectors.staleness.texts",
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("problems lack %q; got:\n%v", want, err)
-		}
-	}
-	if strings.Contains(err.Error(), "unknown key") {
-		t.Errorf("an old key is reported as unknown rather than moved:\n%v", err)
+	)
+	if strings.Contains(got, "unknown key") {
+		t.Errorf("an old key is reported as unknown rather than moved:\n%s", got)
 	}
 }

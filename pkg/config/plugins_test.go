@@ -246,12 +246,7 @@ registry:
     - {id: a7, name: x, platform: app, unit: fz, source: {type: probe, url: "ftp://x.example"}}
     - {id: a8, name: x, platform: weibo, unit: fz, source: {type: weibo, secret_env: PATH}}
 `)
-	_, err := Load(p)
-	if err == nil {
-		t.Fatal("Load: got no error")
-	}
-	got := err.Error()
-	wants := []string{
+	got := loadProblems(t, p,
 		"govwatch.yaml:5: collector.sources.jsonapi.vendor.items: mapping \"vendor\" needs items",
 		"collector.sources.jsonapi.vendor.fields.id: mapping \"vendor\" needs fields.id or fields.url",
 		"collector.sources.jsonapi.vendor.cursor_param: next_cursor is set",
@@ -270,12 +265,7 @@ registry:
 		"registry.accounts[5].source.probe: unknown probe \"apk\"",
 		"registry.accounts[6].source.package_url: an app probe needs the package's package_url",
 		"registry.accounts[6].source.url: bad url \"ftp://x.example\"",
-	}
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("got problems\n%s\nwant one containing %q", got, w)
-		}
-	}
+	)
 	for _, line := range strings.Split(got, "\n") {
 		if !strings.Contains(line, "govwatch.yaml:") || strings.Contains(line, "govwatch.yaml: ") {
 			t.Errorf("got %q, want file:line", line)

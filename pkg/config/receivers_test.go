@@ -31,12 +31,7 @@ func TestChannelProblems(t *testing.T) {
         max_segments: -1
   route: {receiver: duty}
 `)
-	_, err := Load(p)
-	if err == nil {
-		t.Fatal("Load succeeded on bad channels")
-	}
-	out := err.Error()
-	for _, want := range []string{
+	out := loadProblems(t, p,
 		"c.yaml:5: notifier.receivers[0].dingtalk.url: the url must not carry a query: put the token in access_token_file or access_token_env",
 		"notifier.receivers[0].dingtalk.access_token_file: no access_token: set access_token_file or access_token_env",
 		"c.yaml:6: notifier.receivers[0].dingtalk.message: unknown value \"text\" (markdown or action_card)",
@@ -54,11 +49,7 @@ func TestChannelProblems(t *testing.T) {
 		"c.yaml:21: notifier.receivers[0].sms.method: unknown value \"PUT\" (POST or GET)",
 		"notifier.receivers[0].sms.success_field: success_value and retry_values need a success_field",
 		"c.yaml:23: notifier.receivers[0].sms.max_segments: must be at least 1, not -1",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("problems lack %q; got:\n%s", want, out)
-		}
-	}
+	)
 	if strings.Contains(out, "has no channel") {
 		t.Errorf("a receiver with chat channels was reported as having none:\n%s", out)
 	}
@@ -89,12 +80,7 @@ func TestReceiverAndRouteProblems(t *testing.T) {
         routes:
           - {receiver: nobody, matchers: ["severity=~["]}
 `)
-	_, err := Load(p)
-	if err == nil {
-		t.Fatal("Load succeeded on bad receivers and routes")
-	}
-	out := err.Error()
-	for _, want := range []string{
+	out := loadProblems(t, p,
 		`c.yaml:5: notifier.receivers[1].name: duplicate receiver "duty"`,
 		`c.yaml:6: notifier.receivers[1].webhook.url: bad url "ftp://x"`,
 		`c.yaml:7: notifier.receivers[2]: receiver "empty" has no channel`,
@@ -102,11 +88,7 @@ func TestReceiverAndRouteProblems(t *testing.T) {
 		`c.yaml:9: notifier.route.receiver: the root route needs a receiver`,
 		`c.yaml:13: notifier.route.routes[0].routes[0].receiver: unknown receiver "nobody"`,
 		`c.yaml:13: notifier.route.routes[0].routes[0].matchers[0]:`,
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("problems lack %q; got:\n%s", want, out)
-		}
-	}
+	)
 	if n := strings.Count(out, `unknown receiver "nobody"`); n != 1 {
 		t.Errorf("the unknown receiver was reported %d times, want once:\n%s", n, out)
 	}

@@ -1,7 +1,6 @@
 package config_test
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,26 +19,6 @@ const moduleRoot = "../.."
 
 var envKey = regexp.MustCompile(`(?m)\b\w*_env:\s*"?([A-Za-z_][A-Za-z0-9_]*)"?`)
 
-// Sample returns the sample of a plugin's README: its first ```yaml block.
-func sample(t *testing.T, readme string) string {
-	t.Helper()
-	b, err := os.ReadFile(readme)
-	if err != nil {
-		t.Fatalf("every plugin has a README: %v", err)
-	}
-	text := string(b)
-	start := strings.Index(text, "```yaml\n")
-	if start < 0 {
-		t.Fatalf("%s: no ```yaml sample", readme)
-	}
-	text = text[start+len("```yaml\n"):]
-	end := strings.Index(text, "```")
-	if end < 0 {
-		t.Fatalf("%s: unterminated ```yaml block", readme)
-	}
-	return text[:end]
-}
-
 // TestPluginReadmeSamples holds every registered plugin of every kind to
 // one rule: its README's first ```yaml block is a govwatch.yaml that
 // config.Load accepts, that shows the plugin, and that names its secrets by
@@ -54,7 +33,10 @@ func TestPluginReadmeSamples(t *testing.T) {
 			n++
 			t.Run(string(kind)+"/"+s.Name, func(t *testing.T) {
 				readme := filepath.Join(moduleRoot, s.Dir, "README.md")
-				text := sample(t, readme)
+				text, err := config.ReadmeSample(readme)
+				if err != nil {
+					t.Fatalf("every plugin has a README with a sample: %v", err)
+				}
 				for _, m := range envKey.FindAllStringSubmatch(text, -1) {
 					t.Setenv(m[1], "sample-secret-0123456789abcdef")
 				}

@@ -1,17 +1,12 @@
 package daemon
 
 import (
-	"context"
-	"io"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/calendar"
-	"github.com/govwatch/govwatch/pkg/config"
 )
 
 // TestDemoAtAnyHour runs the demo scenario through the whole pipeline on a
@@ -36,20 +31,9 @@ func TestDemoAtAnyHour(t *testing.T) {
 
 func runDemoAt(t *testing.T, start time.Time) {
 	clock := clockwork.NewFakeClockAt(start)
-	sim, scripted := demoSimulator(t, clock)
-	hook := &receiver{}
-	t.Setenv("GOVWATCH_TEST_HOOK_SECRET", "")
-	hookSrv := httptest.NewServer(hook)
-	defer hookSrv.Close()
-	cfg, err := config.Load(writeConfig(t, t.TempDir(), sim.URL, hookSrv.URL, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Config: cfg, Components: All, Listen: "127.0.0.1:0", Clock: clock, Log: zaptest.NewLogger(t), Stdout: io.Discard})
-	}()
+	hook := newReceiver(t, "")
+	d := newDemo(t, demoSetup{clock: clock, notifier: hook.notifier()})
+	_, stopRun := startRun(t, Options{Config: d.cfg, Clock: clock})
 	// Virtual time runs at 50 times real time, so polls, group waits and
 	// sweeps come due; the run stays within minutes of its start.
 	stop := make(chan struct{})
@@ -70,14 +54,11 @@ func runDemoAt(t *testing.T, start time.Time) {
 	defer func() {
 		close(stop)
 		<-ticked
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+		stopRun()
 	}()
 
 	got := hook.awaitFiring(t, 60*time.Second, demoAlerts)
-	checkStale(t, got["account.stale/np-culture-wechat"][0], scripted, staleAfter(t, cfg))
+	checkStale(t, got["account.stale/np-culture-wechat"][0], d.sim, staleAfter(t, d.cfg))
 	for _, k := range demoAlerts {
 		if len(got[k]) != 1 {
 			t.Errorf("%s paged %d times, want once", k, len(got[k]))

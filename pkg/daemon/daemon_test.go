@@ -1,200 +1,26 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/notify/channel/webhook"
 	"github.com/govwatch/govwatch/pkg/simulate"
 )
-
-// receiver is an Alertmanager-webhook endpoint that keeps what it was sent.
-type receiver struct {
-	mu     sync.Mutex
-	msgs   []webhook.Message
-	secret []byte
-	bad    []string
-}
-
-func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if got, want := req.Header.Get(webhook.HeaderSignature), webhook.Sign(r.secret, body); got != want {
-		r.bad = append(r.bad, fmt.Sprintf("signature %q, want %q", got, want))
-	}
-	var m webhook.Message
-	if err := json.Unmarshal(body, &m); err != nil {
-		r.bad = append(r.bad, fmt.Sprintf("decode: %v", err))
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	r.msgs = append(r.msgs, m)
-}
-
-// firing returns the firing alerts received, by alertname+account.
-func (r *receiver) firing() map[string][]webhook.Alert {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string][]webhook.Alert{}
-	for _, m := range r.msgs {
-		for _, a := range m.Alerts {
-			if a.Status == "firing" {
-				k := a.Labels["alertname"] + "/" + a.Labels["account_id"]
-				out[k] = append(out[k], a)
-			}
-		}
-	}
-	return out
-}
-
-// demoAlerts are the alerts the demo scenario raises on writeConfig's
-// accounts, by alertname/account.
-var demoAlerts = []string{"privacy.phone/fz-edu-weibo", "privacy.id_number/fz-edu-weibo", "account.stale/np-culture-wechat"}
-
-// awaitFiring waits until every alert of want (alertname/account) has
-// arrived, then returns the firing alerts received.
-func (r *receiver) awaitFiring(t *testing.T, d time.Duration, want []string) map[string][]webhook.Alert {
-	t.Helper()
-	waitFor(t, d, "alerts at the webhook", func() bool {
-		got := r.firing()
-		for _, k := range want {
-			if len(got[k]) == 0 {
-				return false
-			}
-		}
-		return true
-	})
-	return r.firing()
-}
-
-// writeConfig writes a config and registry for the demo scenario's accounts
-// collected from simURL, delivering to hookURL.
-func writeConfig(t *testing.T, dir, simURL, hookURL string, extra string) string {
-	t.Helper()
-	reg := `units:
-  - {id: fz-gov, name: 福州市人民政府办公厅, region: "350100"}
-  - {id: fz-edu, name: 福州市教育局, region: "350100", parent: fz-gov}
-  - {id: np-culture, name: 南平市文化和旅游局, region: "350700", parent: fz-gov}
-accounts:
-  - {id: fz-wechat, name: 福州发布, platform: wechat, unit: fz-gov, source: {type: rss, url: "` + simURL + `/feeds/fz-wechat.atom"}}
-  - {id: fz-edu-weibo, name: 福州教育, platform: weibo, unit: fz-edu, source: {type: rss, url: "` + simURL + `/feeds/fz-edu-weibo.atom"}}
-  - {id: np-culture-wechat, name: 南平文旅, platform: wechat, unit: np-culture, source: {type: rss, url: "` + simURL + `/feeds/np-culture-wechat.rss"}}
-`
-	cfg := `data_dir: ` + filepath.Join(dir, "data") + `
-registry: {file: registry.yaml}
-collector: {interval: 1s, workers: 4}
-analyzer: {sweep: "@every 1s"}
-notifier:
-  receivers:
-    - {name: ops, webhook: {url: "` + hookURL + `", secret_env: GOVWATCH_TEST_HOOK_SECRET}}
-  route: {receiver: ops}
-` + extra
-	if err := os.WriteFile(filepath.Join(dir, "registry.yaml"), []byte(reg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "govwatch.yaml")
-	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// demoSimulator serves the demo scenario on clock.
-func demoSimulator(t *testing.T, clock clockwork.Clock) (*httptest.Server, *simulate.Server) {
-	t.Helper()
-	sc, err := simulate.LoadScenario("../../configs/scenarios/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := simulate.New(sc, clock)
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(srv.Close)
-	return srv, sim
-}
-
-// startAll runs every daemon of cfg in the background and returns the
-// address they listen on once ready, and stop, which cancels them and
-// fails the test unless they return cleanly within 20s. The test's end
-// stops them too.
-func startAll(t *testing.T, cfg *config.Loaded) (addr string, stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrCh := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Config: cfg, Components: All, Listen: "127.0.0.1:0", Log: zaptest.NewLogger(t), Stdout: io.Discard, Ready: func(a string) { addrCh <- a }})
-	}()
-	select {
-	case addr = <-addrCh:
-	case err := <-done:
-		cancel()
-		t.Fatalf("Run: %v", err)
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatal("not ready within 20s")
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run returned %v after cancel, want nil", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Error("Run did not stop within 20s of cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return addr, stop
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, d)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 var digits11 = regexp.MustCompile(`\d{11,}`)
 
 // TestEndToEnd drives simulator → collector → NATS → analyzer → notifier →
 // webhook receiver in one process and checks the payloads field by field.
 func TestEndToEnd(t *testing.T) {
-	sim, scripted := demoSimulator(t, clockwork.NewRealClock())
-	hook := &receiver{secret: []byte("s3cret-for-test")}
-	t.Setenv("GOVWATCH_TEST_HOOK_SECRET", string(hook.secret))
-	hookSrv := httptest.NewServer(hook)
-	defer hookSrv.Close()
-	dir := t.TempDir()
-	cfg, err := config.Load(writeConfig(t, dir, sim.URL, hookSrv.URL, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, stop := startAll(t, cfg)
+	hook := newReceiver(t, "s3cret-for-test")
+	d := newDemo(t, demoSetup{notifier: hook.notifier()})
+	addr, stop := startAll(t, d.cfg)
 
 	want := demoAlerts
 	got := hook.awaitFiring(t, 30*time.Second, want)
@@ -250,7 +76,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("%s: fingerprint %q startsAt %v endsAt %v generatorURL %q; want set, set, zero, set", tc.key, a.Fingerprint, a.StartsAt, a.EndsAt, a.GeneratorURL)
 		}
 	}
-	checkStale(t, got["account.stale/np-culture-wechat"][0], scripted, staleAfter(t, cfg))
+	checkStale(t, got["account.stale/np-culture-wechat"][0], d.sim, staleAfter(t, d.cfg))
 
 	// The API lists the same alerts; /metrics moved.
 	var v1 struct {
@@ -323,44 +149,18 @@ func checkStale(t *testing.T, a webhook.Alert, sim *simulate.Server, staleAfter 
 // TestRestartPagesNoneTwice runs the all-in-one twice on the same data
 // directory: the second run finds everything already paged.
 func TestRestartPagesNoneTwice(t *testing.T) {
-	sim, _ := demoSimulator(t, clockwork.NewRealClock())
-	hook := &receiver{}
-	t.Setenv("GOVWATCH_TEST_HOOK_SECRET", "")
-	hookSrv := httptest.NewServer(hook)
-	defer hookSrv.Close()
-	dir := t.TempDir()
-	cfg, err := config.Load(writeConfig(t, dir, sim.URL, hookSrv.URL, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(until func() bool) {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			done <- Run(ctx, Options{Config: cfg, Components: All, Listen: "127.0.0.1:0", Log: zaptest.NewLogger(t), Stdout: io.Discard})
-		}()
-		waitFor(t, 30*time.Second, "run", until)
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	}
-	all := func() bool {
-		got := hook.firing()
-		for _, k := range demoAlerts {
-			if len(got[k]) == 0 {
-				return false
-			}
-		}
-		return true
-	}
-	run(all)
+	hook := newReceiver(t, "")
+	d := newDemo(t, demoSetup{notifier: hook.notifier()})
+	_, stop := startAll(t, d.cfg)
+	hook.awaitFiring(t, 30*time.Second, demoAlerts)
+	stop()
 	first := hook.firing()
 	// Second run: let it poll and sweep several times. An alert the data
 	// raises only now (a spike building across polls) is paged once like
 	// any other; what the first run paged is not paged again.
-	start := time.Now()
-	run(func() bool { return time.Since(start) > 4*time.Second })
+	_, stop = startAll(t, d.cfg)
+	time.Sleep(4 * time.Second)
+	stop()
 	for k, as := range hook.firing() {
 		if len(as) != 1 {
 			t.Errorf("%s paged %d times across a restart, want once", k, len(as))
@@ -368,23 +168,5 @@ func TestRestartPagesNoneTwice(t *testing.T) {
 		if first[k] == nil {
 			t.Logf("%s first raised after the restart", k)
 		}
-	}
-}
-
-func get(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
-}
-
-func getJSON(t *testing.T, url string, v any) {
-	t.Helper()
-	if err := json.Unmarshal([]byte(get(t, url)), v); err != nil {
-		t.Fatalf("GET %s: %v", url, err)
 	}
 }

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,12 +31,7 @@ func staleAfter(t *testing.T, cfg *config.Loaded) time.Duration {
 // writeAnalyzer writes a config whose analyzer section is analyzer.
 func writeAnalyzer(t *testing.T, analyzer string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "govwatch.yaml")
-	body := "data_dir: " + filepath.Join(t.TempDir(), "data") + "\nanalyzer:\n" + analyzer
-	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeConfig(t, t.TempDir(), map[string]string{"govwatch.yaml": "data_dir: " + filepath.Join(t.TempDir(), "data") + "\nanalyzer:\n" + analyzer})
 }
 
 // A detector's texts change the text it emits; the templates they do not

@@ -161,28 +161,17 @@ func TestDistributed(t *testing.T) {
 	sim.Start()
 	defer sim.Close()
 
-	hook := &receiver{secret: []byte("distributed")}
-	t.Setenv("GOVWATCH_TEST_HOOK_SECRET", string(hook.secret))
-	hookSrv := httptest.NewServer(hook)
-	defer hookSrv.Close()
-
-	if err := os.WriteFile(filepath.Join(dir, "registry.yaml"), []byte(reg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "govwatch.yaml")
-	if err := os.WriteFile(cfg, []byte(`data_dir: `+filepath.Join(dir, "data")+`
-nats: {embedded: false, urls: ["`+b.ClientURL()+`"]}
-store: {backend: redis, redis: {addrs: ["`+redisAddr+`"]}}
+	hook := newReceiver(t, "distributed")
+	cfg := writeConfig(t, dir, map[string]string{
+		"registry.yaml": reg.String(),
+		"govwatch.yaml": `data_dir: ` + filepath.Join(dir, "data") + `
+nats: {embedded: false, urls: ["` + b.ClientURL() + `"]}
+store: {backend: redis, redis: {addrs: ["` + redisAddr + `"]}}
 registry: {file: registry.yaml}
 collector: {interval: 1s, workers: 8}
 analyzer: {sweep: "@every 1s"}
-notifier:
-  receivers:
-    - {name: ops, webhook: {url: "`+hookSrv.URL+`", secret_env: GOVWATCH_TEST_HOOK_SECRET}}
-  route: {receiver: ops}
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+` + hook.notifier(),
+	})
 
 	// The collector first, so the posts are waiting for the analyzer.
 	startProc(t, filepath.Join(bins, "collector"), "collector", cfg)

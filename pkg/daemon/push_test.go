@@ -3,29 +3,22 @@ package daemon
 import (
 	"bytes"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/collect/source/push"
-	"github.com/govwatch/govwatch/pkg/config"
 )
 
 // TestPushedPostReachesTheAnalyzer pushes a signed post with a mobile number
 // to the running collector and waits for the privacy alert at the webhook;
 // a request with a bad signature is refused and pages nobody.
 func TestPushedPostReachesTheAnalyzer(t *testing.T) {
-	hook := &receiver{secret: []byte("s3cret-for-test")}
-	t.Setenv("GOVWATCH_TEST_HOOK_SECRET", string(hook.secret))
+	hook := newReceiver(t, "s3cret-for-test")
 	t.Setenv("GOVWATCH_TEST_PUSH_SECRET", "push-s3cret")
-	hookSrv := httptest.NewServer(hook)
-	defer hookSrv.Close()
 	dir := t.TempDir()
-	p := filepath.Join(dir, "govwatch.yaml")
-	cfgText := `data_dir: ` + filepath.Join(dir, "data") + `
+	cfg := loadConfig(t, dir, map[string]string{"govwatch.yaml": `data_dir: ` + filepath.Join(dir, "data") + `
 registry:
   units: [{id: fz-gov, name: 福州市人民政府办公厅, region: "350100"}]
   accounts:
@@ -37,18 +30,7 @@ collector:
     push:
       keys: [{id: crawler, secret_env: GOVWATCH_TEST_PUSH_SECRET}]
 analyzer: {sweep: "@every 1h"}
-notifier:
-  receivers:
-    - {name: ops, webhook: {url: "` + hookSrv.URL + `", secret_env: GOVWATCH_TEST_HOOK_SECRET}}
-  route: {receiver: ops}
-`
-	if err := os.WriteFile(p, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+` + hook.notifier()})
 	addr, stop := startAll(t, cfg)
 
 	send := func(secret, account string) int {

@@ -3,24 +3,17 @@ package daemon
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 )
 
 func TestReceiverChannels(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "dingtalk-token"), []byte("tok\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	t.Setenv("GW_TEST_WECOM_KEY", "key")
 	t.Setenv("GW_TEST_FEISHU_TOKEN", "feishu-token")
 	t.Setenv("GW_TEST_SMTP_PASSWORD", "pw")
-	p := filepath.Join(dir, "govwatch.yaml")
-	err := os.WriteFile(p, []byte(`notifier:
+	cfg := loadConfig(t, t.TempDir(), map[string]string{"dingtalk-token": "tok\n", "govwatch.yaml": `notifier:
   receivers:
     - name: all
       console: {}
@@ -31,14 +24,7 @@ func TestReceiverChannels(t *testing.T) {
       email: {host: smtp.example.gov.cn, from: govwatch@example.gov.cn, to: [ops@example.gov.cn], username: u, password_env: GW_TEST_SMTP_PASSWORD}
       sms: {url: "https://sms.example.gov.cn/send", phones: ["13800138000"]}
   route: {receiver: all}
-`), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
+`})
 	var out bytes.Buffer
 	chans, err := ReceiverChannels(cfg.Notifier.Receivers[0], channel.Deps{Stdout: &out})
 	if err != nil {

@@ -5,16 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jonboulle/clockwork"
-
-	"github.com/govwatch/govwatch/pkg/config"
 )
 
 // wecomAPI answers gettoken and message/send as WeCom does (HTTP 200 with
@@ -68,27 +62,11 @@ func (w *wecomAPI) sent() []map[string]any {
 // the head's own WeCom user id (ids.wecom in the registry) as a text card
 // whose button is the signed acknowledgement link of this process.
 func TestWeComAppPagesTheHeadInPerson(t *testing.T) {
-	sim, _ := demoSimulator(t, clockwork.NewRealClock())
 	api := &wecomAPI{corp: "ww0123456789abcdef", secret: "app-secret-for-the-test-0123456789"}
 	wecom := httptest.NewServer(api)
 	defer wecom.Close()
 	t.Setenv("GOVWATCH_TEST_WECOM_APP_SECRET", api.secret)
-
-	dir := t.TempDir()
-	reg := `units:
-  - {id: fz-gov, name: 福州市人民政府办公厅, region: "350100", head: {name: 王建华, ids: {wecom: wangjianhua}}}
-  - {id: fz-edu, name: 福州市教育局, region: "350100", parent: fz-gov, head: {name: 李明, ids: {wecom: liming}}}
-  - {id: np-culture, name: 南平市文化和旅游局, region: "350700", parent: fz-gov, head: {name: 张华, ids: {wecom: zhanghua}}}
-accounts:
-  - {id: fz-wechat, name: 福州发布, platform: wechat, unit: fz-gov, source: {type: rss, url: "` + sim.URL + `/feeds/fz-wechat.atom"}}
-  - {id: fz-edu-weibo, name: 福州教育, platform: weibo, unit: fz-edu, source: {type: rss, url: "` + sim.URL + `/feeds/fz-edu-weibo.atom"}}
-  - {id: np-culture-wechat, name: 南平文旅, platform: wechat, unit: np-culture, source: {type: rss, url: "` + sim.URL + `/feeds/np-culture-wechat.rss"}}
-`
-	cfgText := `data_dir: ` + filepath.Join(dir, "data") + `
-registry: {file: registry.yaml}
-collector: {interval: 1s, workers: 4}
-analyzer: {sweep: "@every 1s"}
-notifier:
+	d := newDemo(t, demoSetup{heads: true, notifier: `notifier:
   receivers:
     - name: heads
       wecom_app:
@@ -100,17 +78,8 @@ notifier:
   escalation:
     - name: heads
       steps: [{after: 0s, notify: [head]}]
-`
-	for name, text := range map[string]string{"registry.yaml": reg, "govwatch.yaml": cfgText} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg, err := config.Load(filepath.Join(dir, "govwatch.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, stop := startAll(t, cfg)
+`})
+	addr, stop := startAll(t, d.cfg)
 
 	heads := map[string]bool{"wangjianhua": true, "liming": true, "zhanghua": true}
 	var card map[string]any

@@ -100,6 +100,18 @@ var safeID = regexp.MustCompile(`^[a-z0-9_-]+$`)
 // SafeID reports whether id can be a NATS subject token and a store key part.
 func SafeID(id string) bool { return len(id) <= 128 && safeID.MatchString(id) }
 
+// idProblem says why id cannot be the id of a unit or an account, or
+// returns "" when it can.
+func idProblem(id string) string {
+	switch {
+	case id == "":
+		return "missing id"
+	case !SafeID(id):
+		return fmt.Sprintf("id %q must match [a-z0-9_-]+", id)
+	}
+	return ""
+}
+
 // New checks units and accounts together and returns the registry, or every
 // problem found: ids that are missing, duplicated or not subject-safe, unknown
 // parent units and cycles among them, accounts of unknown units, unknown
@@ -113,12 +125,8 @@ func New(units []Unit, accounts []Account) (*Registry, []Problem) {
 	unitIndex := map[string]int{}
 	for i := range units {
 		u := units[i]
-		switch {
-		case u.ID == "":
-			add("units", i, "id", "missing id")
-			continue
-		case !SafeID(u.ID):
-			add("units", i, "id", "id %q must match [a-z0-9_-]+", u.ID)
+		if msg := idProblem(u.ID); msg != "" {
+			add("units", i, "id", "%s", msg)
 			continue
 		}
 		if j, dup := unitIndex[u.ID]; dup {
@@ -148,12 +156,8 @@ func New(units []Unit, accounts []Account) (*Registry, []Problem) {
 	accIndex := map[string]int{}
 	for i := range accounts {
 		a := accounts[i]
-		switch {
-		case a.ID == "":
-			add("accounts", i, "id", "missing id")
-			continue
-		case !SafeID(a.ID):
-			add("accounts", i, "id", "id %q must match [a-z0-9_-]+", a.ID)
+		if msg := idProblem(a.ID); msg != "" {
+			add("accounts", i, "id", "%s", msg)
 			continue
 		}
 		j, dup := accIndex[a.ID]

@@ -22,6 +22,7 @@ func TestNewChecksTheWhole(t *testing.T) {
 		{name: "good", units: units, accounts: []Account{acct("a", "fz", "weibo", "")}},
 		{name: "duplicate unit", units: append(units, Unit{ID: "fz", Name: "again"}), want: []string{`units[2].id: duplicate unit id "fz"`}},
 		{name: "unsafe unit id", units: []Unit{{ID: "Fu Zhou", Name: "x"}}, want: []string{`units[0].id: id "Fu Zhou" must match`}},
+		{name: "missing ids", units: []Unit{{Name: "x"}}, accounts: []Account{acct("", "fz", "weibo", "")}, want: []string{`units[0].id: missing id`, `accounts[0].id: missing id`}},
 		{name: "unknown parent", units: []Unit{{ID: "x", Name: "x", Parent: "nowhere"}}, want: []string{`units[0].parent: unknown parent unit "nowhere"`}},
 		{name: "self parent", units: []Unit{{ID: "x", Name: "x", Parent: "x"}}, want: []string{"parent cycle: [x x]"}},
 		{name: "three-cycle reported once", units: []Unit{{ID: "a", Name: "a", Parent: "b"}, {ID: "b", Name: "b", Parent: "c"}, {ID: "c", Name: "c", Parent: "a"}}, want: []string{"parent cycle"}},
