@@ -16,14 +16,6 @@ func lexiconRun(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-func writeFile(t *testing.T, path, content string) string {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func TestLexiconImport(t *testing.T) {
 	dir := t.TempDir()
 	lex := filepath.Join(dir, "lexicons")
@@ -33,9 +25,9 @@ func TestLexiconImport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	writeFile(t, filepath.Join(lex, "prohibited.porn.txt"), "# curated\n裸聊\n")
-	writeFile(t, filepath.Join(ctl, "reports.txt"), "# source: test\n全市新建成人行天桥三座。\n加快发展新质生产力，推动高质量发展。\n")
-	list := writeFile(t, filepath.Join(dir, "list.txt"), "\uFEFF成人\n裸聊\n约炮\n黄\n\n# a comment\n一夜情\n约炮\n")
+	writeFile(t, lex, "prohibited.porn.txt", "# curated\n裸聊\n")
+	writeFile(t, ctl, "reports.txt", "# source: test\n全市新建成人行天桥三座。\n加快发展新质生产力，推动高质量发展。\n")
+	list := writeFile(t, dir, "list.txt", "\uFEFF成人\n裸聊\n约炮\n黄\n\n# a comment\n一夜情\n约炮\n")
 
 	code, out, errOut := lexiconRun(t, "import", list, "--category", "prohibited.porn", "--lexicons", lex, "--controls", ctl)
 	if code != ExitOK {
@@ -77,7 +69,7 @@ func TestLexiconImportProblems(t *testing.T) {
 	if err := os.Mkdir(lex, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bad := writeFile(t, filepath.Join(dir, "bad.txt"), "赌场\n\xff\xfe\n百家乐\tloud\n")
+	bad := writeFile(t, dir, "bad.txt", "赌场\n\xff\xfe\n百家乐\tloud\n")
 	tests := []struct {
 		name string
 		args []string
