@@ -10,12 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	ctlcorpus "github.com/govwatch/govwatch/configs/controls"
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
-// corpusDir holds real government writing that must stay quiet
-// (controls/*.txt, one sentence a line) and forms every check must catch
-// (positives/<category>.tsv, text<TAB>category a line); see its README.md.
+// corpusDir holds the forms every check must catch (positives/<category>.tsv,
+// text<TAB>category a line); see its README.md. The real government writing
+// that must stay quiet is configs/controls (one sentence a line), built into
+// the binary for `govwatch lexicon import`.
 const corpusDir = "testdata/corpus"
 
 // The corpus is only a measure when it is large; these guard against a
@@ -34,11 +36,10 @@ type corpusLine struct {
 
 func (l corpusLine) pos() string { return fmt.Sprintf("%s:%d", l.file, l.line) }
 
-// readCorpus returns the lines of the files matching pattern under
-// corpusDir, skipping blank lines and # comments.
-func readCorpus(t *testing.T, pattern string) []corpusLine {
+// readCorpus returns the lines of the files of fsys (named dir in
+// messages) matching pattern, skipping blank lines and # comments.
+func readCorpus(t *testing.T, fsys fs.FS, dir, pattern string) []corpusLine {
 	t.Helper()
-	fsys := os.DirFS(corpusDir)
 	files, err := fs.Glob(fsys, pattern)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ func readCorpus(t *testing.T, pattern string) []corpusLine {
 			if strings.TrimSpace(text) == "" || strings.HasPrefix(text, "#") {
 				continue
 			}
-			lines = append(lines, corpusLine{path.Join(corpusDir, name), n, text})
+			lines = append(lines, corpusLine{path.Join(dir, name), n, text})
 		}
 		f.Close()
 		if err := sc.Err(); err != nil {
@@ -74,9 +75,9 @@ func TestCorpus(t *testing.T) {
 	e := testEngine(t)
 	major := model.SeverityRank(model.SeverityMajor)
 
-	controls := readCorpus(t, "controls/*.txt")
+	controls := readCorpus(t, ctlcorpus.FS, "configs/controls", "*.txt")
 	if len(controls) < minControlSentences {
-		t.Fatalf("%d control sentences under %s/controls, want at least %d", len(controls), corpusDir, minControlSentences)
+		t.Fatalf("%d control sentences under configs/controls, want at least %d", len(controls), minControlSentences)
 	}
 	var alarms []string
 	alarmed := 0
@@ -94,7 +95,7 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 
-	positives := readCorpus(t, "positives/*.tsv")
+	positives := readCorpus(t, os.DirFS(corpusDir), corpusDir, "positives/*.tsv")
 	if len(positives) < minPositives {
 		t.Fatalf("%d positives under %s/positives, want at least %d", len(positives), corpusDir, minPositives)
 	}

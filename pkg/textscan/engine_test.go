@@ -54,7 +54,7 @@ func TestCategories(t *testing.T) {
 		{"gambling spam glued to a title", "关于开展安全生产大检查的公告_澳门威尼斯人官方网站_365体育投注手机版", []span{sp(gambling, "澳门威尼斯人官方网站_365体育投注手机版")}},
 		{"gambling english upper case", "欧洲杯比赛投注_BET365官方入口", []span{sp(gambling, "欧洲杯比赛投注_BET365官方入口")}},
 		{"gambling english alone", "BET365", []span{sp(gambling, "BET365")}},
-		{"gambling full-width", "ｂｅｔ３６５官方", []span{sp(gambling, "ｂｅｔ３６５")}},
+		{"gambling full-width", "ｂｅｔ３６５官方", []span{sp(gambling, "ｂｅｔ３６５官方")}},
 		{"gambling spaced", "澳 门 新 葡 京", []span{sp(gambling, "澳 门 新 葡 京")}},
 		{"gambling symbols between", "真*人*百*家*乐在线", []span{sp(gambling, "真*人*百*家*乐")}},
 		{"gambling zero-width", "澳门\u200b新葡\u200d京", []span{sp(gambling, "澳门\u200b新葡\u200d京")}},

@@ -114,12 +114,26 @@ const (
 	enumJoin  = "和与及"
 	enumEnd   = "。！？!?\n）)"
 	enumReach = 60 // characters of list read after a name at the most
+	enumHead  = 8  // characters of a head noun between a name and its colon
 )
 
 // readList reads the items listed from byte i: up to enumReach characters,
 // split at 、，； and (between items) 和/与/及, stopping at a sentence end or
 // a closing bracket. ended tells whether such an end was reached.
 func readList(text string, i int) (items []listItem, ended bool) {
+	// A head noun may stand between the name and its list: “五位一体”总体
+	// 布局：…, 四个全面战略布局，即…
+	for j, n := i, 0; j < len(text) && n < enumHead; n++ {
+		r, w := utf8.DecodeRuneInString(text[j:])
+		if r == '：' || r == ':' || r == '即' || (r == '，' || r == ',') && strings.HasPrefix(text[j+w:], "即") {
+			i = j
+			break
+		}
+		if strings.ContainsRune(enumEnd+"、，,", r) {
+			break
+		}
+		j += w
+	}
 	for lead := 0; i < len(text) && lead < 4; lead++ {
 		r, w := utf8.DecodeRuneInString(text[i:])
 		if !strings.ContainsRune(enumLead, r) {

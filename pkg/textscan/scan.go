@@ -29,6 +29,7 @@ type scratch struct {
 	// matcher; sound the spans it found alike.
 	anchors []anchorHit
 	sound   []soundCandidate
+	exact   []soundCandidate // formulations written right
 	spam    []spamSignal
 }
 

@@ -276,7 +276,7 @@ func (e *Engine) resolveSound(sc *scratch, text string) {
 	}
 	m := e.sound
 	var sp textSpan
-	cands := sc.sound[:0]
+	cands, exact := sc.sound[:0], sc.exact[:0]
 	sc.spam = sc.spam[:0]
 	for _, a := range sc.anchors {
 		for _, ref := range m.anchors[a.group] {
@@ -307,17 +307,10 @@ func (e *Engine) resolveSound(sc *scratch, text string) {
 			if slices.Contains(cands, c) {
 				continue
 			}
-			diff, k := 0, maxAlike(len(f.chars))
-			for i, ch := range sp.chars {
-				if ch == f.chars[i] {
-					continue
-				}
-				if diff++; diff > k || !m.alike(f, i, ch) {
-					diff = -1
-					break
-				}
-			}
-			if diff > 0 && !m.exact[string(sp.chars)] {
+			switch diff := m.differences(f, sp.chars); {
+			case diff == 0:
+				exact = append(exact, c)
+			case diff > 0 && !m.exact[string(sp.chars)]:
 				cands = append(cands, c)
 			}
 		}
@@ -329,7 +322,9 @@ func (e *Engine) resolveSound(sc *scratch, text string) {
 		return a.start - b.start
 	})
 	for _, c := range cands {
-		if e.covered(sc.hits, c.start, c.end) {
+		// Inside a formulation written right (中国特色社会主义思想 in
+		// 习近平新时代中国特色社会主义思想) nothing is a near miss.
+		if e.covered(sc.hits, c.start, c.end) || slices.ContainsFunc(exact, func(x soundCandidate) bool { return x.start <= c.start && c.end <= x.end }) {
 			continue
 		}
 		f := &m.forms[c.form]
@@ -339,7 +334,7 @@ func (e *Engine) resolveSound(sc *scratch, text string) {
 		}})
 		sc.unsorted = true
 	}
-	sc.sound = cands
+	sc.sound, sc.exact = cands, exact
 	e.resolveSpam(sc, text)
 }
 
@@ -351,6 +346,31 @@ func wholeLatin(text string, at, end int) bool {
 		return false
 	}
 	return !(isASCIIAlnum(text[end-1]) && end < len(text) && isASCIIAlnum(text[end]))
+}
+
+// differences counts the characters of chars (as long as f) that differ
+// from f's, or returns -1 when they are too many or not alike: at most
+// maxAlike, each reading or looking like the one it replaces — or, in a
+// formulation of 7 or more characters, a single character of any kind with
+// all the others right (中共人民共和国, 中华人民大和国: the rest pins it
+// down).
+func (m *soundMatcher) differences(f *formulation, chars []rune) int {
+	diff, unlike, k := 0, 0, maxAlike(len(f.chars))
+	for i, c := range chars {
+		if c == f.chars[i] {
+			continue
+		}
+		if diff++; diff > k {
+			return -1
+		}
+		if !m.alike(f, i, c) {
+			unlike++
+		}
+	}
+	if unlike > 0 && (diff > 1 || len(f.chars) < 7) {
+		return -1
+	}
+	return diff
 }
 
 // soundCandidate is a span alike to formulation form, in bytes.

@@ -25,8 +25,9 @@ func soundEngine(t testing.TB) *Engine {
 
 // naiveSound is the rule written directly: every window of every
 // formulation's length whose folded characters differ from it in 1 to
-// maxAlike places, each alike, and that is no protected formulation; of
-// overlapping windows the longest, then the first.
+// maxAlike places, each alike (or one place of any kind in a formulation
+// of 7 or more), that is no protected formulation and lies inside none
+// written right; of overlapping windows the longest, then the first.
 func naiveSound(e *Engine, text string) [][2]int {
 	type ch struct {
 		c      rune
@@ -34,14 +35,14 @@ func naiveSound(e *Engine, text string) [][2]int {
 	}
 	type win struct{ n, at, to int }
 	var line []ch
-	var wins []win
+	var wins, right []win
 	flush := func() {
 		for fi := range e.sound.forms {
 			f := &e.sound.forms[fi]
 			n := len(f.chars)
 		window:
 			for s := 0; s+n <= len(line); s++ {
-				diff := 0
+				diff, unlike := 0, 0
 				w := make([]rune, n)
 				for i := range n {
 					c := line[s+i].c
@@ -50,9 +51,15 @@ func naiveSound(e *Engine, text string) [][2]int {
 						continue
 					}
 					if !e.sound.alike(f, i, c) {
-						continue window
+						unlike++
 					}
 					diff++
+				}
+				if diff == 0 {
+					right = append(right, win{n, line[s].at, line[s+n-1].to})
+				}
+				if unlike > 0 && (diff > 1 || n < 7) {
+					continue window
 				}
 				if diff >= 1 && diff <= maxAlike(n) && !e.sound.exact[string(w)] {
 					wins = append(wins, win{n, line[s].at, line[s+n-1].to})
@@ -82,6 +89,11 @@ func naiveSound(e *Engine, text string) [][2]int {
 	var out [][2]int
 next:
 	for _, w := range wins {
+		for _, r := range right {
+			if r.at <= w.at && w.to <= r.to {
+				continue next
+			}
+		}
 		for _, o := range out {
 			if w.at < o[1] && o[0] < w.to {
 				continue next

@@ -42,12 +42,14 @@ var spamSignals = [sigKinds][]string{
 	sigGambling: {"投注", "下注", "娱乐城", "娱乐场", "彩金", "百家乐", "老虎机", "电子游艺", "博彩", "赌场", "盘口", "赔率",
 		"返水", "时时彩", "六合彩", "快三", "pk10", "威尼斯人", "葡京", "金沙", "永利", "太阳城", "亚博", "开云", "九游",
 		"华体会", "乐鱼", "米乐", "必威", "威廉希尔", "爱游戏", "万博", "bet365", "365bet", "188bet", "1xbet", "12bet",
-		"betway", "dafabet", "kaiyun", "yabo", "leyu", "hth", "jiuyou", "ayx", "bbin", "sunbet"},
+		"betway", "dafabet", "kaiyun", "yabo", "leyu", "hth", "jiuyou", "ayx", "bbin", "sunbet", "williamhill", "bwin", "必赢",
+		"欧宝", "德州扑克", "德扑", "bandao"},
 	sigGamblingWeak: {"娱乐", "真人", "棋牌", "捕鱼", "外围", "彩票", "体育", "电竞", "竞彩", "皇冠", "银河", "半岛", "星空",
 		"bet", "bob", "ag", "j9", "pg", "ob"},
-	sigPorn: {"一区", "二区", "三区", "无码", "有码", "麻豆", "av", "偷拍", "人妻", "少妇", "伦理片", "成人视频", "成人影院"},
+	sigPorn: {"一区", "二区", "三区", "无码", "有码", "麻豆", "av", "偷拍", "人妻", "少妇", "伦理片", "成人视频", "成人影院",
+		"人妖", "白浆", "狠狠", "乱伦", "乱子伦"},
 	sigPornWeak: {"国产", "在线观看", "免费观看", "日韩", "欧美", "亚洲", "精品", "高清", "成人", "午夜", "福利", "自拍",
-		"视频", "影院", "伦理", "激情", "91"},
+		"视频", "影院", "伦理", "激情", "91", "在线播放", "久久", "美女"},
 	sigNumber: {"365", "888", "188", "999", "777", "666", "8888", "9999", "3377", "5555", "2288"},
 }
 
@@ -60,7 +62,7 @@ var spamWarnings = []string{"打击", "严打", "警惕", "谨防", "切勿", "�
 // spamBrands are the Latin brand names respelt in injections (b3t365,
 // 8et365, kai-yun): a Latin word of the region within one edit of one,
 // digits read as the letters they imitate, is a gambling signal.
-var spamBrands = []string{"bet365", "365bet", "188bet", "1xbet", "betway", "dafabet", "kaiyun", "williamhill", "jiuyou", "leyu", "yabo", "sunbet", "pinnacle"}
+var spamBrands = []string{"bet365", "365bet", "188bet", "1xbet", "betway", "dafabet", "kaiyun", "williamhill", "jiuyou", "leyu", "yabo", "sunbet", "pinnacle", "bandao"}
 
 // spamSignal is a signal the walk passed: its kind, where it stands and
 // its text folded.
@@ -128,6 +130,17 @@ func (e *Engine) scoreSpam(sc *scratch, text string, sigs []spamSignal) {
 	if glued {
 		score++
 	}
+	// A brand glued to a commercial word (威尼斯人官网, williamhill官网) is
+	// an advertisement whatever stands around it.
+	glu := false
+	for k := 1; k < len(sigs); k++ {
+		if sigs[k].at == sigs[k-1].end && sigs[k-1].kind == sigGambling && sigs[k].kind == sigCommerce {
+			glu = true
+		}
+	}
+	if glu {
+		score = max(score, 4)
+	}
 	gambling := count[sigGambling] + count[sigGamblingWeak]
 	porn := count[sigPorn] + count[sigPornWeak]
 	var category string
@@ -159,19 +172,22 @@ func (e *Engine) scoreSpam(sc *scratch, text string, sigs []spamSignal) {
 }
 
 // warning reports whether the sentence around start..end warns against
-// what the region names.
+// what the region names. The sentence ends at the separators injections
+// are glued with, so an official title (城乡环境综合整治方案) does not
+// excuse the segment glued to it.
 func warning(text string, start, end int) bool {
+	const stops = "。！？!?\n_|｜丨"
 	from, to := start, end
 	for n := 0; from > 0 && n < 60; n++ {
 		r, w := utf8.DecodeLastRuneInString(text[:from])
-		if strings.ContainsRune("。！？!?\n", r) {
+		if strings.ContainsRune(stops, r) {
 			break
 		}
 		from -= w
 	}
 	for n := 0; to < len(text) && n < 60; n++ {
 		r, w := utf8.DecodeRuneInString(text[to:])
-		if strings.ContainsRune("。！？!?\n", r) {
+		if strings.ContainsRune(stops, r) {
 			break
 		}
 		to += w
