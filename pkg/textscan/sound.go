@@ -3,6 +3,7 @@ package textscan
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/mozillazg/go-pinyin"
@@ -88,14 +89,24 @@ var pinyinArgs = func() pinyin.Args {
 }()
 
 // readings are the toneless pinyin readings of the folded character c,
-// each in its loose form (loose).
+// each in its loose form (loose). The library strips tones with regular
+// expressions, far too slow for a scan, so each character's readings are
+// worked out once per process and kept.
 func readings(c rune) []string {
+	if v, ok := readingCache.Load(c); ok {
+		return v.([]string)
+	}
 	rs := pinyin.SinglePinyin(c, pinyinArgs)
 	for i, r := range rs {
 		rs[i] = loose(r)
 	}
-	return rs
+	v, _ := readingCache.LoadOrStore(c, rs)
+	return v.([]string)
 }
+
+// readingCache maps a character to its readings; it holds at most the
+// characters of the pinyin dictionary (about 41,000).
+var readingCache sync.Map
 
 // loose folds the distinctions many speakers, and so many typists, do not
 // make: retroflex and flat initials (zh/z, ch/c, sh/s), n/l, and front
