@@ -83,7 +83,6 @@ func Defaults() Config {
 func (c *Config) Validate(ch *plugin.Check) {
 	ch.URL("url", c.URL, true)
 	ch.Endpoint("url", c.URL, "put the token in access_token_file or access_token_env")
-	ch.Secret("access_token", "access_token", c.AccessTokenFile, c.AccessTokenEnv)
 	ch.OneOf("message", c.Message, Markdown, ActionCard)
 	ch.Mobiles("at_mobiles", c.AtMobiles)
 	if _, err := parse(c.Template); err != nil {
@@ -100,16 +99,14 @@ func init() {
 		Name:     "dingtalk",
 		Summary:  "DingTalk custom robot (钉钉自定义机器人): markdown or action card, signed, within its 20 messages a minute.",
 		Defaults: Defaults,
+		Secrets: func(c *Config) []channel.Secret {
+			return []channel.Secret{
+				{Key: "access_token", File: c.AccessTokenFile, Env: c.AccessTokenEnv, Required: "access_token"},
+				{Key: "secret", File: c.SecretFile, Env: c.SecretEnv},
+			}
+		},
 		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
-			token, err := conf.Secret(c.AccessTokenFile, c.AccessTokenEnv)
-			if err != nil {
-				return nil, err
-			}
-			secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
-			if err != nil {
-				return nil, err
-			}
-			return New(*c, Options{AccessToken: string(token), Secret: secret, Limiter: d.Limiter, Clock: d.Clock})
+			return New(*c, Options{AccessToken: string(d.Secret("access_token")), Secret: d.Secret("secret"), Limiter: d.Limiter, Clock: d.Clock})
 		},
 	})
 }

@@ -77,7 +77,6 @@ func Defaults() Config { return Config{URL: DefaultURL, Timeout: conf.Duration(r
 func (c *Config) Validate(ch *plugin.Check) {
 	ch.URL("url", c.URL, true)
 	ch.Endpoint("url", c.URL, "the bot token goes in token_file or token_env")
-	ch.Secret("token", "token", c.TokenFile, c.TokenEnv)
 	for i, id := range c.AtUserIDs {
 		if !validUserID(id) {
 			ch.Errorf(fmt.Sprintf("at_user_ids[%d]", i), "%q is not a user id", id)
@@ -99,16 +98,14 @@ func init() {
 		Name:     "feishu",
 		Summary:  "Feishu (Lark) custom bot (飞书自定义机器人): an interactive card per notification, signed, within its rate limits.",
 		Defaults: Defaults,
+		Secrets: func(c *Config) []channel.Secret {
+			return []channel.Secret{
+				{Key: "token", File: c.TokenFile, Env: c.TokenEnv, Required: "token"},
+				{Key: "secret", File: c.SecretFile, Env: c.SecretEnv},
+			}
+		},
 		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
-			token, err := conf.Secret(c.TokenFile, c.TokenEnv)
-			if err != nil {
-				return nil, err
-			}
-			secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
-			if err != nil {
-				return nil, err
-			}
-			return New(*c, Options{Token: string(token), Secret: secret, Limiter: d.Limiter, Clock: d.Clock})
+			return New(*c, Options{Token: string(d.Secret("token")), Secret: d.Secret("secret"), Limiter: d.Limiter, Clock: d.Clock})
 		},
 	})
 }

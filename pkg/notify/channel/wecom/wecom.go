@@ -65,7 +65,6 @@ func Defaults() Config { return Config{URL: DefaultURL, Timeout: conf.Duration(r
 func (c *Config) Validate(ch *plugin.Check) {
 	ch.URL("url", c.URL, true)
 	ch.Endpoint("url", c.URL, "put the key in key_file or key_env")
-	ch.Secret("key", "key", c.KeyFile, c.KeyEnv)
 	ch.Mobiles("mention_mobiles", c.MentionMobiles)
 	if _, err := parse(c.Template); err != nil {
 		ch.Errorf("template", "%v", err)
@@ -81,12 +80,11 @@ func init() {
 		Name:     "wecom",
 		Summary:  "WeCom group robot (企业微信群机器人): markdown by severity within 4096 bytes and its 20 messages a minute.",
 		Defaults: Defaults,
+		Secrets: func(c *Config) []channel.Secret {
+			return []channel.Secret{{Key: "key", File: c.KeyFile, Env: c.KeyEnv, Required: "key"}}
+		},
 		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
-			key, err := conf.Secret(c.KeyFile, c.KeyEnv)
-			if err != nil {
-				return nil, err
-			}
-			return New(*c, Options{Key: string(key), Limiter: d.Limiter})
+			return New(*c, Options{Key: string(d.Secret("key")), Limiter: d.Limiter})
 		},
 	})
 }
