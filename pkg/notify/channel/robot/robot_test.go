@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 )
 
 func TestPost(t *testing.T) {
@@ -67,16 +68,7 @@ func TestPost(t *testing.T) {
 }
 
 func TestPostTimeoutHidesURL(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
-	_, err := Post(context.Background(), NewClient(), "test", srv.URL+"/?key=t0ken", []byte(`{}`), 50*time.Millisecond)
+	_, err := Post(context.Background(), NewClient(), "test", channeltest.StalledURL(t)+"/?key=t0ken", []byte(`{}`), 50*time.Millisecond)
 	if !errors.Is(err, context.DeadlineExceeded) || !channel.Retryable(err) || strings.Contains(err.Error(), "t0ken") {
 		t.Errorf("got %v, want a retryable deadline error without the token", err)
 	}
