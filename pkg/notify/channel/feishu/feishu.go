@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,6 +48,13 @@ const (
 // Limit is a Feishu custom bot's documented limit: 100 messages a minute
 // and 5 a second.
 var Limit = []ratelimit.Limit{{Max: 100, Per: time.Minute}, {Max: 5, Per: time.Second}}
+
+// platform is how Feishu's bots answer: 200 with code ≠ 0 on failure.
+// Worth retrying is frequency limited.
+var platform = robot.Platform{
+	Name: "feishu", URL: DefaultURL, Limits: Limit, Answer: robot.Code,
+	Retryable: map[int64]bool{11232: true},
+}
 
 // Config is a receiver's feishu section.
 type Config struct {
@@ -134,12 +140,9 @@ type Feishu struct {
 
 // New checks cfg and builds the channel.
 func New(cfg Config, opts Options) (*Feishu, error) {
-	endpoint := cfg.URL
-	if endpoint == "" {
-		endpoint = DefaultURL
-	}
-	if render.SafeURL(endpoint) == "" {
-		return nil, errors.New("feishu url: want an absolute http or https URL")
+	endpoint, err := platform.Endpoint(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Token == "" || strings.ContainsAny(opts.Token, "/?#") {
 		return nil, errors.New("feishu: no bot token, or one that is not a single path segment")
@@ -156,7 +159,7 @@ func New(cfg Config, opts Options) (*Feishu, error) {
 	f := &Feishu{
 		target: strings.TrimSuffix(endpoint, "/") + "/" + opts.Token,
 		atAll:  cfg.AtAll, atUserIDs: cfg.AtUserIDs, tmpl: tmpl, secret: opts.Secret, clock: opts.Clock,
-		sender: robot.NewSender("feishu", opts.Token, opts.Limiter, Limit, opts.Client, cfg.Timeout.D()),
+		sender: robot.NewSender(&platform, opts.Token, opts.Limiter, opts.Client, cfg.Timeout.D()),
 	}
 	if f.clock == nil {
 		f.clock = clockwork.NewRealClock()
@@ -227,17 +230,10 @@ type (
 		Type string    `json:"type"`
 		URL  string    `json:"url"`
 	}
-	answer struct {
-		Code *int64 `json:"code"`
-		Msg  string `json:"msg"`
-	}
 )
 
-// retryable are Feishu's error codes worth retrying: frequency limited.
-var retryable = map[int64]bool{11232: true}
-
 // Notify renders n as a card, takes one send from the bot's rate limits and
-// POSTs it once. Feishu answers 200 with code ≠ 0 on failure.
+// POSTs it once.
 func (f *Feishu) Notify(ctx context.Context, n *channel.Notification) error {
 	msg, err := f.card(n)
 	if err != nil {
@@ -252,18 +248,7 @@ func (f *Feishu) Notify(ctx context.Context, n *channel.Notification) error {
 	if err != nil {
 		return channel.Permanent(fmt.Errorf("encode feishu card: %w", err))
 	}
-	raw, err := f.sender.Send(ctx, f.target, body)
-	if err != nil {
-		return err
-	}
-	var a answer
-	if err := json.Unmarshal(raw, &a); err != nil || a.Code == nil {
-		return fmt.Errorf("feishu answered without a code: %q", robot.Head(raw))
-	}
-	if *a.Code != 0 {
-		return robot.Classify(&robot.Error{Platform: "feishu", Code: *a.Code, Msg: a.Msg}, retryable)
-	}
-	return nil
+	return f.sender.Send(ctx, f.target, body)
 }
 
 // card builds the message for n, dropping alerts from the end (and saying
