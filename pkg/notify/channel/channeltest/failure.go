@@ -9,8 +9,8 @@ import (
 
 // Failure checks a failed delivery as the retry stage and the logs will
 // see it: err is not nil, is retryable exactly when retryable is set,
-// contains want, and repeats none of secrets (tokens, keys, passwords,
-// credentials in URLs).
+// contains want (any text when want is empty), and repeats none of secrets
+// (tokens, keys, passwords, credentials in URLs).
 func Failure(t *testing.T, err error, retryable bool, want string, secrets ...string) {
 	t.Helper()
 	if err == nil {
@@ -28,4 +28,17 @@ func Failure(t *testing.T, err error, retryable bool, want string, secrets ...st
 			t.Errorf("error %q leaks %q", msg, s)
 		}
 	}
+}
+
+// Outcome checks a delivery's result against a table's row: nil when
+// wantErr is unset, otherwise a failure as Failure checks it.
+func Outcome(t *testing.T, err error, wantErr, retryable bool, want string, secrets ...string) {
+	t.Helper()
+	if !wantErr {
+		if err != nil {
+			t.Fatalf("got error %v, want none", err)
+		}
+		return
+	}
+	Failure(t, err, retryable, want, secrets...)
 }

@@ -1,17 +1,20 @@
 package channeltest
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
 // Golden compares got with testdata/<name>, first rewriting the file when
-// update is set (the tests' -update flag).
-func Golden(t *testing.T, update bool, name, got string) {
+// the test runs with -update.
+func Golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if update {
+	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -45,3 +45,18 @@ func Store(t *testing.T, clock clockwork.Clock) store.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// Replicas builds n channels to one destination, as n notifier replicas
+// would: each from its own limiter over st, dated by clock.
+func Replicas[C channel.Channel](t *testing.T, n int, st ratelimit.Counter, clock clockwork.Clock, build func(*ratelimit.Limiter) (C, error)) []C {
+	t.Helper()
+	chans := make([]C, n)
+	for i := range chans {
+		ch, err := build(ratelimit.New(st, clock, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans[i] = ch
+	}
+	return chans
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"strings"
 	"sync"
 	"testing"
@@ -12,8 +11,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func TestNotifyGolden(t *testing.T) {
 	tests := []struct {
@@ -52,7 +49,7 @@ func TestNotifyGolden(t *testing.T) {
 			if err := c.Notify(context.Background(), &tt.n); err != nil {
 				t.Fatalf("Notify: %v", err)
 			}
-			channeltest.Golden(t, *update, tt.golden, out.String())
+			channeltest.Golden(t, tt.golden, out.String())
 		})
 	}
 }

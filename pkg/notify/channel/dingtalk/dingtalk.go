@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,6 +49,14 @@ const MaxText = 16 << 10
 // Limit is a DingTalk custom robot's documented limit: 20 messages a minute.
 var Limit = []ratelimit.Limit{{Max: 20, Per: time.Minute}}
 
+// platform is how DingTalk's robots answer: 200 with errcode ≠ 0 on
+// failure. Worth retrying are system busy and the two "sending too fast"
+// codes (the second throttles the robot for 10 minutes).
+var platform = robot.Platform{
+	Name: "dingtalk", URL: DefaultURL, Limits: Limit, Answer: robot.ErrCode,
+	Retryable: map[int64]bool{-1: true, 130101: true, 410100: true},
+}
+
 // Config is a receiver's dingtalk section. The access token and the
 // signing secret come from files or the environment, never from the file.
 type Config struct {
@@ -83,7 +90,6 @@ func Defaults() Config {
 func (c *Config) Validate(ch *plugin.Check) {
 	ch.URL("url", c.URL, true)
 	ch.Endpoint("url", c.URL, "put the token in access_token_file or access_token_env")
-	ch.Secret("access_token", "access_token", c.AccessTokenFile, c.AccessTokenEnv)
 	ch.OneOf("message", c.Message, Markdown, ActionCard)
 	ch.Mobiles("at_mobiles", c.AtMobiles)
 	if _, err := parse(c.Template); err != nil {
@@ -100,16 +106,14 @@ func init() {
 		Name:     "dingtalk",
 		Summary:  "DingTalk custom robot (钉钉自定义机器人): markdown or action card, signed, within its 20 messages a minute.",
 		Defaults: Defaults,
+		Secrets: func(c *Config) []channel.Secret {
+			return []channel.Secret{
+				{Key: "access_token", File: c.AccessTokenFile, Env: c.AccessTokenEnv, Required: "access_token"},
+				{Key: "secret", File: c.SecretFile, Env: c.SecretEnv},
+			}
+		},
 		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
-			token, err := conf.Secret(c.AccessTokenFile, c.AccessTokenEnv)
-			if err != nil {
-				return nil, err
-			}
-			secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
-			if err != nil {
-				return nil, err
-			}
-			return New(*c, Options{AccessToken: string(token), Secret: secret, Limiter: d.Limiter, Clock: d.Clock})
+			return New(*c, Options{AccessToken: string(d.Secret("access_token")), Secret: d.Secret("secret"), Limiter: d.Limiter, Clock: d.Clock})
 		},
 	})
 }
@@ -142,12 +146,9 @@ type DingTalk struct {
 
 // New checks cfg and builds the channel.
 func New(cfg Config, opts Options) (*DingTalk, error) {
-	endpoint := cfg.URL
-	if endpoint == "" {
-		endpoint = DefaultURL
-	}
-	if render.SafeURL(endpoint) == "" {
-		return nil, errors.New("dingtalk url: want an absolute http or https URL")
+	endpoint, err := platform.Endpoint(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	switch cfg.Message {
 	case "":
@@ -166,7 +167,7 @@ func New(cfg Config, opts Options) (*DingTalk, error) {
 	d := &DingTalk{
 		endpoint: endpoint, message: cfg.Message, atMobiles: cfg.AtMobiles, atAll: cfg.AtAll, tmpl: tmpl,
 		token: opts.AccessToken, secret: opts.Secret, clock: opts.Clock,
-		sender: robot.NewSender("dingtalk", opts.AccessToken, opts.Limiter, Limit, opts.Client, cfg.Timeout.D()),
+		sender: robot.NewSender(&platform, opts.AccessToken, opts.Limiter, opts.Client, cfg.Timeout.D()),
 	}
 	if d.clock == nil {
 		d.clock = clockwork.NewRealClock()
@@ -212,20 +213,11 @@ type (
 		AtMobiles []string `json:"atMobiles,omitempty"`
 		IsAtAll   bool     `json:"isAtAll"`
 	}
-	answer struct {
-		ErrCode *int64 `json:"errcode"`
-		ErrMsg  string `json:"errmsg"`
-	}
 )
 
-// retryable are DingTalk's error codes worth retrying: system busy, and
-// the two "sending too fast" codes (the second throttles the robot for 10
-// minutes).
-var retryable = map[int64]bool{-1: true, 130101: true, 410100: true}
-
 // Notify renders n, takes one send from the robot's rate limit and POSTs
-// the message once. DingTalk answers 200 with errcode ≠ 0 on failure; the
-// code decides whether the error is retryable.
+// the message once; DingTalk's error code decides whether a refusal is
+// retryable.
 func (d *DingTalk) Notify(ctx context.Context, n *channel.Notification) error {
 	body, err := d.body(n)
 	if err != nil {
@@ -241,18 +233,7 @@ func (d *DingTalk) Notify(ctx context.Context, n *channel.Notification) error {
 	if strings.Contains(d.endpoint, "?") {
 		target = d.endpoint + "&" + q.Encode()
 	}
-	raw, err := d.sender.Send(ctx, target, body)
-	if err != nil {
-		return err
-	}
-	var a answer
-	if err := json.Unmarshal(raw, &a); err != nil || a.ErrCode == nil {
-		return fmt.Errorf("dingtalk answered without an errcode: %q", robot.Head(raw))
-	}
-	if *a.ErrCode != 0 {
-		return robot.Classify(&robot.Error{Platform: "dingtalk", Code: *a.ErrCode, Msg: a.ErrMsg}, retryable)
-	}
-	return nil
+	return d.sender.Send(ctx, target, body)
 }
 
 // body builds the request body for n.

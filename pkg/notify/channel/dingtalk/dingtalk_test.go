@@ -5,10 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
-	"flag"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,8 +17,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const (
 	token  = "d1ngt0ken"
@@ -57,23 +52,6 @@ func newRobot(t *testing.T, secret string, clock clockwork.Clock) *channeltest.S
 			return 0, ""
 		},
 	})
-}
-
-func field(t *testing.T, v any, path string) any {
-	t.Helper()
-	for _, k := range strings.Split(path, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
-			t.Fatalf("%s: %v is not an object", path, v)
-		}
-		v = m[k]
-	}
-	return v
-}
-
-func mustJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 func TestSign(t *testing.T) {
@@ -177,16 +155,16 @@ func TestNotifyMessages(t *testing.T) {
 				t.Errorf("query %q: want the timestamp in ms and the URL-encoded signature", query)
 			}
 			for path, want := range tt.want {
-				if got := field(t, body, path); mustJSON(got) != mustJSON(want) {
-					t.Errorf("%s: got %s, want %s", path, mustJSON(got), mustJSON(want))
+				if got := channeltest.Field(t, body, path); channeltest.JSON(got) != channeltest.JSON(want) {
+					t.Errorf("%s: got %s, want %s", path, channeltest.JSON(got), channeltest.JSON(want))
 				}
 			}
 			path := "markdown.text"
 			if body["msgtype"] == "actionCard" {
 				path = "actionCard.text"
 			}
-			text, _ := field(t, body, path).(string)
-			channeltest.Golden(t, *update, tt.golden, text)
+			text, _ := channeltest.Field(t, body, path).(string)
+			channeltest.Golden(t, tt.golden, text)
 		})
 	}
 }
@@ -230,17 +208,12 @@ func TestNotifyErrors(t *testing.T) {
 }
 
 func TestNotifyNetworkErrorHidesToken(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	u := srv.URL
-	srv.Close()
-	d, err := New(Config{URL: u + "/robot/send"}, Options{AccessToken: token})
+	d, err := New(Config{URL: channeltest.ClosedURL(t) + "/robot/send"}, Options{AccessToken: token})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = d.Notify(context.Background(), channeltest.Notification(channeltest.Phone(channel.StatusFiring)))
-	if err == nil || !channel.Retryable(err) || strings.Contains(err.Error(), token) {
-		t.Errorf("got %v, want a retryable error without the token", err)
-	}
+	channeltest.Failure(t, err, true, "", token)
 }
 
 func TestRateLimitSharedByTwoChannels(t *testing.T) {
@@ -249,14 +222,9 @@ func TestRateLimitSharedByTwoChannels(t *testing.T) {
 	rs := newRobot(t, "", clock)
 	// Two replicas' channels for the same robot, each with its own limiter
 	// over the shared store.
-	var chans []*DingTalk
-	for range 2 {
-		d, err := New(Config{URL: rs.URL + "/robot/send"}, Options{AccessToken: token, Limiter: ratelimit.New(st, clock, nil), Clock: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		chans = append(chans, d)
-	}
+	chans := channeltest.Replicas(t, 2, st, clock, func(l *ratelimit.Limiter) (*DingTalk, error) {
+		return New(Config{URL: rs.URL + "/robot/send"}, Options{AccessToken: token, Limiter: l, Clock: clock})
+	})
 	n := channeltest.Notification(channeltest.Phone(channel.StatusFiring))
 	limited := channeltest.SendInTurn(t, chans, n, 30)
 	if got := rs.Count(); got != 20 {
@@ -285,7 +253,7 @@ func TestNotifyTruncatesLongText(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := rs.Last(t).Body
-	text := field(t, body, "markdown.text").(string)
+	text := channeltest.Field(t, body, "markdown.text").(string)
 	if len(text) > MaxText {
 		t.Errorf("text is %d bytes, want at most %d", len(text), MaxText)
 	}
@@ -295,21 +263,10 @@ func TestNotifyTruncatesLongText(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  Config
-		opts Options
-	}{
-		{"no token", Config{}, Options{}},
-		{"bad url", Config{URL: "ftp://x"}, Options{AccessToken: token}},
-		{"bad message", Config{Message: "text"}, Options{AccessToken: token}},
-		{"broken template", Config{Template: `{{define "text"}}{{.Nope}}{{end}}`}, Options{AccessToken: token}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := New(tt.cfg, tt.opts); err == nil {
-				t.Errorf("New: got nil error, want one")
-			}
-		})
-	}
+	channeltest.NewRejects(t, New, []channeltest.Rejected[Config, Options]{
+		{Name: "no token"},
+		{Name: "bad url", Config: Config{URL: "ftp://x"}, Options: Options{AccessToken: token}},
+		{Name: "bad message", Config: Config{Message: "text"}, Options: Options{AccessToken: token}},
+		{Name: "broken template", Config: Config{Template: `{{define "text"}}{{.Nope}}{{end}}`}, Options: Options{AccessToken: token}},
+	})
 }

@@ -112,12 +112,12 @@ func init() {
 		Name:     "email",
 		Summary:  "Mail over SMTP (STARTTLS, TLS or a local relay): plain text and HTML in Chinese.",
 		Defaults: Defaults,
+		// The password is required with a username, which Validate checks.
+		Secrets: func(c *Config) []channel.Secret {
+			return []channel.Secret{{Key: "password", File: c.PasswordFile, Env: c.PasswordEnv}}
+		},
 		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
-			pw, err := conf.Secret(c.PasswordFile, c.PasswordEnv)
-			if err != nil {
-				return nil, err
-			}
-			return New(*c, Options{Password: pw, Clock: d.Clock})
+			return New(*c, Options{Password: d.Secret("password"), Clock: d.Clock})
 		},
 	})
 }

@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"io"
 	"math/big"
 	"mime"
@@ -31,8 +30,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const (
 	user     = "govwatch@example.gov.cn"
@@ -314,8 +311,8 @@ func TestNotifyStartTLS(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", h.name, h.got, h.want)
 		}
 	}
-	channeltest.Golden(t, *update, "firing.txt", p.text)
-	channeltest.Golden(t, *update, "firing.html", p.html)
+	channeltest.Golden(t, "firing.txt", p.text)
+	channeltest.Golden(t, "firing.html", p.html)
 	for _, want := range []string{
 		"政务新媒体监测告警，请及时处理。",
 		"【重要】隐私泄露：手机号码\n  单位：福州市卫生健康委\n  账号：福州卫健（头条）\n",
@@ -483,28 +480,21 @@ func TestNotifyNetworkFailures(t *testing.T) {
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	ok := Config{Host: "smtp.example.gov.cn", From: "a@example.gov.cn", To: []string{"b@example.gov.cn"}}
-	tests := []struct {
-		name   string
-		change func(*Config)
-	}{
-		{"no host", func(c *Config) { c.Host = "" }},
-		{"host with port", func(c *Config) { c.Host = "smtp.example.gov.cn:25" }},
-		{"bad tls", func(c *Config) { c.TLS = "ssl" }},
-		{"bad port", func(c *Config) { c.Port = 70000 }},
-		{"bad from", func(c *Config) { c.From = "nobody" }},
-		{"bad to", func(c *Config) { c.To = []string{"a@b", "x y"} }},
-		{"broken subject", func(c *Config) { c.Template = `{{define "subject"}}{{.Nope}}{{end}}` }},
-		{"broken html", func(c *Config) { c.HTMLTemplate = `{{.Nope}}` }},
+	bad := func(name string, change func(*Config)) channeltest.Rejected[Config, Options] {
+		cfg := ok
+		change(&cfg)
+		return channeltest.Rejected[Config, Options]{Name: name, Config: cfg}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := ok
-			tt.change(&cfg)
-			if _, err := New(cfg, Options{}); err == nil {
-				t.Errorf("New(%+v): got nil error, want one", cfg)
-			}
-		})
-	}
+	channeltest.NewRejects(t, New, []channeltest.Rejected[Config, Options]{
+		bad("no host", func(c *Config) { c.Host = "" }),
+		bad("host with port", func(c *Config) { c.Host = "smtp.example.gov.cn:25" }),
+		bad("bad tls", func(c *Config) { c.TLS = "ssl" }),
+		bad("bad port", func(c *Config) { c.Port = 70000 }),
+		bad("bad from", func(c *Config) { c.From = "nobody" }),
+		bad("bad to", func(c *Config) { c.To = []string{"a@b", "x y"} }),
+		bad("broken subject", func(c *Config) { c.Template = `{{define "subject"}}{{.Nope}}{{end}}` }),
+		bad("broken html", func(c *Config) { c.HTMLTemplate = `{{.Nope}}` }),
+	})
 	if _, err := New(ok, Options{}); err != nil {
 		t.Errorf("New(valid): %v", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,6 +49,13 @@ const (
 // and 5 a second.
 var Limit = []ratelimit.Limit{{Max: 100, Per: time.Minute}, {Max: 5, Per: time.Second}}
 
+// platform is how Feishu's bots answer: 200 with code ≠ 0 on failure.
+// Worth retrying is frequency limited.
+var platform = robot.Platform{
+	Name: "feishu", URL: DefaultURL, Limits: Limit, Answer: robot.Code,
+	Retryable: map[int64]bool{11232: true},
+}
+
 // Config is a receiver's feishu section.
 type Config struct {
 	// URL is the hook endpoint without the token (use
@@ -77,7 +83,6 @@ func Defaults() Config { return Config{URL: DefaultURL, Timeout: conf.Duration(r
 func (c *Config) Validate(ch *plugin.Check) {
 	ch.URL("url", c.URL, true)
 	ch.Endpoint("url", c.URL, "the bot token goes in token_file or token_env")
-	ch.Secret("token", "token", c.TokenFile, c.TokenEnv)
 	for i, id := range c.AtUserIDs {
 		if !validUserID(id) {
 			ch.Errorf(fmt.Sprintf("at_user_ids[%d]", i), "%q is not a user id", id)
@@ -99,16 +104,14 @@ func init() {
 		Name:     "feishu",
 		Summary:  "Feishu (Lark) custom bot (飞书自定义机器人): an interactive card per notification, signed, within its rate limits.",
 		Defaults: Defaults,
+		Secrets: func(c *Config) []channel.Secret {
+			return []channel.Secret{
+				{Key: "token", File: c.TokenFile, Env: c.TokenEnv, Required: "token"},
+				{Key: "secret", File: c.SecretFile, Env: c.SecretEnv},
+			}
+		},
 		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
-			token, err := conf.Secret(c.TokenFile, c.TokenEnv)
-			if err != nil {
-				return nil, err
-			}
-			secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
-			if err != nil {
-				return nil, err
-			}
-			return New(*c, Options{Token: string(token), Secret: secret, Limiter: d.Limiter, Clock: d.Clock})
+			return New(*c, Options{Token: string(d.Secret("token")), Secret: d.Secret("secret"), Limiter: d.Limiter, Clock: d.Clock})
 		},
 	})
 }
@@ -137,12 +140,9 @@ type Feishu struct {
 
 // New checks cfg and builds the channel.
 func New(cfg Config, opts Options) (*Feishu, error) {
-	endpoint := cfg.URL
-	if endpoint == "" {
-		endpoint = DefaultURL
-	}
-	if render.SafeURL(endpoint) == "" {
-		return nil, errors.New("feishu url: want an absolute http or https URL")
+	endpoint, err := platform.Endpoint(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Token == "" || strings.ContainsAny(opts.Token, "/?#") {
 		return nil, errors.New("feishu: no bot token, or one that is not a single path segment")
@@ -159,7 +159,7 @@ func New(cfg Config, opts Options) (*Feishu, error) {
 	f := &Feishu{
 		target: strings.TrimSuffix(endpoint, "/") + "/" + opts.Token,
 		atAll:  cfg.AtAll, atUserIDs: cfg.AtUserIDs, tmpl: tmpl, secret: opts.Secret, clock: opts.Clock,
-		sender: robot.NewSender("feishu", opts.Token, opts.Limiter, Limit, opts.Client, cfg.Timeout.D()),
+		sender: robot.NewSender(&platform, opts.Token, opts.Limiter, opts.Client, cfg.Timeout.D()),
 	}
 	if f.clock == nil {
 		f.clock = clockwork.NewRealClock()
@@ -230,17 +230,10 @@ type (
 		Type string    `json:"type"`
 		URL  string    `json:"url"`
 	}
-	answer struct {
-		Code *int64 `json:"code"`
-		Msg  string `json:"msg"`
-	}
 )
 
-// retryable are Feishu's error codes worth retrying: frequency limited.
-var retryable = map[int64]bool{11232: true}
-
 // Notify renders n as a card, takes one send from the bot's rate limits and
-// POSTs it once. Feishu answers 200 with code ≠ 0 on failure.
+// POSTs it once.
 func (f *Feishu) Notify(ctx context.Context, n *channel.Notification) error {
 	msg, err := f.card(n)
 	if err != nil {
@@ -255,18 +248,7 @@ func (f *Feishu) Notify(ctx context.Context, n *channel.Notification) error {
 	if err != nil {
 		return channel.Permanent(fmt.Errorf("encode feishu card: %w", err))
 	}
-	raw, err := f.sender.Send(ctx, f.target, body)
-	if err != nil {
-		return err
-	}
-	var a answer
-	if err := json.Unmarshal(raw, &a); err != nil || a.Code == nil {
-		return fmt.Errorf("feishu answered without a code: %q", robot.Head(raw))
-	}
-	if *a.Code != 0 {
-		return robot.Classify(&robot.Error{Platform: "feishu", Code: *a.Code, Msg: a.Msg}, retryable)
-	}
-	return nil
+	return f.sender.Send(ctx, f.target, body)
 }
 
 // card builds the message for n, dropping alerts from the end (and saying

@@ -5,8 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -21,8 +19,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 	"github.com/govwatch/govwatch/pkg/notify/channel/ratelimit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const (
 	token  = "2b6c3a9e-0f1d-4c7b-9a55-fe1b5c0d7e21"
@@ -170,18 +166,13 @@ func TestNotifyCards(t *testing.T) {
 				"header": cardMap["header"], "config": cardMap["config"], "tags": tags, "actions": actions,
 			}
 			for k, want := range tt.want {
-				if g := mustJSON(got[k]); g != want {
+				if g := channeltest.JSON(got[k]); g != want {
 					t.Errorf("%s: got %s, want %s", k, g, want)
 				}
 			}
-			channeltest.Golden(t, *update, tt.golden, strings.Join(texts, "\n----\n"))
+			channeltest.Golden(t, tt.golden, strings.Join(texts, "\n----\n"))
 		})
 	}
-}
-
-func mustJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 func TestNotifyKeepsUnder20KB(t *testing.T) {
@@ -248,14 +239,9 @@ func TestRateLimitPerSecondSharedByTwoChannels(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(channeltest.Now)
 	st := channeltest.Store(t, clock)
 	bs := newBot(t, "", clock)
-	var chans []*Feishu
-	for range 2 {
-		f, err := New(Config{URL: bs.URL + "/open-apis/bot/v2/hook/"}, Options{Token: token, Limiter: ratelimit.New(st, clock, nil), Clock: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		chans = append(chans, f)
-	}
+	chans := channeltest.Replicas(t, 2, st, clock, func(l *ratelimit.Limiter) (*Feishu, error) {
+		return New(Config{URL: bs.URL + "/open-apis/bot/v2/hook/"}, Options{Token: token, Limiter: l, Clock: clock})
+	})
 	n := channeltest.Notification(channeltest.Stale())
 	limited := channeltest.SendInTurn(t, chans, n, 8)
 	if got := bs.Count(); got != 5 || limited != 3 {
@@ -273,22 +259,11 @@ func TestRateLimitPerSecondSharedByTwoChannels(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  Config
-		opts Options
-	}{
-		{"no token", Config{}, Options{}},
-		{"token with a path", Config{}, Options{Token: "a/b"}},
-		{"bad url", Config{URL: "open.feishu.cn"}, Options{Token: token}},
-		{"bad user id", Config{AtUserIDs: []string{`x" onclick="`}}, Options{Token: token}},
-		{"broken template", Config{Template: `{{define "title"}}{{.Nope}}{{end}}`}, Options{Token: token}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := New(tt.cfg, tt.opts); err == nil {
-				t.Error("New: got nil error, want one")
-			}
-		})
-	}
+	channeltest.NewRejects(t, New, []channeltest.Rejected[Config, Options]{
+		{Name: "no token"},
+		{Name: "token with a path", Options: Options{Token: "a/b"}},
+		{Name: "bad url", Config: Config{URL: "open.feishu.cn"}, Options: Options{Token: token}},
+		{Name: "bad user id", Config: Config{AtUserIDs: []string{`x" onclick="`}}, Options: Options{Token: token}},
+		{Name: "broken template", Config: Config{Template: `{{define "title"}}{{.Nope}}{{end}}`}, Options: Options{Token: token}},
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/channel/channeltest"
 )
 
 func TestPost(t *testing.T) {
@@ -67,16 +68,7 @@ func TestPost(t *testing.T) {
 }
 
 func TestPostTimeoutHidesURL(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
-	_, err := Post(context.Background(), NewClient(), "test", srv.URL+"/?key=t0ken", []byte(`{}`), 50*time.Millisecond)
+	_, err := Post(context.Background(), NewClient(), "test", channeltest.StalledURL(t)+"/?key=t0ken", []byte(`{}`), 50*time.Millisecond)
 	if !errors.Is(err, context.DeadlineExceeded) || !channel.Retryable(err) || strings.Contains(err.Error(), "t0ken") {
 		t.Errorf("got %v, want a retryable deadline error without the token", err)
 	}
@@ -100,5 +92,55 @@ func TestClassify(t *testing.T) {
 	err := Classify(&Error{Platform: "wecom", Code: 93000, Msg: "invalid webhook url"}, retry)
 	if channel.Retryable(err) || err.Error() != "wecom error 93000: invalid webhook url" {
 		t.Errorf("93000: got %q (retryable %v), want a permanent error naming the code", err, channel.Retryable(err))
+	}
+}
+
+func TestJudge(t *testing.T) {
+	dingtalk := &Platform{Name: "dingtalk", Answer: ErrCode, Retryable: map[int64]bool{130101: true}}
+	feishu := &Platform{Name: "feishu", Answer: Code}
+	trimmed := &Platform{Name: "wecom", Answer: ErrCode, Msg: func(m string) string { return strings.TrimSuffix(m, ", hint: x") }}
+	tests := []struct {
+		name      string
+		p         *Platform
+		answer    string
+		wantErr   string // empty: accepted
+		retryable bool
+	}{
+		{"accepted", dingtalk, `{"errcode":0,"errmsg":"ok"}`, "", false},
+		{"accepted by code", feishu, `{"StatusCode":0,"code":0,"msg":"success"}`, "", false},
+		{"retryable code", dingtalk, `{"errcode":130101,"errmsg":"send too fast"}`, "dingtalk error 130101: send too fast", true},
+		{"permanent code", dingtalk, `{"errcode":310000,"errmsg":"keywords not in content"}`, "dingtalk error 310000: keywords not in content", false},
+		{"message rewritten", trimmed, `{"errcode":93000,"errmsg":"invalid webhook url, hint: x"}`, "wecom error 93000: invalid webhook url", false},
+		{"no errcode", dingtalk, `<html>gateway</html>`, `dingtalk answered without an errcode: "<html>gateway</html>"`, true},
+		{"null errcode", dingtalk, `{"errcode":null}`, "without an errcode", true},
+		{"other platform's field", feishu, `{"errcode":0}`, "feishu answered without a code", true},
+		{"message not text", dingtalk, `{"errcode":1,"errmsg":{}}`, "without an errcode", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.p.Judge([]byte(tt.answer))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || channel.Retryable(err) != tt.retryable {
+				t.Errorf("got %v (retryable %v), want %q (retryable %v)", err, channel.Retryable(err), tt.wantErr, tt.retryable)
+			}
+		})
+	}
+}
+
+func TestEndpoint(t *testing.T) {
+	p := &Platform{Name: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"}
+	if got, err := p.Endpoint(""); err != nil || got != p.URL {
+		t.Errorf("Endpoint(\"\") = %q, %v; want the platform's URL", got, err)
+	}
+	if got, err := p.Endpoint("https://robot.example.gov.cn/send"); err != nil || got != "https://robot.example.gov.cn/send" {
+		t.Errorf("Endpoint(own) = %q, %v; want it unchanged", got, err)
+	}
+	if _, err := p.Endpoint("qyapi.weixin.qq.com"); err == nil || err.Error() != "wecom url: want an absolute http or https URL" {
+		t.Errorf("Endpoint(relative) = %v, want the url error", err)
 	}
 }

@@ -99,12 +99,11 @@ func init() {
 		Name:     "sms",
 		Summary:  "Texts through any HTTP SMS gateway described by templates and a success condition on its JSON answer.",
 		Defaults: Defaults,
+		Secrets: func(c *Config) []channel.Secret {
+			return []channel.Secret{{Key: "secret", File: c.SecretFile, Env: c.SecretEnv}}
+		},
 		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
-			secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
-			if err != nil {
-				return nil, err
-			}
-			return New(*c, Options{Secret: secret})
+			return New(*c, Options{Secret: d.Secret("secret")})
 		},
 	})
 }

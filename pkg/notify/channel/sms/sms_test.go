@@ -3,7 +3,6 @@ package sms
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,8 +16,6 @@ import (
 )
 
 const apiKey = "sms-api-k3y"
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestDefaultText pins the default SMS text of each kind of notification,
 // one per line, in testdata/texts.golden.
@@ -44,7 +41,7 @@ func TestDefaultText(t *testing.T) {
 	for _, r := range g.requests() {
 		got.WriteString(r.text + "\n")
 	}
-	channeltest.Golden(t, *update, "texts.golden", got.String())
+	channeltest.Golden(t, "texts.golden", got.String())
 }
 
 // gateway is an HTTP SMS gateway of the common shape: a key in a header or
@@ -136,20 +133,15 @@ func TestNotifyJSONGateway(t *testing.T) {
 		{"method", r.method, "POST"},
 		{"authorization", r.auth, "Bearer " + apiKey},
 		{"content type", r.contentType, "application/json; charset=utf-8"},
-		{"phones", mustJSON(r.body["phones"]), `["13900000001","13800138000"]`},
-		{"content", mustJSON(r.body["content"]), mustJSON(wantText)},
-		{"segments", mustJSON(r.body["segments"]), "2"},
+		{"phones", channeltest.JSON(r.body["phones"]), `["13900000001","13800138000"]`},
+		{"content", channeltest.JSON(r.body["content"]), channeltest.JSON(wantText)},
+		{"segments", channeltest.JSON(r.body["segments"]), "2"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s: got %s, want %s", c.name, c.got, c.want)
 		}
 	}
-}
-
-func mustJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 func TestNotifyQueryGateway(t *testing.T) {
@@ -168,7 +160,7 @@ func TestNotifyQueryGateway(t *testing.T) {
 		t.Fatalf("Notify: %v", err)
 	}
 	q := g.requests()[0].query
-	if got, want := mustJSON(q), `{"apikey":["sms-api-k3y"],"mobile":["13900000001,+8613900000002"],"text":["【政务监测】账号更新：2 周内无更新"]}`; got != want {
+	if got, want := channeltest.JSON(q), `{"apikey":["sms-api-k3y"],"mobile":["13900000001,+8613900000002"],"text":["【政务监测】账号更新：2 周内无更新"]}`; got != want {
 		t.Errorf("query: got %s, want %s", got, want)
 	}
 	if g.requests()[0].method != http.MethodGet || g.requests()[0].contentType != "" {
@@ -205,29 +197,18 @@ func TestNotifyOutcomes(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = s.Notify(context.Background(), channeltest.Notification(channeltest.Stale()))
-			if !tt.wantErr {
-				if err != nil {
-					t.Fatalf("got error %v, want none", err)
-				}
-				return
-			}
-			channeltest.Failure(t, err, tt.retryable, tt.wantInErr, apiKey)
+			channeltest.Outcome(t, err, tt.wantErr, tt.retryable, tt.wantInErr, apiKey)
 		})
 	}
 }
 
 func TestNotifyNetworkErrorHidesURL(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	u := srv.URL
-	srv.Close()
-	s, err := New(Config{URL: u + "/send?key={{.Secret}}", Phones: []string{"13900000001"}}, Options{Secret: []byte(apiKey)})
+	s, err := New(Config{URL: channeltest.ClosedURL(t) + "/send?key={{.Secret}}", Phones: []string{"13900000001"}}, Options{Secret: []byte(apiKey)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = s.Notify(context.Background(), channeltest.Notification(channeltest.Stale()))
-	if err == nil || !channel.Retryable(err) || strings.Contains(err.Error(), apiKey) {
-		t.Errorf("got %v, want a retryable error without the key", err)
-	}
+	channeltest.Failure(t, err, true, "", apiKey)
 }
 
 func TestNoPhones(t *testing.T) {
@@ -308,26 +289,16 @@ func TestLookup(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  Config
-	}{
-		{"no url", Config{}},
-		{"relative url", Config{URL: "/send"}},
-		{"bad method", Config{URL: "https://a.example/", Method: "PUT"}},
-		{"bad url template", Config{URL: "https://a.example/{{.Nope}}"}},
-		{"bad body template", Config{URL: "https://a.example/", Body: "{{json}}"}},
-		{"bad header template", Config{URL: "https://a.example/", Headers: map[string]string{"X-Key": "{{.Secret"}}},
-		{"header line break", Config{URL: "https://a.example/", Headers: map[string]string{"X-Key": "a\r\nX-Evil: 1"}}},
-		{"retry values without field", Config{URL: "https://a.example/", RetryValues: []string{"x"}}},
-		{"negative segments", Config{URL: "https://a.example/", MaxSegments: -1}},
-		{"broken text template", Config{URL: "https://a.example/", Template: `{{define "text"}}{{.Nope}}{{end}}`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := New(tt.cfg, Options{}); err == nil {
-				t.Errorf("New: got nil error, want one")
-			}
-		})
-	}
+	channeltest.NewRejects(t, New, []channeltest.Rejected[Config, Options]{
+		{Name: "no url"},
+		{Name: "relative url", Config: Config{URL: "/send"}},
+		{Name: "bad method", Config: Config{URL: "https://a.example/", Method: "PUT"}},
+		{Name: "bad url template", Config: Config{URL: "https://a.example/{{.Nope}}"}},
+		{Name: "bad body template", Config: Config{URL: "https://a.example/", Body: "{{json}}"}},
+		{Name: "bad header template", Config: Config{URL: "https://a.example/", Headers: map[string]string{"X-Key": "{{.Secret"}}},
+		{Name: "header line break", Config: Config{URL: "https://a.example/", Headers: map[string]string{"X-Key": "a\r\nX-Evil: 1"}}},
+		{Name: "retry values without field", Config: Config{URL: "https://a.example/", RetryValues: []string{"x"}}},
+		{Name: "negative segments", Config: Config{URL: "https://a.example/", MaxSegments: -1}},
+		{Name: "broken text template", Config: Config{URL: "https://a.example/", Template: `{{define "text"}}{{.Nope}}{{end}}`}},
+	})
 }

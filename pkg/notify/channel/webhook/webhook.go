@@ -70,12 +70,11 @@ func init() {
 		Name:     "webhook",
 		Summary:  "POSTs Alertmanager's webhook payload (version 4), optionally signed with HMAC-SHA256.",
 		Defaults: Defaults,
+		Secrets: func(c *Config) []channel.Secret {
+			return []channel.Secret{{Key: "secret", File: c.SecretFile, Env: c.SecretEnv}}
+		},
 		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
-			secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
-			if err != nil {
-				return nil, err
-			}
-			return New(*c, Options{Secret: secret, Now: d.Clock.Now})
+			return New(*c, Options{Secret: d.Secret("secret"), Now: d.Clock.Now})
 		},
 	})
 }

@@ -7,7 +7,6 @@ package wecom
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -42,6 +41,23 @@ const (
 // Limit is a WeCom group robot's documented limit: 20 messages a minute.
 var Limit = []ratelimit.Limit{{Max: 20, Per: time.Minute}}
 
+// platform is how WeCom's robots answer: 200 with errcode ≠ 0 on failure.
+// Worth retrying are system busy and the robot's frequency limit.
+var platform = robot.Platform{
+	Name: "wecom", URL: DefaultURL, Limits: Limit, Answer: robot.ErrCode,
+	Retryable: map[int64]bool{-1: true, 45009: true},
+	Msg:       withoutHint,
+}
+
+// withoutHint keeps an error message, not the request id, caller IP and
+// help link WeCom appends after "hint:".
+func withoutHint(msg string) string {
+	if i := strings.Index(msg, "hint:"); i >= 0 {
+		msg = strings.TrimSpace(msg[:i])
+	}
+	return strings.TrimRight(msg, ", ")
+}
+
 // Config is a receiver's wecom section.
 type Config struct {
 	// URL is the robot endpoint without the key.
@@ -65,7 +81,6 @@ func Defaults() Config { return Config{URL: DefaultURL, Timeout: conf.Duration(r
 func (c *Config) Validate(ch *plugin.Check) {
 	ch.URL("url", c.URL, true)
 	ch.Endpoint("url", c.URL, "put the key in key_file or key_env")
-	ch.Secret("key", "key", c.KeyFile, c.KeyEnv)
 	ch.Mobiles("mention_mobiles", c.MentionMobiles)
 	if _, err := parse(c.Template); err != nil {
 		ch.Errorf("template", "%v", err)
@@ -81,12 +96,11 @@ func init() {
 		Name:     "wecom",
 		Summary:  "WeCom group robot (企业微信群机器人): markdown by severity within 4096 bytes and its 20 messages a minute.",
 		Defaults: Defaults,
+		Secrets: func(c *Config) []channel.Secret {
+			return []channel.Secret{{Key: "key", File: c.KeyFile, Env: c.KeyEnv, Required: "key"}}
+		},
 		New: func(c *Config, d channel.Deps) (channel.Channel, error) {
-			key, err := conf.Secret(c.KeyFile, c.KeyEnv)
-			if err != nil {
-				return nil, err
-			}
-			return New(*c, Options{Key: string(key), Limiter: d.Limiter})
+			return New(*c, Options{Key: string(d.Secret("key")), Limiter: d.Limiter})
 		},
 	})
 }
@@ -111,12 +125,9 @@ type WeCom struct {
 
 // New checks cfg and builds the channel.
 func New(cfg Config, opts Options) (*WeCom, error) {
-	endpoint := cfg.URL
-	if endpoint == "" {
-		endpoint = DefaultURL
-	}
-	if render.SafeURL(endpoint) == "" {
-		return nil, errors.New("wecom url: want an absolute http or https URL")
+	endpoint, err := platform.Endpoint(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Key == "" {
 		return nil, errors.New("wecom: no robot key")
@@ -132,7 +143,7 @@ func New(cfg Config, opts Options) (*WeCom, error) {
 	w := &WeCom{
 		target:  endpoint + sep + url.Values{"key": {opts.Key}}.Encode(),
 		mobiles: cfg.MentionMobiles, mentionAll: cfg.MentionAll, tmpl: tmpl,
-		sender: robot.NewSender("wecom", opts.Key, opts.Limiter, Limit, opts.Client, cfg.Timeout.D()),
+		sender: robot.NewSender(&platform, opts.Key, opts.Limiter, opts.Client, cfg.Timeout.D()),
 	}
 	return w, nil
 }
@@ -154,15 +165,7 @@ type (
 		Content             string   `json:"content"`
 		MentionedMobileList []string `json:"mentioned_mobile_list,omitempty"`
 	}
-	answer struct {
-		ErrCode *int64 `json:"errcode"`
-		ErrMsg  string `json:"errmsg"`
-	}
 )
-
-// retryable are WeCom's error codes worth retrying: system busy and the
-// robot's frequency limit.
-var retryable = map[int64]bool{-1: true, 45009: true}
 
 // Color is the WeCom font colour for a message: warning (orange) for firing
 // critical and major alerts, comment (grey) for the others, info (green)
@@ -212,24 +215,7 @@ func (w *WeCom) send(ctx context.Context, msg message) error {
 	if err != nil {
 		return channel.Permanent(fmt.Errorf("encode wecom message: %w", err))
 	}
-	raw, err := w.sender.Send(ctx, w.target, body)
-	if err != nil {
-		return err
-	}
-	var a answer
-	if err := json.Unmarshal(raw, &a); err != nil || a.ErrCode == nil {
-		return fmt.Errorf("wecom answered without an errcode: %q", robot.Head(raw))
-	}
-	if *a.ErrCode != 0 {
-		// Keep the message, not the request id, caller IP and help link
-		// WeCom appends after "hint:".
-		msg := a.ErrMsg
-		if i := strings.Index(msg, "hint:"); i >= 0 {
-			msg = strings.TrimSpace(msg[:i])
-		}
-		return robot.Classify(&robot.Error{Platform: "wecom", Code: *a.ErrCode, Msg: strings.TrimRight(msg, ", ")}, retryable)
-	}
-	return nil
+	return w.sender.Send(ctx, w.target, body)
 }
 
 var _ channel.Channel = (*WeCom)(nil)

@@ -2,8 +2,6 @@ package wecom
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"strings"
@@ -18,8 +16,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/store/redis"
 	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const key = "693axxx6-7aoc-4bc4-97a0-0ec2sifa5aaa"
 
@@ -65,11 +61,6 @@ func received(rs *channeltest.Server) []map[string]any {
 		bodies = append(bodies, r.Body)
 	}
 	return bodies
-}
-
-func mustJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 func TestNotifyMessages(t *testing.T) {
@@ -142,11 +133,11 @@ func TestNotifyMessages(t *testing.T) {
 					content, _ = md["content"].(string)
 					delete(md, "content")
 				}
-				if g := mustJSON(body); g != tt.want[i] {
+				if g := channeltest.JSON(body); g != tt.want[i] {
 					t.Errorf("message %d: got %s, want %s", i, g, tt.want[i])
 				}
 			}
-			channeltest.Golden(t, *update, tt.golden, content)
+			channeltest.Golden(t, tt.golden, content)
 		})
 	}
 }
@@ -216,14 +207,9 @@ func TestRateLimitSharedOverRedis(t *testing.T) {
 	defer st.Close()
 	clock := clockwork.NewFakeClockAt(channeltest.Now)
 	rs := newRobot(t)
-	var chans []*WeCom
-	for range 2 {
-		w, err := New(Config{URL: rs.URL + "/cgi-bin/webhook/send"}, Options{Key: key, Limiter: ratelimit.New(st, clock, nil)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		chans = append(chans, w)
-	}
+	chans := channeltest.Replicas(t, 2, st, clock, func(l *ratelimit.Limiter) (*WeCom, error) {
+		return New(Config{URL: rs.URL + "/cgi-bin/webhook/send"}, Options{Key: key, Limiter: l})
+	})
 	n := channeltest.Notification(channeltest.Stale())
 	limited := channeltest.SendInTurn(t, chans, n, 24)
 	if got := len(received(rs)); got != 20 || limited != 4 {
@@ -241,13 +227,9 @@ func TestRateLimitSharedOverRedis(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	if _, err := New(Config{}, Options{}); err == nil {
-		t.Error("no key: got nil error, want one")
-	}
-	if _, err := New(Config{URL: "qyapi.weixin.qq.com"}, Options{Key: key}); err == nil {
-		t.Error("relative url: got nil error, want one")
-	}
-	if _, err := New(Config{Template: `{{define "mention"}}{{.Nope}}{{end}}`}, Options{Key: key}); err == nil {
-		t.Error("broken mention template: got nil error, want one")
-	}
+	channeltest.NewRejects(t, New, []channeltest.Rejected[Config, Options]{
+		{Name: "no key"},
+		{Name: "relative url", Config: Config{URL: "qyapi.weixin.qq.com"}, Options: Options{Key: key}},
+		{Name: "broken mention template", Config: Config{Template: `{{define "mention"}}{{.Nope}}{{end}}`}, Options: Options{Key: key}},
+	})
 }

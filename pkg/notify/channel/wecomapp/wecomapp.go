@@ -72,7 +72,10 @@ func init() {
 		Name:     Name,
 		Summary:  "WeCom application messages (企业微信应用消息): pages the on-duty officers in person, with the acknowledgement link on a text card.",
 		Defaults: Defaults,
-		New:      func(c *Config, d channel.Deps) (channel.Channel, error) { return New(c, d) },
+		Secrets: func(c *Config) []channel.Secret {
+			return []channel.Secret{{Key: "secret", File: c.SecretFile, Env: c.SecretEnv, Required: "application secret"}}
+		},
+		New: func(c *Config, d channel.Deps) (channel.Channel, error) { return New(c, d.Secret("secret"), d) },
 	})
 }
 
@@ -101,7 +104,6 @@ func (c *Config) Validate(ch *plugin.Check) {
 	if c.AgentID <= 0 {
 		ch.Errorf("agent_id", "want the application's AgentId, a positive number")
 	}
-	ch.Secret("secret", "application secret", c.SecretFile, c.SecretEnv)
 	for i, u := range c.ToUser {
 		if !validUser(u) {
 			ch.Errorf(fmt.Sprintf("to_user[%d]", i), "%q is not a WeCom user id (letters, digits, ._-@)", u)
@@ -148,12 +150,9 @@ type App struct {
 	log     *zap.Logger
 }
 
-// New builds the channel from a validated config. It reads the secret.
-func New(c *Config, d channel.Deps) (*App, error) {
-	secret, err := conf.Secret(c.SecretFile, c.SecretEnv)
-	if err != nil {
-		return nil, err
-	}
+// New builds the channel from a validated config and the application's
+// secret, as read from secret_file or secret_env.
+func New(c *Config, secret []byte, d channel.Deps) (*App, error) {
 	if len(secret) == 0 {
 		return nil, errors.New("the application secret is empty")
 	}

@@ -202,12 +202,12 @@ func (f *fixture) config() *Config {
 
 func (f *fixture) app(t *testing.T, c *Config, log *zap.Logger) *App {
 	t.Helper()
-	a, err := New(c, channel.Deps{Store: f.store, Clock: f.clock, Log: log,
+	ch, err := channel.New(Name, c, channel.Deps{Store: f.store, Clock: f.clock, Log: log,
 		Limiter: ratelimit.New(f.store, f.clock, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return ch.(*App)
 }
 
 // paged is the phone alert paging two duty officers who have WeCom ids
@@ -440,11 +440,15 @@ func TestValidate(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	spec, ok := plugin.Lookup(plugin.Channel, Name)
+	if !ok {
+		t.Fatalf("%s is not registered", Name)
+	}
 	check := func(doc string) string {
 		d := conf.NewDecoder("govwatch.yaml", dir)
 		c := Defaults()
 		d.Document([]byte(doc), &c)
-		c.Validate(&plugin.Check{Report: d.Report("notifier.receivers[0].wecom_app")})
+		spec.Validate(&c, &plugin.Check{Report: d.Report("notifier.receivers[0].wecom_app")})
 		return fmt.Sprint(d.Problems())
 	}
 	if got := check("corp_id: " + corpID + "\nagent_id: 1000002\nsecret_file: secret\nto_user: [zhiban]\n"); got != "" {
