@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -111,6 +112,7 @@ func (e *env) analyzer() (runner, error) {
 func (e *env) notifier() (runner, error) {
 	nc := e.cfg.Notifier
 	var receivers []notify.Receiver
+	var infos []notify.ReceiverInfo
 	deps := channel.Deps{
 		Store: e.store, Limiter: ratelimit.New(e.store, e.clock, e.reg),
 		Clock: e.clock, Log: e.log.Named("notifier"), Stdout: e.stdout,
@@ -121,6 +123,11 @@ func (e *env) notifier() (runner, error) {
 			return nil, err
 		}
 		receivers = append(receivers, notify.Receiver{Name: rc.Name, Channels: chans, Fallback: rc.Fallback, FallbackAfter: rc.FallbackAfter})
+		info := notify.ReceiverInfo{Name: rc.Name, Fallback: rc.Fallback}
+		for _, c := range rc.Channels {
+			info.Channels = append(info.Channels, c.Name)
+		}
+		infos = append(infos, info)
 	}
 	rt, err := route(nc.Route)
 	if err != nil {
@@ -142,7 +149,8 @@ func (e *env) notifier() (runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, err := notify.NewAPI(n, notify.APIOptions{Clock: e.clock, Log: log, Signer: duty.signer, Auth: duty.auth})
+	api, err := notify.NewAPI(n, notify.APIOptions{Clock: e.clock, Log: log, Signer: duty.signer, Auth: duty.auth,
+		Status: &notify.Status{Version: Version, Replica: hostname(), Route: rt, Receivers: infos}})
 	if err != nil {
 		return nil, err
 	}
@@ -165,4 +173,13 @@ func route(rc config.RouteConfig) (*notify.Route, error) {
 		r.Routes = append(r.Routes, child)
 	}
 	return r, nil
+}
+
+// hostname names this replica where it reports itself (the Alertmanager
+// API's cluster status): the host's name, or govwatch.
+func hostname() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "govwatch"
 }

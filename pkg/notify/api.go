@@ -53,6 +53,10 @@ type APIOptions struct {
 	Signer *ack.Signer
 	// Auth guards the API; nil leaves it open.
 	Auth *Auth
+	// Status is what /api/v2/status, /api/v2/receivers and
+	// /api/v2/alerts/groups report of the notifier's set-up; nil reports a
+	// notifier with no routes or receivers known.
+	Status *Status
 }
 
 // API serves the notifier's HTTP API: a subset of Alertmanager's v2 API
@@ -64,6 +68,7 @@ type API struct {
 	log    *zap.Logger
 	signer *ack.Signer
 	auth   *Auth
+	setup  Status
 }
 
 // NewAPI returns the API over state.
@@ -71,7 +76,14 @@ func NewAPI(state State, o APIOptions) (*API, error) {
 	if state == nil || o.Clock == nil || o.Log == nil {
 		return nil, errors.New("notifier api: needs the notifier's state, a clock and a logger")
 	}
-	return &API{state: state, clock: o.Clock, log: o.Log, signer: o.Signer, auth: o.Auth}, nil
+	api := &API{state: state, clock: o.Clock, log: o.Log, signer: o.Signer, auth: o.Auth}
+	if o.Status != nil {
+		api.setup = *o.Status
+	}
+	if api.setup.Started.IsZero() {
+		api.setup.Started = o.Clock.Now()
+	}
+	return api, nil
 }
 
 // Routes registers the notifier's API on mux:
@@ -86,6 +98,9 @@ func NewAPI(state State, o APIOptions) (*API, error) {
 //	GET    /api/v2/silences                  Alertmanager's API: list silences, filter=label matchers
 //	GET    /api/v2/silence/{id}              one silence
 //	DELETE /api/v2/silence/{id}              expire a silence (also /api/v2/silences/{id})
+//	GET    /api/v2/alerts/groups             Alertmanager's API: active alerts grouped as the routes group them
+//	GET    /api/v2/status                    Alertmanager's API: version, routing tree and receivers as YAML, uptime, replica
+//	GET    /api/v2/receivers                 Alertmanager's API: the receivers' names
 //	GET    /ack/{token}                      the one-click link's confirmation page (changes nothing)
 //	POST   /ack/{token}                      the confirmation page's button: acknowledge or resolve
 //
@@ -103,6 +118,9 @@ func (api *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v2/silence/{id}", api.guard(api.getSilence))
 	mux.HandleFunc("DELETE /api/v2/silence/{id}", api.guard(api.deleteSilence))
 	mux.HandleFunc("DELETE /api/v2/silences/{id}", api.guard(api.deleteSilence))
+	mux.HandleFunc("GET /api/v2/alerts/groups", api.guard(api.groupsV2))
+	mux.HandleFunc("GET /api/v2/status", api.guard(api.statusV2))
+	mux.HandleFunc("GET /api/v2/receivers", api.guard(api.receiversV2))
 	mux.HandleFunc("GET /ack/{token}", api.linkPage)
 	mux.HandleFunc("POST /ack/{token}", api.linkAction)
 }
@@ -255,21 +273,31 @@ func boolParam(r *http.Request, name string, def bool) bool {
 }
 
 func (api *API) listV2(w http.ResponseWriter, r *http.Request, sc scope) {
+	if out, ok := api.gettables(w, r, sc); ok {
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// gettables are the active alerts as Alertmanager's API v2 lists them: those
+// the request's filter and active, silenced and inhibited parameters keep
+// and the token's units see. On a bad request or a store that does not
+// answer it writes the error and reports false.
+func (api *API) gettables(w http.ResponseWriter, r *http.Request, sc scope) ([]gettableAlert, bool) {
 	ms, err := filters(r)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, "%v", err)
-		return
+		return nil, false
 	}
 	wantActive, wantSilenced, wantInhibited := boolParam(r, "active", true), boolParam(r, "silenced", true), boolParam(r, "inhibited", true)
 	recs, err := api.state.Alerts(r.Context(), true)
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, "read alerts: %v", err)
-		return
+		return nil, false
 	}
 	mutes, err := api.state.Mutes(r.Context(), recs)
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, "read silences: %v", err)
-		return
+		return nil, false
 	}
 	out := []gettableAlert{}
 	for _, rec := range recs {
@@ -297,7 +325,7 @@ func (api *API) listV2(w http.ResponseWriter, r *http.Request, sc scope) {
 		}
 		out = append(out, ga)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, true
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
