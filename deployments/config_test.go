@@ -22,8 +22,8 @@ func TestGovwatchConfigs(t *testing.T) {
 		wantAccounts int
 		secrets      []string // secret files the config names, mounted in production
 	}{
-		{"govwatch/govwatch.yaml", 1, "redis", 6, nil},
-		{"kubernetes/config/govwatch.yaml", 3, "redis", 0, []string{"/run/secrets/govwatch/redis-password"}},
+		{"govwatch/govwatch.yaml", 1, "redis", 6, []string{"/run/secrets/admin-token"}},
+		{"kubernetes/config/govwatch.yaml", 3, "redis", 0, []string{"/run/secrets/govwatch/redis-password", "/run/secrets/govwatch/admin-token"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
@@ -90,7 +90,7 @@ func withSecrets(t *testing.T, path string, secrets []string) string {
 			t.Fatalf("%s does not name %s", path, s)
 		}
 		f := filepath.Join(dir, "secret-"+string(rune('a'+i)))
-		if err := os.WriteFile(f, []byte("s3cret\n"), 0o600); err != nil {
+		if err := os.WriteFile(f, []byte("s3cret-long-enough-for-a-token\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		text = strings.ReplaceAll(text, s, f)

@@ -40,6 +40,9 @@ type HTTPConfig struct {
 	Listen string `yaml:"listen" doc:"Address the HTTP endpoint listens on."`
 	// ExternalURL is how people reach this endpoint; links in alerts use it.
 	ExternalURL string `yaml:"external_url" doc:"How people reach the endpoint; acknowledgement links in alerts use it. Empty: the listening address." example:"https://govwatch.example.gov.cn"`
+	// InsecureOpenAPI lets the notifier's API run without tokens on an
+	// address other hosts reach.
+	InsecureOpenAPI bool `yaml:"insecure_open_api" doc:"Serve the notifier's API without any token on an address other hosts reach (anyone there can post, silence and resolve alerts). Without it, an API with no notifier.api token must listen on a loopback address."`
 }
 
 // NATSConfig chooses an embedded server or external ones.
@@ -227,7 +230,7 @@ func Default() Config {
 	c := Config{
 		DataDir: "data",
 		Log:     LogConfig{Level: "info", Format: "json"},
-		HTTP:    HTTPConfig{Listen: ":8080"},
+		HTTP:    HTTPConfig{Listen: "127.0.0.1:8080"},
 		NATS: NATSConfig{
 			Embedded:       true,
 			SubjectPrefix:  "govwatch",
@@ -250,7 +253,7 @@ func Default() Config {
 			Content: Content{LexiconReload: defaultLexiconReload},
 		},
 		Notifier: NotifierConfig{
-			Listen:           ":9103",
+			Listen:           "127.0.0.1:9103",
 			ResolveTimeout:   conf.Duration(5 * time.Minute),
 			Workers:          1,
 			NotifyCoreConfig: defaultNotifyCore(),

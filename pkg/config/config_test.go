@@ -226,3 +226,36 @@ func TestNotifyCoreProblems(t *testing.T) {
 		`notifier.api.tokens[0]: token of unit "fz-gov" names no token_file or token_env`,
 	)
 }
+
+// TestOpenAPIRefused: a notifier API with no token may only listen on
+// loopback, unless the config says it knowingly serves it open.
+func TestOpenAPIRefused(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "admin-token", "0123456789abcdef0123\n")
+	base := "registry:\n  units: [{id: fz, name: 福州}]\nnotifier:\n  receivers: [{name: c, console: {}}]\n  route: {receiver: c}\n"
+	tests := []struct {
+		name, yaml string
+		want       []string // problems; none: it loads
+	}{
+		{"every interface", "http:\n  listen: \":8080\"\n" + base,
+			[]string{`open.yaml:2: http.listen: ":8080" is reachable from other hosts`, "127.0.0.1:8080", "http.insecure_open_api: true"}},
+		{"all addresses, notifier daemon", "http:\n  listen: 127.0.0.1:8080\n" + base + "  listen: 0.0.0.0:9103\n",
+			[]string{`notifier.listen: "0.0.0.0:9103" is reachable from other hosts`}},
+		{"loopback", "http:\n  listen: 127.0.0.1:8080\n" + base, nil},
+		{"localhost and ipv6 loopback", "http:\n  listen: localhost:8080\n" + base + "  listen: \"[::1]:9103\"\n", nil},
+		{"knowingly open", "http:\n  listen: \":8080\"\n  insecure_open_api: true\n" + base + "  listen: \":9103\"\n", nil},
+		{"a token", "http:\n  listen: \":8080\"\n" + base + "  listen: \":9103\"\n  api: {admin_token_file: admin-token}\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(t, dir, "open.yaml", tt.yaml)
+			if tt.want != nil {
+				loadProblems(t, p, tt.want...)
+				return
+			}
+			if _, err := Load(p); err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"time"
 
@@ -270,6 +271,13 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 	if n.Ack.LinkTTL < conf.Duration(time.Minute) {
 		bad("notifier.ack.link_ttl", "must be at least 1m, not %s", n.Ack.LinkTTL)
 	}
+	if !c.HTTP.InsecureOpenAPI && !n.API.HasTokens() {
+		for _, l := range []struct{ path, addr string }{{"http.listen", c.HTTP.Listen}, {"notifier.listen", n.Listen}} {
+			if !Loopback(l.addr) {
+				bad(l.path, "%q is reachable from other hosts, and the notifier's API would be open there: give notifier.api an admin_token_file or unit tokens, listen on a loopback address (127.0.0.1%s), or set http.insecure_open_api: true", l.addr, portOf(l.addr))
+			}
+		}
+	}
 	c.checkFile(bad, "notifier.api.admin_token_file", n.API.AdminTokenFile)
 	checkEnv(bad, "notifier.api.admin_token_env", n.API.AdminTokenEnv)
 	for i, t := range n.API.Tokens {
@@ -284,4 +292,32 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 		checkEnv(bad, p+".token_env", t.TokenEnv)
 	}
 	return ps
+}
+
+// HasTokens reports whether the API is guarded by any token.
+func (a NotifierAPIConfig) HasTokens() bool {
+	return a.AdminTokenFile != "" || a.AdminTokenEnv != "" || len(a.Tokens) > 0
+}
+
+// Loopback reports whether a listen address takes connections from this
+// host only: 127.0.0.1, ::1 or localhost. ":8080" and 0.0.0.0 listen on
+// every interface.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// portOf is ":port" of addr, or "".
+func portOf(addr string) string {
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		return ":" + port
+	}
+	return ""
 }
