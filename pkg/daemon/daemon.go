@@ -74,6 +74,14 @@ func Run(ctx context.Context, o Options) error {
 		o.Clock = clockwork.NewRealClock()
 	}
 	cfg := o.Config
+	addr := o.Listen
+	if addr == "" {
+		addr = listenAddr(cfg, o.Components)
+	}
+	if slices.Contains(o.Components, Notifier) && !cfg.HTTP.InsecureOpenAPI && !cfg.Notifier.API.HasTokens() && !config.Loopback(addr) {
+		return fmt.Errorf("listen %s: the notifier's API has no token and would be open to every host that reaches %s; "+
+			"give notifier.api an admin_token_file or unit tokens, listen on 127.0.0.1, or set http.insecure_open_api: true", addr, addr)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	buildInfo(reg, o.Components)
@@ -102,14 +110,6 @@ func Run(ctx context.Context, o Options) error {
 		io.WriteString(w, "ok\n")
 	})
 
-	addr := o.Listen
-	if addr == "" {
-		addr = listenAddr(cfg, o.Components)
-	}
-	if slices.Contains(o.Components, Notifier) && !cfg.HTTP.InsecureOpenAPI && !cfg.Notifier.API.HasTokens() && !config.Loopback(addr) {
-		return fmt.Errorf("listen %s: the notifier's API has no token and would be open to every host that reaches %s; "+
-			"give notifier.api an admin_token_file or unit tokens, listen on 127.0.0.1, or set http.insecure_open_api: true", addr, addr)
-	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
