@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/govwatch/govwatch/pkg/calendar"
+	"github.com/govwatch/govwatch/pkg/conf"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 )
@@ -317,7 +318,7 @@ func Mobiles(configured []string, recipients []channel.Person) []string {
 	seen := map[string]bool{}
 	add := func(m string) {
 		m = strings.TrimSpace(m)
-		if !validMobile(m) || seen[m] {
+		if !conf.IsPhone(m) || seen[m] {
 			return
 		}
 		seen[m] = true
@@ -330,17 +331,4 @@ func Mobiles(configured []string, recipients []channel.Person) []string {
 		add(c.Mobile)
 	}
 	return out
-}
-
-func validMobile(m string) bool {
-	digits := strings.TrimPrefix(m, "+")
-	if len(digits) < 5 || len(digits) > 20 {
-		return false
-	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
