@@ -7,6 +7,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/daemon"
+	"github.com/govwatch/govwatch/pkg/notify/escalate"
 	"github.com/govwatch/govwatch/pkg/notify/roster"
 )
 
@@ -54,7 +55,11 @@ func rosterCmd(args []string, io IO, now func() time.Time) int {
 		for _, g := range gaps {
 			fmt.Fprintf(io.Stdout, "%s\t%s – %s\n", g.Unit, g.From.In(loc).Format("2006-01-02 15:04"), g.To.In(loc).Format("2006-01-02 15:04"))
 		}
-		if len(gaps) > 0 {
+		uncovered := (&escalate.Directory{Registry: cfg.Registry, Roster: ro}).Uncovered()
+		for _, u := range uncovered {
+			fmt.Fprintf(io.Stdout, "%s\tno duty team in the roster and no head in the registry to page: its alerts page nobody\n", u)
+		}
+		if len(gaps)+len(uncovered) > 0 {
 			return ExitProblem
 		}
 		fmt.Fprintln(io.Stdout, "no gaps")

@@ -23,7 +23,7 @@ func TestRosterWho(t *testing.T) {
 		{"unknown unit", []string{"who", "--unit", "nowhere"}, ExitUsage, `unknown unit "nowhere"`},
 		{"no unit", []string{"who"}, ExitUsage, "--unit is required"},
 		{"bad time", []string{"who", "--unit", "fz-gov", "--at", "tomorrow"}, ExitUsage, `bad time "tomorrow"`},
-		{"gaps", []string{"gaps"}, ExitOK, "no gaps"},
+		{"gaps and units nobody answers for", []string{"gaps"}, ExitProblem, "fz-health\tno duty team in the roster and no head in the registry to page: its alerts page nobody"},
 		{"no subcommand", nil, ExitUsage, "usage:"},
 	}
 	for _, tc := range tests {

@@ -55,8 +55,13 @@ func (e *env) notifyDuty() (*notifyDuty, error) {
 		for _, u := range ro.Units() {
 			teams[u] = true
 		}
+		uncovered := map[string]bool{}
+		for _, u := range d.dir.Uncovered() {
+			uncovered[u] = true
+			e.log.Warn("unit has no duty team and no head to page: its alerts page nobody", zap.String("unit", u))
+		}
 		for _, a := range e.cfg.Registry.Accounts() {
-			if !teams[a.Unit] {
+			if !teams[a.Unit] && !uncovered[a.Unit] {
 				teams[a.Unit] = true // report each unit once
 				e.log.Info("unit has no duty team; its head is paged instead", zap.String("unit", a.Unit))
 			}

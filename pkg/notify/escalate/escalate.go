@@ -12,6 +12,7 @@ package escalate
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -289,4 +290,33 @@ func (p *Policy) Validate(receiver func(string) bool) error {
 		}
 	}
 	return nil
+}
+
+// Uncovered lists, sorted, the units that own an active account and that
+// nobody answers for: no team in the roster and no head in the registry
+// that a page could reach. Their alerts page nobody.
+func (d *Directory) Uncovered() []string {
+	if d.Registry == nil {
+		return nil
+	}
+	teams := map[string]bool{}
+	if d.Roster != nil {
+		for _, u := range d.Roster.Units() {
+			teams[u] = true
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range d.Registry.Accounts() {
+		if !a.Active() || seen[a.Unit] || teams[a.Unit] {
+			continue
+		}
+		seen[a.Unit] = true
+		u, ok := d.Registry.Unit(a.Unit)
+		if !ok || u.Head.Mobile == "" && u.Head.Email == "" && len(u.Head.IDs) == 0 {
+			out = append(out, a.Unit)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -1,6 +1,7 @@
 package escalate
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,38 @@ func TestDirectoryPageIDs(t *testing.T) {
 	}
 	if want := "局长=juzhang,市值班=zhiban"; strings.Join(got, ",") != want {
 		t.Fatalf("paged %v, want %s", got, want)
+	}
+}
+
+func TestUncovered(t *testing.T) {
+	reg, probs := registry.New(
+		[]registry.Unit{
+			{ID: "fj", Name: "省"},
+			{ID: "fz", Name: "市", Parent: "fj", Head: registry.Contact{Name: "王", Mobile: "13800000001"}},
+			{ID: "xm", Name: "厦门", Parent: "fj", Head: registry.Contact{Name: "只有名字"}},
+			{ID: "np", Name: "南平", Parent: "fj"},
+			{ID: "pt", Name: "莆田", Parent: "fj"},
+			{ID: "sm", Name: "三明", Parent: "fj"},
+		},
+		[]registry.Account{
+			{ID: "fz-w", Name: "a", Platform: "wechat", Unit: "fz"},
+			{ID: "xm-w", Name: "b", Platform: "wechat", Unit: "xm"},
+			{ID: "np-w", Name: "c", Platform: "wechat", Unit: "np"},
+			{ID: "pt-w", Name: "d", Platform: "wechat", Unit: "pt", Status: registry.StatusClosed},
+			{ID: "sm-w", Name: "e", Platform: "wechat", Unit: "sm"},
+		})
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	ro, err := roster.New(&roster.File{Teams: []roster.TeamConfig{{Unit: "sm", Layers: []roster.LayerConfig{
+		{Rotation: "daily", Handoff: "08:30", Start: "2026-01-01", Members: []roster.PersonConfig{{Name: "赵", Mobile: "13800000002"}}}}}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fz has a head to page and sm a team; pt's account is closed; xm's
+	// head has no number, np none at all.
+	got := (&Directory{Registry: reg, Roster: ro}).Uncovered()
+	if want := []string{"np", "xm"}; !slices.Equal(got, want) {
+		t.Errorf("Uncovered() = %v, want %v", got, want)
 	}
 }
