@@ -121,6 +121,7 @@ func Daemon(ctx context.Context, components []string, args []string, io IO) int 
 		return ExitProblem
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
+	daemon.LibraryLogs(log)
 	err = daemon.Run(ctx, daemon.Options{Config: cfg, Components: components, Listen: *listen, Log: log, Stdout: io.Stdout})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("govwatch failed", zap.Error(err))
