@@ -17,6 +17,7 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/bus"
+	"github.com/govwatch/govwatch/pkg/metric"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -248,27 +249,27 @@ type metrics struct {
 
 func newMetrics(r prometheus.Registerer) *metrics {
 	m := &metrics{
-		posts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_analyzer_posts_total",
-			Help: "Posts analysed, by platform and result (ok, error, malformed, unknown_account, inactive_account).",
-		}, []string{"platform", "result"}),
-		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "govwatch_analyzer_alerts_published_total",
-			Help: "Alerts published, by category and status (firing, resolved).",
-		}, []string{"category", "status"}),
-		sweeps: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "govwatch_analyzer_sweeps_total",
-			Help: "Scheduled sweeps over all accounts.",
-		}),
-		sweepDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "govwatch_analyzer_sweep_duration_seconds",
-			Help:    "Time one sweep over all accounts took.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
-		}),
+		posts: metric.CounterVec(r, "govwatch_analyzer_posts_total",
+			"Posts analysed, by platform and result (ok, error, malformed, unknown_account, inactive_account).", "platform", "result"),
+		alerts: metric.CounterVec(r, "govwatch_analyzer_alerts_published_total",
+			"Alerts published, by category and status (firing, resolved).", "category", "status"),
+		sweeps: metric.Counter(r, "govwatch_analyzer_sweeps_total", "Scheduled sweeps over all accounts."),
+		sweepDuration: metric.Histogram(r, "govwatch_analyzer_sweep_duration_seconds",
+			"Time one sweep over all accounts took.", prometheus.ExponentialBuckets(0.001, 4, 10)),
 	}
-	if r != nil {
-		r.MustRegister(m.posts, m.alerts, m.sweeps, m.sweepDuration)
+	// Every series whose labels are known at start exists at 0, so the
+	// first alert of a category is an increase rate() sees.
+	for _, c := range model.Categories() {
+		for _, st := range []string{"firing", "resolved"} {
+			m.alerts.WithLabelValues(c.ID, st)
+		}
 	}
+	for _, p := range registry.Platforms {
+		for _, res := range []string{"ok", "error", "unknown_account", "inactive_account"} {
+			m.posts.WithLabelValues(p, res)
+		}
+	}
+	m.posts.WithLabelValues("unknown", "malformed")
 	return m
 }
 

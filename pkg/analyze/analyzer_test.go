@@ -146,13 +146,14 @@ func (r *rig) alertsStored(t *testing.T) uint64 {
 	return info.State.Msgs
 }
 
-// counter reads one sample of a counter vector from the registry.
+// counter sums the samples of a counter vector whose labels include labels.
 func (r *rig) counter(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := r.metrics.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var sum float64
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
@@ -168,10 +169,10 @@ func (r *rig) counter(t *testing.T, name string, labels map[string]string) float
 					continue next
 				}
 			}
-			return m.GetCounter().GetValue()
+			sum += m.GetCounter().GetValue()
 		}
 	}
-	return 0
+	return sum
 }
 
 // eventually polls cond until it holds, failing after a deadline.
@@ -306,5 +307,42 @@ func TestSweepRunsSweepers(t *testing.T) {
 	// The suspended account, silent all along, never alerts.
 	if got := r.alertsStored(t); got != 1 {
 		t.Errorf("alert stream holds %d alerts, want 1", got)
+	}
+}
+
+// TestSeriesStartAtZero: the alerts of every category and the posts of
+// every platform are series from the start, so the first alert of a kind
+// is an increase a rate() over a fresh scrape sees.
+func TestSeriesStartAtZero(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	analyze.New(analyze.Options{Metrics: reg})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if m.GetCounter().GetValue() != 0 {
+				continue
+			}
+			key := mf.GetName()
+			for _, lp := range m.GetLabel() {
+				key += " " + lp.GetValue()
+			}
+			seen[key] = true
+		}
+	}
+	want := []string{"govwatch_analyzer_posts_total weibo ok", "govwatch_analyzer_posts_total unknown malformed"}
+	for _, c := range model.Categories() {
+		want = append(want, "govwatch_analyzer_alerts_published_total "+c.ID+" firing", "govwatch_analyzer_alerts_published_total "+c.ID+" resolved")
+	}
+	if len(model.Categories()) == 0 {
+		t.Fatal("no category declared")
+	}
+	for _, k := range want {
+		if !seen[k] {
+			t.Errorf("no series %q at 0", k)
+		}
 	}
 }

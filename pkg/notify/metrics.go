@@ -55,6 +55,33 @@ func newMetrics(r prometheus.Registerer, active func(ctx context.Context, active
 	return m
 }
 
+// zero creates every series whose labels are known at start — each
+// category by status, each channel by result, each escalation level — at 0,
+// so the first alert of a kind is an increase a rate() sees, not a series
+// that appears already at 1.
+func (m *metrics) zero(receivers map[string]Receiver) {
+	for _, c := range model.Categories() {
+		for _, st := range []string{StatusFiring, StatusResolved} {
+			m.received.WithLabelValues(c.ID, st)
+		}
+		m.silenced.WithLabelValues(c.ID)
+		m.inhibited.WithLabelValues(c.ID)
+		if c.Veto {
+			m.veto.WithLabelValues(c.ID)
+		}
+	}
+	for _, r := range receivers {
+		for _, ch := range r.Channels {
+			m.notifications.WithLabelValues(ch.Name(), "ok")
+			m.notifications.WithLabelValues(ch.Name(), "error")
+			m.retries.WithLabelValues(ch.Name())
+		}
+	}
+	for _, level := range []string{"duty", "head", "parent", "upper"} {
+		m.escalations.WithLabelValues(level)
+	}
+}
+
 // activeCollector reports the firing alerts by category and severity, read
 // from the store at scrape time so every replica reports the same truth.
 type activeCollector struct {

@@ -246,6 +246,7 @@ func assemble(o Options, receivers map[string]Receiver, policies map[string]*esc
 	}
 	n := &Notifier{bus: o.Bus, consumer: o.Consumer, workers: o.Workers, clock: o.Clock, log: o.Log}
 	n.m = newMetrics(o.Metrics, n.Alerts)
+	n.m.zero(receivers)
 	n.reporter = &reporter{tmpl: o.Report, dir: dir, log: o.Log}
 	notes := &composer{externalURL: o.ExternalURL, signer: o.Signer, linkTTL: o.LinkTTL, clock: o.Clock, reporter: n.reporter}
 	n.router = &router{route: o.Route, receivers: receivers}

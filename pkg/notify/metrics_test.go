@@ -1,0 +1,37 @@
+package notify
+
+import (
+	"context"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/channel"
+)
+
+// TestSeriesStartAtZero: every series whose labels are known at start
+// exists before the first alert, at 0.
+func TestSeriesStartAtZero(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := newMetrics(reg, func(context.Context, bool) ([]Record, error) { return nil, nil })
+	m.zero(map[string]Receiver{"duty": {Name: "duty", Channels: []channel.Channel{&recorder{name: "webhook"}}}})
+	cats := len(model.Categories())
+	if cats == 0 {
+		t.Fatal("no category declared")
+	}
+	for name, want := range map[string]int{
+		"govwatch_notifier_alerts_received_total": 2 * cats,
+		"govwatch_notifier_notifications_total":   2,
+		"govwatch_notifier_escalations_total":     4,
+		"govwatch_notifier_silenced_total":        cats,
+	} {
+		if got := testutil.CollectAndCount(reg, name); got != want {
+			t.Errorf("%s: %d series, want %d", name, got, want)
+		}
+	}
+	if v := testutil.ToFloat64(m.received.WithLabelValues(model.Categories()[0].ID, StatusFiring)); v != 0 {
+		t.Errorf("received starts at %v", v)
+	}
+}
