@@ -47,6 +47,9 @@ const MaxPerList = 500
 // ErrNotFound is returned for an entry id that is not stored.
 var ErrNotFound = errors.New("allow: no such entry")
 
+// ErrFull is returned when a scope target's list holds MaxPerList entries.
+var ErrFull = errors.New("allow: list full")
+
 // Entry is one allow entry, as the API answers it and as
 // `govwatch check --allow` reads it.
 type Entry struct {
@@ -89,6 +92,13 @@ func (e *Entry) Validate() error {
 	}
 	return nil
 }
+
+// InvalidError is an entry Add refuses: the caller's mistake, not the
+// store's.
+type InvalidError struct{ Err error }
+
+func (e *InvalidError) Error() string { return e.Err.Error() }
+func (e *InvalidError) Unwrap() error { return e.Err }
 
 // Matches reports whether e allows f: the same category and, when e gives
 // them, the same rule and the same normalised match. Scope is the caller's
@@ -143,15 +153,15 @@ type Entries struct {
 // New returns the entries kept in st.
 func New(st Store) *Entries { return &Entries{st: st} }
 
-// Add validates e, gives it an id when it has none, normalises its match
-// and stores it. The index is written first, so an entry is never in a list
+// Add normalises e's match, validates e (a problem is an *InvalidError),
+// gives it an id when it has none and stores it. The index is written first, so an entry is never in a list
 // without being listed; an index line whose entry is missing is skipped.
 func (es *Entries) Add(ctx context.Context, e Entry) (Entry, error) {
 	if e.Match != "" {
 		e.Match = textscan.Normalize(e.Match)
 	}
 	if err := e.Validate(); err != nil {
-		return e, err
+		return e, &InvalidError{err}
 	}
 	if e.ID == "" {
 		b := make([]byte, 12)
@@ -176,7 +186,7 @@ func (es *Entries) Add(ctx context.Context, e Entry) (Entry, error) {
 			return true, 0, nil
 		}
 		if len(*list) >= MaxPerList {
-			return false, 0, fmt.Errorf("%s already holds %d entries, the most one %s may have: remove some first", key, MaxPerList, e.Scope)
+			return false, 0, fmt.Errorf("%w: %s already holds %d entries, the most one %s may have; remove some first", ErrFull, key, MaxPerList, e.Scope)
 		}
 		*list = append(*list, e)
 		return true, 0, nil

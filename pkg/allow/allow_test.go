@@ -90,8 +90,8 @@ func TestEntriesInTheStore(t *testing.T) {
 				t.Fatalf("For covers %d entries, want 2: %+v", len(cover), cover)
 			}
 			fs := []textscan.Finding{
-				{Category: model.CategoryPrivacyPhone, Rule: "phone", Match: "13912345678"},
-				{Category: model.CategoryPrivacyPhone, Rule: "phone", Match: "13800001111"},
+				{Category: model.CategoryPrivacyPhone, Rule: "validator.mobile", Match: "13912345678"},
+				{Category: model.CategoryPrivacyPhone, Rule: "validator.mobile", Match: "13800001111"},
 				{Category: model.CategoryWordingTypo, Rule: "再接再励", Match: "再接再励"},
 			}
 			left := allow.Filter(fs, cover)
