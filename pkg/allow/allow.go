@@ -212,33 +212,27 @@ func (es *Entries) For(ctx context.Context, postID, accountID, unit string) ([]E
 }
 
 func (es *Entries) read(ctx context.Context, key string) ([]Entry, error) {
-	b, err := es.st.Get(ctx, key)
+	return readJSON[Entry](ctx, es.st, key)
+}
+
+func (es *Entries) index(ctx context.Context) ([]ref, error) {
+	return readJSON[ref](ctx, es.st, indexKey)
+}
+
+// readJSON reads the JSON list at key; an absent key is an empty list.
+func readJSON[T any](ctx context.Context, st Store, key string) ([]T, error) {
+	b, err := st.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
-	var list []Entry
+	var list []T
 	if err := json.Unmarshal(b, &list); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", key, err)
 	}
 	return list, nil
-}
-
-func (es *Entries) index(ctx context.Context) ([]ref, error) {
-	b, err := es.st.Get(ctx, indexKey)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", indexKey, err)
-	}
-	var idx []ref
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", indexKey, err)
-	}
-	return idx, nil
 }
 
 // List returns every entry, oldest first: one Get for the index and one

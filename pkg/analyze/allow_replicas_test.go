@@ -15,6 +15,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/content"
 	"github.com/govwatch/govwatch/pkg/bus"
+	"github.com/govwatch/govwatch/pkg/bus/bustest"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/redis"
@@ -54,11 +55,7 @@ func TestAllowEntryHoldsOnEveryReplicaAndAfterRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	b, err := bus.Open(ctx, bus.Options{Embedded: true, StoreDir: t.TempDir(), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := bustest.Open(t, bus.Options{Logger: log})
 	addr := redistest.Start(t)
 	clock := clockwork.NewFakeClockAt(t0)
 	reg, probs := registry.New(
