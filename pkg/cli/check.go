@@ -9,10 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
 	"github.com/govwatch/govwatch/configs/lexicons"
+	"github.com/govwatch/govwatch/pkg/allow"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/textscan"
 )
@@ -34,11 +36,13 @@ func lexiconFS(dir string) fs.FS {
 	return lexicons.FS
 }
 
-const checkUsage = `usage: govwatch check [--json] [--min-severity minor|major|critical] [--lexicons DIR] [FILE…|-]
+const checkUsage = `usage: govwatch check [--json] [--min-severity minor|major|critical] [--lexicons DIR] [--allow FILE] [FILE…|-]
 
 Checks drafts before publishing for prohibited content, state-secret marks,
 personal data, wording errors and forced engagement. Reads standard input
-when no FILE (or -) is given. Exit status: 0 no finding at or above
+when no FILE (or -) is given. --allow reads allow entries as the notifier's
+GET /api/v1/findings/allow answers them and drops the findings that those
+with scope everywhere match. Exit status: 0 no finding at or above
 --min-severity, 1 some, 2 bad usage or unreadable input.
 `
 
@@ -50,6 +54,7 @@ func checkCmd(args []string, io IO) int {
 	asJSON := fs.Bool("json", false, "one JSON object per input")
 	minSev := fs.String("min-severity", model.SeverityMinor, "report findings at or above minor, major or critical")
 	lexDir := fs.String("lexicons", "", "lexicon directory (default "+DefaultLexicons+" if present, else built in)")
+	allowFile := fs.String("allow", "", "JSON file of allow entries (GET /api/v1/findings/allow); those with scope everywhere apply")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
@@ -63,6 +68,11 @@ func checkCmd(args []string, io IO) int {
 			fmt.Fprintf(io.Stderr, "govwatch check: --lexicons %s: not a directory\n", *lexDir)
 			return ExitUsage
 		}
+	}
+	allowed, err := readAllowFile(*allowFile)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "govwatch check: --allow %v\n", err)
+		return ExitUsage
 	}
 	// A short-lived batch tool: trade memory for less collection while the
 	// lexicon is compiled and large inputs stream through.
@@ -85,7 +95,7 @@ func checkCmd(args []string, io IO) int {
 	defer out.Flush()
 	status := ExitOK
 	for _, name := range inputs {
-		n, err := checkOne(eng, name, io.Stdin, out, *asJSON, min)
+		n, err := checkOne(eng, name, io.Stdin, out, *asJSON, min, allowed)
 		switch {
 		case err != nil:
 			out.Flush()
@@ -104,7 +114,7 @@ func checkCmd(args []string, io IO) int {
 
 // checkOne scans one input and writes its report; it returns the number of
 // findings at or above min.
-func checkOne(eng *textscan.Engine, name string, stdin io.Reader, out *bufio.Writer, asJSON bool, min int) (int, error) {
+func checkOne(eng *textscan.Engine, name string, stdin io.Reader, out *bufio.Writer, asJSON bool, min int, allowed []allow.Entry) (int, error) {
 	var r io.Reader = stdin
 	source := name
 	if name == "-" {
@@ -131,7 +141,7 @@ func checkOne(eng *textscan.Engine, name string, stdin io.Reader, out *bufio.Wri
 		buf = append(buf, `,"findings":[`...)
 	}
 	err := eng.ScanReader(r, func(f *textscan.Finding) error {
-		if model.SeverityRank(f.Severity) < min {
+		if model.SeverityRank(f.Severity) < min || slices.ContainsFunc(allowed, func(e allow.Entry) bool { return e.Matches(f) }) {
 			return nil
 		}
 		if asJSON {
@@ -171,6 +181,24 @@ func checkOne(eng *textscan.Engine, name string, stdin io.Reader, out *bufio.Wri
 	}
 	_, err = out.Write(buf)
 	return n, err
+}
+
+// readAllowFile returns the entries of name with scope everywhere: a draft
+// belongs to no post, account or unit yet. No name, no entries.
+func readAllowFile(name string) ([]allow.Entry, error) {
+	if name == "" {
+		return nil, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	all, err := allow.Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return slices.DeleteFunc(all, func(e allow.Entry) bool { return e.Scope != allow.ScopeEverywhere }), nil
 }
 
 func severityName(s string) string {

@@ -24,11 +24,11 @@ func runCheck(t *testing.T, stdin string, args ...string) (int, string, string) 
 	return code, out.String(), errb.String()
 }
 
-// checkJSON checks text, given on stdin, with --json: the check must find
-// something, and its one line of output is returned.
-func checkJSON(t *testing.T, text string) checkLine {
+// checkJSON checks text, given on stdin, with --json and args: the check
+// must find something, and its one line of output is returned.
+func checkJSON(t *testing.T, text string, args ...string) checkLine {
 	t.Helper()
-	code, out, errs := runCheck(t, text, "--json")
+	code, out, errs := runCheck(t, text, append([]string{"--json"}, args...)...)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (stderr %q)", code, errs)
 	}

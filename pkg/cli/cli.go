@@ -37,7 +37,7 @@ Usage:
   govwatch run -config FILE [-dev]        collector, analyzer and notifier in one process
   govwatch config check FILE              check a config file; prints ok or every problem
   govwatch config reference               every key of the file and of each plugin, in Markdown
-  govwatch check [--json] [--min-severity minor|major|critical] [--lexicons DIR] [FILE…|-]
+  govwatch check [--json] [--min-severity minor|major|critical] [--lexicons DIR] [--allow FILE] [FILE…|-]
                                           check drafts before publishing
   govwatch lexicon import FILE --category C [--severity S] [--lexicons DIR] [--controls DIR]
                                           import a term list, leaving out what fires on government text

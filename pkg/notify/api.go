@@ -12,6 +12,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
+	"github.com/govwatch/govwatch/pkg/allow"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/ack"
 	"github.com/govwatch/govwatch/pkg/notify/match"
@@ -41,6 +42,8 @@ type State interface {
 	Mutes(ctx context.Context, active []Record) (func(*Record) Mute, error)
 	// Silences are the silences in the store.
 	Silences() *silence.Silences
+	// Allows are the allow entries of content findings in the store.
+	Allows() *allow.Entries
 	// UnitName is a unit's name as people read it.
 	UnitName(id, fallback string) string
 }
@@ -92,6 +95,9 @@ func NewAPI(state State, o APIOptions) (*API, error) {
 //	POST   /api/v1/alerts/{fingerprint}/ack     acknowledge: JSON {by, note}; stops escalation
 //	POST   /api/v1/alerts/{fingerprint}/resolve resolve by hand: JSON {by, note}
 //	GET    /api/v1/alerts/{fingerprint}/report  the upstream report, as text
+//	POST   /api/v1/findings/allow            mark an alert's content finding as not a problem: JSON {fingerprint, scope, reason, by, rule?, match?}; resolves the alert
+//	GET    /api/v1/findings/allow            the allow entries
+//	DELETE /api/v1/findings/allow/{id}       remove an allow entry
 //	POST   /api/v2/alerts                    Alertmanager's API: a JSON array of alerts
 //	GET    /api/v2/alerts                    Alertmanager's API: active alerts, filter=label matchers
 //	POST   /api/v2/silences                  Alertmanager's API: create or update a silence
@@ -111,6 +117,9 @@ func (api *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/alerts/{fingerprint}/ack", api.guard(api.ackAPI))
 	mux.HandleFunc("POST /api/v1/alerts/{fingerprint}/resolve", api.guard(api.resolveAPI))
 	mux.HandleFunc("GET /api/v1/alerts/{fingerprint}/report", api.guard(api.reportAPI))
+	mux.HandleFunc("POST /api/v1/findings/allow", api.guard(api.postAllow))
+	mux.HandleFunc("GET /api/v1/findings/allow", api.guard(api.listAllow))
+	mux.HandleFunc("DELETE /api/v1/findings/allow/{id}", api.guard(api.deleteAllow))
 	mux.HandleFunc("POST /api/v2/alerts", api.guard(api.postV2))
 	mux.HandleFunc("GET /api/v2/alerts", api.guard(api.listV2))
 	mux.HandleFunc("POST /api/v2/silences", api.guard(api.postSilence))

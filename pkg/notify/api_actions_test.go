@@ -23,7 +23,13 @@ type escAPI struct {
 
 func newEscAPI(t *testing.T, auth []Token) *escAPI {
 	t.Helper()
-	clock, st := embeddedStores.at(t, escStart)
+	return newEscAPIOn(t, embeddedStores, auth)
+}
+
+// newEscAPIOn is newEscAPI over a store of backend b.
+func newEscAPIOn(t *testing.T, b backend, auth []Token) *escAPI {
+	t.Helper()
+	clock, st := b.at(t, escStart)
 	f := newEscNotifier(t, st, clock, newRecorder("robot"))
 	mux := http.NewServeMux()
 	newTestAPI(t, f.n.Notifier, f.signer, NewAuth(auth, testDirectory(t).Registry)).Routes(mux)

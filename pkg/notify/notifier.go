@@ -35,6 +35,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/govwatch/govwatch/pkg/allow"
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/ack"
@@ -135,6 +136,7 @@ type Notifier struct {
 	router    *router
 	inhibitor *inhibitor
 	silencer  *silencer
+	allows    *allow.Entries
 	grouper   *grouper
 	claims    *claims
 	sender    *sender
@@ -254,6 +256,7 @@ func assemble(o Options, receivers map[string]Receiver, policies map[string]*esc
 	n.records = newLifecycle(o.Store, o.Clock, o.Log, n.m, o.ResolveTimeout, n.router.assign, n.escalator.start)
 	n.inhibitor = &inhibitor{rules: o.Inhibit, records: n.records, m: n.m}
 	n.silencer = &silencer{silences: silence.New(o.Store, o.Clock), clock: o.Clock, m: n.m}
+	n.allows = allow.New(o.Store)
 	failures := &failureRuns{store: o.Store, log: o.Log}
 	n.sender = &sender{retry: o.Retry, clock: o.Clock, failures: failures, notes: notes, m: n.m}
 	n.fallback = &fallback{receivers: receivers, failures: failures, sender: n.sender, log: o.Log}
@@ -380,6 +383,10 @@ func (n *Notifier) UnitName(id, fallback string) string { return n.reporter.unit
 
 // Silences are the silences in the store.
 func (n *Notifier) Silences() *silence.Silences { return n.silencer.silences }
+
+// Allows are the allow entries in the store, which the content detector
+// reads.
+func (n *Notifier) Allows() *allow.Entries { return n.allows }
 
 // Mutes reads the silences once and takes active as the active alerts, and
 // returns what mutes each record.

@@ -4,7 +4,10 @@
 // post's title and text and raises one alert per category found
 // (prohibited.gambling, privacy.phone, wording.typo, …), at the highest
 // severity among its findings. An edit that removes the problem, or the
-// post's deletion, resolves the alert.
+// post's deletion, resolves the alert. Findings people marked as not a
+// problem (pkg/allow: entries for the post, its account, its unit or
+// everywhere) are dropped first; they are read from the store for every
+// post that has findings, so an entry counts on every replica at once.
 package content
 
 import (
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/alerttext"
+	"github.com/govwatch/govwatch/pkg/allow"
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -97,7 +101,15 @@ const recordTTL = 180 * 24 * time.Hour
 func (d *Detector) Post(ctx context.Context, env *detect.Env, p *model.Post, a *registry.Account) error {
 	byCat := map[string][]textscan.Finding{}
 	if !p.Deleted {
-		for _, f := range d.scan(p.Title + "\n" + p.Text) {
+		fs := d.scan(p.Title + "\n" + p.Text)
+		if len(fs) > 0 {
+			entries, err := allow.New(env.Store).For(ctx, p.ID, a.ID, a.Unit)
+			if err != nil {
+				return fmt.Errorf("allow entries of post %s: %w", p.ID, err)
+			}
+			fs = allow.Filter(fs, entries)
+		}
+		for _, f := range fs {
 			byCat[f.Category] = append(byCat[f.Category], f)
 		}
 	}
