@@ -245,6 +245,8 @@ func TestCategories(t *testing.T) {
 		{"opinion.negative", "负面评论集中", SeverityMajor},
 		{"opinion.emergency", "突发公共事件信号", SeverityCritical},
 		{"consistency.cross_platform", "不同平台发布信息不一致", SeverityMajor},
+		{"content.illegal_link", "非法外链、暗链", SeverityCritical},
+		{"content.dead_link", "链接失效", SeverityMinor},
 		{"system.source_down", "采集源持续失败", SeverityMinor},
 	}
 	if got, want := len(categories), len(tests); got != want {
