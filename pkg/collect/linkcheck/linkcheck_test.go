@@ -2,7 +2,6 @@ package linkcheck
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -136,31 +134,8 @@ func (f *fixture) post(accountID, native string, paths ...string) *model.Post {
 	return p
 }
 
-// alerts reads the content.dead_link alerts the bus kept, in order.
-func (f *fixture) alerts(t *testing.T) []model.Alert {
-	ctx := context.Background()
-	stream, err := f.bus.JetStream().Stream(ctx, f.bus.Stream(bus.KindAlert))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	batch, err := cons.FetchNoWait(100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []model.Alert
-	for m := range batch.Messages() {
-		var a model.Alert
-		if err := json.Unmarshal(m.Data(), &a); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, a)
-	}
-	return out
-}
+// alerts reads the alerts the bus kept, in order.
+func (f *fixture) alerts(t *testing.T) []model.Alert { return bustest.Alerts(t, f.bus) }
 
 func pass(t *testing.T, c *Checker) {
 	t.Helper()
