@@ -42,7 +42,7 @@ func TestDetectorsFromConfig(t *testing.T) {
 		got  []string
 		want []string
 	}{
-		{"posts", names(ds.Posts), []string{"content", "crossplatform", "emergency", "followers", "negative", "staleness", "unanswered"}},
+		{"posts", names(ds.Posts), []string{"content", "crossplatform", "emergency", "followers", "links", "negative", "staleness", "unanswered"}},
 		{"snapshots", names(ds.Snapshots), []string{"followers", "profile"}},
 		{"probes", names(ds.Probes), []string{"unavailable"}},
 		{"sweepers", names(ds.Sweepers), []string{"emergency", "profile", "staleness", "unanswered", "unavailable"}},

@@ -106,6 +106,14 @@ type Options struct {
 	Texts map[string]string
 	// Replica names this collector in its slot claims; default host:pid.
 	Replica string
+	// Links, when set, is told of every post version published (and of
+	// deletions), to check their links: pkg/collect/linkcheck.
+	Links LinkTracker
+}
+
+// LinkTracker keeps the links of published posts for checking.
+type LinkTracker interface {
+	Track(ctx context.Context, p *model.Post) error
 }
 
 // Collector polls accounts and publishes their posts.

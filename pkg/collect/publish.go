@@ -9,6 +9,8 @@ import (
 	"math/bits"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
@@ -158,6 +160,7 @@ func (c *Collector) publishPost(ctx context.Context, p *model.Post, win window, 
 		if err := c.o.State.Set(ctx, seenKey, []byte(p.ContentHash), SeenTTL); err != nil {
 			return 1, err
 		}
+		c.trackLinks(ctx, p)
 		if inWindow {
 			win[p.ID] = &watched{Post: *p, MetricsAt: now}
 		}
@@ -187,6 +190,18 @@ func (c *Collector) publishPost(ctx context.Context, p *model.Post, win window, 
 	return 1, nil
 }
 
+// trackLinks hands a published version to the link checker. The post is
+// out already; a failure only leaves its links unchecked until its next
+// version, so it is logged, not returned.
+func (c *Collector) trackLinks(ctx context.Context, p *model.Post) {
+	if c.o.Links == nil {
+		return
+	}
+	if err := c.o.Links.Track(ctx, p); err != nil {
+		c.o.Log.Warn("track links", zap.String("post_id", p.ID), zap.Error(err))
+	}
+}
+
 // publishDeleted reports the last version of p as deleted and forgets its
 // content version, so that a post restored later is published again.
 func (c *Collector) publishDeleted(ctx context.Context, last *model.Post, now time.Time) error {
@@ -196,6 +211,7 @@ func (c *Collector) publishDeleted(ctx context.Context, last *model.Post, now ti
 	if _, err := c.o.Publisher.PublishPost(ctx, &p); err != nil {
 		return fmt.Errorf("publish deletion of %s: %w", p.ID, err)
 	}
+	c.trackLinks(ctx, &p)
 	if d, ok := c.o.State.(interface {
 		Delete(ctx context.Context, key string) error
 	}); ok {

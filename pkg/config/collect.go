@@ -47,6 +47,15 @@ type CollectorHTTPConfig struct {
 	MaxRedirects  int           `yaml:"max_redirects" doc:"Redirects followed before a poll fails."`
 }
 
+// LinksConfig is the collector's dead-link job (pkg/collect/linkcheck).
+type LinksConfig struct {
+	Enabled  bool          `yaml:"enabled" doc:"Check the links of collected posts once a day and raise content.dead_link."`
+	MaxAge   conf.Duration `yaml:"max_age" doc:"How long after a post's last version its links are checked."`
+	PerDay   int           `yaml:"per_day" doc:"Links one collector replica checks in one day at most; the rest wait for the next day, least recently checked first."`
+	Failures int           `yaml:"failures" doc:"Check days in a row a link must fail (404, 410, 5xx, no answer; 429 and 403 count neither way) before content.dead_link fires."`
+	Every    conf.Duration `yaml:"every" doc:"How often a pass looks for links not yet checked today."`
+}
+
 // DefaultTiers are the poll intervals by account tier.
 func DefaultTiers() map[string]conf.Duration {
 	return map[string]conf.Duration{"hot": conf.Duration(time.Minute), "normal": conf.Duration(10 * time.Minute), "cold": conf.Duration(time.Hour)}
@@ -59,6 +68,7 @@ func defaultCollect(c *CollectorConfig) {
 	c.Hosts = HostsConfig{Default: HostLimitConfig{Rate: 20, Concurrency: 8}}
 	c.Backoff = BackoffConfig{Initial: conf.Duration(time.Minute), Max: conf.Duration(6 * time.Hour)}
 	c.FailureThreshold = 5
+	c.Links = LinksConfig{Enabled: true, MaxAge: conf.Duration(30 * 24 * time.Hour), PerDay: 10000, Failures: 3, Every: conf.Duration(time.Hour)}
 	c.HTTP = CollectorHTTPConfig{
 		DialTimeout: conf.Duration(5 * time.Second), TLSTimeout: conf.Duration(5 * time.Second),
 		HeaderTimeout: conf.Duration(10 * time.Second), MaxRedirects: 5,
@@ -114,6 +124,18 @@ func (c *Config) validateCollect(bad func(path, format string, args ...any)) {
 		if d < conf.Duration(100*time.Millisecond) {
 			bad(path, "must be at least 100ms, not %s", d)
 		}
+	}
+	if cc.Links.MaxAge < conf.Duration(24*time.Hour) {
+		bad("collector.links.max_age", "must be at least 1d, not %s", cc.Links.MaxAge)
+	}
+	if cc.Links.PerDay < 1 {
+		bad("collector.links.per_day", "must be at least 1, not %d", cc.Links.PerDay)
+	}
+	if cc.Links.Failures < 1 || cc.Links.Failures > 30 {
+		bad("collector.links.failures", "must be between 1 and 30, not %d", cc.Links.Failures)
+	}
+	if cc.Links.Every < conf.Duration(time.Minute) || cc.Links.Every > conf.Duration(24*time.Hour) {
+		bad("collector.links.every", "must be between 1m and 24h, not %s", cc.Links.Every)
 	}
 	if cc.HTTP.MaxRedirects < 0 || cc.HTTP.MaxRedirects > 20 {
 		bad("collector.http.max_redirects", "must be between 0 and 20, not %d", cc.HTTP.MaxRedirects)

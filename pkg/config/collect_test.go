@@ -18,6 +18,7 @@ collector:
   backoff: {initial: 30s, max: 2h}
   failure_threshold: 3
   http: {dial_timeout: 3s, tls_timeout: 3s, header_timeout: 5s, max_redirects: 3}
+  links: {max_age: 14d, per_day: 500, failures: 2}
 registry:
   units: [{id: fj, name: 福建省人民政府办公厅, region: "350000"}]
   accounts:
@@ -44,6 +45,11 @@ func TestCollectSettingsLoad(t *testing.T) {
 		{"backoff.initial", c.Backoff.Initial.D(), 30 * time.Second},
 		{"failure_threshold", c.FailureThreshold, 3},
 		{"http.max_redirects", c.HTTP.MaxRedirects, 3},
+		{"links.enabled (default kept)", c.Links.Enabled, true},
+		{"links.max_age", c.Links.MaxAge.D(), 14 * 24 * time.Hour},
+		{"links.per_day", c.Links.PerDay, 500},
+		{"links.failures", c.Links.Failures, 2},
+		{"links.every (default kept)", c.Links.Every.D(), time.Hour},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
@@ -67,6 +73,9 @@ func TestCollectSettingsProblems(t *testing.T) {
 		{"no threshold", "failure_threshold: 3", "failure_threshold: 0", "collector.failure_threshold: must be at least 1"},
 		{"header timeout", "header_timeout: 5s", "header_timeout: 1ms", "collector.http.header_timeout: must be at least 100ms"},
 		{"redirects", "max_redirects: 3", "max_redirects: 99", "collector.http.max_redirects: must be between 0 and 20"},
+		{"links max_age", "max_age: 14d", "max_age: 1h", "collector.links.max_age: must be at least 1d"},
+		{"links per_day", "per_day: 500", "per_day: 0", "collector.links.per_day: must be at least 1"},
+		{"links failures", "failures: 2", "failures: 0", "collector.links.failures: must be between 1 and 30"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := strings.Replace(collectSample, tc.from, tc.to, 1)

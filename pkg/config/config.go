@@ -143,6 +143,7 @@ type CollectorConfig struct {
 	Backoff          BackoffConfig            `yaml:"backoff" doc:"The wait after failed polls."`
 	FailureThreshold int                      `yaml:"failure_threshold" doc:"Failed polls in a row before system.source_down fires."`
 	HTTP             CollectorHTTPConfig      `yaml:"http" doc:"Timeouts and redirects of the collector's HTTP client."`
+	Links            LinksConfig              `yaml:"links" doc:"The daily check of the links of collected posts, which raises content.dead_link."`
 
 	// SourceSettings are the sources' decoded settings (decodeSettings),
 	// by source name, for source.New; a source without settings has none.

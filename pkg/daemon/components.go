@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/collect"
+	"github.com/govwatch/govwatch/pkg/collect/linkcheck"
 	"github.com/govwatch/govwatch/pkg/collect/pace"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/notify"
@@ -57,19 +59,40 @@ func (e *env) collector() (runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := collect.New(collect.Options{
+	o := collect.Options{
 		Registry: e.cfg.Registry, Sources: sources, Publisher: e.bus, State: e.store,
 		Interval: cc.Interval.D(), Workers: cc.Workers, Timeout: cc.Timeout.D(),
 		Clock: e.clock, Log: e.log.Named("collector"), Metrics: e.reg,
 		Tiers: collectTiers(cc), DefaultTier: cc.DefaultTier, Alerts: e.bus,
 		Backoff:          pace.Backoff{Initial: cc.Backoff.Initial.D(), Max: cc.Backoff.Max.D()},
 		FailureThreshold: cc.FailureThreshold,
-	})
+	}
+	var links *linkcheck.Checker
+	if cc.Links.Enabled {
+		links, err = linkcheck.New(linkcheck.Options{
+			Registry: e.cfg.Registry, Store: e.store, HTTP: client, Alerts: e.bus,
+			MaxAge: cc.Links.MaxAge.D(), Failures: cc.Links.Failures, PerDay: cc.Links.PerDay, Every: cc.Links.Every.D(),
+			Clock: e.clock, Log: e.log.Named("linkcheck"), Metrics: e.reg,
+		})
+		if err != nil {
+			return nil, err
+		}
+		o.Links = links
+	}
+	c, err := collect.New(o)
 	if err != nil {
 		return nil, err
 	}
 	ingest.set(c)
-	return c.Run, nil
+	if links == nil {
+		return c.Run, nil
+	}
+	return func(ctx context.Context) error {
+		done := make(chan error, 1)
+		go func() { done <- links.Run(ctx) }()
+		err := c.Run(ctx)
+		return errors.Join(err, <-done)
+	}, nil
 }
 
 // detectors builds the analyzer's detectors as the configuration turns

@@ -13,6 +13,7 @@ func init() {
 		{ID: "account.unavailable", Name: "账号可用性：无法访问、无法下载使用", Severity: "major", Veto: true, Upward: false},
 		{ID: "account.zombie", Name: "账号更新：长期不更新", Severity: "major", Veto: false, Upward: false},
 		{ID: "consistency.cross_platform", Name: "信息一致性：不同平台发布信息不一致", Severity: "major", Veto: false, Upward: false},
+		{ID: "content.illegal_link", Name: "内容链接：非法外链、暗链", Severity: "critical", Veto: true, Upward: true},
 		{ID: "engagement.bought_followers", Name: "违规互动：购买粉丝", Severity: "major", Veto: true, Upward: false},
 		{ID: "engagement.forced", Name: "违规互动：强制要求点赞、转发、关注", Severity: "major", Veto: true, Upward: false},
 		{ID: "interaction.unanswered", Name: "互动回应：公众留言超期未回复", Severity: "major", Veto: false, Upward: false},

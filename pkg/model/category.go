@@ -34,6 +34,8 @@ const (
 	CategoryOpinionNegative           = "opinion.negative"
 	CategoryOpinionEmergency          = "opinion.emergency"
 	CategoryConsistencyCrossPlatform  = "consistency.cross_platform"
+	CategoryContentIllegalLink        = "content.illegal_link"
+	CategoryContentDeadLink           = "content.dead_link"
 	CategorySystemSourceDown          = "system.source_down"
 )
 
@@ -56,11 +58,13 @@ type Category struct {
 }
 
 // ComponentCategories are raised by the components themselves, not by a
-// plugin, and declared here: the collector's system.source_down.
-var ComponentCategories = []string{CategorySystemSourceDown}
+// plugin, and declared here: the collector's system.source_down and
+// content.dead_link (its link checker, pkg/collect/linkcheck).
+var ComponentCategories = []string{CategorySystemSourceDown, CategoryContentDeadLink}
 
 func init() {
 	RegisterCategory(Category{ID: CategorySystemSourceDown, Name: "系统：采集源持续失败", Severity: SeverityMinor})
+	RegisterCategory(Category{ID: CategoryContentDeadLink, Name: "内容链接：链接失效", Severity: SeverityMinor})
 }
 
 var (

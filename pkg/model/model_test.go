@@ -245,6 +245,8 @@ func TestCategories(t *testing.T) {
 		{"opinion.negative", "负面评论集中", SeverityMajor},
 		{"opinion.emergency", "突发公共事件信号", SeverityCritical},
 		{"consistency.cross_platform", "不同平台发布信息不一致", SeverityMajor},
+		{"content.illegal_link", "非法外链、暗链", SeverityCritical},
+		{"content.dead_link", "链接失效", SeverityMinor},
 		{"system.source_down", "采集源持续失败", SeverityMinor},
 	}
 	if got, want := len(categories), len(tests); got != want {
@@ -288,4 +290,48 @@ func TestMinSeverityRank(t *testing.T) {
 			t.Errorf("MinSeverityRank(%q) = %v; want an error naming the choices", bad, err)
 		}
 	}
+}
+
+func TestPostLinks(t *testing.T) {
+	t.Run("a post without links decodes and encodes without the field", func(t *testing.T) {
+		var p Post
+		if err := json.Unmarshal([]byte(designPost), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Links != nil {
+			t.Errorf("links: got %+v, want none", p.Links)
+		}
+		out, err := json.Marshal(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(out, []byte(`"links"`)) {
+			t.Errorf("encoded a post without links with a links field: %s", out)
+		}
+	})
+	t.Run("links round trip", func(t *testing.T) {
+		doc := `{"schema":1,"id":"rss/a/1","links":[{"url":"https://www.gov.cn/","text":"中国政府网"},{"url":"https://bet.example/","text":"","hidden":true}]}`
+		dec := json.NewDecoder(strings.NewReader(doc))
+		var p Post
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		want := []Link{{URL: "https://www.gov.cn/", Text: "中国政府网"}, {URL: "https://bet.example/", Hidden: true}}
+		if len(p.Links) != len(want) || p.Links[0] != want[0] || p.Links[1] != want[1] {
+			t.Fatalf("links: got %+v, want %+v", p.Links, want)
+		}
+	})
+	t.Run("hash", func(t *testing.T) {
+		base := ContentHash("t", "x", "https://a/")
+		if got := ContentHashLinks("t", "x", "https://a/", nil); got != base {
+			t.Errorf("no links: got %s, want the plain content hash %s", got, base)
+		}
+		one := ContentHashLinks("t", "x", "https://a/", []Link{{URL: "https://b/"}})
+		if one == base {
+			t.Error("a link did not change the hash")
+		}
+		if hid := ContentHashLinks("t", "x", "https://a/", []Link{{URL: "https://b/", Hidden: true}}); hid == one {
+			t.Error("hiding a link did not change the hash")
+		}
+	})
 }

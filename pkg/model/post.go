@@ -45,9 +45,25 @@ type Post struct {
 	CollectedAt time.Time `json:"collected_at"`
 	ContentHash string    `json:"content_hash"`
 	Metrics     Metrics   `json:"metrics"`
+	// Links are the post's outbound links, in the order they appear. The
+	// field is optional: posts from sources that do not read links, and
+	// posts written before it existed, have none.
+	Links []Link `json:"links,omitempty"`
 	// Deleted is set when a post vanished from its feed inside the re-poll
 	// window; the other fields repeat the last version seen.
 	Deleted bool `json:"deleted,omitempty"`
+}
+
+// Link is one outbound link of a post.
+type Link struct {
+	// URL is the absolute http or https target.
+	URL string `json:"url"`
+	// Text is the anchor text, whitespace collapsed.
+	Text string `json:"text"`
+	// Hidden is set when the anchor is styled invisible (display:none,
+	// visibility:hidden, font-size:0, off-screen positioning) or its text
+	// names another host than its target: the marks of a planted link.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // PostID builds the canonical post id.
@@ -59,12 +75,29 @@ func PostID(platform, accountID, nativeID string) string {
 // text and URL. Engagement metrics are deliberately left out so a re-polled
 // post with new counts keeps its hash.
 func ContentHash(title, text, url string) string {
+	return ContentHashLinks(title, text, url, nil)
+}
+
+// ContentHashLinks is ContentHash extended over a post's links, so an edit
+// that only changes or removes a link (whose anchor text may be empty or
+// hidden) is a new version. A post without links hashes as ContentHash does,
+// so sources that read no links keep their hashes.
+func ContentHashLinks(title, text, url string, links []Link) string {
 	h := sha256.New()
 	h.Write([]byte(title))
 	h.Write([]byte{0})
 	h.Write([]byte(text))
 	h.Write([]byte{0})
 	h.Write([]byte(url))
+	for _, l := range links {
+		h.Write([]byte{1})
+		h.Write([]byte(l.URL))
+		h.Write([]byte{0})
+		h.Write([]byte(l.Text))
+		if l.Hidden {
+			h.Write([]byte{2})
+		}
+	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 

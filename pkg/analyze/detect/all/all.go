@@ -8,6 +8,7 @@ import (
 	_ "github.com/govwatch/govwatch/pkg/analyze/detect/duplicate"
 	_ "github.com/govwatch/govwatch/pkg/analyze/detect/emergency"
 	_ "github.com/govwatch/govwatch/pkg/analyze/detect/followers"
+	_ "github.com/govwatch/govwatch/pkg/analyze/detect/links"
 	_ "github.com/govwatch/govwatch/pkg/analyze/detect/negative"
 	_ "github.com/govwatch/govwatch/pkg/analyze/detect/profile"
 	_ "github.com/govwatch/govwatch/pkg/analyze/detect/spike"

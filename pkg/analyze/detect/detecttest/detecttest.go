@@ -307,7 +307,7 @@ func fillPost(p *model.Post, at time.Time, reg *registry.Registry) {
 		p.ID = model.PostID(p.Platform, p.AccountID, p.NativeID)
 	}
 	if p.ContentHash == "" {
-		p.ContentHash = model.ContentHash(p.Title, p.Text, p.URL)
+		p.ContentHash = model.ContentHashLinks(p.Title, p.Text, p.URL, p.Links)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -99,7 +100,7 @@ func TestFetchFormats(t *testing.T) {
 			if len(res.Items) != tt.wantItems {
 				t.Fatalf("got %d items, want %d", len(res.Items), tt.wantItems)
 			}
-			if got := res.Items[0]; got != tt.want {
+			if got := res.Items[0]; !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got item\n%+v\nwant\n%+v", got, tt.want)
 			}
 		})

@@ -55,6 +55,9 @@ type Item struct {
 	Author      string
 	PublishedAt time.Time
 	Metrics     model.Metrics
+	// Links are the outbound links of the item's content HTML, resolved
+	// against its link (text.ExtractLinks).
+	Links []model.Link
 }
 
 // Post is the item as a post of account a collected at now, under the
@@ -73,8 +76,9 @@ func (it Item) Post(a *registry.Account, native string, now time.Time) model.Pos
 		Author:      it.Author,
 		PublishedAt: it.PublishedAt.UTC(),
 		CollectedAt: now,
-		ContentHash: model.ContentHash(it.Title, it.Text, it.URL),
+		ContentHash: model.ContentHashLinks(it.Title, it.Text, it.URL, it.Links),
 		Metrics:     it.Metrics,
+		Links:       it.Links,
 	}
 }
 

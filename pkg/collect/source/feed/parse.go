@@ -76,6 +76,7 @@ func item(it *gofeed.Item, feed *gofeed.Feed, now time.Time, loc *time.Location)
 		Author:  author(it, feed),
 		Metrics: metrics(it.Extensions),
 	}
+	out.Links = text.ExtractLinks(body, out.URL)
 	out.NativeID = nativeID(it.GUID, out.URL, out.Title, out.Text)
 
 	raw, parsed := it.Published, it.PublishedParsed

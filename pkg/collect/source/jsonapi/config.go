@@ -43,6 +43,7 @@ type FieldsConfig struct {
 	Comments    string `yaml:"comments" doc:"Its comment count."`
 	Shares      string `yaml:"shares" doc:"Its share count."`
 	Views       string `yaml:"views" doc:"Its view count."`
+	Links       string `yaml:"links" doc:"Its outbound links: a string of HTML (the links of its anchors are read, hidden ones marked), or an array of URL strings or of objects with url (or href), text (or title) and hidden. Relative URLs are resolved against the item's url; only http and https are kept, each once, at most 100. Empty: the links of the text field when it is HTML."`
 }
 
 // AuthConfig sends a secret in a header: Header: Prefix+secret.
@@ -109,7 +110,7 @@ func build(c *Config, d source.Deps) (source.Source, error) {
 			Items: m.Items,
 			Fields: Fields{ID: f.ID, URL: f.URL, Title: f.Title, Text: f.Text, Author: f.Author,
 				PublishedAt: f.PublishedAt, Kind: f.Kind, ParentID: f.ParentID,
-				Likes: f.Likes, Comments: f.Comments, Shares: f.Shares, Views: f.Views},
+				Likes: f.Likes, Comments: f.Comments, Shares: f.Shares, Views: f.Views, Links: f.Links},
 			TimeLayout: m.TimeLayout, NextCursor: m.NextCursor, CursorParam: m.CursorParam, MaxPages: m.MaxPages,
 			AuthHeader: m.Auth.Header, AuthValue: m.Auth.Prefix + string(secret),
 		}

@@ -31,6 +31,8 @@ import (
 type Fields struct {
 	ID, URL, Title, Text, Author, PublishedAt, Kind, ParentID string
 	Likes, Comments, Shares, Views                            string
+	// Links holds HTML or an array of links; empty: the links of Text.
+	Links string
 }
 
 // Mapping turns one API's answers into posts.
@@ -240,11 +242,46 @@ func (m *Mapping) Map(body []byte, a *registry.Account, now time.Time) (posts []
 			p.ParentID = model.PostID(a.Platform, a.ID, parent)
 		}
 		p.ID = model.PostID(a.Platform, a.ID, native)
-		p.ContentHash = model.ContentHash(p.Title, p.Text, p.URL)
+		if f.Links != "" {
+			p.Links = links(it.Get(f.Links), link)
+		} else if f.Text != "" {
+			p.Links = text.ExtractLinks(str(f.Text), link)
+		}
+		p.ContentHash = model.ContentHashLinks(p.Title, p.Text, p.URL, p.Links)
 		posts = append(posts, p)
 		return true
 	})
 	return posts, next, skipped, nil
+}
+
+// links reads an item's links field: HTML, or an array of URLs or of
+// {url|href, text|title, hidden} objects; base resolves relative ones.
+func links(v gjson.Result, base string) []model.Link {
+	switch {
+	case v.Type == gjson.String:
+		return text.ExtractLinks(v.String(), base)
+	case v.IsArray():
+		var ls []model.Link
+		v.ForEach(func(_, e gjson.Result) bool {
+			switch {
+			case e.Type == gjson.String:
+				ls = append(ls, model.Link{URL: e.String()})
+			case e.IsObject():
+				first := func(keys ...string) string {
+					for _, k := range keys {
+						if r := e.Get(k); r.Type == gjson.String {
+							return r.String()
+						}
+					}
+					return ""
+				}
+				ls = append(ls, model.Link{URL: first("url", "href"), Text: first("text", "title"), Hidden: e.Get("hidden").Bool()})
+			}
+			return len(ls) < 4*text.MaxLinks // enough to fill the cap after dropping bad ones
+		})
+		return text.CleanLinks(ls, base)
+	}
+	return nil
 }
 
 // time reads a published_at value: numbers as unix seconds (milliseconds

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,7 @@ func TestPollPages(t *testing.T) {
 	}
 	for i := range want {
 		want[i].ContentHash = model.ContentHash(want[i].Title, want[i].Text, want[i].URL)
-		if b.Posts[i] != want[i] {
+		if !reflect.DeepEqual(b.Posts[i], want[i]) {
 			t.Errorf("post %d: got\n%+v\nwant\n%+v", i, b.Posts[i], want[i])
 		}
 	}

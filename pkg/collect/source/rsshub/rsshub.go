@@ -136,7 +136,7 @@ func (s *Source) Poll(ctx context.Context, a *registry.Account, state []byte) (*
 		if a.Platform == "wechat" {
 			// A WeChat link's volatile parameters change without the
 			// article changing; the content hash leaves them out.
-			p.ContentHash = model.ContentHash(p.Title, p.Text, text.CanonicalURL(p.URL))
+			p.ContentHash = model.ContentHashLinks(p.Title, p.Text, text.CanonicalURL(p.URL), p.Links)
 		}
 		b.Posts = append(b.Posts, p)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -103,9 +104,10 @@ func TestPollWeibo(t *testing.T) {
 		Title: "【#福建发布台风橙色预警#】今年第9号台风预计3日夜间登陆", Text: "【#福建发布台风橙色预警#】今年第9号台风预计3日夜间登陆，请沿海群众注意防范。",
 		Author: "中国福建", PublishedAt: time.Date(2026, 8, 3, 2, 10, 0, 0, time.UTC), CollectedAt: now,
 		Metrics: model.Metrics{Likes: 2391, Comments: 118},
+		Links:   []model.Link{{URL: "https://m.weibo.cn/search?containerid=231522type%3D1", Text: "#福建发布台风橙色预警#"}},
 	}
-	want.ContentHash = model.ContentHash(want.Title, want.Text, want.URL)
-	if p != want {
+	want.ContentHash = model.ContentHashLinks(want.Title, want.Text, want.URL, want.Links)
+	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", p, want)
 	}
 	again, err := s.Poll(context.Background(), a, b.State)
@@ -216,9 +218,13 @@ func TestPollWeiboRecorded(t *testing.T) {
 		Title:  "『致不灭的你』动画第三季「现世篇」视觉图公开！2025年10月开播！#致不灭的你#致不灭的你 [图片]",
 		Text:   "『致不灭的你』动画第三季「现世篇」视觉图公开！2025年10月开播！ #致不灭的你#致不灭的你",
 		Author: "少年JUMP吧", PublishedAt: time.Date(2025, 7, 4, 7, 51, 28, 0, time.UTC), CollectedAt: now,
+		Links: []model.Link{ // the hashtag links of a real answer
+			{URL: "https://m.weibo.cn/search?containerid=231522type%3D1%26t%3D10%26q%3D%23%E8%87%B4%E4%B8%8D%E7%81%AD%E7%9A%84%E4%BD%A0%23&isnewpage=1", Text: "#致不灭的你#"},
+			{URL: "https://m.weibo.cn/p/index?extparam=%E8%87%B4%E4%B8%8D%E7%81%AD%E7%9A%84%E4%BD%A0&containerid=100808eabefa96b785163efc88d03e1ed298e8", Text: "致不灭的你"},
+		},
 	}
-	want.ContentHash = model.ContentHash(want.Title, want.Text, want.URL)
-	if p != want {
+	want.ContentHash = model.ContentHashLinks(want.Title, want.Text, want.URL, want.Links)
+	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", p, want)
 	}
 	if second := b.Posts[1]; second.Text != "小畑健新绘 『棋魂』展纪念插画合集 棋魂" || second.PublishedAt.Format(time.RFC3339) != "2025-07-04T07:39:56Z" {

@@ -1,0 +1,44 @@
+package bustest
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/govwatch/govwatch/pkg/bus"
+	"github.com/govwatch/govwatch/pkg/model"
+)
+
+// Alerts reads every alert the bus's alert stream keeps (up to 1000), in
+// order, failing tb when one is not on the subject of its category.
+func Alerts(tb testing.TB, b *bus.Bus) []model.Alert {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	stream, err := b.JetStream().Stream(ctx, b.Stream(bus.KindAlert))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	batch, err := cons.FetchNoWait(1000)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []model.Alert
+	for m := range batch.Messages() {
+		var a model.Alert
+		if err := json.Unmarshal(m.Data(), &a); err != nil {
+			tb.Fatal(err)
+		}
+		if want, err := bus.AlertSubject(b.Prefix(), a.Name()); err != nil || m.Subject() != want {
+			tb.Errorf("alert %s on subject %q, want %q (%v)", a.Name(), m.Subject(), want, err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
