@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/govwatch/govwatch/pkg/collect/source/text"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
@@ -33,6 +35,7 @@ type wirePost struct {
 	CollectedAt string        `json:"collected_at"`
 	ContentHash string        `json:"content_hash"`
 	Metrics     model.Metrics `json:"metrics"`
+	Links       []model.Link  `json:"links"`
 	Deleted     bool          `json:"deleted"`
 }
 
@@ -153,6 +156,14 @@ func Parse(body []byte, reg *registry.Registry, allowed []string, now time.Time,
 		if m.Likes < 0 || m.Comments < 0 || m.Shares < 0 || m.Views < 0 {
 			bad(i, "metrics", "counts must not be negative")
 		}
+		if len(w.Links) > text.MaxLinks {
+			bad(i, "links", "%d links, at most %d", len(w.Links), text.MaxLinks)
+		}
+		for j, l := range w.Links {
+			if u, err := url.Parse(l.URL); err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" || len(l.URL) > maxURL {
+				bad(i, fmt.Sprintf("links[%d].url", j), "%q is not an absolute http or https URL of at most %d bytes", truncate(l.URL, 80), maxURL)
+			}
+		}
 		if len(probs) > n {
 			continue
 		}
@@ -160,10 +171,10 @@ func Parse(body []byte, reg *registry.Registry, allowed []string, now time.Time,
 			Schema: model.SchemaVersion, AccountID: w.AccountID, Platform: w.Platform,
 			NativeID: w.NativeID, Kind: kind, ParentID: w.ParentID, URL: w.URL,
 			Title: w.Title, Text: w.Text, Author: w.Author,
-			PublishedAt: published.UTC(), CollectedAt: now.UTC(), Metrics: m,
+			PublishedAt: published.UTC(), CollectedAt: now.UTC(), Metrics: m, Links: w.Links,
 		}
 		p.ID = model.PostID(p.Platform, p.AccountID, p.NativeID)
-		p.ContentHash = model.ContentHash(p.Title, p.Text, p.URL)
+		p.ContentHash = model.ContentHashLinks(p.Title, p.Text, p.URL, p.Links)
 		if j, dup := seen[p.ID]; dup {
 			bad(i, "native_id", "the same post as index %d", j)
 			continue

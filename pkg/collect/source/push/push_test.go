@@ -193,6 +193,7 @@ func TestIngestRejects(t *testing.T) {
 		{"wrong type", req{body: []byte(`[{"account_id":"fj-gov-douyin","platform":"douyin","native_id":1}]`)}, 422, "", &Problem{0, "native_id", "must be string"}},
 		{"unknown field", req{body: one(`,"likes":5`)}, 422, "", &Problem{0, "likes", "unknown field"}},
 		{"negative count", req{body: one(`,"metrics":{"likes":-1}`)}, 422, "", &Problem{0, "metrics", "negative"}},
+		{"link that is not a web address", req{body: one(`,"links":[{"url":"https://ok.example/a"},{"url":"javascript:alert(1)"}]`)}, 422, "", &Problem{0, "links[1].url", "not an absolute http or https URL"}},
 		{"second post bad, first good: nothing accepted", req{body: []byte(`[{"account_id":"fj-gov-douyin","platform":"douyin","native_id":"1","text":"x","published_at":"2026-11-27T09:00:00+08:00"},{"account_id":"fj-gov-douyin","platform":"douyin","native_id":"2","published_at":"2026-11-27T09:00:00+08:00"}]`)}, 422, "", &Problem{1, "text", "needs a title, a text or a url"}},
 		{"duplicate in one request", req{body: []byte(`[{"account_id":"fj-gov-douyin","platform":"douyin","native_id":"1","text":"x","published_at":"2026-11-27T09:00:00+08:00"},{"account_id":"fj-gov-douyin","platform":"douyin","native_id":"1","text":"y","published_at":"2026-11-27T09:00:00+08:00"}]`)}, 422, "", &Problem{1, "native_id", "the same post as index 0"}},
 		{"not UTF-8", req{body: []byte("[{\"account_id\":\"fj-gov-douyin\",\"platform\":\"douyin\",\"native_id\":\"1\",\"text\":\"\xb8\xa3\xbd\xa8\",\"published_at\":\"2026-11-27T09:00:00+08:00\"}]")}, 200, "", nil},
@@ -234,6 +235,24 @@ func TestIngestRejects(t *testing.T) {
 				t.Errorf("got %d posts ingested, want none", n)
 			}
 		})
+	}
+}
+
+// TestIngestKeepsLinks: a pushed post's links reach the bus, and its
+// content hash covers them, so an edit that only drops a link is a change.
+func TestIngestKeepsLinks(t *testing.T) {
+	r := newRig(t, 2)
+	body := []byte(`[{"account_id":"fj-gov-douyin","platform":"douyin","native_id":"1","text":"x","published_at":"2026-11-27T09:00:00+08:00",` +
+		`"links":[{"url":"https://www.example.gov.cn/a","text":"通知","hidden":true}]}]`)
+	if code, a := r.do(t, req{body: body}); code != 200 {
+		t.Fatalf("got %d %+v", code, a)
+	}
+	p := r.got.posts[0]
+	if len(p.Links) != 1 || p.Links[0] != (model.Link{URL: "https://www.example.gov.cn/a", Text: "通知", Hidden: true}) {
+		t.Errorf("links = %+v", p.Links)
+	}
+	if p.ContentHash == model.ContentHash(p.Title, p.Text, p.URL) {
+		t.Error("the content hash ignores the links")
 	}
 }
 
