@@ -53,6 +53,7 @@ func TestEndToEnd(t *testing.T) {
 		{"privacy.phone/fz-edu-weibo", "major", "fz-edu", "350100", "weibo", true},
 		{"privacy.id_number/fz-edu-weibo", "major", "fz-edu", "350100", "weibo", true},
 		{"account.stale/np-culture-wechat", "critical", "np-culture", "350700", "wechat", false},
+		{"content.illegal_link/fj-gov-weibo", "critical", "fz-gov", "350100", "weibo", true},
 	} {
 		a := got[tc.key][0]
 		l := a.Labels

@@ -104,7 +104,7 @@ func (r *receiver) awaitFiring(t *testing.T, d time.Duration, want []string) map
 
 // demoAlerts are the alerts the demo scenario raises on the accounts of a
 // demo's config, by alertname/account.
-var demoAlerts = []string{"privacy.phone/fz-edu-weibo", "privacy.id_number/fz-edu-weibo", "account.stale/np-culture-wechat"}
+var demoAlerts = []string{"privacy.phone/fz-edu-weibo", "privacy.id_number/fz-edu-weibo", "account.stale/np-culture-wechat", "content.illegal_link/fj-gov-weibo"}
 
 // demoUnits are the units of the demo scenario's accounts, each with the
 // head a demo names when asked to.
@@ -154,6 +154,7 @@ func newDemo(t *testing.T, s demoSetup) demo {
 	}
 	reg.WriteString(`accounts:
   - {id: fz-wechat, name: 福州发布, platform: wechat, unit: fz-gov, source: {type: rss, url: "` + srv.URL + `/feeds/fz-wechat.atom"}}
+  - {id: fj-gov-weibo, name: 中国福建, platform: weibo, unit: fz-gov, source: {type: rss, url: "` + srv.URL + `/feeds/fj-gov-weibo.rss"}}
   - {id: fz-edu-weibo, name: 福州教育, platform: weibo, unit: fz-edu, source: {type: rss, url: "` + srv.URL + `/feeds/fz-edu-weibo.atom"}}
   - {id: np-culture-wechat, name: 南平文旅, platform: wechat, unit: np-culture, source: {type: rss, url: "` + srv.URL + `/feeds/np-culture-wechat.rss"}}
 `)

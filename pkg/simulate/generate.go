@@ -21,13 +21,14 @@ type Post struct {
 	Published time.Time
 	Upvotes   int64
 	Comments  int64
-	Incident  string // "", "gambling_spam" or "privacy_leak"
+	Incident  string // "", "gambling_spam", "privacy_leak" or "illegal_link"
 }
 
 // Incident names carried in Post.Incident.
 const (
 	IncidentGamblingSpam = "gambling_spam"
 	IncidentPrivacyLeak  = "privacy_leak"
+	IncidentIllegalLink  = "illegal_link"
 )
 
 // titlePrefixes and titleSubjects make ordinary government post titles.
@@ -105,6 +106,9 @@ func (s *Server) posts(a *AccountScenario, now time.Time) []Post {
 		}
 		if inj := a.Incidents.PrivacyLeak; inj != nil && day == startDay-int64(inj.DaysAgo) {
 			ps = append(ps, s.leakPost(a, day))
+		}
+		if inj := a.Incidents.IllegalLink; inj != nil && day == startDay-int64(inj.DaysAgo) {
+			ps = append(ps, s.linkPost(a, day))
 		}
 		for _, p := range ps {
 			if !p.Published.After(cutoff) {
@@ -197,6 +201,17 @@ func (s *Server) leakPost(a *AccountScenario, day int64) Post {
 	p.HTML = "<p>" + bodySentences[0] + "</p><p>经审核，以下人员符合领取条件：王某某，联系电话" + phone +
 		"，身份证号" + id + "，请于本月内到社区服务中心办理。</p>" + paragraphs(r, 1)
 	p.Incident = IncidentPrivacyLeak
+	return p
+}
+
+// linkPost is an ordinary notice whose body a hacked page has given a
+// link to a gambling site, pushed off-screen so readers do not see it.
+func (s *Server) linkPost(a *AccountScenario, day int64) Post {
+	r := s.rng(a.ID, day, IncidentIllegalLink)
+	p := s.newPost(a, r, dayStart(day).Add(10*time.Hour+15*time.Minute))
+	p.Title = titlePrefixes[r.IntN(len(titlePrefixes))] + titleSubjects[r.IntN(len(titleSubjects))]
+	p.HTML = paragraphs(r, 2) + `<div style="position:absolute;left:-9999px"><a href="https://www.yabo-vip.bet/register">亚博体育官网</a></div>`
+	p.Incident = IncidentIllegalLink
 	return p
 }
 

@@ -69,6 +69,9 @@ type Incidents struct {
 	// PrivacyLeak adds a post whose text leaks a mobile number and a valid
 	// 18-digit citizen ID number.
 	PrivacyLeak *Injection `yaml:"privacy_leak"`
+	// IllegalLink adds a post whose body carries a link hidden off-screen
+	// to a gambling site, as a hacked page's injection does.
+	IllegalLink *Injection `yaml:"illegal_link"`
 	// SilentDays, when positive, makes the account's newest post exactly
 	// this many days (of 24 h) old when the simulator starts; nothing is
 	// published after it. See Server.Start.
@@ -167,7 +170,7 @@ func (sc *Scenario) Validate() error {
 		injections := []struct {
 			name string
 			inj  *Injection
-		}{{"gambling_spam", a.Incidents.GamblingSpam}, {"privacy_leak", a.Incidents.PrivacyLeak}}
+		}{{"gambling_spam", a.Incidents.GamblingSpam}, {"privacy_leak", a.Incidents.PrivacyLeak}, {"illegal_link", a.Incidents.IllegalLink}}
 		for _, in := range injections {
 			name, inj := in.name, in.inj
 			if inj == nil {

@@ -296,7 +296,7 @@ func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, si
 			}
 			ev = append(ev, fmt.Sprintf("%s（%s）", s, f.Why))
 		}
-		ann[model.AnnotationEvidence] = fmt.Sprintf("帖子 %s：%s", p.ID, strings.Join(ev, "；"))
+		ann[model.AnnotationEvidence] = strings.Join(ev, "；") // the post is the alert's post_id and url
 		ann[model.AnnotationSuggestion] = "删除上述链接；排查网站和发布后台是否被入侵，修改账号密码，检查模板和历史稿件中是否还有同类链接"
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: since, EndsAt: end}
