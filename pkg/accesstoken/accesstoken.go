@@ -18,13 +18,7 @@ import (
 
 // Store is the part of the shared store a Cache keeps its token and its
 // refresh lease in.
-type Store interface {
-	Get(ctx context.Context, key string) ([]byte, error)
-	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
-	SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error)
-	CompareAndSwap(ctx context.Context, key string, old, val []byte, ttl time.Duration) (bool, error)
-	Delete(ctx context.Context, key string) error
-}
+type Store = store.KV
 
 // Refresh margins: a token is refreshed when it has less than RefreshBefore
 // left; the refresh lease outlives one call to the platform.

@@ -23,6 +23,21 @@ var ErrNotFound = errors.New("store: key not found")
 // theirs ("collector/seen/…", "notifier/alert/…"). A ttl of 0 means the key
 // never expires. Implementations are safe for concurrent use.
 type Store interface {
+	KV
+	// Incr adds delta to the integer stored at key (absent counts as 0),
+	// sets the expiry when the key is created, and returns the new value.
+	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
+	// Scan calls fn for every live key with the given prefix, in no
+	// particular order, until fn returns an error, which Scan returns.
+	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
+	// Close releases the backend.
+	Close() error
+}
+
+// KV is the part of a Store that reads and writes keys one at a time: what
+// a package that keeps state by key asks for, adding Incr or Scan where it
+// needs them.
+type KV interface {
 	// Get returns the value of key, or ErrNotFound. The value is never
 	// nil (an empty one is []byte{}), so it can be passed back as
 	// CompareAndSwap's old; Scan hands fn values the same way.
@@ -36,14 +51,6 @@ type Store interface {
 	// current value equals old (old == nil: the key must be absent), and
 	// reports whether it did.
 	CompareAndSwap(ctx context.Context, key string, old, val []byte, ttl time.Duration) (bool, error)
-	// Incr adds delta to the integer stored at key (absent counts as 0),
-	// sets the expiry when the key is created, and returns the new value.
-	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
 	// Delete removes key; deleting an absent key is not an error.
 	Delete(ctx context.Context, key string) error
-	// Scan calls fn for every live key with the given prefix, in no
-	// particular order, until fn returns an error, which Scan returns.
-	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
-	// Close releases the backend.
-	Close() error
 }

@@ -12,16 +12,13 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
+	"github.com/govwatch/govwatch/pkg/store"
 )
 
 // Store is the state detectors keep; all of it lives in the shared store so
 // several analyzer replicas agree and a restart loses nothing.
 type Store interface {
-	Get(ctx context.Context, key string) ([]byte, error)
-	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
-	SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error)
-	CompareAndSwap(ctx context.Context, key string, old, val []byte, ttl time.Duration) (bool, error)
-	Delete(ctx context.Context, key string) error
+	store.KV
 	// Scan visits every live key with prefix, in no order (store.Store.Scan).
 	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
 }

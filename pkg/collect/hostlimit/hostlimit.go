@@ -22,11 +22,8 @@ import (
 
 // Store is the part of the store the limiter uses.
 type Store interface {
-	Get(ctx context.Context, key string) ([]byte, error)
-	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
-	SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error)
+	store.KV
 	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
-	Delete(ctx context.Context, key string) error
 }
 
 // Limit is what one host may receive; 0 means no limit.

@@ -55,10 +55,7 @@ import (
 
 // Store is the part of the store the job uses.
 type Store interface {
-	Get(ctx context.Context, key string) ([]byte, error)
-	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
-	SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error)
-	Delete(ctx context.Context, key string) error
+	store.KV
 	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
 }
 
