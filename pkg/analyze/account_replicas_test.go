@@ -2,7 +2,6 @@ package analyze_test
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect/profile"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/unavailable"
 	"github.com/govwatch/govwatch/pkg/bus"
+	"github.com/govwatch/govwatch/pkg/bus/bustest"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
@@ -149,23 +149,7 @@ func waitAlerts(t *testing.T, ctx context.Context, b *bus.Bus, want map[string]i
 	}
 	count := func() map[string]int {
 		got := map[string]int{}
-		s, err := b.JetStream().Stream(ctx, b.Stream(bus.KindAlert))
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-			m, err := s.GetMsg(ctx, seq)
-			if err != nil {
-				continue
-			}
-			var a model.Alert
-			if err := json.Unmarshal(m.Data, &a); err != nil {
-				t.Fatal(err)
-			}
+		for _, a := range bustest.Alerts(t, b) {
 			status := "firing"
 			if !a.EndsAt.IsZero() {
 				status = "resolved"

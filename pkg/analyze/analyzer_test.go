@@ -17,6 +17,8 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect/content"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/staleness"
 	"github.com/govwatch/govwatch/pkg/bus"
+	"github.com/govwatch/govwatch/pkg/bus/bustest"
+	"github.com/govwatch/govwatch/pkg/metric/metrictest"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
@@ -133,46 +135,14 @@ func (r *rig) next(t *testing.T) model.Alert {
 // returns only once the stream has stored a message.
 func (r *rig) alertsStored(t *testing.T) uint64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := r.bus.JetStream().Stream(ctx, r.bus.Stream(bus.KindAlert))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
+	return bustest.AlertStream(t, r.bus).Msgs
 }
 
 // counter sums the samples of a counter vector whose labels include labels.
 func (r *rig) counter(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
-	mfs, err := r.metrics.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			got := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				got[lp.GetName()] = lp.GetValue()
-			}
-			for k, v := range labels {
-				if got[k] != v {
-					continue next
-				}
-			}
-			sum += m.GetCounter().GetValue()
-		}
-	}
-	return sum
+	v, _ := metrictest.Sum(t, r.metrics, name, labels)
+	return v
 }
 
 // eventually polls cond until it holds, failing after a deadline.

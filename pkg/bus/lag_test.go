@@ -6,31 +6,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/govwatch/govwatch/pkg/metric/metrictest"
 )
 
 // gauge returns the value of the series name{stream, consumer} in reg, and
 // whether it exists.
 func gauge(t *testing.T, reg *prometheus.Registry, name, stream, consumer string) (float64, bool) {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			l := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				l[lp.GetName()] = lp.GetValue()
-			}
-			if l["stream"] == stream && l["consumer"] == consumer {
-				return m.GetGauge().GetValue(), true
-			}
-		}
-	}
-	return 0, false
+	return metrictest.Sum(t, reg, name, map[string]string{"stream": stream, "consumer": consumer})
 }
 
 // TestConsumerLag follows a consumer's backlog through a stuck handler, its

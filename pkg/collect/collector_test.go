@@ -18,6 +18,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/source"
 	"github.com/govwatch/govwatch/pkg/collect/source/feed"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
+	"github.com/govwatch/govwatch/pkg/metric/metrictest"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/simulate"
@@ -148,25 +149,8 @@ func (r *rig) feed(id string) []string {
 
 func (r *rig) polls(t *testing.T, platform, result string) float64 {
 	t.Helper()
-	mfs, err := r.metrics.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "govwatch_collector_polls_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			got := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				got[lp.GetName()] = lp.GetValue()
-			}
-			if got["platform"] == platform && got["result"] == result {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	v, _ := metrictest.Sum(t, r.metrics, "govwatch_collector_polls_total", map[string]string{"platform": platform, "result": result})
+	return v
 }
 
 func (r *rig) savedState(t *testing.T, id string) []byte {

@@ -15,6 +15,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/collect/pace"
 	"github.com/govwatch/govwatch/pkg/collect/schedule"
 	"github.com/govwatch/govwatch/pkg/collect/source"
+	"github.com/govwatch/govwatch/pkg/metric/metrictest"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store"
@@ -342,38 +343,14 @@ func TestThrottledPollIsNotAFailure(t *testing.T) {
 
 func counter(t *testing.T, r *prometheus.Registry, name, label, value string) float64 {
 	t.Helper()
-	mfs, err := r.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if lp.GetName() == label && lp.GetValue() == value {
-					sum += m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return sum
+	v, _ := metrictest.Sum(t, r, name, map[string]string{label: value})
+	return v
 }
 
 func gauge(t *testing.T, r *prometheus.Registry, name string) float64 {
 	t.Helper()
-	mfs, err := r.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	return 0
+	v, _ := metrictest.Sum(t, r, name, nil)
+	return v
 }
 
 var errThrottled = &hostlimit.ThrottledError{Host: "feeds.invalid", Reason: hostlimit.ReasonConcurrency}

@@ -34,6 +34,13 @@ type Store interface {
 	Close() error
 }
 
+// ScanKV is KV with Scan: what a package asks for that keeps state by key
+// and reads it back by prefix.
+type ScanKV interface {
+	KV
+	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
+}
+
 // KV is the part of a Store that reads and writes keys one at a time: what
 // a package that keeps state by key asks for, adding Incr or Scan where it
 // needs them.

@@ -17,11 +17,7 @@ import (
 
 // Store is the state detectors keep; all of it lives in the shared store so
 // several analyzer replicas agree and a restart loses nothing.
-type Store interface {
-	store.KV
-	// Scan visits every live key with prefix, in no order (store.Store.Scan).
-	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
-}
+type Store = store.ScanKV
 
 // Publisher sends alerts. Publishing the same alert twice (same
 // fingerprint, start and state) is harmless: the bus drops the repeat.

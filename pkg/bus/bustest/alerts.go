@@ -11,6 +11,23 @@ import (
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
+// AlertStream returns the state of the bus's alert stream: how many
+// messages it keeps and their first and last sequence numbers.
+func AlertStream(tb testing.TB, b *bus.Bus) jetstream.StreamState {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	stream, err := b.JetStream().Stream(ctx, b.Stream(bus.KindAlert))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return info.State
+}
+
 // Alerts reads every alert the bus's alert stream keeps (up to 1000), in
 // order, failing tb when one is not on the subject of its category.
 func Alerts(tb testing.TB, b *bus.Bus) []model.Alert {

@@ -54,10 +54,7 @@ import (
 )
 
 // Store is the part of the store the job uses.
-type Store interface {
-	store.KV
-	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
-}
+type Store = store.ScanKV
 
 // AlertPublisher takes content.dead_link alerts: the bus.
 type AlertPublisher interface {

@@ -12,6 +12,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
 	"github.com/govwatch/govwatch/pkg/analyze/detect/content"
 	"github.com/govwatch/govwatch/pkg/bus"
+	"github.com/govwatch/govwatch/pkg/bus/bustest"
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
@@ -71,15 +72,7 @@ func TestRedeliveryIsDroppedByTheBus(t *testing.T) {
 
 	msgs := func() uint64 {
 		t.Helper()
-		s, err := b.JetStream().Stream(ctx, b.Stream(bus.KindAlert))
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return info.State.Msgs
+		return bustest.AlertStream(t, b).Msgs
 	}
 
 	for i := range 2 { // the second is a redelivery of the same version
