@@ -68,9 +68,7 @@ type State interface {
 }
 
 // AlertPublisher takes the collector's system alerts: the bus.
-type AlertPublisher interface {
-	PublishAlert(ctx context.Context, a *model.Alert) (duplicate bool, err error)
-}
+type AlertPublisher = model.AlertPublisher
 
 // SeenTTL is how long the collector remembers a published post version. It
 // must outlast the time a post stays in its feed, or the post is published

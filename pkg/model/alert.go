@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -8,6 +9,13 @@ import (
 	"strings"
 	"time"
 )
+
+// AlertPublisher sends alerts: the bus. Publishing the same alert twice
+// (same fingerprint, start and state) is harmless: the bus drops the
+// repeat and reports it as a duplicate.
+type AlertPublisher interface {
+	PublishAlert(ctx context.Context, a *Alert) (duplicate bool, err error)
+}
 
 // Severities, from least to most urgent.
 const (

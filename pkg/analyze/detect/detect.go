@@ -19,11 +19,8 @@ import (
 // several analyzer replicas agree and a restart loses nothing.
 type Store = store.ScanKV
 
-// Publisher sends alerts. Publishing the same alert twice (same
-// fingerprint, start and state) is harmless: the bus drops the repeat.
-type Publisher interface {
-	PublishAlert(ctx context.Context, a *model.Alert) (duplicate bool, err error)
-}
+// Publisher sends the detectors' alerts.
+type Publisher = model.AlertPublisher
 
 // Env is what every detector is given.
 type Env struct {

@@ -57,9 +57,7 @@ import (
 type Store = store.ScanKV
 
 // AlertPublisher takes content.dead_link alerts: the bus.
-type AlertPublisher interface {
-	PublishAlert(ctx context.Context, a *model.Alert) (duplicate bool, err error)
-}
+type AlertPublisher = model.AlertPublisher
 
 // LabelLink is the label naming the dead link: an account has one alert
 // per dead link.
