@@ -15,12 +15,8 @@ import (
 // messages it keeps and their first and last sequence numbers.
 func AlertStream(tb testing.TB, b *bus.Bus) jetstream.StreamState {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	ctx, stream, cancel := alertStream(tb, b)
 	defer cancel()
-	stream, err := b.JetStream().Stream(ctx, b.Stream(bus.KindAlert))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	info, err := stream.Info(ctx)
 	if err != nil {
 		tb.Fatal(err)
@@ -32,12 +28,8 @@ func AlertStream(tb testing.TB, b *bus.Bus) jetstream.StreamState {
 // order, failing tb when one is not on the subject of its category.
 func Alerts(tb testing.TB, b *bus.Bus) []model.Alert {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	ctx, stream, cancel := alertStream(tb, b)
 	defer cancel()
-	stream, err := b.JetStream().Stream(ctx, b.Stream(bus.KindAlert))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
 	if err != nil {
 		tb.Fatal(err)
@@ -58,4 +50,17 @@ func Alerts(tb testing.TB, b *bus.Bus) []model.Alert {
 		out = append(out, a)
 	}
 	return out
+}
+
+// alertStream finds the bus's alert stream under a context that bounds
+// what the caller does with it; the caller calls cancel.
+func alertStream(tb testing.TB, b *bus.Bus) (context.Context, jetstream.Stream, context.CancelFunc) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	stream, err := b.JetStream().Stream(ctx, b.Stream(bus.KindAlert))
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	return ctx, stream, cancel
 }
