@@ -3,6 +3,8 @@
 package channeltest
 
 import (
+	"context"
+	"testing"
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/model"
@@ -111,4 +113,16 @@ func WithReport() *channel.Notification {
 	n.Recipients = []channel.Person{{Name: "省网信办值班", Mobile: "13700000000", Email: "duty@fj.example.gov.cn", Role: "上级值班", Unit: "fj-cac"}}
 	n.Report = Report
 	return n
+}
+
+// Notify sends n through ch, the channel a constructor returned with err,
+// failing t when the constructor or the send failed.
+func Notify(t testing.TB, ch channel.Channel, err error, n *channel.Notification) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := ch.Notify(context.Background(), n); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
 }

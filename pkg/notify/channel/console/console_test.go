@@ -43,12 +43,7 @@ func TestNotifyGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			c, err := New(tt.cfg, &out)
-			if err != nil {
-				t.Fatalf("New: %v", err)
-			}
-			if err := c.Notify(context.Background(), &tt.n); err != nil {
-				t.Fatalf("Notify: %v", err)
-			}
+			channeltest.Notify(t, c, err, &tt.n)
 			channeltest.Golden(t, tt.golden, out.String())
 		})
 	}

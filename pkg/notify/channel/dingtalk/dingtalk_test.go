@@ -143,12 +143,7 @@ func TestNotifyMessages(t *testing.T) {
 			rs := newRobot(t, secret, clock)
 			tt.cfg.URL = rs.URL + "/robot/send"
 			d, err := New(tt.cfg, Options{AccessToken: token, Secret: []byte(secret), Clock: clock})
-			if err != nil {
-				t.Fatalf("New: %v", err)
-			}
-			if err := d.Notify(context.Background(), tt.n); err != nil {
-				t.Fatalf("Notify: %v", err)
-			}
+			channeltest.Notify(t, d, err, tt.n)
 			last := rs.Last(t)
 			body, query := last.Body, last.Query
 			if !strings.Contains(query, "timestamp=1795680300000") || !strings.Contains(query, "sign=vkix0clg5Qls47ategqhsBXCgtShqMlWLEnnNQ5iDZQ%3D") {

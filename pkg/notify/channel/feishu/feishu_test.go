@@ -136,12 +136,7 @@ func TestNotifyCards(t *testing.T) {
 			bs := newBot(t, secret, clock)
 			tt.cfg.URL = bs.URL + "/open-apis/bot/v2/hook/"
 			f, err := New(tt.cfg, Options{Token: token, Secret: []byte(secret), Clock: clock})
-			if err != nil {
-				t.Fatalf("New: %v", err)
-			}
-			if err := f.Notify(context.Background(), tt.n); err != nil {
-				t.Fatalf("Notify: %v", err)
-			}
+			channeltest.Notify(t, f, err, tt.n)
 			body := bs.Last(t).Body
 			cardMap, _ := body["card"].(map[string]any)
 			elements, _ := cardMap["elements"].([]any)

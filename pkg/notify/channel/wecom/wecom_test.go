@@ -117,12 +117,7 @@ func TestNotifyMessages(t *testing.T) {
 			rs := newRobot(t)
 			tt.cfg.URL = rs.URL + "/cgi-bin/webhook/send"
 			w, err := New(tt.cfg, Options{Key: key})
-			if err != nil {
-				t.Fatalf("New: %v", err)
-			}
-			if err := w.Notify(context.Background(), tt.n); err != nil {
-				t.Fatalf("Notify: %v", err)
-			}
+			channeltest.Notify(t, w, err, tt.n)
 			got := received(rs)
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %d messages, want %d", len(got), len(tt.want))
