@@ -246,13 +246,5 @@ func benchScan(b *testing.B, text string) {
 // personal data, where the cost of turning the numbers found into findings
 // shows.
 func BenchmarkEngineScanPersonal(b *testing.B) {
-	e := Default()
-	text := benchText(512 << 10)
-	var sc scratch
-	var dst []Finding
-	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	for b.Loop() {
-		dst = e.scan(&sc, text, dst[:0])
-	}
+	benchEngineScan(b, Default(), benchText(512<<10))
 }
