@@ -197,6 +197,12 @@ func (a *Analyzer) handle(ctx context.Context, m bus.Message) error {
 		a.m.posts.WithLabelValues("unknown", "malformed").Inc()
 		return bus.Permanent(fmt.Errorf("decode post on %s: %w", m.Subject, err))
 	}
+	// The subject is what the publisher was allowed to publish on; a
+	// payload naming another account would be credited to it.
+	if want, err := bus.PostSubject(a.o.Bus.Prefix(), p.Platform, p.AccountID); err != nil || want != m.Subject {
+		a.m.posts.WithLabelValues(p.Platform, "subject_mismatch").Inc()
+		return bus.Permanent(fmt.Errorf("post %s names account %q of %q, which is not its subject %s", p.ID, p.AccountID, p.Platform, m.Subject))
+	}
 	return a.HandlePost(ctx, &p)
 }
 
@@ -250,7 +256,7 @@ type metrics struct {
 func newMetrics(r prometheus.Registerer) *metrics {
 	m := &metrics{
 		posts: metric.CounterVec(r, "govwatch_analyzer_posts_total",
-			"Posts analysed, by platform and result (ok, error, malformed, unknown_account, inactive_account).", "platform", "result"),
+			"Posts analysed, by platform and result (ok, error, malformed, subject_mismatch, unknown_account, inactive_account).", "platform", "result"),
 		alerts: metric.CounterVec(r, "govwatch_analyzer_alerts_published_total",
 			"Alerts published, by category and status (firing, resolved).", "category", "status"),
 		sweeps: metric.Counter(r, "govwatch_analyzer_sweeps_total", "Scheduled sweeps over all accounts."),
@@ -265,7 +271,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		}
 	}
 	for _, p := range registry.Platforms {
-		for _, res := range []string{"ok", "error", "unknown_account", "inactive_account"} {
+		for _, res := range []string{"ok", "error", "subject_mismatch", "unknown_account", "inactive_account"} {
 			m.posts.WithLabelValues(p, res)
 		}
 	}

@@ -209,6 +209,36 @@ func TestPostsOfUnknownAndInactiveAccountsAreDroppedAndCounted(t *testing.T) {
 	}
 }
 
+// TestPostOnAnotherAccountsSubjectIsRejected: a payload naming another
+// account than its subject (a publisher allowed one account's subject
+// speaking for another) is terminated and counted, and judges nobody.
+func TestPostOnAnotherAccountsSubjectIsRejected(t *testing.T) {
+	r := newRig(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	subj, err := bus.PostSubject(r.bus.Prefix(), "weibo", "fz-old-weibo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := json.Marshal(post("fz-edu-weibo", "1", "联系电话13912345678。", t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.bus.JetStream().Publish(ctx, subj, forged); err != nil {
+		t.Fatal(err)
+	}
+	r.publish(t, post("fz-edu-weibo", "2", "今日天气晴。", t0))
+	eventually(t, "the post after the forged one counted", func() bool {
+		return r.counter(t, "govwatch_analyzer_posts_total", map[string]string{"result": "ok"}) == 1
+	})
+	if got := r.counter(t, "govwatch_analyzer_posts_total", map[string]string{"platform": "weibo", "result": "subject_mismatch"}); got != 1 {
+		t.Errorf("posts_total{weibo,subject_mismatch} = %v, want 1", got)
+	}
+	if n := r.alertsStored(t); n != 0 {
+		t.Errorf("%d alerts published for a forged post, want none", n)
+	}
+}
+
 func TestMalformedPostIsTerminated(t *testing.T) {
 	r := newRig(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -16,6 +16,7 @@ func init() {
 		{ID: "content.illegal_link", Name: "内容链接：非法外链、暗链", Severity: "critical", Veto: true, Upward: true},
 		{ID: "engagement.bought_followers", Name: "违规互动：购买粉丝", Severity: "major", Veto: true, Upward: false},
 		{ID: "engagement.forced", Name: "违规互动：强制要求点赞、转发、关注", Severity: "major", Veto: true, Upward: false},
+		{ID: "interaction.harmful_comment", Name: "互动管理：网友评论含有害信息", Severity: "major", Veto: false, Upward: false},
 		{ID: "interaction.unanswered", Name: "互动回应：公众留言超期未回复", Severity: "major", Veto: false, Upward: false},
 		{ID: "opinion.emergency", Name: "舆情：突发公共事件信号", Severity: "critical", Veto: true, Upward: true},
 		{ID: "opinion.negative", Name: "舆情：负面评论集中", Severity: "major", Veto: false, Upward: false},

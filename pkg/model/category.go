@@ -30,6 +30,7 @@ const (
 	CategoryAccountProfileChanged     = "account.profile_changed"
 	CategoryAccountDuplicate          = "account.duplicate"
 	CategoryInteractionUnanswered     = "interaction.unanswered"
+	CategoryInteractionHarmfulComment = "interaction.harmful_comment"
 	CategoryOpinionSpike              = "opinion.spike"
 	CategoryOpinionNegative           = "opinion.negative"
 	CategoryOpinionEmergency          = "opinion.emergency"

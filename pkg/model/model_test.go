@@ -241,6 +241,7 @@ func TestCategories(t *testing.T) {
 		{"account.profile_changed", "名称、头像、简介变更", SeverityMinor},
 		{"account.duplicate", "同一单位同类平台多个账号", SeverityMinor},
 		{"interaction.unanswered", "公众留言超期未回复", SeverityMajor},
+		{"interaction.harmful_comment", "网友评论含有害信息", SeverityMajor},
 		{"opinion.spike", "互动量异常激增", SeverityMajor},
 		{"opinion.negative", "负面评论集中", SeverityMajor},
 		{"opinion.emergency", "突发公共事件信号", SeverityCritical},

@@ -43,6 +43,10 @@ var Categories = []model.Category{
 	{ID: model.CategoryWordingTypo, Name: "表述错误：错别字", Severity: model.SeverityMinor},
 	{ID: model.CategoryWordingOutdated, Name: "表述错误：过时表述", Severity: model.SeverityMinor},
 	{ID: model.CategoryEngagementForced, Name: "违规互动：强制要求点赞、转发、关注", Severity: model.SeverityMajor, Veto: true},
+	// A public comment under an account's post is not the account's
+	// publication: one category for all it may carry (the class is the
+	// content_class label), at most major, never veto.
+	{ID: model.CategoryInteractionHarmfulComment, Name: "互动管理：网友评论含有害信息", Severity: model.SeverityMajor},
 }
 
 func init() {
@@ -62,6 +66,10 @@ func init() {
 	})
 }
 
+// LabelContentClass carries, on an interaction.harmful_comment alert, the
+// content category the comment falls in (prohibited.porn, privacy.phone …).
+const LabelContentClass = "content_class"
+
 // Scanner finds problems in a text.
 type Scanner func(text string) []textscan.Finding
 
@@ -80,11 +88,16 @@ func New(scan Scanner) *Detector {
 	return &Detector{scan: scan, Templated: detect.DefaultTexts(Templates)}
 }
 
-// Templates are the default Chinese texts; keys are summary and description.
+// Templates are the default Chinese texts: summary and description of what
+// the account published, comment.summary and comment.description of a
+// public comment under it.
 var Templates = map[string]string{
 	"summary": `{{.Account.Name}}（{{platform .Account.Platform}}）发布的内容涉及{{category .Category}}，共 {{len .Findings}} 处`,
 	"description": `{{.Unit}}「{{.Account.Name}}」于 {{cst .Post.PublishedAt}} 发布的《{{.Title}}》中发现{{category .Category}}：` +
 		`{{range $i, $f := .Findings}}{{if $i}}；{{end}}{{$f.Masked}}（第 {{$f.Line}} 行）{{end}}。请立即核实并处理。`,
+	"comment.summary": `{{.Account.Name}}（{{platform .Account.Platform}}）的帖子下有网友评论涉及{{category .Category}}，共 {{len .Findings}} 处`,
+	"comment.description": `{{.Unit}}「{{.Account.Name}}」的帖子下，网友于 {{cst .Post.PublishedAt}} 发表的评论“{{.Title}}”中出现{{category .Category}}：` +
+		`{{range $i, $f := .Findings}}{{if $i}}；{{end}}{{$f.Masked}}{{end}}。该内容为公众评论，并非本账号发布；请按互动管理规定及时隐藏或删除，必要时向网信部门报告。`,
 }
 
 // Name implements detect.PostDetector.
@@ -163,11 +176,24 @@ type shown struct {
 }
 
 func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, category string, fs []textscan.Finding, start, end time.Time) *model.Alert {
-	labels := alerttext.AccountLabels(env.Registry, a, category)
+	comment := p.Kind == model.KindComment
+	alertname := category
+	if comment {
+		alertname = model.CategoryInteractionHarmfulComment
+	}
+	labels := alerttext.AccountLabels(env.Registry, a, alertname)
 	labels[model.LabelPostID] = p.ID
+	if comment {
+		labels[LabelContentClass] = category
+		labels[model.LabelSeverity] = model.SeverityMinor
+	}
 	for _, f := range fs {
-		if model.SeverityRank(f.Severity) > model.SeverityRank(labels[model.LabelSeverity]) {
-			labels[model.LabelSeverity] = f.Severity
+		sev := f.Severity
+		if comment && model.SeverityRank(sev) > model.SeverityRank(model.SeverityMajor) {
+			sev = model.SeverityMajor // a citizen's comment is no veto incident
+		}
+		if model.SeverityRank(sev) > model.SeverityRank(labels[model.LabelSeverity]) {
+			labels[model.LabelSeverity] = sev
 		}
 	}
 	// The title is quoted in the description: mask what it leaks too.
@@ -175,10 +201,10 @@ func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, ca
 	if title == "" {
 		title = strings.TrimSpace(firstRunes(d.redact(p.Text), 30))
 	}
-	if p.Kind == model.KindComment {
+	if comment {
 		// A public comment on the account's post: quoted as such, and its
 		// author is never named.
-		title = "网友评论：" + strings.TrimSpace(firstRunes(d.redact(p.Text), 30))
+		title = strings.TrimSpace(firstRunes(d.redact(p.Text), 30))
 	}
 	var shownFs []shown
 	var evidence, suggestion []string
@@ -197,12 +223,20 @@ func (d *Detector) alert(env *detect.Env, p *model.Post, a *registry.Account, ca
 	ann := map[string]string{
 		model.AnnotationURL: p.URL,
 	}
-	if len(fs) > 0 {
-		ann[model.AnnotationSummary] = d.Render("summary", data)
-		ann[model.AnnotationDescription] = d.Render("description", data)
+	texts := ""
+	if comment {
+		texts = "comment."
+		suggestion = []string{"隐藏或删除该网友评论；涉及违法有害信息的，保存证据并向网信、公安部门报告"}
+	}
+	switch {
+	case len(fs) > 0:
+		ann[model.AnnotationSummary] = d.Render(texts+"summary", data)
+		ann[model.AnnotationDescription] = d.Render(texts+"description", data)
 		ann[model.AnnotationEvidence] = strings.Join(evidence, "；")
 		ann[model.AnnotationSuggestion] = strings.Join(suggestion, "；")
-	} else {
+	case comment:
+		ann[model.AnnotationSummary] = fmt.Sprintf("%s（%s）帖子下网友评论中的%s已不再出现", a.Name, model.PlatformName(a.Platform), model.CategoryName(category))
+	default:
 		ann[model.AnnotationSummary] = fmt.Sprintf("%s（%s）发布内容中的%s已不再出现", a.Name, model.PlatformName(a.Platform), model.CategoryName(category))
 	}
 	return &model.Alert{Labels: labels, Annotations: ann, StartsAt: start, EndsAt: end}
