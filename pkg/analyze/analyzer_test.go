@@ -119,6 +119,20 @@ func (r *rig) publish(t *testing.T, p *model.Post) {
 	}
 }
 
+// publishRaw puts data on the post subject of the weibo account, as it is.
+func (r *rig) publishRaw(t *testing.T, account string, data []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	subj, err := bus.PostSubject(r.bus.Prefix(), "weibo", account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.bus.JetStream().Publish(ctx, subj, data); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // next returns the next alert published, failing after a deadline.
 func (r *rig) next(t *testing.T) model.Alert {
 	t.Helper()
@@ -214,19 +228,11 @@ func TestPostsOfUnknownAndInactiveAccountsAreDroppedAndCounted(t *testing.T) {
 // speaking for another) is terminated and counted, and judges nobody.
 func TestPostOnAnotherAccountsSubjectIsRejected(t *testing.T) {
 	r := newRig(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	subj, err := bus.PostSubject(r.bus.Prefix(), "weibo", "fz-old-weibo")
-	if err != nil {
-		t.Fatal(err)
-	}
 	forged, err := json.Marshal(post("fz-edu-weibo", "1", "联系电话13912345678。", t0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.bus.JetStream().Publish(ctx, subj, forged); err != nil {
-		t.Fatal(err)
-	}
+	r.publishRaw(t, "fz-old-weibo", forged)
 	r.publish(t, post("fz-edu-weibo", "2", "今日天气晴。", t0))
 	eventually(t, "the post after the forged one counted", func() bool {
 		return r.counter(t, "govwatch_analyzer_posts_total", map[string]string{"result": "ok"}) == 1
@@ -241,16 +247,10 @@ func TestPostOnAnotherAccountsSubjectIsRejected(t *testing.T) {
 
 func TestMalformedPostIsTerminated(t *testing.T) {
 	r := newRig(t)
+	r.publishRaw(t, "fz-edu-weibo", []byte(`{"id": 42,`))
+	r.publish(t, post("fz-edu-weibo", "1", "今日天气晴。", t0))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	subj, err := bus.PostSubject(r.bus.Prefix(), "weibo", "fz-edu-weibo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.bus.JetStream().Publish(ctx, subj, []byte(`{"id": 42,`)); err != nil {
-		t.Fatal(err)
-	}
-	r.publish(t, post("fz-edu-weibo", "1", "今日天气晴。", t0))
 	eventually(t, "the post after the malformed one counted", func() bool {
 		return r.counter(t, "govwatch_analyzer_posts_total", map[string]string{"result": "ok"}) == 1
 	})
