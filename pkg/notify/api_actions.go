@@ -283,7 +283,7 @@ func (api *API) postSilence(w http.ResponseWriter, r *http.Request, sc scope) {
 	writeJSON(w, http.StatusOK, map[string]string{"silenceID": id})
 }
 
-func (api *API) listSilences(w http.ResponseWriter, r *http.Request, _ scope) {
+func (api *API) listSilences(w http.ResponseWriter, r *http.Request, sc scope) {
 	ms, err := filters(r)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, "%v", err)
@@ -304,17 +304,18 @@ func (api *API) listSilences(w http.ResponseWriter, r *http.Request, _ scope) {
 				ls[m.Name] = m.Value
 			}
 		}
-		if ms.Matches(ls) {
+		if ms.Matches(ls) && sc.seesSilence(s) {
 			out = append(out, api.gettable(s))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (api *API) getSilence(w http.ResponseWriter, r *http.Request, _ scope) {
+func (api *API) getSilence(w http.ResponseWriter, r *http.Request, sc scope) {
 	s, err := api.state.Silences().Get(r.Context(), r.PathValue("id"))
 	switch {
-	case errors.Is(err, silence.ErrNotFound):
+	case errors.Is(err, silence.ErrNotFound) || err == nil && !sc.seesSilence(s):
+		// Another unit's silence is as absent as one that never was.
 		httpError(w, http.StatusNotFound, "no silence %s", r.PathValue("id"))
 	case err != nil:
 		httpError(w, http.StatusServiceUnavailable, "read silence: %v", err)

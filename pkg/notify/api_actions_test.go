@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -393,6 +394,55 @@ func TestMutingReadsOnlyWhatItNeeds(t *testing.T) {
 		}
 		if got := st.scanned.Load() > 0; got != tc.wantScanned {
 			t.Errorf("%s: read the active alerts %v, want %v", tc.category, got, tc.wantScanned)
+		}
+	}
+}
+
+// TestSilencesStayWithinUnits: a unit's token reads the silences that name
+// a unit it sees, and no other; one spanning units is the admin's alone.
+func TestSilencesStayWithinUnits(t *testing.T) {
+	f := newEscAPI(t, []Token{{Unit: "", Secret: []byte("admin-token")}, {Unit: "fz-gov", Secret: []byte("fz-token")}, {Unit: "fz-edu", Secret: []byte("edu-token")}})
+	add := func(matchers string) string {
+		t.Helper()
+		body := `{"matchers": [` + matchers + `], "startsAt": "2026-11-26T02:00:00Z", "endsAt": "2026-11-26T04:00:00Z", "createdBy": "管理员", "comment": "维护"}`
+		code, resp := f.do(t, "POST", "/api/v2/silences", "admin-token", "application/json", body)
+		var created struct{ SilenceID string }
+		if code != 200 || json.Unmarshal([]byte(resp), &created) != nil {
+			t.Fatalf("POST silence: %d %s", code, resp)
+		}
+		return created.SilenceID
+	}
+	city := add(`{"name": "unit", "value": "fz-gov", "isRegex": false}`)
+	bureau := add(`{"name": "unit", "value": "fz-edu", "isRegex": false}`)
+	everyone := add(`{"name": "alertname", "value": "account.stale", "isRegex": false}`)
+	for _, tc := range []struct {
+		token string
+		sees  []string
+	}{
+		{"admin-token", []string{city, bureau, everyone}},
+		{"fz-token", []string{city, bureau}},
+		{"edu-token", []string{bureau}},
+	} {
+		code, resp := f.do(t, "GET", "/api/v2/silences", tc.token, "", "")
+		var list []struct{ ID string }
+		if code != 200 || json.Unmarshal([]byte(resp), &list) != nil {
+			t.Fatalf("%s: GET silences %d %s", tc.token, code, resp)
+		}
+		var got []string
+		for _, s := range list {
+			got = append(got, s.ID)
+		}
+		slices.Sort(got)
+		want := slices.Clone(tc.sees)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s lists %v, want %v", tc.token, got, want)
+		}
+		for _, id := range []string{city, bureau, everyone} {
+			code, _ := f.do(t, "GET", "/api/v2/silence/"+id, tc.token, "", "")
+			if want := map[bool]int{true: 200, false: 404}[slices.Contains(tc.sees, id)]; code != want {
+				t.Errorf("%s reading silence %s: %d, want %d", tc.token, id, code, want)
+			}
 		}
 	}
 }

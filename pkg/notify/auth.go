@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/govwatch/govwatch/pkg/model"
+	"github.com/govwatch/govwatch/pkg/notify/silence"
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
@@ -54,6 +56,21 @@ type scope struct {
 var adminScope = scope{admin: true}
 
 // sees reports whether the scope covers alerts of unit.
+// seesSilence reports whether the token may read silence si: an admin
+// every one, a unit's token those that name, with an equality matcher on
+// unit, a unit it sees. A silence without one spans units: admins only.
+func (s scope) seesSilence(si silence.Silence) bool {
+	if s.admin {
+		return true
+	}
+	for _, m := range si.Matchers {
+		if m.Name == model.LabelUnit && !m.IsRegex && (m.IsEqual == nil || *m.IsEqual) && s.sees(m.Value) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s scope) sees(unit string) bool {
 	if s.admin {
 		return true
