@@ -137,7 +137,7 @@ func Run(ctx context.Context, o Options) error {
 		mux.Handle("/simulate/", http.StripPrefix("/simulate", simulate.New(sc, o.Clock).Handler()))
 	}
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(mux, serverTimeouts)
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
 
@@ -306,4 +306,19 @@ func buildInfo(reg prometheus.Registerer, comps []string) {
 	}
 	g.WithLabelValues(Version, label).Set(1)
 	reg.MustRegister(g)
+}
+
+// httpTimeouts bound how long a client may hold a connection: to send its
+// headers, its whole request, to read the answer, and idle between requests.
+// Without them slow bodies and idle keep-alives stay open for ever.
+type httpTimeouts struct {
+	header, read, write, idle time.Duration
+}
+
+// serverTimeouts are the daemons' limits: a pushed batch of 4 MiB has a
+// minute to arrive, the largest alert list or scrape two to be written.
+var serverTimeouts = httpTimeouts{header: 10 * time.Second, read: time.Minute, write: 2 * time.Minute, idle: 2 * time.Minute}
+
+func newHTTPServer(h http.Handler, t httpTimeouts) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}
 }
