@@ -6,6 +6,7 @@ package match
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 
@@ -42,15 +43,52 @@ func New(name, op, value string) (*Matcher, error) {
 	switch op {
 	case Equal, NotEqual:
 	case Regexp, NotRegexp:
-		re, err := regexp.Compile("^(?:" + value + ")$")
+		re, err := compile(value)
 		if err != nil {
-			return nil, fmt.Errorf("bad regex %q: %w", value, err)
+			return nil, err
 		}
 		m.re = re
 	default:
 		return nil, fmt.Errorf("unknown operator %q", op)
 	}
 	return m, nil
+}
+
+// Limits of a regex matcher: a label value is short, and a pattern any
+// token may send (a silence, filter=) must not cost the process its memory.
+const (
+	MaxRegexBytes = 1024
+	maxRegexInsts = 10_000
+)
+
+// compile compiles a matcher's regex, anchored, within the limits.
+func compile(value string) (*regexp.Regexp, error) {
+	if len(value) > MaxRegexBytes {
+		return nil, fmt.Errorf("regex of %d bytes: at most %d", len(value), MaxRegexBytes)
+	}
+	expr := "^(?:" + value + ")$"
+	tree, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, fmt.Errorf("bad regex %q: %w", value, err)
+	}
+	prog, err := syntax.Compile(tree.Simplify())
+	if err != nil {
+		return nil, fmt.Errorf("bad regex %q: %w", value, err)
+	}
+	if n := len(prog.Inst); n > maxRegexInsts {
+		return nil, fmt.Errorf("regex %q is too complex: %d instructions, at most %d", truncate(value, 40), n, maxRegexInsts)
+	}
+	return regexp.Compile(expr)
+}
+
+func truncate(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i] + "…"
+		}
+		n--
+	}
+	return s
 }
 
 // Parse reads one matcher such as severity="critical" or {unit=~"fz.*"}.

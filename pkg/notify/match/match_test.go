@@ -65,3 +65,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestRegexLimits: a pattern any token may send is bounded in length and
+// in the size of the program it compiles to.
+func TestRegexLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name, value, want string
+	}{
+		{"long", strings.Repeat("a", MaxRegexBytes+1), "at most 1024"},
+		{"too complex", strings.Repeat(`[a-z]{999}`, 11), "too complex"},
+		{"nested repeats", "(?:(?:a|b){100}){100}", "regex"},
+	} {
+		if _, err := New("unit", Regexp, tc.value); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: New = %v, want an error saying %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := New("unit", Regexp, "fz-.*|np-(edu|gov)"); err != nil {
+		t.Errorf("an ordinary regex refused: %v", err)
+	}
+}
