@@ -446,3 +446,21 @@ func TestSilencesStayWithinUnits(t *testing.T) {
 		}
 	}
 }
+
+// TestAPITakesOnlyJSONBodies: the bodies another site's page can send
+// without asking (text/plain, forms) are refused before anything is done.
+func TestAPITakesOnlyJSONBodies(t *testing.T) {
+	f := newEscAPI(t, nil)
+	body := `[{"labels": {"alertname": "x", "unit": "fz-gov"}}]`
+	for ctype, want := range map[string]int{
+		"text/plain":                        415,
+		"application/x-www-form-urlencoded": 415,
+		"multipart/form-data; boundary=x":   415,
+		"":                                  415,
+		"application/json; charset=utf-8":   200,
+	} {
+		if code, resp := f.do(t, "POST", "/api/v2/alerts", "", ctype, body); code != want {
+			t.Errorf("POST /api/v2/alerts as %q: %d %s, want %d", ctype, code, resp, want)
+		}
+	}
+}

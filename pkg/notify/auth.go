@@ -3,6 +3,7 @@ package notify
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -117,6 +118,21 @@ func (api *API) guard(h func(http.ResponseWriter, *http.Request, scope)) http.Ha
 			httpError(w, http.StatusUnauthorized, "missing or unknown bearer token")
 			return
 		}
+		if !jsonBody(r) {
+			// A page of another site can send text/plain or a form to this
+			// API without asking; JSON it cannot.
+			httpError(w, http.StatusUnsupportedMediaType, "send the body as application/json, not %q", r.Header.Get("Content-Type"))
+			return
+		}
 		h(w, r, s)
 	}
+}
+
+// jsonBody reports whether r carries no body or a JSON one.
+func jsonBody(r *http.Request) bool {
+	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
 }
