@@ -73,6 +73,12 @@ func Parse(body []byte, reg *registry.Registry, allowed []string, now time.Time,
 	posts := make([]model.Post, 0, len(raws))
 	seen := map[string]int{}
 	for i, raw := range raws {
+		// encoding/json would turn invalid bytes into U+FFFD: look first.
+		if !utf8.Valid(raw) {
+			at := invalidUTF8(raw)
+			bad(i, fieldAt(raw, at), "not valid UTF-8 (byte %d of the post)", at)
+			continue
+		}
 		var w wirePost
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
@@ -134,9 +140,6 @@ func Parse(body []byte, reg *registry.Registry, allowed []string, now time.Time,
 			if len(f.val) > f.max {
 				bad(i, f.name, "longer than %d bytes", f.max)
 			}
-			if !utf8.ValidString(f.val) {
-				bad(i, f.name, "not valid UTF-8")
-			}
 		}
 		if w.URL != "" && !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
 			bad(i, "url", "%q is not an http(s) URL", truncate(w.URL, 64))
@@ -183,6 +186,30 @@ func Parse(body []byte, reg *registry.Registry, allowed []string, now time.Time,
 		posts = append(posts, p)
 	}
 	return posts, probs, nil
+}
+
+// invalidUTF8 is the offset of the first byte of b that is not UTF-8.
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, w := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && w == 1 {
+			return i
+		}
+		i += w
+	}
+	return len(b)
+}
+
+// fieldAt names the key of the JSON object raw whose value holds byte at:
+// the last key before it.
+func fieldAt(raw []byte, at int) string {
+	field, best := "", -1
+	for _, name := range []string{"account_id", "platform", "native_id", "kind", "parent_id", "url", "title", "text", "author", "published_at", "links"} {
+		if k := bytes.LastIndex(raw[:at], []byte(`"`+name+`"`)); k > best {
+			field, best = name, k
+		}
+	}
+	return field
 }
 
 // jsonError says what encoding/json found wrong and where.
