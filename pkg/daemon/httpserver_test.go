@@ -25,15 +25,22 @@ func TestSlowAndIdleConnectionsAreCut(t *testing.T) {
 	go srv.Serve(ln) //nolint:errcheck // ends with Close
 	t.Cleanup(func() { srv.Close() })
 
+	// send opens a connection and writes a request head on it.
+	send := func(head string) net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := io.WriteString(c, head); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
 	// A body announced and never sent.
-	slow, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Close()
-	if _, err := io.WriteString(slow, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
+	send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n")
 	select {
 	case err := <-read:
 		if err == nil {
@@ -44,14 +51,7 @@ func TestSlowAndIdleConnectionsAreCut(t *testing.T) {
 	}
 
 	// An idle keep-alive after one request.
-	idle, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	if _, err := io.WriteString(idle, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
+	idle := send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
 	br := bufio.NewReader(idle)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
