@@ -95,7 +95,12 @@ func lexiconCmd(args []string, io IO) int {
 		return ExitUsage
 	}
 	target := filepath.Join(*dir, *category+".txt")
-	existing, err := existingTerms(target)
+	old, err := os.ReadFile(target)
+	if err != nil && !os.IsNotExist(err) {
+		fmt.Fprintf(io.Stderr, "govwatch lexicon import: %v\n", err)
+		return ExitProblem
+	}
+	existing := existingTerms(old)
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "govwatch lexicon import: %v\n", err)
 		return ExitProblem
@@ -112,7 +117,7 @@ func lexiconCmd(args []string, io IO) int {
 		}
 	}
 	if len(keep) > 0 {
-		if err := appendTerms(target, file, keep); err != nil {
+		if err := appendTerms(target, old, file, keep); err != nil {
 			fmt.Fprintf(io.Stderr, "govwatch lexicon import: %v\n", err)
 			return ExitProblem
 		}
@@ -152,16 +157,8 @@ func readControls(fsys fs.FS) ([]controlSentence, error) {
 	return out, err
 }
 
-// existingTerms are the terms a lexicon file already holds (none when it
-// does not exist).
-func existingTerms(path string) (map[string]bool, error) {
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return map[string]bool{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
+// existingTerms are the terms a lexicon file's data already holds.
+func existingTerms(data []byte) map[string]bool {
 	out := map[string]bool{}
 	for _, line := range strings.Split(string(data), "\n") {
 		term, _, _ := strings.Cut(line, "\t")
@@ -169,7 +166,7 @@ func existingTerms(path string) (map[string]bool, error) {
 			out[textscan.Normalize(term)] = true
 		}
 	}
-	return out, nil
+	return out
 }
 
 // importPlan is what an import would do.
@@ -235,13 +232,10 @@ func planImport(entries []textscan.Entry, existing map[string]bool, severity str
 	return p, nil
 }
 
-// appendTerms adds entries to the lexicon file path under a comment naming
-// their source, written to a temporary file and renamed into place.
-func appendTerms(path, source string, entries []textscan.Entry) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
+// appendTerms writes the lexicon file path as old and entries after it,
+// under a comment naming their source, to a temporary file renamed into
+// place.
+func appendTerms(path string, old []byte, source string, entries []textscan.Entry) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".import-*")
 	if err != nil {
 		return err

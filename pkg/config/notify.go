@@ -271,11 +271,9 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 	if n.Ack.LinkTTL < conf.Duration(time.Minute) {
 		bad("notifier.ack.link_ttl", "must be at least 1m, not %s", n.Ack.LinkTTL)
 	}
-	if !c.HTTP.InsecureOpenAPI && !n.API.HasTokens() {
-		for _, l := range []struct{ path, addr string }{{"http.listen", c.HTTP.Listen}, {"notifier.listen", n.Listen}} {
-			if !Loopback(l.addr) {
-				bad(l.path, "%q is reachable from other hosts, and the notifier's API would be open there: give notifier.api an admin_token_file or unit tokens, listen on a loopback address (127.0.0.1%s), or set http.insecure_open_api: true", l.addr, portOf(l.addr))
-			}
+	for _, l := range []struct{ path, addr string }{{"http.listen", c.HTTP.Listen}, {"notifier.listen", n.Listen}} {
+		if c.OpenAPIOn(l.addr) {
+			bad(l.path, "%q is reachable from other hosts, and the notifier's API would be open there: give notifier.api an admin_token_file or unit tokens, listen on a loopback address (127.0.0.1%s), or set http.insecure_open_api: true", l.addr, portOf(l.addr))
 		}
 	}
 	c.checkFile(bad, "notifier.api.admin_token_file", n.API.AdminTokenFile)
@@ -292,6 +290,13 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 		checkEnv(bad, p+".token_env", t.TokenEnv)
 	}
 	return ps
+}
+
+// OpenAPIOn reports whether the notifier's API, served on addr, would take
+// requests from other hosts without any token, and the config does not say
+// that is meant (http.insecure_open_api).
+func (c *Config) OpenAPIOn(addr string) bool {
+	return !c.HTTP.InsecureOpenAPI && !c.Notifier.API.HasTokens() && !Loopback(addr)
 }
 
 // HasTokens reports whether the API is guarded by any token.

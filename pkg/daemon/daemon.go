@@ -78,7 +78,7 @@ func Run(ctx context.Context, o Options) error {
 	if addr == "" {
 		addr = listenAddr(cfg, o.Components)
 	}
-	if slices.Contains(o.Components, Notifier) && !cfg.HTTP.InsecureOpenAPI && !cfg.Notifier.API.HasTokens() && !config.Loopback(addr) {
+	if slices.Contains(o.Components, Notifier) && cfg.OpenAPIOn(addr) {
 		return fmt.Errorf("listen %s: the notifier's API has no token and would be open to every host that reaches %s; "+
 			"give notifier.api an admin_token_file or unit tokens, listen on 127.0.0.1, or set http.insecure_open_api: true", addr, addr)
 	}

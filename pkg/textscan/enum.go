@@ -23,7 +23,6 @@ type enumeration struct {
 	members []string // folded
 	head    string   // the members' common beginning (two or more characters), or ""
 	tail    string   // their common ending, or ""
-	length  int      // the members' length in characters when they all share it, or 0
 	// shortest and longest are the members' lengths in characters.
 	shortest, longest int
 }
@@ -42,14 +41,11 @@ func newEnumeration(p Entry) (enumeration, bool) {
 		en.members = append(en.members, string(rs))
 	}
 	first := []rune(en.members[0])
-	head, tail, length := len(first), len(first), len(first)
+	head, tail := len(first), len(first)
 	for _, m := range en.members[1:] {
 		rs := []rune(m)
 		head = min(head, commonPrefix(first, rs))
 		tail = min(tail, commonPrefix(reversed(first), reversed(rs)))
-		if len(rs) != length {
-			length = 0
-		}
 	}
 	if head >= 2 {
 		en.head = string(first[:head])
@@ -57,7 +53,6 @@ func newEnumeration(p Entry) (enumeration, bool) {
 	if tail >= 2 {
 		en.tail = string(first[len(first)-tail:])
 	}
-	en.length = length
 	en.shortest, en.longest = len(first), len(first)
 	for _, m := range en.members {
 		n := utf8.RuneCountInString(m)
@@ -92,8 +87,8 @@ func (en *enumeration) memberLike(item string) bool {
 	case en.head != "" || en.tail != "":
 		return en.head != "" && strings.HasPrefix(item, en.head) && len(item) > len(en.head) ||
 			en.tail != "" && strings.HasSuffix(item, en.tail) && len(item) > len(en.tail)
-	case en.length > 0:
-		return utf8.RuneCountInString(item) == en.length
+	case en.shortest == en.longest:
+		return n == en.shortest
 	}
 	return false
 }

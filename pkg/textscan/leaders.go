@@ -3,6 +3,7 @@ package textscan
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/govwatch/govwatch/pkg/model"
 )
@@ -66,16 +67,25 @@ func (m *soundMatcher) addLeaders(entries []Entry, anchor func(string, Entry, an
 // titleBefore returns the longest title of any leader that ends at byte i,
 // with its byte start, or "".
 func (m *soundMatcher) titleBefore(text string, i int) (string, int) {
-	for n := maxTitle; n >= 2; n-- {
-		start := back(text, i, n)
-		if start < 0 {
+	// The characters before i, nearest first, as far as a title reaches.
+	var chars []rune
+	var at []int
+	for j := i; j > 0 && len(chars) < maxTitle; {
+		r, w := utf8.DecodeLastRuneInString(text[:j])
+		j -= w
+		c, class := fold(r)
+		if class == classDrop {
 			continue
 		}
-		var sp textSpan
-		if read(text, start, n, &sp) {
-			if _, ok := m.titleOf[string(sp.chars)]; ok {
-				return string(sp.chars), start
-			}
+		if class != classChar {
+			break
+		}
+		chars, at = append(chars, c), append(at, j)
+	}
+	for n := len(chars); n >= 2; n-- {
+		key := reversed(chars[:n])
+		if _, ok := m.titleOf[string(key)]; ok {
+			return string(key), at[n-1]
 		}
 	}
 	return "", -1

@@ -47,7 +47,6 @@ const minSoundLen = 4
 type formulation struct {
 	entry Entry
 	chars []rune // folded characters
-	sound [][]string
 }
 
 // anchorRef places an anchor segment in a formulation, or names an
@@ -192,10 +191,7 @@ func newSoundMatcher(lex *Lexicon) (*soundMatcher, []Entry) {
 		if k == 0 {
 			continue
 		}
-		f := formulation{entry: p, chars: chars, sound: make([][]string, len(chars))}
-		for i, c := range chars {
-			f.sound[i] = readings(c)
-		}
+		f := formulation{entry: p, chars: chars}
 		form := int32(len(m.forms))
 		m.forms = append(m.forms, f)
 		// k+1 segments as even as the length allows.
@@ -211,18 +207,7 @@ func newSoundMatcher(lex *Lexicon) (*soundMatcher, []Entry) {
 // alike reports whether text character c may stand for the formulation's
 // character at i: it reads the same or is listed as confusable with it.
 func (m *soundMatcher) alike(f *formulation, i int, c rune) bool {
-	want := f.chars[i]
-	if m.confusing[[2]rune{c, want}] {
-		return true
-	}
-	for _, r := range readings(c) {
-		for _, w := range f.sound[i] {
-			if r == w {
-				return true
-			}
-		}
-	}
-	return false
+	return m.alikeChars(c, f.chars[i])
 }
 
 // textSpan is a stretch of the text as the matcher compares it: folded

@@ -254,14 +254,26 @@ func respeltBrand(w string) bool {
 	if len(w) < 4 {
 		return false
 	}
-	leet := strings.NewReplacer("3", "e", "0", "o", "1", "i", "8", "b", "4", "a").Replace(w)
-	for _, b := range spamBrands {
-		if editsWithinOne(w, b) || editsWithinOne(leet, strings.NewReplacer("3", "e", "0", "o", "1", "i", "8", "b", "4", "a").Replace(b)) {
+	leet := unleet.Replace(w)
+	for i, b := range spamBrands {
+		if editsWithinOne(w, b) || editsWithinOne(leet, leetBrands[i]) {
 			return true
 		}
 	}
 	return false
 }
+
+// unleet reads the digits respelt brands put for letters as those letters.
+var unleet = strings.NewReplacer("3", "e", "0", "o", "1", "i", "8", "b", "4", "a")
+
+// leetBrands are spamBrands read through unleet, worked out once.
+var leetBrands = func() []string {
+	out := make([]string, len(spamBrands))
+	for i, b := range spamBrands {
+		out[i] = unleet.Replace(b)
+	}
+	return out
+}()
 
 // editsWithinOne reports whether a becomes b by at most one insertion,
 // deletion or substitution.
