@@ -4,32 +4,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/govwatch/govwatch/pkg/store"
-	"github.com/govwatch/govwatch/pkg/store/embedded"
-	"github.com/govwatch/govwatch/pkg/store/redis"
-	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
+	"github.com/govwatch/govwatch/pkg/store/backendstest"
 )
 
 // backends opens each store two notifiers would share.
 func backends(t *testing.T, clock clockwork.Clock) map[string]store.Store {
 	t.Helper()
-	emb, err := embedded.Open(filepath.Join(t.TempDir(), "s.db"), embedded.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emb.Close() })
-	rd, err := redis.Open(context.Background(), redis.Options{Addrs: []string{redistest.Start(t)}, Prefix: "test:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rd.Close() })
-	return map[string]store.Store{"embedded": emb, "redis": rd}
+	return backendstest.Open(t, clock, "test:")
 }
 
 // wipe deletes every key, as a Redis that lost its data.
