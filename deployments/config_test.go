@@ -90,7 +90,7 @@ func withSecrets(t *testing.T, path string, secrets []string) string {
 			t.Fatalf("%s does not name %s", path, s)
 		}
 		f := filepath.Join(dir, "secret-"+string(rune('a'+i)))
-		if err := os.WriteFile(f, []byte("s3cret-long-enough-for-a-token\n"), 0o600); err != nil {
+		if err := os.WriteFile(f, []byte("s3cret-long-enough-for-an-api-token\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		text = strings.ReplaceAll(text, s, f)

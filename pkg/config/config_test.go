@@ -231,7 +231,7 @@ func TestNotifyCoreProblems(t *testing.T) {
 // loopback, unless the config says it knowingly serves it open.
 func TestOpenAPIRefused(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "admin-token", "0123456789abcdef0123\n")
+	write(t, dir, "admin-token", "0123456789abcdef0123456789abcdef\n")
 	base := "registry:\n  units: [{id: fz, name: 福州}]\nnotifier:\n  receivers: [{name: c, console: {}}]\n  route: {receiver: c}\n"
 	tests := []struct {
 		name, yaml string

@@ -10,9 +10,10 @@ import (
 	"github.com/govwatch/govwatch/pkg/registry"
 )
 
-// MinTokenLen is the shortest API token accepted: a bearer token is a
-// password that anyone reaching the port may try.
-const MinTokenLen = 16
+// MinTokenLen is the shortest API token accepted, 32 characters (128 bits
+// as hex, 192 as base64): a bearer token is a password that anyone
+// reaching the port may try.
+const MinTokenLen = 32
 
 // validateDuty checks what the notifier reads beside the file at start-up:
 // the secrets' lengths, the API tokens' units and the roster, so that
@@ -39,6 +40,9 @@ func (c *Config) validateDuty(pos *conf.Positions, reg *registry.Registry) conf.
 	}
 	if key := secret(n.Ack.KeyFile, n.Ack.KeyEnv); key != nil && len(key) < ack.MinKeyLen {
 		bad("notifier.ack."+secretKey("key", n.Ack.KeyFile), "the signing key has %d bytes, want at least %d", len(key), ack.MinKeyLen)
+	}
+	if key := secret(n.Ack.PreviousKeyFile, n.Ack.PreviousKeyEnv); key != nil && len(key) < ack.MinKeyLen {
+		bad("notifier.ack."+secretKey("previous_key", n.Ack.PreviousKeyFile), "the previous signing key has %d bytes, want at least %d", len(key), ack.MinKeyLen)
 	}
 	if tok := secret(n.API.AdminTokenFile, n.API.AdminTokenEnv); tok != nil && len(tok) < MinTokenLen {
 		bad("notifier.api."+secretKey("admin_token", n.API.AdminTokenFile), "the admin token has %d bytes, want at least %d", len(tok), MinTokenLen)

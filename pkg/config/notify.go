@@ -93,17 +93,19 @@ type InhibitRuleConfig struct {
 
 // AckConfig configures the signed one-click links. Without a key file or
 // variable, a key is generated once and kept in the store, shared by all
-// replicas.
+// replicas and re-read by them.
 type AckConfig struct {
-	KeyFile string        `yaml:"key_file" doc:"File holding the signing key (at least 16 bytes); none: one is generated and kept in the store."`
-	KeyEnv  string        `yaml:"key_env" doc:"Environment variable holding the signing key."`
-	LinkTTL conf.Duration `yaml:"link_ttl" doc:"How long a link works (at least 1m)."`
+	KeyFile         string        `yaml:"key_file" doc:"File holding the signing key (at least 16 bytes); none: one is generated and kept in the store, which then needs persistence."`
+	KeyEnv          string        `yaml:"key_env" doc:"Environment variable holding the signing key."`
+	PreviousKeyFile string        `yaml:"previous_key_file" doc:"File holding the key signed with before a rotation: links it signed are still accepted, new ones are signed with key_file or key_env."`
+	PreviousKeyEnv  string        `yaml:"previous_key_env" doc:"Environment variable holding the previous key."`
+	LinkTTL         conf.Duration `yaml:"link_ttl" doc:"How long a link works (at least 1m)."`
 }
 
 // NotifierAPIConfig holds the API's bearer tokens. With none configured
 // the API is open, which suits the demo on loopback only.
 type NotifierAPIConfig struct {
-	AdminTokenFile string            `yaml:"admin_token_file" doc:"File holding the admin token (at least 16 bytes), which sees every unit."`
+	AdminTokenFile string            `yaml:"admin_token_file" doc:"File holding the admin token (at least 32 bytes), which sees every unit."`
 	AdminTokenEnv  string            `yaml:"admin_token_env" doc:"Environment variable holding the admin token."`
 	Tokens         []UnitTokenConfig `yaml:"tokens" doc:"Units' tokens. With no token at all the API is open: loopback demos only."`
 }
@@ -111,7 +113,7 @@ type NotifierAPIConfig struct {
 // UnitTokenConfig is a unit's token: it sees the unit and the units below.
 type UnitTokenConfig struct {
 	Unit      string `yaml:"unit" doc:"The unit whose alerts, and its subordinates', the token sees."`
-	TokenFile string `yaml:"token_file" doc:"File holding the token (at least 16 bytes)."`
+	TokenFile string `yaml:"token_file" doc:"File holding the token (at least 32 bytes)."`
 	TokenEnv  string `yaml:"token_env" doc:"Environment variable holding the token."`
 }
 
@@ -268,6 +270,11 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 	}
 	c.checkFile(bad, "notifier.ack.key_file", n.Ack.KeyFile)
 	checkEnv(bad, "notifier.ack.key_env", n.Ack.KeyEnv)
+	c.checkFile(bad, "notifier.ack.previous_key_file", n.Ack.PreviousKeyFile)
+	checkEnv(bad, "notifier.ack.previous_key_env", n.Ack.PreviousKeyEnv)
+	if (n.Ack.PreviousKeyFile != "" || n.Ack.PreviousKeyEnv != "") && n.Ack.KeyFile == "" && n.Ack.KeyEnv == "" {
+		bad("notifier.ack", "a previous key needs the key that replaced it: set key_file or key_env")
+	}
 	if n.Ack.LinkTTL < conf.Duration(time.Minute) {
 		bad("notifier.ack.link_ttl", "must be at least 1m, not %s", n.Ack.LinkTTL)
 	}

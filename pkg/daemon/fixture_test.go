@@ -58,7 +58,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if got, want := req.Header.Get(webhook.HeaderSignature), webhook.Sign(r.secret, body); got != want {
+	if got, want := req.Header.Get(webhook.HeaderSignature), webhook.Sign(r.secret, req.Header.Get(webhook.HeaderTimestamp), body); got != want {
 		r.bad = append(r.bad, fmt.Sprintf("signature %q, want %q", got, want))
 	}
 	var m webhook.Message

@@ -89,18 +89,8 @@ func (e *env) notifyDuty() (*notifyDuty, error) {
 		}
 		d.inhibit = append(d.inhibit, inhibit.Rule{Source: src, Target: tgt, Equal: ic.Equal})
 	}
-	key, err := e.cfg.Secret(nc.Ack.KeyFile, nc.Ack.KeyEnv)
-	if err != nil {
-		return nil, fmt.Errorf("ack key: %w", err)
-	}
-	if len(key) == 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if key, err = ack.KeyFromStore(ctx, e.store); err != nil {
-			return nil, err
-		}
-	}
-	if d.signer, err = ack.NewSigner(key); err != nil {
+	var err error
+	if d.signer, err = e.ackSigner(); err != nil {
 		return nil, err
 	}
 	var tokens []notify.Token
@@ -132,6 +122,31 @@ func (e *env) notifyDuty() (*notifyDuty, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// ackSigner builds the link signer: from the configured key (and the
+// previous one, still accepted) or, with none configured, from the key ring
+// the replicas share in the store, which it re-reads.
+func (e *env) ackSigner() (*ack.Signer, error) {
+	ac := e.cfg.Notifier.Ack
+	key, err := e.cfg.Secret(ac.KeyFile, ac.KeyEnv)
+	if err != nil {
+		return nil, fmt.Errorf("ack key: %w", err)
+	}
+	prev, err := e.cfg.Secret(ac.PreviousKeyFile, ac.PreviousKeyEnv)
+	if err != nil {
+		return nil, fmt.Errorf("previous ack key: %w", err)
+	}
+	if len(key) > 0 {
+		var previous [][]byte
+		if len(prev) > 0 {
+			previous = append(previous, prev)
+		}
+		return ack.NewSigner(key, previous...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return ack.FromStore(ctx, e.store, ack.StoreOptions{Clock: e.clock, Log: e.log.Named("ack")})
 }
 
 // LoadRoster loads the roster the config names, checking its units against

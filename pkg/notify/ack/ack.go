@@ -9,15 +9,15 @@
 package ack
 
 import (
-	"context"
+	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,28 +46,62 @@ type Claims struct {
 }
 
 // Signer makes and checks links. It is safe for concurrent use.
-type Signer struct{ key []byte }
-
-// NewSigner returns a signer keyed with key (at least MinKeyLen bytes).
-func NewSigner(key []byte) (*Signer, error) {
-	if len(key) < MinKeyLen {
-		return nil, fmt.Errorf("ack signing key has %d bytes, want at least %d", len(key), MinKeyLen)
-	}
-	return &Signer{key: append([]byte(nil), key...)}, nil
+//
+// It holds a key ring: the first key signs, every key verifies, so a key
+// can be rotated without breaking the links already sent. A signer made by
+// NewSigner keeps its keys; one made by FromStore shares its ring with the
+// other replicas through the store and re-reads it (see FromStore).
+type Signer struct {
+	ring atomic.Pointer[[][]byte]
+	sync *storeSync // nil: the ring is fixed
 }
+
+// NewSigner returns a signer that signs with key and also accepts links
+// signed with any of previous (each at least MinKeyLen bytes).
+func NewSigner(key []byte, previous ...[]byte) (*Signer, error) {
+	ring := make([][]byte, 0, 1+len(previous))
+	for i, k := range append([][]byte{key}, previous...) {
+		if len(k) < MinKeyLen {
+			which := "ack signing key"
+			if i > 0 {
+				which = fmt.Sprintf("previous ack key %d", i)
+			}
+			return nil, fmt.Errorf("%s has %d bytes, want at least %d", which, len(k), MinKeyLen)
+		}
+		ring = append(ring, bytes.Clone(k))
+	}
+	s := &Signer{}
+	s.ring.Store(&ring)
+	return s, nil
+}
+
+func (s *Signer) keys() [][]byte { return *s.ring.Load() }
 
 var b64 = base64.RawURLEncoding.Strict()
 
 // Token signs c.
+// Token signs c with the first key of the ring, re-read from the store
+// first when the signer shares its ring.
 func (s *Signer) Token(c Claims) string {
+	s.sync.refresh(s)
 	payload := fmt.Sprintf("%s|%d|%s|%d", c.Fingerprint, c.Incident, c.Action, c.Expires.Unix())
-	return b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(s.mac(payload))
+	return b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(mac(s.keys()[0], payload))
 }
 
-func (s *Signer) mac(payload string) []byte {
-	m := hmac.New(sha256.New, s.key)
+func mac(key []byte, payload string) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(payload))
 	return m.Sum(nil)
+}
+
+// signedBy reports whether sum is the MAC of payload under a key of the ring.
+func (s *Signer) signedBy(payload string, sum []byte) bool {
+	for _, k := range s.keys() {
+		if hmac.Equal(sum, mac(k, payload)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Verify checks token's signature and that it has not expired at now.
@@ -87,11 +121,13 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 	if err != nil {
 		return Claims{}, ErrMalformed
 	}
-	mac, err := b64.DecodeString(m64)
+	sum, err := b64.DecodeString(m64)
 	if err != nil {
 		return Claims{}, ErrMalformed
 	}
-	if !hmac.Equal(mac, s.mac(string(payload))) {
+	// A key another replica added to the shared ring since the last read
+	// (after a store wipe) is looked for once before the link is refused.
+	if !s.signedBy(string(payload), sum) && (!s.sync.refresh(s) || !s.signedBy(string(payload), sum)) {
 		return Claims{}, ErrSignature
 	}
 	parts := strings.Split(string(payload), "|")
@@ -108,32 +144,4 @@ func (s *Signer) Verify(token string, now time.Time) (Claims, error) {
 		return c, ErrExpired
 	}
 	return c, nil
-}
-
-// KeyStore is what KeyFromStore needs of the store.
-type KeyStore interface {
-	Get(ctx context.Context, key string) ([]byte, error)
-	SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error)
-}
-
-// StoreKey is where a generated signing key is kept.
-const StoreKey = "notifier/ack/key"
-
-// KeyFromStore returns the signing key kept in the store, generating and
-// storing one first when there is none; replicas race with set-if-absent,
-// so all of them end up with the same key. For deployments that configure
-// no key file or variable.
-func KeyFromStore(ctx context.Context, st KeyStore) ([]byte, error) {
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		return nil, fmt.Errorf("generate ack key: %w", err)
-	}
-	if _, err := st.SetNX(ctx, StoreKey, k, 0); err != nil {
-		return nil, fmt.Errorf("store ack key: %w", err)
-	}
-	v, err := st.Get(ctx, StoreKey)
-	if err != nil {
-		return nil, fmt.Errorf("read ack key: %w", err)
-	}
-	return v, nil
 }

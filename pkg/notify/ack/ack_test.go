@@ -1,16 +1,10 @@
 package ack
 
 import (
-	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jonboulle/clockwork"
-
-	"github.com/govwatch/govwatch/pkg/store/embedded"
 )
 
 var now = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
@@ -76,23 +70,25 @@ func TestShortKeyRejected(t *testing.T) {
 	}
 }
 
-func TestKeyFromStoreIsShared(t *testing.T) {
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "s.db"), embedded.WithClock(clockwork.NewFakeClockAt(now)))
+func TestPreviousKeyVerifies(t *testing.T) {
+	oldKey, newKey := []byte("the-key-of-last-year"), []byte("the-key-of-this-year")
+	before, err := NewSigner(oldKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	ctx := context.Background()
-	k1, err := KeyFromStore(ctx, st)
+	after, err := NewSigner(newKey, oldKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2, err := KeyFromStore(ctx, st)
-	if err != nil {
-		t.Fatal(err)
+	c := Claims{Fingerprint: "a1b2c3d4e5f60718", Incident: 1, Action: ActionResolve, Expires: now.Add(time.Hour)}
+	if _, err := after.Verify(before.Token(c), now); err != nil {
+		t.Errorf("a link signed before the rotation: got %v, want it accepted", err)
 	}
-	if len(k1) != 32 || string(k1) != string(k2) {
-		t.Fatalf("keys: got %x and %x, want the same 32 bytes twice", k1, k2)
+	if _, err := before.Verify(after.Token(c), now); !errors.Is(err, ErrSignature) {
+		t.Errorf("a link signed after the rotation, checked with the old key alone: got %v, want ErrSignature (the new key signs)", err)
+	}
+	if _, err := NewSigner(newKey, []byte("short")); err == nil || !strings.Contains(err.Error(), "previous ack key 1 has 5 bytes") {
+		t.Errorf("NewSigner(short previous key): got %v, want an error naming the previous key", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,7 +23,11 @@ import (
 
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/registry"
+	"github.com/govwatch/govwatch/pkg/store"
 )
+
+// markerTimeout bounds storing the replay marker of a published request.
+const markerTimeout = 5 * time.Second
 
 // Path is where the handler is mounted.
 const Path = "/api/v1/ingest"
@@ -53,7 +58,8 @@ type Ingester interface {
 // replicas: per-key request counts and the signatures already used.
 type Counters interface {
 	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
-	SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error)
+	Get(ctx context.Context, key string) ([]byte, error)
+	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
 }
 
 // Options build a Handler. Keys, Registry, Ingester and Store are required.
@@ -171,14 +177,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnauthorized, "bad %s: want sha256=<hex HMAC-SHA256 of timestamp + \".\" + body>", HeaderSignature)
 		return
 	}
-	fresh, err := h.o.Store.SetNX(ctx, "push/sig/"+strings.TrimPrefix(sig, "sha256="), []byte(key.ID), 2*h.o.MaxSkew)
-	if err != nil {
+	// The marker is stored once the posts are published: a client that
+	// timed out on a request that was not published may resend it. Two
+	// copies racing both get published, which Ingest de-duplicates.
+	marker := "push/sig/" + strings.TrimPrefix(sig, "sha256=")
+	if _, err := h.o.Store.Get(ctx, marker); err == nil {
+		fail(w, http.StatusConflict, "this signed request was already received and published: a replay is not accepted")
+		return
+	} else if !errors.Is(err, store.ErrNotFound) {
 		h.o.Log.Error("push replay check", zap.String("key", key.ID), zap.Error(err))
 		fail(w, http.StatusServiceUnavailable, "state store unavailable, retry later")
-		return
-	}
-	if !fresh {
-		fail(w, http.StatusConflict, "this signed request was already received: a replay is not accepted")
 		return
 	}
 	minute := now.Unix() / 60
@@ -213,6 +221,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.o.Log.Error("push publish", zap.String("key", key.ID), zap.Int("published", published), zap.Error(err))
 		reply(w, http.StatusServiceUnavailable, answer{Error: "publishing failed part-way; resend the same posts, they are de-duplicated", Accepted: len(posts), Published: published})
 		return
+	}
+	// Recorded even when the client has gone: it was published.
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markerTimeout)
+	defer cancel()
+	if err := h.o.Store.Set(mctx, marker, []byte(key.ID), 2*h.o.MaxSkew); err != nil {
+		// A resend would be published again and de-duplicated downstream.
+		h.o.Log.Warn("push replay marker", zap.String("key", key.ID), zap.Error(err))
 	}
 	reply(w, http.StatusOK, answer{Accepted: len(posts), Published: published})
 }

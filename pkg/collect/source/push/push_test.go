@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -23,16 +24,27 @@ import (
 
 var now = time.Date(2026, 11, 27, 1, 30, 0, 0, time.UTC) // 09:30 in Beijing
 
-// ingested records what the handler hands on.
+// ingested records what the handler hands on. fail, when set, makes the
+// next Ingest publish nothing and return it; after, when set, runs once
+// the posts are published.
 type ingested struct {
 	mu    sync.Mutex
 	posts []model.Post
+	fail  error
+	after func()
 }
 
 func (g *ingested) Ingest(_ context.Context, posts []model.Post) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if err := g.fail; err != nil {
+		g.fail = nil
+		return 0, err
+	}
 	g.posts = append(g.posts, posts...)
+	if g.after != nil {
+		g.after()
+	}
 	return len(posts), nil
 }
 
@@ -56,9 +68,10 @@ func testRegistry(t testing.TB) *registry.Registry {
 }
 
 type rig struct {
-	clock *clockwork.FakeClock
-	got   *ingested
-	h     *Handler
+	clock  *clockwork.FakeClock
+	got    *ingested
+	h      *Handler
+	cancel context.CancelFunc // of the request under way: its client goes away
 }
 
 func newRig(t *testing.T, rate int) *rig {
@@ -109,7 +122,10 @@ func (r *rig) do(t *testing.T, q req) (int, answer) {
 	if q.sig == "" {
 		q.sig = Sign([]byte(q.secret), q.timestamp, q.body)
 	}
-	hr := httptest.NewRequest(q.method, Path, bytes.NewReader(q.body))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.cancel = cancel
+	hr := httptest.NewRequestWithContext(ctx, q.method, Path, bytes.NewReader(q.body))
 	hr.Header.Set(HeaderKey, q.key)
 	hr.Header.Set(HeaderTimestamp, q.timestamp)
 	hr.Header.Set(HeaderSignature, q.sig)
@@ -339,5 +355,37 @@ func BenchmarkParse(b *testing.B) {
 		if err != nil || len(probs) != 0 || len(posts) != 500 {
 			b.Fatalf("got %d posts, %v, %v", len(posts), probs, err)
 		}
+	}
+}
+
+// TestReplayMarkerAfterPublish: a request that was not published may be
+// sent again, one that was is a replay, even when its client went away
+// before the answer.
+func TestReplayMarkerAfterPublish(t *testing.T) {
+	r := newRig(t, 60)
+	body := batch(t)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	r.got.fail = errors.New("nats: no responders available for request")
+	if code, a := r.do(t, req{timestamp: ts, body: body}); code != http.StatusServiceUnavailable || a.Published != 0 {
+		t.Fatalf("publishing failed: got %d %+v, want 503 with nothing published", code, a)
+	}
+	if code, a := r.do(t, req{timestamp: ts, body: body}); code != http.StatusOK || a.Published != 3 {
+		t.Fatalf("the unpublished request sent again: got %d %+v, want 200 with 3 published", code, a)
+	}
+	if code, a := r.do(t, req{timestamp: ts, body: body}); code != http.StatusConflict || !strings.Contains(a.Error, "replay") {
+		t.Errorf("the published request sent again: got %d %+v, want 409", code, a)
+	}
+
+	// The client times out while the posts are being published.
+	r.clock.Advance(time.Second)
+	ts = strconv.FormatInt(r.clock.Now().Unix(), 10)
+	r.got.after = func() { r.cancel() }
+	r.do(t, req{timestamp: ts, body: body})
+	r.got.after = nil
+	if code, a := r.do(t, req{timestamp: ts, body: body}); code != http.StatusConflict {
+		t.Errorf("resent after the client timed out on a published request: got %d %+v, want 409", code, a)
+	}
+	if n := r.got.count(); n != 6 {
+		t.Errorf("got %d posts ingested, want 6 (two published requests)", n)
 	}
 }

@@ -26,12 +26,24 @@ import (
 
 // Headers set on every signed request.
 const (
-	// HeaderSignature is "sha256=" and the hex HMAC-SHA256 of the request
-	// body, keyed with the receiver's secret.
+	// HeaderSignature is SignatureVersion, "=" and the hex HMAC-SHA256 of
+	// the timestamp header's value, ".", and the request body, keyed with
+	// the receiver's secret.
 	HeaderSignature = "X-Govwatch-Signature"
 	// HeaderTimestamp is the Unix time in seconds at which the request was
-	// signed.
+	// signed; the signature covers it, so a receiver can refuse old ones.
 	HeaderTimestamp = "X-Govwatch-Timestamp"
+)
+
+// SignatureVersion names the signing scheme in the signature header. "v1"
+// signs timestamp "." body; earlier releases sent "sha256=" over the body
+// alone, which a receiver can tell apart and should refuse.
+const SignatureVersion = "v1"
+
+// Errors from Verify.
+var (
+	ErrBadSignature = errors.New("webhook signature does not match")
+	ErrStale        = errors.New("webhook timestamp outside the accepted skew")
 )
 
 // DefaultTimeout bounds one delivery attempt when the configuration sets none.
@@ -182,8 +194,9 @@ func (w *Webhook) Notify(ctx context.Context, n *channel.Notification) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "govwatch-notifier")
 	if len(w.secret) > 0 {
-		req.Header.Set(HeaderTimestamp, strconv.FormatInt(w.now().Unix(), 10))
-		req.Header.Set(HeaderSignature, Sign(w.secret, body))
+		ts := strconv.FormatInt(w.now().Unix(), 10)
+		req.Header.Set(HeaderTimestamp, ts)
+		req.Header.Set(HeaderSignature, Sign(w.secret, ts, body))
 	}
 
 	resp, err := w.client.Do(req)
@@ -236,13 +249,34 @@ func NewMessage(n *channel.Notification, maxAlerts int) *Message {
 	return m
 }
 
-// Sign returns the X-Govwatch-Signature value for body: "sha256=" and the
-// hex HMAC-SHA256 of the body keyed with secret. Receivers recompute it over
-// the raw body and compare with hmac.Equal.
-func Sign(secret, body []byte) string {
+// Sign returns the X-Govwatch-Signature value for body sent with timestamp
+// (the X-Govwatch-Timestamp value): "v1=" and the hex HMAC-SHA256 of
+// timestamp "." body keyed with secret.
+func Sign(secret []byte, timestamp string, body []byte) string {
 	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(timestamp))
+	mac.Write([]byte{'.'})
 	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	return SignatureVersion + "=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Verify is what a receiver written in Go does with a request: it checks
+// the signature over timestamp and the raw body in constant time, then that
+// the timestamp is within maxSkew of now, so a captured request cannot be
+// replayed after that. (Within the window, the alerts' fingerprints and
+// startsAt identify a repeat.)
+func Verify(secret []byte, timestamp, signature string, body []byte, now time.Time, maxSkew time.Duration) error {
+	if !hmac.Equal([]byte(signature), []byte(Sign(secret, timestamp, body))) {
+		return ErrBadSignature
+	}
+	ts, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not unix seconds", ErrStale, timestamp)
+	}
+	if skew := now.Sub(time.Unix(ts, 0)); skew > maxSkew || skew < -maxSkew {
+		return fmt.Errorf("%w: %s away from now, over %s", ErrStale, skew, maxSkew)
+	}
+	return nil
 }
 
 func orEmpty[M ~map[string]string](m M) map[string]string {

@@ -161,16 +161,44 @@ func TestNotifySignature(t *testing.T) {
 		t.Fatalf("Notify: %v", err)
 	}
 	r := <-got
-	if want := Sign(secret, r.body); r.signature != want {
-		t.Errorf("signature: got %q, want %q", r.signature, want)
-	}
 	if want := strconv.FormatInt(testNow.Unix(), 10); r.timestamp != want {
 		t.Errorf("timestamp: got %q, want %q", r.timestamp, want)
 	}
-	// Known answer (openssl dgst -sha256 -hmac key), so the scheme cannot
-	// drift with the code.
-	if got, want := Sign([]byte("key"), []byte(`{"version":"4"}`)), "sha256=442ccb4cbb8d2ca0b4baebb9e72b9588994c66d5a8e1aa9019eae132f69f55ad"; got != want {
+	if err := Verify(secret, r.timestamp, r.signature, r.body, testNow, 5*time.Minute); err != nil {
+		t.Errorf("Verify of the request sent: %v", err)
+	}
+	// Known answer (printf '1795680300.{"version":"4"}' | openssl dgst
+	// -sha256 -hmac key), so the scheme cannot drift with the code.
+	if got, want := Sign([]byte("key"), "1795680300", []byte(`{"version":"4"}`)), "v1=836d7a36071a87515d6a808ddad2a8762be98fb4b84a934bbba7605ffd2a85ee"; got != want {
 		t.Errorf("Sign: got %q, want %q", got, want)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	secret, body := []byte("s3cr3t-robot-key"), []byte(`{"version":"4"}`)
+	ts := strconv.FormatInt(testNow.Unix(), 10)
+	sig := Sign(secret, ts, body)
+	later := strconv.FormatInt(testNow.Add(time.Hour).Unix(), 10)
+	tests := []struct {
+		name           string
+		timestamp, sig string
+		body           []byte
+		at             time.Time
+		wantErr        error
+	}{
+		{"fresh", ts, sig, body, testNow.Add(4 * time.Minute), nil},
+		{"replayed after the skew", ts, sig, body, testNow.Add(6 * time.Minute), ErrStale},
+		{"from the future", ts, sig, body, testNow.Add(-6 * time.Minute), ErrStale},
+		{"timestamp moved forward, signature kept", later, sig, body, testNow.Add(time.Hour), ErrBadSignature},
+		{"body changed", ts, sig, []byte(`{"version":"5"}`), testNow, ErrBadSignature},
+		{"old body-only scheme", ts, "sha256=" + sig[len("v1="):], body, testNow, ErrBadSignature},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := Verify(secret, tc.timestamp, tc.sig, tc.body, tc.at, 5*time.Minute); !errors.Is(err, tc.wantErr) {
+				t.Errorf("Verify: got %v, want %v", err, tc.wantErr)
+			}
+		})
 	}
 }
 
