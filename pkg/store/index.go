@@ -120,12 +120,17 @@ func (k Kind) ShardOf(key string) int {
 	return int(h.Sum32() % uint32(k.Shards))
 }
 
-// CheckShard returns an error naming the kind when shard is out of range.
-func (k Kind) CheckShard(shard int) error {
-	if shard < 0 || shard >= k.Shards {
-		return fmt.Errorf("store: kind %q has shards 0..%d, not %d", k.Prefix, k.Shards-1, shard)
+// LookupShard is LookupKind that also checks shard is one of the kind's,
+// what every ListShard starts with.
+func LookupShard(prefix string, shard int) (Kind, error) {
+	k, err := LookupKind(prefix)
+	if err != nil {
+		return Kind{}, err
 	}
-	return nil
+	if shard < 0 || shard >= k.Shards {
+		return Kind{}, fmt.Errorf("store: kind %q has shards 0..%d, not %d", k.Prefix, k.Shards-1, shard)
+	}
+	return k, nil
 }
 
 // ListAll is List in terms of ListShard: every shard of the kind in turn.

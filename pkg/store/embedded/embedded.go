@@ -333,11 +333,8 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(key string, val
 // ListShard is List over one shard of the kind: the range, keeping the keys
 // that hash to shard.
 func (s *Store) ListShard(ctx context.Context, prefix string, shard int, fn func(key string, val []byte) error) error {
-	k, err := store.LookupKind(prefix)
+	k, err := store.LookupShard(prefix, shard)
 	if err != nil {
-		return err
-	}
-	if err := k.CheckShard(shard); err != nil {
 		return err
 	}
 	keep := func(key []byte) bool { return k.ShardOf(string(key)) == shard }

@@ -126,11 +126,8 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(key string, val
 // keyspace when no marker says it was built (the migration of data written
 // before the kind had an index).
 func (s *Store) ListShard(ctx context.Context, prefix string, shard int, fn func(key string, val []byte) error) error {
-	k, err := store.LookupKind(prefix)
+	k, err := store.LookupShard(prefix, shard)
 	if err != nil {
-		return err
-	}
-	if err := k.CheckShard(shard); err != nil {
 		return err
 	}
 	if err := s.ensureIndex(ctx, k); err != nil {

@@ -86,11 +86,8 @@ func (s *MemStore) List(ctx context.Context, prefix string, fn func(key string, 
 
 // ListShard implements detect.Store: the keys of one shard of the kind.
 func (s *MemStore) ListShard(_ context.Context, prefix string, shard int, fn func(key string, val []byte) error) error {
-	kind, err := store.LookupKind(prefix)
+	kind, err := store.LookupShard(prefix, shard)
 	if err != nil {
-		return err
-	}
-	if err := kind.CheckShard(shard); err != nil {
 		return err
 	}
 	s.mu.Lock()
