@@ -102,8 +102,8 @@ func (s *countingStore) Get(ctx context.Context, key string) ([]byte, error) {
 	return s.Store.Get(ctx, key)
 }
 
-func (s *countingStore) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
-	return s.Store.Scan(ctx, prefix, func(k string, v []byte) error {
+func (s *countingStore) List(ctx context.Context, prefix string, fn func(string, []byte) error) error {
+	return s.Store.List(ctx, prefix, func(k string, v []byte) error {
 		s.scanned.Add(1)
 		return fn(k, v)
 	})

@@ -142,11 +142,14 @@ func (gr *grouper) enqueue(ctx context.Context, m Matched, r *Record) (string, t
 	return key, g.NextFlush, nil
 }
 
+// groupKind indexes the groups, which every tick lists.
+var groupKind = store.DeclareKind(groupPrefix, 1)
+
 // flushDue flushes every group whose time has come.
 func (gr *grouper) flushDue(ctx context.Context) error {
 	now := gr.clock.Now()
 	var due []string
-	err := gr.store.Scan(ctx, groupPrefix, func(k string, v []byte) error {
+	err := gr.store.List(ctx, groupKind, func(k string, v []byte) error {
 		var g group
 		if json.Unmarshal(v, &g) == nil && !now.Before(g.NextFlush) {
 			due = append(due, k)

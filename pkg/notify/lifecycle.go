@@ -155,11 +155,14 @@ func (l *lifecycle) get(ctx context.Context, fp string) (*Record, error) {
 	return &r, nil
 }
 
+// recordKind indexes the alert records, which every tick lists.
+var recordKind = store.DeclareKind(recordPrefix, 1)
+
 // list returns the records in the store, unsorted; with active set, only
 // open ones.
 func (l *lifecycle) list(ctx context.Context, active bool) ([]Record, error) {
 	var out []Record
-	err := l.store.Scan(ctx, recordPrefix, func(_ string, v []byte) error {
+	err := l.store.List(ctx, recordKind, func(_ string, v []byte) error {
 		var r Record
 		if err := json.Unmarshal(v, &r); err != nil {
 			return nil // one bad record must not hide the others

@@ -29,7 +29,10 @@ type Store interface {
 	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
 	// Scan calls fn for every live key with the given prefix, in no
 	// particular order, until fn returns an error, which Scan returns.
+	// It walks the keyspace: for admin tools, never a hot path, which
+	// reads a declared kind with List instead.
 	Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error
+	Lister
 	// Close releases the backend.
 	Close() error
 }

@@ -17,7 +17,7 @@ import (
 
 // Store is the state detectors keep; all of it lives in the shared store so
 // several analyzer replicas agree and a restart loses nothing.
-type Store = store.ScanKV
+type Store = store.ListKV
 
 // Publisher sends the detectors' alerts.
 type Publisher = model.AlertPublisher

@@ -10,6 +10,11 @@ import (
 	"github.com/govwatch/govwatch/pkg/store"
 )
 
+// Shards is the number of shards of the per-account kinds detectors
+// declare: their index splits by account id, so that a sweep can be split
+// between replicas shard by shard (store.Lister.ListShard).
+const Shards = 16
+
 // Load reads the JSON value at key into v and reports whether it was there.
 func Load(ctx context.Context, s Store, key string, v any) (bool, error) {
 	b, err := s.Get(ctx, key)
@@ -25,10 +30,11 @@ func Load(ctx context.Context, s Store, key string, v any) (bool, error) {
 	return true, nil
 }
 
-// ScanJSON is Store.Scan with every value decoded from JSON into a fresh T;
-// a value that does not decode ends the scan with an error naming its key.
+// ScanJSON is Store.List over the declared kind prefix (store.DeclareKind)
+// with every value decoded from JSON into a fresh T; a value that does not
+// decode ends the listing with an error naming its key.
 func ScanJSON[T any](ctx context.Context, s Store, prefix string, fn func(key string, v *T) error) error {
-	return s.Scan(ctx, prefix, func(key string, val []byte) error {
+	return s.List(ctx, prefix, func(key string, val []byte) error {
 		var v T
 		if err := json.Unmarshal(val, &v); err != nil {
 			return fmt.Errorf("%s: %w", key, err)

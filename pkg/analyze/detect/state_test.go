@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/govwatch/govwatch/pkg/analyze/detect"
+	"github.com/govwatch/govwatch/pkg/store"
 	"github.com/govwatch/govwatch/pkg/store/embedded"
 	"github.com/govwatch/govwatch/pkg/store/redis"
 	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
@@ -93,6 +94,12 @@ func TestUpdateWritesNothingWhenAsked(t *testing.T) {
 		t.Errorf("Update error = %v, want fn's error", err)
 	}
 }
+
+// The kinds TestScanJSON lists.
+var (
+	_ = store.DeclareKind("a/", 1)
+	_ = store.DeclareKind("b/", 1)
+)
 
 // TestScanJSON decodes every record under the prefix, each into a fresh
 // value, and stops at one that does not decode, naming its key.

@@ -54,7 +54,13 @@ import (
 )
 
 // Store is the part of the store the job uses.
-type Store = store.ScanKV
+type Store = store.ListKV
+
+// The kinds a round lists: posts waiting for their links, and links.
+var (
+	postKind = store.DeclareKind(postPrefix, 1)
+	linkKind = store.DeclareKind(linkPrefix, 1)
+)
 
 // AlertPublisher takes content.dead_link alerts: the bus.
 type AlertPublisher = model.AlertPublisher
@@ -250,7 +256,7 @@ func (c *Checker) Pass(ctx context.Context) error {
 	now := c.o.Clock.Now()
 	day := now.In(calendar.Shanghai).Format(time.DateOnly)
 	refs := map[string][]post{} // link → the posts carrying it
-	err := c.o.Store.Scan(ctx, postPrefix, func(_ string, val []byte) error {
+	err := c.o.Store.List(ctx, postKind, func(_ string, val []byte) error {
 		var p post
 		if json.Unmarshal(val, &p) != nil {
 			return nil // not ours to judge; it expires
@@ -290,7 +296,7 @@ func (c *Checker) Pass(ctx context.Context) error {
 	}
 	// Links still alerted that no tracked post carries: resolve.
 	var orphans []record
-	err = c.o.Store.Scan(ctx, linkPrefix, func(_ string, val []byte) error {
+	err = c.o.Store.List(ctx, linkKind, func(_ string, val []byte) error {
 		var r record
 		if json.Unmarshal(val, &r) == nil && len(r.Alerted) > 0 && refs[r.URL] == nil {
 			orphans = append(orphans, r)

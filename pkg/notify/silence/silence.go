@@ -228,10 +228,13 @@ func (ss *Silences) Expire(ctx context.Context, id string) error {
 	return ss.put(ctx, s)
 }
 
+// silenceKind indexes the silences, which every handled alert lists.
+var silenceKind = store.DeclareKind("notifier/silence/", 1)
+
 // List returns every silence kept, active first, then pending, then expired.
 func (ss *Silences) List(ctx context.Context) ([]Silence, error) {
 	var out []Silence
-	err := ss.st.Scan(ctx, "notifier/silence/", func(_ string, v []byte) error {
+	err := ss.st.List(ctx, silenceKind, func(_ string, v []byte) error {
 		var s Silence
 		if json.Unmarshal(v, &s) == nil {
 			out = append(out, s)

@@ -320,6 +320,33 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // transaction, so fn may write to the store; keys written during the Scan may
 // or may not be visited.
 func (s *Store) Scan(ctx context.Context, prefix string, fn func(key string, val []byte) error) error {
+	return s.scanRange(ctx, prefix, nil, fn)
+}
+
+// List calls fn for every live key of the declared kind prefix. bbolt keeps
+// keys sorted, so the kind is one range of the B+tree: the cost is a seek
+// plus the members, whatever else the file holds.
+func (s *Store) List(ctx context.Context, prefix string, fn func(key string, val []byte) error) error {
+	return store.ListAll(ctx, s, prefix, fn)
+}
+
+// ListShard is List over one shard of the kind: the range, keeping the keys
+// that hash to shard.
+func (s *Store) ListShard(ctx context.Context, prefix string, shard int, fn func(key string, val []byte) error) error {
+	k, err := store.LookupShard(prefix, shard)
+	if err != nil {
+		return err
+	}
+	keep := func(key []byte) bool { return k.ShardOf(string(key)) == shard }
+	if k.Shards == 1 {
+		keep = nil
+	}
+	return s.scanRange(ctx, prefix, keep, fn)
+}
+
+// scanRange walks the keys with prefix in key order, those keep accepts
+// (all when nil), in batches outside any transaction.
+func (s *Store) scanRange(ctx context.Context, prefix string, keep func(key []byte) bool, fn func(key string, val []byte) error) error {
 	type kv struct {
 		key string
 		val []byte
@@ -345,7 +372,7 @@ func (s *Store) Scan(ctx context.Context, prefix string, fn func(key string, val
 					more = true
 					return nil
 				}
-				if isExpired(v, now) {
+				if isExpired(v, now) || keep != nil && !keep(k) {
 					continue
 				}
 				batch = append(batch, kv{key: string(k), val: bytes.Clone(v[headerLen:])})

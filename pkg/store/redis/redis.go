@@ -6,7 +6,9 @@
 // several deployments or tests can share one Redis. Get, Set, SetNX and Delete
 // are single commands; CompareAndSwap and Incr run as Lua scripts so that the
 // read and the write happen atomically on the server. Scan walks SCAN MATCH
-// over the prefix (on every master of a cluster), never KEYS.
+// over the prefix (on every master of a cluster), never KEYS: it is for admin
+// tools. Hot paths read declared kinds with List, from index sets that every
+// write of a kind's key updates in the same MULTI or script (index.go).
 package redis
 
 import (
@@ -30,7 +32,8 @@ const scanCount = 256
 
 // casSrc compares the current value with ARGV[2] (or requires the key to be
 // absent when ARGV[1] is "0") and then sets ARGV[3] with a PX of ARGV[4]
-// milliseconds, 0 meaning no expiry.
+// milliseconds, 0 meaning no expiry. With a second key, the index of the
+// key's kind, it adds the member ARGV[5] to it in the same script.
 const casSrc = `
 local cur = redis.call('GET', KEYS[1])
 if ARGV[1] == '0' then
@@ -44,11 +47,13 @@ if ms > 0 then
 else
   redis.call('SET', KEYS[1], ARGV[3])
 end
+if #KEYS > 1 then redis.call('SADD', KEYS[2], ARGV[5]) end
 return 1
 `
 
 // incrSrc adds ARGV[1] to the key and, only when the key did not exist
-// before, sets its expiry to ARGV[2] milliseconds (0: none).
+// before, sets its expiry to ARGV[2] milliseconds (0: none); with a second
+// key, the kind's index, it adds the member ARGV[3] to it.
 const incrSrc = `
 local existed = redis.call('EXISTS', KEYS[1])
 local n = redis.call('INCRBY', KEYS[1], ARGV[1])
@@ -56,6 +61,7 @@ local ms = tonumber(ARGV[2])
 if existed == 0 and ms > 0 then
   redis.call('PEXPIRE', KEYS[1], ms)
 end
+if #KEYS > 1 then redis.call('SADD', KEYS[2], ARGV[3]) end
 return n
 `
 
@@ -80,6 +86,10 @@ type Store struct {
 	prefix     string
 	cas        *goredis.Script
 	incr       *goredis.Script
+	// cleanScript drops index members whose values are gone.
+	cleanScript *goredis.Script
+	// built holds the kinds whose index this Store knows is built.
+	built sync.Map
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,6 +106,8 @@ func New(client goredis.UniversalClient, prefix string) *Store {
 		prefix: prefix,
 		cas:    goredis.NewScript(casSrc),
 		incr:   goredis.NewScript(incrSrc),
+
+		cleanScript: goredis.NewScript(cleanSrc),
 	}
 }
 
@@ -153,7 +165,12 @@ func (s *Store) Set(ctx context.Context, key string, val []byte, ttl time.Durati
 	if err != nil {
 		return fmt.Errorf("redis set %s: %w", key, err)
 	}
-	if err := s.client.Set(ctx, s.prefix+key, nonNil(val), ttl).Err(); err != nil {
+	var cmd *goredis.StatusCmd
+	err = s.write(ctx, key, true, func(c goredis.Cmdable) { cmd = c.Set(ctx, s.prefix+key, nonNil(val), ttl) })
+	if err == nil {
+		err = cmd.Err()
+	}
+	if err != nil {
 		return fmt.Errorf("redis set %s: %w", key, err)
 	}
 	return nil
@@ -165,7 +182,12 @@ func (s *Store) SetNX(ctx context.Context, key string, val []byte, ttl time.Dura
 	if err != nil {
 		return false, fmt.Errorf("redis setnx %s: %w", key, err)
 	}
-	ok, err := s.client.SetNX(ctx, s.prefix+key, nonNil(val), ttl).Result()
+	var cmd *goredis.BoolCmd
+	err = s.write(ctx, key, true, func(c goredis.Cmdable) { cmd = c.SetNX(ctx, s.prefix+key, nonNil(val), ttl) })
+	var ok bool
+	if err == nil {
+		ok, err = cmd.Result()
+	}
 	if err != nil {
 		return false, fmt.Errorf("redis setnx %s: %w", key, err)
 	}
@@ -184,8 +206,12 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old, val []byte,
 	if old == nil {
 		hasOld = "0"
 	}
-	n, err := s.cas.Run(ctx, s.client, []string{s.prefix + key},
-		hasOld, nonNil(old), nonNil(val), ttl.Milliseconds()).Int64()
+	keys, member, err := s.scriptKeys(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("redis cas %s: %w", key, err)
+	}
+	args := append([]any{hasOld, nonNil(old), nonNil(val), ttl.Milliseconds()}, member...)
+	n, err := s.cas.Run(ctx, s.client, keys, args...).Int64()
 	if err != nil {
 		return false, fmt.Errorf("redis cas %s: %w", key, err)
 	}
@@ -199,7 +225,12 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 	if err != nil {
 		return 0, fmt.Errorf("redis incr %s: %w", key, err)
 	}
-	n, err := s.incr.Run(ctx, s.client, []string{s.prefix + key}, delta, ttl.Milliseconds()).Int64()
+	keys, member, err := s.scriptKeys(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("redis incr %s: %w", key, err)
+	}
+	args := append([]any{delta, ttl.Milliseconds()}, member...)
+	n, err := s.incr.Run(ctx, s.client, keys, args...).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("redis incr %s: %w", key, err)
 	}
@@ -208,7 +239,12 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 
 // Delete removes key; deleting an absent key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := s.client.Del(ctx, s.prefix+key).Err(); err != nil {
+	var cmd *goredis.IntCmd
+	err := s.write(ctx, key, false, func(c goredis.Cmdable) { cmd = c.Del(ctx, s.prefix+key) })
+	if err == nil {
+		err = cmd.Err()
+	}
+	if err != nil {
 		return fmt.Errorf("redis delete %s: %w", key, err)
 	}
 	return nil
@@ -283,6 +319,9 @@ func (sc *scanner) node(ctx context.Context, c goredis.Cmdable) error {
 func (sc *scanner) batch(ctx context.Context, c goredis.Cmdable, keys []string) error {
 	fresh := keys[:0:0]
 	for _, k := range keys {
+		if sc.store.isReserved(k) {
+			continue // an index or a marker, not a value
+		}
 		if _, dup := sc.seen[k]; !dup {
 			sc.seen[k] = struct{}{}
 			fresh = append(fresh, k)

@@ -191,3 +191,52 @@ func newClient(t *testing.T, addr string) *goredis.Client {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// migrationKind is a kind whose keys a test writes behind the index's back,
+// as a version of govwatch without indexes did.
+var migrationKind = store.DeclareKind("redistest/migrate/", 2)
+
+// TestIndexBuiltFromKeyspaceOnce checks the migration: keys written before
+// their kind had an index are listed after the first List builds it from
+// the keyspace, and later Lists do not walk the keyspace again.
+func TestIndexBuiltFromKeyspaceOnce(t *testing.T) {
+	ctx := t.Context()
+	client := newClient(t, redistest.Start(t))
+	for i := range 10 {
+		if err := client.Set(ctx, fmt.Sprintf("%s%sa%d", DefaultPrefix, migrationKind, i), "old", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := New(client, "")
+	list := func(s *Store) int {
+		n := 0
+		if err := s.List(ctx, migrationKind, func(string, []byte) error { n++; return nil }); err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		return n
+	}
+	scans := func() int64 {
+		info, err := client.Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return CommandCalls(info, "scan")
+	}
+	before := scans()
+	if n := list(s); n != 10 {
+		t.Fatalf("first List = %d keys, want the 10 written before the index", n)
+	}
+	if scans() == before {
+		t.Fatalf("first List did not build the index from the keyspace")
+	}
+	built := scans()
+	if err := s.Set(ctx, migrationKind+"new", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := list(New(client, "")); n != 11 { // another replica, after the marker
+		t.Fatalf("List after the migration = %d keys, want 11", n)
+	}
+	if got := scans(); got != built {
+		t.Fatalf("SCAN calls went from %d to %d after the index was built", built, got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,6 +63,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"large values", testLarge},
 		{"negative ttl", testNegativeTTL},
 		{"canceled context", testCanceled},
+		{"list follows every write", testListWrites},
+		{"list skips expired and cleans", testListExpired},
+		{"list shards partition a kind", testListShards},
+		{"list refuses undeclared kinds", testListUndeclared},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -746,5 +751,118 @@ func wantKeys(t *testing.T, prefix string, got map[string][]byte, want []string)
 			keys = append(keys, k)
 		}
 		t.Errorf("Scan(%q) keys = %q, want %q", prefix, keys, want)
+	}
+}
+
+// The kinds the list tests use; declared at initialisation, as components do.
+var (
+	listKind  = store.DeclareKind("storetest/list/", 1)
+	shardKind = store.DeclareKind("storetest/shard/", 4)
+)
+
+// listAll returns every key and value of kind, failing on a key twice.
+func listAll(t *testing.T, s store.Store, kind string) map[string][]byte {
+	t.Helper()
+	got := make(map[string][]byte)
+	err := s.List(t.Context(), kind, func(key string, val []byte) error {
+		if _, dup := got[key]; dup {
+			return fmt.Errorf("key %q listed twice", key)
+		}
+		got[key] = val
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List(%q): %v", kind, err)
+	}
+	return got
+}
+
+func testListWrites(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustSet(t, s, listKind+"set", []byte("a"), 0)
+	mustSet(t, s, "storetest/other", []byte("x"), 0)
+	if ok, err := s.SetNX(ctx, listKind+"setnx", []byte("b"), longTTL); err != nil || !ok {
+		t.Fatalf("SetNX = %v, %v", ok, err)
+	}
+	if ok, err := s.CompareAndSwap(ctx, listKind+"cas", nil, []byte("c"), 0); err != nil || !ok {
+		t.Fatalf("CompareAndSwap = %v, %v", ok, err)
+	}
+	if _, err := s.Incr(ctx, listKind+"incr", 3, 0); err != nil {
+		t.Fatalf("Incr: %v", err)
+	}
+	mustSet(t, s, listKind+"gone", []byte("d"), 0)
+	if err := s.Delete(ctx, listKind+"gone"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	got := listAll(t, s, listKind)
+	wantKeys(t, listKind, got, []string{listKind + "set", listKind + "setnx", listKind + "cas", listKind + "incr"})
+	if string(got[listKind+"incr"]) != "3" || string(got[listKind+"cas"]) != "c" {
+		t.Errorf("List values = %q", got)
+	}
+	// The index lives beside the values, never among them.
+	wantKeys(t, "", scanAll(t, s, ""), []string{listKind + "set", listKind + "setnx", listKind + "cas", listKind + "incr", "storetest/other"})
+}
+
+func testListExpired(t *testing.T, s store.Store) {
+	mustSet(t, s, listKind+"short", []byte("v"), shortTTL)
+	mustSet(t, s, listKind+"long", []byte("v"), longTTL)
+	waitGone(t, s, listKind+"short")
+	for range 2 { // the second List reads the index as the first left it
+		wantKeys(t, listKind, listAll(t, s, listKind), []string{listKind + "long"})
+	}
+	mustSet(t, s, listKind+"short", []byte("again"), 0)
+	wantKeys(t, listKind, listAll(t, s, listKind), []string{listKind + "long", listKind + "short"})
+}
+
+func testListShards(t *testing.T, s store.Store) {
+	k, err := store.LookupKind(shardKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range 40 {
+		key := fmt.Sprintf("%sacct%d/x", shardKind, i)
+		mustSet(t, s, key, []byte("v"), 0)
+		mustSet(t, s, fmt.Sprintf("%sacct%d/y", shardKind, i), []byte("v"), 0)
+		want = append(want, key, fmt.Sprintf("%sacct%d/y", shardKind, i))
+	}
+	seen := map[string][]byte{}
+	used := 0
+	for shard := range k.Shards {
+		n := 0
+		err := s.ListShard(t.Context(), shardKind, shard, func(key string, val []byte) error {
+			if got := k.ShardOf(key); got != shard {
+				return fmt.Errorf("%s listed in shard %d, belongs to %d", key, shard, got)
+			}
+			if _, dup := seen[key]; dup {
+				return fmt.Errorf("%s listed twice", key)
+			}
+			seen[key] = val
+			n++
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("ListShard(%d): %v", shard, err)
+		}
+		if n > 0 {
+			used++
+		}
+	}
+	wantKeys(t, shardKind, seen, want)
+	if used < 2 {
+		t.Errorf("40 accounts landed in %d of %d shards", used, k.Shards)
+	}
+	if k.ShardOf(shardKind+"acct1/x") != k.ShardOf(shardKind+"acct1/y") {
+		t.Errorf("one account's keys in different shards")
+	}
+	if err := s.ListShard(t.Context(), shardKind, k.Shards, func(string, []byte) error { return nil }); err == nil {
+		t.Errorf("ListShard(%d) of a %d-shard kind: no error", k.Shards, k.Shards)
+	}
+}
+
+func testListUndeclared(t *testing.T, s store.Store) {
+	err := s.List(t.Context(), "storetest/undeclared/", func(string, []byte) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "storetest/undeclared/") {
+		t.Errorf("List of an undeclared prefix = %v, want an error naming it", err)
 	}
 }

@@ -79,12 +79,21 @@ func (s *MemStore) Delete(_ context.Context, key string) error {
 	return nil
 }
 
-// Scan implements detect.Store.
-func (s *MemStore) Scan(_ context.Context, prefix string, fn func(key string, val []byte) error) error {
+// List implements detect.Store: the keys of the declared kind prefix.
+func (s *MemStore) List(ctx context.Context, prefix string, fn func(key string, val []byte) error) error {
+	return store.ListAll(ctx, s, prefix, fn)
+}
+
+// ListShard implements detect.Store: the keys of one shard of the kind.
+func (s *MemStore) ListShard(_ context.Context, prefix string, shard int, fn func(key string, val []byte) error) error {
+	kind, err := store.LookupShard(prefix, shard)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	var keys []string
 	for k := range s.m {
-		if strings.HasPrefix(k, prefix) {
+		if strings.HasPrefix(k, prefix) && kind.ShardOf(k) == shard {
 			keys = append(keys, k)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/plugin"
 	"github.com/govwatch/govwatch/pkg/registry"
+	"github.com/govwatch/govwatch/pkg/store"
 )
 
 // Config tunes the detector: analyzer.detectors.duplicate.
@@ -75,7 +76,8 @@ var Templates = map[string]string{
 // Name implements detect.Sweeper.
 func (d *Detector) Name() string { return "duplicate" }
 
-const keyPrefix = "analyzer/duplicate/"
+// keyPrefix is the kind of the firing groups, which every sweep lists.
+var keyPrefix = store.DeclareKind("analyzer/duplicate/", 1)
 
 // group is a unit's accounts on one platform.
 type group struct{ unit, platform string }
@@ -99,7 +101,7 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 		}
 	}
 	firing := map[group][]byte{}
-	err := env.Store.Scan(ctx, keyPrefix, func(k string, val []byte) error {
+	err := env.Store.List(ctx, keyPrefix, func(k string, val []byte) error {
 		unit, platform, ok := strings.Cut(strings.TrimPrefix(k, keyPrefix), "/")
 		if ok {
 			firing[group{unit, platform}] = val

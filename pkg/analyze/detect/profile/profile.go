@@ -33,6 +33,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/plugin"
 	"github.com/govwatch/govwatch/pkg/registry"
+	"github.com/govwatch/govwatch/pkg/store"
 )
 
 // Config tunes the detector: analyzer.detectors.profile.
@@ -87,7 +88,9 @@ var Templates = map[string]string{
 // Name implements detect.SnapshotDetector and detect.Sweeper.
 func (d *Detector) Name() string { return "profile" }
 
-const keyPrefix = "analyzer/profile/"
+// keyPrefix is the kind of per-account profile state, which every sweep
+// lists, sharded by account.
+var keyPrefix = store.DeclareKind("analyzer/profile/", detect.Shards)
 
 // fields is the part of a snapshot that is the profile.
 type fields struct {

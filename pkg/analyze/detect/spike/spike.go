@@ -30,6 +30,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/plugin"
 	"github.com/govwatch/govwatch/pkg/registry"
+	"github.com/govwatch/govwatch/pkg/store"
 )
 
 // Config tunes the detector: analyzer.detectors.spike.
@@ -169,7 +170,9 @@ const (
 
 func postKey(id string) string { return "analyzer/spike/post/" + id }
 
-const acctPrefix = "analyzer/spike/account/"
+// acctPrefix is the kind of per-account state, listed by every sweep and
+// sharded by account.
+var acctPrefix = store.DeclareKind("analyzer/spike/account/", detect.Shards)
 
 func acctKey(id string) string { return acctPrefix + id }
 
@@ -295,7 +298,7 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 // post alert open.
 func (d *Detector) due(ctx context.Context, env *detect.Env, hour int64) (map[string]bool, error) {
 	due := map[string]bool{}
-	err := env.Store.Scan(ctx, acctPrefix, func(key string, val []byte) error {
+	err := env.Store.List(ctx, acctPrefix, func(key string, val []byte) error {
 		var s struct {
 			Hour int64    `json:"hour"`
 			Open []string `json:"open"`

@@ -156,7 +156,9 @@ type last struct {
 	Title string    `json:"title,omitempty"`
 }
 
-const keyPrefix = "analyzer/stale/"
+// keyPrefix is the kind of all staleness state, which every sweep lists;
+// the account id is its second segment, so it is not sharded.
+var keyPrefix = store.DeclareKind("analyzer/stale/", 1)
 
 func lastKey(id string) string  { return keyPrefix + "last/" + id }
 func sinceKey(id string) string { return keyPrefix + "since/" + id }
@@ -306,7 +308,7 @@ func (d *Detector) scan(ctx context.Context, env *detect.Env) (map[string]*state
 		}
 		return st
 	}
-	err := env.Store.Scan(ctx, keyPrefix, func(key string, val []byte) error {
+	err := env.Store.List(ctx, keyPrefix, func(key string, val []byte) error {
 		kind, id, ok := strings.Cut(strings.TrimPrefix(key, keyPrefix), "/")
 		if !ok {
 			return nil

@@ -29,6 +29,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/plugin"
 	"github.com/govwatch/govwatch/pkg/registry"
+	"github.com/govwatch/govwatch/pkg/store"
 )
 
 // DefaultHolidaysDir is where holiday calendars are looked for, beside the
@@ -146,6 +147,13 @@ func (d *Detector) Name() string { return "unanswered" }
 
 const keyPrefix = "analyzer/unanswered/"
 
+// The kinds every sweep lists, sharded by account: comments waiting for
+// an answer and firing alerts.
+var (
+	pendingKind = store.DeclareKind(keyPrefix+"pending/", detect.Shards)
+	firingKind  = store.DeclareKind(keyPrefix+"firing/", detect.Shards)
+)
+
 func pendingPrefix(account string) string { return keyPrefix + "pending/" + account + "/" }
 func answeredKey(account, comment string) string {
 	return keyPrefix + "answered/" + account + "/" + comment
@@ -240,7 +248,7 @@ func (d *Detector) reply(ctx context.Context, env *detect.Env, p *model.Post, a 
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	now := env.Now()
 	pending := map[string][]comment{}
-	err := detect.ScanJSON(ctx, env.Store, keyPrefix+"pending/", func(key string, c *comment) error {
+	err := detect.ScanJSON(ctx, env.Store, pendingKind, func(key string, c *comment) error {
 		if account, _, ok := strings.Cut(strings.TrimPrefix(key, keyPrefix+"pending/"), "/"); ok {
 			pending[account] = append(pending[account], *c)
 		}
@@ -250,7 +258,7 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 		return err
 	}
 	firings := map[string][]byte{}
-	err = env.Store.Scan(ctx, keyPrefix+"firing/", func(key string, val []byte) error {
+	err = env.Store.List(ctx, firingKind, func(key string, val []byte) error {
 		firings[strings.TrimPrefix(key, keyPrefix+"firing/")] = val
 		return nil
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/plugin"
 	"github.com/govwatch/govwatch/pkg/registry"
+	"github.com/govwatch/govwatch/pkg/store"
 )
 
 // Config sets when probes count as an outage: analyzer.detectors.unavailable.
@@ -89,7 +90,9 @@ var Templates = map[string]string{
 // Name implements detect.ProbeDetector and detect.Sweeper.
 func (d *Detector) Name() string { return "unavailable" }
 
-const keyPrefix = "analyzer/unavailable/"
+// keyPrefix is the kind of per-account availability state, which every
+// sweep lists, sharded by account.
+var keyPrefix = store.DeclareKind("analyzer/unavailable/", detect.Shards)
 
 func key(account, target string) string {
 	h := fnv.New64a()
