@@ -46,7 +46,7 @@ lint-deploy: ## check deployments/: promtool config, rules and rule tests; docke
 	promtool test rules deployments/prometheus/rules/*.test.yml
 	docker-compose -f deployments/docker-compose.yml --profile demo config -q
 	$(KUSTOMIZE) build deployments/kubernetes >/dev/null
-	$(GO) test -count=1 -run 'TestDockerBuildStage|TestReadBuildStage' ./deployments/
+	$(GO) test -count=1 -timeout 30m -run 'TestDockerBuildStage|TestReadBuildStage' ./deployments/
 	@echo "deployments: prometheus config and rules, compose file and kustomize base are valid; the image's build stage builds"
 
 tools-deploy: ## install kustomize (KUSTOMIZE_VERSION) from the Go module proxy; promtool and docker-compose come from apt
