@@ -40,13 +40,14 @@ docs: ## regenerate docs/config-reference.md and pkg/model's category table from
 check-config: build ## check the shipped config
 	$(BIN)/govwatch config check configs/govwatch.yaml
 
-lint-deploy: ## check deployments/: promtool config, rules and rule tests; docker-compose config; kustomize build
+lint-deploy: ## check deployments/: promtool config, rules and rule tests; docker-compose config; kustomize build; the Dockerfile's build stage replayed
 	promtool check config deployments/prometheus/prometheus.yml
 	promtool check rules deployments/prometheus/rules/*.rules.yml
 	promtool test rules deployments/prometheus/rules/*.test.yml
 	docker-compose -f deployments/docker-compose.yml --profile demo config -q
 	$(KUSTOMIZE) build deployments/kubernetes >/dev/null
-	@echo "deployments: prometheus config and rules, compose file and kustomize base are valid"
+	$(GO) test -count=1 -timeout 30m -run 'TestDockerBuildStage|TestReadBuildStage' ./deployments/
+	@echo "deployments: prometheus config and rules, compose file and kustomize base are valid; the image's build stage builds"
 
 tools-deploy: ## install kustomize (KUSTOMIZE_VERSION) from the Go module proxy; promtool and docker-compose come from apt
 	GOFLAGS= $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)

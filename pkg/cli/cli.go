@@ -54,6 +54,7 @@ Usage:
                                           send a test message through every channel of a receiver
   govwatch replay [--accounts N] [--days N] [--seed N] [--restart-every N] [--json]
                                           replay a scripted month through the analyzer
+  govwatch health [-timeout 5s] URL      exit 0 when a daemon's URL (/readyz) answers 2xx: the image's health check
   govwatch version
 `
 
@@ -83,6 +84,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return lexiconCmd(args[1:], io)
 	case "replay":
 		return replayCmd(ctx, args[1:], io)
+	case "health":
+		return healthCmd(ctx, args[1:], io)
 	case "version":
 		fmt.Fprintln(io.Stdout, "govwatch", daemon.Version)
 		return ExitOK

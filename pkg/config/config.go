@@ -39,7 +39,7 @@ type LogConfig struct {
 type HTTPConfig struct {
 	Listen string `yaml:"listen" doc:"Address the HTTP endpoint listens on."`
 	// ExternalURL is how people reach this endpoint; links in alerts use it.
-	ExternalURL string `yaml:"external_url" doc:"How people reach the endpoint; acknowledgement links in alerts use it. Empty: the listening address." example:"https://govwatch.example.gov.cn"`
+	ExternalURL string `yaml:"external_url" doc:"How people reach the endpoint; acknowledgement links in alerts use it. Required when the notifier listens on an address other hosts reach, and then neither loopback nor a cluster-internal name (*.svc, *.cluster.local, *.internal, *.local). Empty on loopback: the listening address." example:"https://govwatch.example.gov.cn"`
 	// InsecureOpenAPI lets the notifier's API run without tokens on an
 	// address other hosts reach.
 	InsecureOpenAPI bool `yaml:"insecure_open_api" doc:"Serve the notifier's API without any token on an address other hosts reach (anyone there can post, silence and resolve alerts). Without it, an API with no notifier.api token must listen on a loopback address."`

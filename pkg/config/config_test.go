@@ -227,6 +227,48 @@ func TestNotifyCoreProblems(t *testing.T) {
 	)
 }
 
+// TestExternalURLRequired: a notifier other hosts reach sends links phones
+// open, so http.external_url must be set to an address outside the machine
+// and the cluster; a notifier on loopback (the demo) may leave it empty.
+func TestExternalURLRequired(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "admin-token", "0123456789abcdef0123\n")
+	base := "registry:\n  units: [{id: fz, name: 福州}]\nnotifier:\n  receivers: [{name: c, console: {}}]\n  route: {receiver: c}\n  api: {admin_token_file: admin-token}\n"
+	public := "  listen: \":9103\"\n"
+	tests := []struct {
+		name, yaml string
+		want       []string // problems; none: it loads
+	}{
+		{"not set, notifier on every interface", "http:\n  listen: 127.0.0.1:8080\n" + base + public,
+			[]string{`http.external_url: not set, and notifier.listen ":9103" is reachable from other hosts`}},
+		{"not set, all-in-one on every interface", "http:\n  listen: \":8080\"\n" + base,
+			[]string{`http.external_url: not set, and http.listen ":8080" is reachable`}},
+		{"cluster-internal", "http:\n  external_url: http://govwatch-notifier.govwatch.svc:9103\n" + base + public,
+			[]string{`"http://govwatch-notifier.govwatch.svc:9103" is a cluster-internal name that phones cannot resolve`}},
+		{"cluster.local", "http:\n  external_url: http://gw.govwatch.svc.cluster.local\n" + base + public,
+			[]string{`cluster-internal name`}},
+		{"loopback link, public notifier", "http:\n  external_url: http://localhost:9103\n" + base + public,
+			[]string{`"http://localhost:9103" names this machine only (loopback)`}},
+		{"not a URL", "http:\n  external_url: govwatch.example.gov.cn\n" + base,
+			[]string{`"govwatch.example.gov.cn" is not an absolute http or https URL`}},
+		{"public", "http:\n  external_url: https://govwatch.example.gov.cn\n" + base + public, nil},
+		{"demo on loopback, not set", "http:\n  listen: 127.0.0.1:8080\n" + base, nil},
+		{"demo on loopback, loopback link", "http:\n  listen: 127.0.0.1:8080\n  external_url: http://127.0.0.1:8080\n" + base, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(t, dir, "links.yaml", tt.yaml)
+			if tt.want != nil {
+				loadProblems(t, p, tt.want...)
+				return
+			}
+			if _, err := Load(p); err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+		})
+	}
+}
+
 // TestOpenAPIRefused: a notifier API with no token may only listen on
 // loopback, unless the config says it knowingly serves it open.
 func TestOpenAPIRefused(t *testing.T) {
@@ -243,8 +285,8 @@ func TestOpenAPIRefused(t *testing.T) {
 			[]string{`notifier.listen: "0.0.0.0:9103" is reachable from other hosts`}},
 		{"loopback", "http:\n  listen: 127.0.0.1:8080\n" + base, nil},
 		{"localhost and ipv6 loopback", "http:\n  listen: localhost:8080\n" + base + "  listen: \"[::1]:9103\"\n", nil},
-		{"knowingly open", "http:\n  listen: \":8080\"\n  insecure_open_api: true\n" + base + "  listen: \":9103\"\n", nil},
-		{"a token", "http:\n  listen: \":8080\"\n" + base + "  listen: \":9103\"\n  api: {admin_token_file: admin-token}\n", nil},
+		{"knowingly open", "http:\n  listen: \":8080\"\n  external_url: https://gw.example.gov.cn\n  insecure_open_api: true\n" + base + "  listen: \":9103\"\n", nil},
+		{"a token", "http:\n  listen: \":8080\"\n  external_url: https://gw.example.gov.cn\n" + base + "  listen: \":9103\"\n  api: {admin_token_file: admin-token}\n", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/conf"
@@ -283,6 +285,7 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 			bad(l.path, "%q is reachable from other hosts, and the notifier's API would be open there: give notifier.api an admin_token_file or unit tokens, listen on a loopback address (127.0.0.1%s), or set http.insecure_open_api: true", l.addr, portOf(l.addr))
 		}
 	}
+	c.checkExternalURL(bad)
 	c.checkFile(bad, "notifier.api.admin_token_file", n.API.AdminTokenFile)
 	checkEnv(bad, "notifier.api.admin_token_env", n.API.AdminTokenEnv)
 	for i, t := range n.API.Tokens {
@@ -304,6 +307,57 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 // that is meant (http.insecure_open_api).
 func (c *Config) OpenAPIOn(addr string) bool {
 	return !c.HTTP.InsecureOpenAPI && !c.Notifier.API.HasTokens() && !Loopback(addr)
+}
+
+// checkExternalURL holds http.external_url to the rule for links in
+// messages: a notifier listening on an address other hosts reach is a
+// production one, whose messages carry acknowledgement and API links that
+// duty officers open on their phones. There the links cannot be built from
+// the listening address, so external_url must be an absolute http(s) URL
+// whose host is neither a loopback address nor a cluster-internal name
+// (*.svc, *.svc.cluster.local, *.cluster.local, *.internal, *.local). A
+// notifier on a loopback address (the demo) may leave it empty: links then
+// use the listening address, which only that machine opens.
+func (c *Config) checkExternalURL(bad func(path, format string, args ...any)) {
+	public := ""
+	for _, l := range []struct{ path, addr string }{{"http.listen", c.HTTP.Listen}, {"notifier.listen", c.Notifier.Listen}} {
+		if public == "" && l.addr != "" && !Loopback(l.addr) {
+			public = fmt.Sprintf("%s %q", l.path, l.addr)
+		}
+	}
+	u := c.HTTP.ExternalURL
+	switch {
+	case u == "" && public != "":
+		bad("http.external_url", "not set, and %s is reachable from other hosts: acknowledgement links in messages would name the listening address, which a phone cannot open; set the public address of the notifier (its Ingress or reverse proxy)", public)
+	case u == "":
+	case public == "":
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			bad("http.external_url", "%q is not an absolute http or https URL", u)
+		}
+	default:
+		if why := unreachableLink(u); why != "" {
+			bad("http.external_url", "%q %s, and %s is reachable from other hosts: set the address people open acknowledgement links at, e.g. https://govwatch.example.gov.cn", u, why, public)
+		}
+	}
+}
+
+// unreachableLink says why links under u would not open outside the
+// machine or cluster, or returns "".
+func unreachableLink(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return "is not an absolute http or https URL"
+	}
+	host := strings.ToLower(p.Hostname())
+	if host == "localhost" || net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback() {
+		return "names this machine only (loopback)"
+	}
+	for _, suffix := range []string{".svc", ".svc.cluster.local", ".cluster.local", ".internal", ".local"} {
+		if strings.HasSuffix(host, suffix) {
+			return "is a cluster-internal name that phones cannot resolve"
+		}
+	}
+	return ""
 }
 
 // HasTokens reports whether the API is guarded by any token.
