@@ -232,7 +232,7 @@ func TestNotifyCoreProblems(t *testing.T) {
 // and the cluster; a notifier on loopback (the demo) may leave it empty.
 func TestExternalURLRequired(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "admin-token", "0123456789abcdef0123\n")
+	write(t, dir, "admin-token", "0123456789abcdef0123456789abcdef\n")
 	base := "registry:\n  units: [{id: fz, name: 福州}]\nnotifier:\n  receivers: [{name: c, console: {}}]\n  route: {receiver: c}\n  api: {admin_token_file: admin-token}\n"
 	public := "  listen: \":9103\"\n"
 	tests := []struct {
