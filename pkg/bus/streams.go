@@ -25,7 +25,7 @@ func (b *Bus) StreamConfig(k Kind) jetstream.StreamConfig {
 	}
 }
 
-// EnsureStreams creates the four streams or updates them to the current
+// EnsureStreams creates the four streams and the dead-letter stream or updates them to the current
 // Options; running it again, from any number of processes, is harmless.
 // Open calls it, so a process started with a new MaxAge updates the streams.
 func (b *Bus) EnsureStreams(ctx context.Context) error {
@@ -38,6 +38,10 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 		info := s.CachedInfo()
 		b.log.Debug("stream ensured", zap.String("stream", cfg.Name),
 			zap.Uint64("messages", info.State.Msgs), zap.Duration("max_age", info.Config.MaxAge))
+	}
+	dl := b.DeadLetterStreamConfig()
+	if _, err := b.js.CreateOrUpdateStream(ctx, dl); err != nil {
+		return fmt.Errorf("ensure stream %s: %w", dl.Name, err)
 	}
 	return nil
 }
