@@ -54,6 +54,8 @@ Usage:
                                           send a test message through every channel of a receiver
   govwatch replay [--accounts N] [--days N] [--seed N] [--restart-every N] [--json]
                                           replay a scripted month through the analyzer
+  govwatch deadletter list|replay [-config FILE] [--id N|--all] [--json]
+                                          list or replay messages no handler could process
   govwatch version
 `
 
@@ -81,6 +83,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return checkCmd(args[1:], io)
 	case "lexicon":
 		return lexiconCmd(args[1:], io)
+	case "deadletter":
+		return deadletterCmd(ctx, args[1:], io)
 	case "replay":
 		return replayCmd(ctx, args[1:], io)
 	case "version":
