@@ -57,17 +57,8 @@ func DeadLetterSubject(prefix, subject string) string {
 // dead-letter stream: like the others (limits, file storage, replicas, max
 // age), capturing "<prefix>.deadletter.>".
 func (b *Bus) DeadLetterStreamConfig() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:        DeadLetterStream(b.opts.Prefix),
-		Description: "govwatch messages no handler could process; govwatch deadletter list|replay",
-		Subjects:    []string{b.opts.Prefix + ".deadletter.>"},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     jetstream.FileStorage,
-		Discard:     jetstream.DiscardOld,
-		Replicas:    b.opts.Replicas,
-		MaxAge:      b.opts.MaxAge,
-		Duplicates:  b.opts.DuplicateWindow,
-	}
+	return b.streamConfig(DeadLetterStream(b.opts.Prefix), "govwatch messages no handler could process; govwatch deadletter list|replay",
+		b.opts.Prefix+".deadletter.>")
 }
 
 // deadLetter publishes m to the dead-letter stream. When the publish fails

@@ -12,10 +12,15 @@ import (
 // kind k: limits retention (several consumers may read the same message),
 // file storage, Options' replicas, max age and duplicate window.
 func (b *Bus) StreamConfig(k Kind) jetstream.StreamConfig {
+	return b.streamConfig(b.Stream(k), "govwatch "+string(k)+" messages", StreamSubjects(b.opts.Prefix, k))
+}
+
+// streamConfig is the settings every govwatch stream shares.
+func (b *Bus) streamConfig(name, description, subjects string) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
-		Name:        b.Stream(k),
-		Description: "govwatch " + string(k) + " messages",
-		Subjects:    []string{StreamSubjects(b.opts.Prefix, k)},
+		Name:        name,
+		Description: description,
+		Subjects:    []string{subjects},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardOld,
