@@ -75,6 +75,7 @@ type Bus struct {
 	js      jetstream.JetStream
 	metrics *metrics
 	lag     *lagCollector // nil without Options.Metrics
+	pauses  pauses
 	closed  chan struct{} // closed by the connection's ClosedHandler
 
 	closeOnce sync.Once
@@ -281,9 +282,18 @@ func (b *Bus) ClientURL() string {
 	return b.ns.ClientURL()
 }
 
-// Ready reports whether the bus can serve: connected, and JetStream answers
-// an account info request within two seconds. For /readyz.
+// Ready reports whether the bus can serve: connected, JetStream answers
+// an account info request within two seconds, and no consumer is paused
+// because a dependency of its handler is down. For /readyz.
 func (b *Bus) Ready() error {
+	if err := b.connected(); err != nil {
+		return err
+	}
+	return b.paused()
+}
+
+// connected is Ready without the paused consumers.
+func (b *Bus) connected() error {
 	if !b.nc.IsConnected() {
 		return fmt.Errorf("nats %s", strings.ToLower(b.nc.Status().String()))
 	}

@@ -86,8 +86,8 @@ func TestEnsureStreamsIdempotentAndUpdates(t *testing.T) {
 			t.Errorf("stream %s: got max age %s, want 48h", name, got)
 		}
 	}
-	if n != 4 {
-		t.Errorf("got %d streams, want 4", n)
+	if n != 5 {
+		t.Errorf("got %d streams, want 5 (four kinds and the dead letters)", n)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -64,6 +65,11 @@ type ConsumerConfig struct {
 	// Prefetch is how many messages are buffered ahead of the handlers,
 	// default 8 per handler. Keep Prefetch × handler time well below AckWait.
 	Prefetch int
+	// ProbeInterval is how often a consumer paused by a handler's
+	// Unavailable error checks its dependencies (the NATS connection and the
+	// bus's SetDependencyCheck) before retrying the held message. Default
+	// DefaultProbeInterval.
+	ProbeInterval time.Duration
 }
 
 func (c *ConsumerConfig) setDefaults() {
@@ -81,6 +87,9 @@ func (c *ConsumerConfig) setDefaults() {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = 1
+	}
+	if c.ProbeInterval <= 0 {
+		c.ProbeInterval = DefaultProbeInterval
 	}
 	if c.Prefetch == 0 {
 		c.Prefetch = 8 * c.Concurrency
@@ -212,16 +221,19 @@ func (b *Bus) Consume(ctx context.Context, c ConsumerConfig, h Handler) error {
 		return fmt.Errorf("consumer %s/%s: %w", c.Stream, c.Durable, err)
 	}
 
+	g, forget := b.newGate(&c)
+	defer forget()
+	b.metrics.deadLetteredInit(c.Stream)
 	work := make(chan jetstream.Msg)
 	var wg sync.WaitGroup
 	for range c.Concurrency {
 		wg.Go(func() {
 			for m := range work {
-				b.handle(ctx, &c, log, h, m)
+				b.handle(ctx, &c, g, log, h, m)
 			}
 		})
 	}
-	err = b.pull(ctx, &c, log, cons, work)
+	err = b.pull(ctx, &c, g, log, cons, work)
 	close(work)
 	wg.Wait()
 	return err
@@ -229,8 +241,21 @@ func (b *Bus) Consume(ctx context.Context, c ConsumerConfig, h Handler) error {
 
 // pull feeds work from the consumer until ctx is done or the connection
 // closes.
-func (b *Bus) pull(ctx context.Context, c *ConsumerConfig, log *zap.Logger, cons jetstream.Consumer, work chan<- jetstream.Msg) error {
+//
+// While the gate is paused it fetches nothing: the pull in progress is
+// drained and what it had fetched is held, in progress, until the resume.
+func (b *Bus) pull(ctx context.Context, c *ConsumerConfig, g *gate, log *zap.Logger, cons jetstream.Consumer, work chan<- jetstream.Msg) error {
+	var held []jetstream.Msg
+	defer func() {
+		for _, m := range held {
+			b.giveBack(c, log, m)
+		}
+	}()
 	for {
+		var ok bool
+		if held, ok = b.feedHeld(ctx, c, g, log, work, held); !ok {
+			return nil
+		}
 		// Short pull expiry: a pull request lost on the way (reconnect,
 		// leader change) costs at most a few seconds of idling, not 30.
 		it, err := cons.Messages(jetstream.PullMaxMessages(c.Prefetch), jetstream.PullExpiry(pullExpiry))
@@ -238,6 +263,8 @@ func (b *Bus) pull(ctx context.Context, c *ConsumerConfig, log *zap.Logger, cons
 			return fmt.Errorf("consume %s/%s: %w", c.Stream, c.Durable, err)
 		}
 		stop := context.AfterFunc(ctx, it.Drain)
+		var pausedPull atomic.Bool
+		unwatch := g.pullWhileOpen(func() { pausedPull.Store(true); it.Drain() })
 		var nextErr error
 		for {
 			m, err := it.Next()
@@ -249,16 +276,27 @@ func (b *Bus) pull(ctx context.Context, c *ConsumerConfig, log *zap.Logger, cons
 				b.giveBack(c, log, m)
 				continue
 			}
+			paused, changed := g.watch()
+			if paused {
+				held = append(held, m)
+				continue
+			}
 			select {
 			case work <- m:
+			case <-changed:
+				held = append(held, m)
 			case <-ctx.Done():
 				b.giveBack(c, log, m)
 			}
 		}
+		unwatch()
 		stop()
 		it.Stop()
 		if ctx.Err() != nil {
 			return nil
+		}
+		if pausedPull.Load() {
+			continue // feedHeld waits for the resume
 		}
 		if b.nc.IsClosed() {
 			return fmt.Errorf("consume %s/%s: %w", c.Stream, c.Durable, nats.ErrConnectionClosed)
@@ -293,7 +331,7 @@ func (b *Bus) giveBack(c *ConsumerConfig, log *zap.Logger, m jetstream.Msg) {
 	b.metrics.handledInc(c.Stream, "nak")
 }
 
-func (b *Bus) handle(ctx context.Context, c *ConsumerConfig, log *zap.Logger, h Handler, m jetstream.Msg) {
+func (b *Bus) handle(ctx context.Context, c *ConsumerConfig, g *gate, log *zap.Logger, h Handler, m jetstream.Msg) {
 	md, err := m.Metadata()
 	if err != nil {
 		// Not a JetStream delivery; nothing to retry.
@@ -310,13 +348,24 @@ func (b *Bus) handle(ctx context.Context, c *ConsumerConfig, log *zap.Logger, h 
 		StreamSeq:    md.Sequence.Stream,
 		Timestamp:    md.Timestamp,
 	}
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.AckWait)
-	defer cancel()
-	herr := call(hctx, h, msg)
+	run := func() error {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.AckWait)
+		defer cancel()
+		return call(hctx, h, msg)
+	}
+	herr := run()
+	if IsUnavailable(herr) {
+		var shutdown bool
+		if herr, shutdown = b.hold(ctx, c, g, log, m, herr, run); shutdown {
+			b.giveBack(c, log, m)
+			return
+		}
+	}
 	fields := func(extra ...zap.Field) []zap.Field {
 		return append([]zap.Field{zap.String("subject", msg.Subject), zap.Uint64("stream_seq", msg.StreamSeq),
 			zap.Uint64("num_delivered", msg.NumDelivered)}, extra...)
 	}
+	last := c.MaxDeliver > 0 && msg.NumDelivered >= uint64(c.MaxDeliver)
 
 	switch {
 	case herr == nil:
@@ -329,22 +378,26 @@ func (b *Bus) handle(ctx context.Context, c *ConsumerConfig, log *zap.Logger, h 
 			return
 		}
 		b.metrics.handledInc(c.Stream, "ack")
-	case IsPermanent(herr):
+	case IsPermanent(herr) || last:
+		reason := ReasonPoison
+		if !IsPermanent(herr) {
+			reason = ReasonMaxDeliveries
+		}
+		if !b.deadLetter(ctx, c, g, log, m, msg, herr, reason) {
+			b.giveBack(c, log, m) // shutting down with NATS away: left for redelivery
+			return
+		}
 		if err := m.TermWithReason(truncate(herr.Error(), 200)); err != nil {
 			log.Warn("term", fields(zap.Error(err))...)
 		}
-		log.Error("message terminated", fields(zap.Error(herr))...)
+		log.Error("message dead-lettered", fields(zap.Error(herr), zap.String("reason", reason))...)
 		b.metrics.handledInc(c.Stream, "term")
 	default:
 		delay := c.backoff(msg.NumDelivered)
 		if err := m.NakWithDelay(delay); err != nil {
 			log.Warn("nak", fields(zap.Error(err))...)
 		}
-		if c.MaxDeliver > 0 && msg.NumDelivered >= uint64(c.MaxDeliver) {
-			log.Error("message failed its last delivery", fields(zap.Error(herr))...)
-		} else {
-			log.Warn("message failed, will retry", fields(zap.Error(herr), zap.Duration("delay", delay))...)
-		}
+		log.Warn("message failed, will retry", fields(zap.Error(herr), zap.Duration("delay", delay))...)
 		b.metrics.handledInc(c.Stream, "nak")
 	}
 }

@@ -131,7 +131,7 @@ func TestConsumeOutcomes(t *testing.T) {
 		{"wrapped permanent is terminated", 5, func(Message) error {
 			return errors.Join(errors.New("decode"), Permanent(errors.New("bad json")))
 		}, 1, false},
-		{"max deliver respected", 3, func(Message) error { return errors.New("always") }, 3, true},
+		{"max deliver respected, then dead-lettered", 3, func(Message) error { return errors.New("always") }, 3, false},
 		{"panic is retried", 2, func(m Message) error {
 			if m.NumDelivered == 1 {
 				panic("boom")

@@ -12,10 +12,15 @@ import (
 // kind k: limits retention (several consumers may read the same message),
 // file storage, Options' replicas, max age and duplicate window.
 func (b *Bus) StreamConfig(k Kind) jetstream.StreamConfig {
+	return b.streamConfig(b.Stream(k), "govwatch "+string(k)+" messages", StreamSubjects(b.opts.Prefix, k))
+}
+
+// streamConfig is the settings every govwatch stream shares.
+func (b *Bus) streamConfig(name, description, subjects string) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
-		Name:        b.Stream(k),
-		Description: "govwatch " + string(k) + " messages",
-		Subjects:    []string{StreamSubjects(b.opts.Prefix, k)},
+		Name:        name,
+		Description: description,
+		Subjects:    []string{subjects},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardOld,
@@ -25,7 +30,7 @@ func (b *Bus) StreamConfig(k Kind) jetstream.StreamConfig {
 	}
 }
 
-// EnsureStreams creates the four streams or updates them to the current
+// EnsureStreams creates the four streams and the dead-letter stream or updates them to the current
 // Options; running it again, from any number of processes, is harmless.
 // Open calls it, so a process started with a new MaxAge updates the streams.
 func (b *Bus) EnsureStreams(ctx context.Context) error {
@@ -38,6 +43,10 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 		info := s.CachedInfo()
 		b.log.Debug("stream ensured", zap.String("stream", cfg.Name),
 			zap.Uint64("messages", info.State.Msgs), zap.Duration("max_age", info.Config.MaxAge))
+	}
+	dl := b.DeadLetterStreamConfig()
+	if _, err := b.js.CreateOrUpdateStream(ctx, dl); err != nil {
+		return fmt.Errorf("ensure stream %s: %w", dl.Name, err)
 	}
 	return nil
 }

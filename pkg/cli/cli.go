@@ -55,6 +55,8 @@ Usage:
   govwatch replay [--accounts N] [--days N] [--seed N] [--restart-every N] [--json]
                                           replay a scripted month through the analyzer
   govwatch health [-timeout 5s] URL      exit 0 when a daemon's URL (/readyz) answers 2xx: the image's health check
+  govwatch deadletter list|replay [-config FILE] [--id N|--all] [--json]
+                                          list or replay messages no handler could process
   govwatch version
 `
 
@@ -82,6 +84,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return checkCmd(args[1:], io)
 	case "lexicon":
 		return lexiconCmd(args[1:], io)
+	case "deadletter":
+		return deadletterCmd(ctx, args[1:], io)
 	case "replay":
 		return replayCmd(ctx, args[1:], io)
 	case "health":

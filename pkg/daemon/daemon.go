@@ -97,6 +97,8 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer b.Close()
+	// A consumer paused by a store outage resumes when the store answers.
+	b.SetDependencyCheck(func(ctx context.Context) error { return storeAnswers(ctx, st) })
 
 	mux := http.NewServeMux()
 	var ready readiness
@@ -281,6 +283,12 @@ func (r *readiness) check(ctx context.Context, b *bus.Bus, st store.Store) error
 	if err := b.Ready(); err != nil {
 		return err
 	}
+	return storeAnswers(ctx, st)
+}
+
+// storeAnswers reads a key within two seconds: the store check of /readyz
+// and of consumers paused by a store outage.
+func storeAnswers(ctx context.Context, st store.Store) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if _, err := st.Get(ctx, "readyz"); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -321,4 +329,11 @@ var serverTimeouts = httpTimeouts{header: 10 * time.Second, read: time.Minute, w
 
 func newHTTPServer(h http.Handler, t httpTimeouts) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}
+}
+
+// OpenBus connects to the bus cfg.NATS describes, as the daemons do, for
+// tools (govwatch deadletter). With the embedded server it opens the data
+// directory's JetStream store, so the daemon must not be running.
+func OpenBus(ctx context.Context, cfg *config.Loaded, log *zap.Logger, connName string) (*bus.Bus, error) {
+	return openBus(ctx, cfg, log, nil, connName)
 }
