@@ -56,14 +56,10 @@ func newBusAPI(t *testing.T, o APIOptions) *busAPI {
 
 func (f *busAPI) post(t *testing.T, body string) (int, string) {
 	t.Helper()
-	resp, err := http.Post(f.srv.URL+"/api/v2/alerts", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("POST /api/v2/alerts: %v", err)
-	}
-	defer resp.Body.Close()
+	code, answer := postAlerts(t, f.srv.URL, body)
 	var e struct{ Error string }
-	_ = json.NewDecoder(resp.Body).Decode(&e)
-	return resp.StatusCode, e.Error
+	_ = json.Unmarshal([]byte(answer), &e)
+	return code, e.Error
 }
 
 // TestAPIPostV2Bounds: a request over the body or count limit is refused

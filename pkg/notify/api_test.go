@@ -52,7 +52,14 @@ func newAPIFixture(t *testing.T) *apiFixture {
 
 func (f *apiFixture) post(t *testing.T, body string) (int, string) {
 	t.Helper()
-	resp, err := http.Post(f.srv.URL+"/api/v2/alerts", "application/json", strings.NewReader(body))
+	return postAlerts(t, f.srv.URL, body)
+}
+
+// postAlerts posts body to /api/v2/alerts of the server at base and
+// returns the status and the answer.
+func postAlerts(t *testing.T, base, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(base+"/api/v2/alerts", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatalf("POST /api/v2/alerts: %v", err)
 	}
