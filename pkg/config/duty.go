@@ -58,6 +58,11 @@ func (c *Config) validateDuty(pos *conf.Positions, reg *registry.Registry) conf.
 			bad(p+"."+secretKey("token", t.TokenFile), "the token of %s has %d bytes, want at least %d", t.Unit, len(tok), MinTokenLen)
 		}
 	}
+	for i, t := range n.API.CheckTokens {
+		if tok := secret(t.TokenFile, t.TokenEnv); tok != nil && len(tok) < MinTokenLen {
+			bad(fmt.Sprintf("notifier.api.check_tokens[%d].", i)+secretKey("token", t.TokenFile), "the check token %q has %d bytes, want at least %d", t.Name, len(tok), MinTokenLen)
+		}
+	}
 	if n.Roster != "" && reg != nil {
 		_, err := roster.Load(c.Resolve(n.Roster), func(u string) bool {
 			_, ok := reg.Unit(u)

@@ -51,6 +51,7 @@ func defaultNotifyCore() NotifyCoreConfig {
 	return NotifyCoreConfig{
 		Tick:  conf.Duration(15 * time.Second),
 		Ack:   AckConfig{LinkTTL: conf.Duration(72 * time.Hour)},
+		API:   NotifierAPIConfig{MaxBody: 1 << 20, MaxAlerts: 1000},
 		Retry: RetryConfig{Attempts: 3, Initial: conf.Duration(time.Second), Max: conf.Duration(30 * time.Second)},
 	}
 }
@@ -107,9 +108,19 @@ type AckConfig struct {
 // NotifierAPIConfig holds the API's bearer tokens. With none configured
 // the API is open, which suits the demo on loopback only.
 type NotifierAPIConfig struct {
-	AdminTokenFile string            `yaml:"admin_token_file" doc:"File holding the admin token (at least 32 bytes), which sees every unit."`
-	AdminTokenEnv  string            `yaml:"admin_token_env" doc:"Environment variable holding the admin token."`
-	Tokens         []UnitTokenConfig `yaml:"tokens" doc:"Units' tokens. With no token at all the API is open: loopback demos only."`
+	AdminTokenFile string             `yaml:"admin_token_file" doc:"File holding the admin token (at least 32 bytes), which sees every unit."`
+	AdminTokenEnv  string             `yaml:"admin_token_env" doc:"Environment variable holding the admin token."`
+	Tokens         []UnitTokenConfig  `yaml:"tokens" doc:"Units' tokens. With no token at all the API is open: loopback demos only."`
+	CheckTokens    []CheckTokenConfig `yaml:"check_tokens" doc:"Editors' tokens: they may call POST /api/v1/check and nothing else."`
+	MaxBody        conf.ByteSize      `yaml:"max_body" doc:"Largest body of POST /api/v2/alerts (at least 1KiB); a larger one is refused with 413."`
+	MaxAlerts      int                `yaml:"max_alerts" doc:"Most alerts in one POST /api/v2/alerts (at least 1); more are refused with 413."`
+}
+
+// CheckTokenConfig is an editor's token, which only checks drafts.
+type CheckTokenConfig struct {
+	Name      string `yaml:"name" doc:"Who holds the token, for the logs."`
+	TokenFile string `yaml:"token_file" doc:"File holding the token (at least 32 bytes)."`
+	TokenEnv  string `yaml:"token_env" doc:"Environment variable holding the token."`
 }
 
 // UnitTokenConfig is a unit's token: it sees the unit and the units below.
@@ -299,6 +310,20 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 		c.checkFile(bad, p+".token_file", t.TokenFile)
 		checkEnv(bad, p+".token_env", t.TokenEnv)
 	}
+	for i, t := range n.API.CheckTokens {
+		p := fmt.Sprintf("notifier.api.check_tokens[%d]", i)
+		if t.TokenFile == "" && t.TokenEnv == "" {
+			bad(p, "check token %q names no token_file or token_env", t.Name)
+		}
+		c.checkFile(bad, p+".token_file", t.TokenFile)
+		checkEnv(bad, p+".token_env", t.TokenEnv)
+	}
+	if n.API.MaxBody < 1<<10 {
+		bad("notifier.api.max_body", "must be at least 1KiB, not %s", n.API.MaxBody)
+	}
+	if n.API.MaxAlerts < 1 {
+		bad("notifier.api.max_alerts", "must be at least 1, not %d", n.API.MaxAlerts)
+	}
 	return ps
 }
 
@@ -362,7 +387,7 @@ func unreachableLink(u string) string {
 
 // HasTokens reports whether the API is guarded by any token.
 func (a NotifierAPIConfig) HasTokens() bool {
-	return a.AdminTokenFile != "" || a.AdminTokenEnv != "" || len(a.Tokens) > 0
+	return a.AdminTokenFile != "" || a.AdminTokenEnv != "" || len(a.Tokens) > 0 || len(a.CheckTokens) > 0
 }
 
 // Loopback reports whether a listen address takes connections from this

@@ -119,7 +119,11 @@ func (e *env) analyzer() (runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.mux.Handle("POST /api/v1/check", textscan.CheckHandler(lex.Engine))
+	auth, err := e.apiAuth()
+	if err != nil {
+		return nil, err
+	}
+	e.mux.Handle("POST /api/v1/check", auth.Checker(textscan.CheckHandler(lex.Engine)))
 	a := analyze.New(analyze.Options{
 		Registry: e.cfg.Registry, Bus: e.bus, Store: e.store,
 		Posts: ds.Posts, Snapshots: ds.Snapshots, Probes: ds.Probes, Sweepers: ds.Sweepers,
@@ -173,7 +177,8 @@ func (e *env) notifier() (runner, error) {
 		return nil, err
 	}
 	api, err := notify.NewAPI(n, notify.APIOptions{Clock: e.clock, Log: log, Signer: duty.signer, Auth: duty.auth,
-		Status: &notify.Status{Version: Version, Replica: hostname(), Route: rt, Receivers: infos}})
+		Status:  &notify.Status{Version: Version, Replica: hostname(), Route: rt, Receivers: infos},
+		MaxBody: int64(nc.API.MaxBody), MaxAlerts: nc.API.MaxAlerts})
 	if err != nil {
 		return nil, err
 	}

@@ -93,23 +93,9 @@ func (e *env) notifyDuty() (*notifyDuty, error) {
 	if d.signer, err = e.ackSigner(); err != nil {
 		return nil, err
 	}
-	var tokens []notify.Token
-	admin, err := e.cfg.Secret(nc.API.AdminTokenFile, nc.API.AdminTokenEnv)
-	if err != nil {
-		return nil, fmt.Errorf("admin token: %w", err)
+	if d.auth, err = e.apiAuth(); err != nil {
+		return nil, err
 	}
-	if len(admin) > 0 {
-		tokens = append(tokens, notify.Token{Secret: admin})
-	}
-	// config.Load checked the tokens' units and lengths.
-	for _, tc := range nc.API.Tokens {
-		tok, err := e.cfg.Secret(tc.TokenFile, tc.TokenEnv)
-		if err != nil {
-			return nil, fmt.Errorf("api token of %s: %w", tc.Unit, err)
-		}
-		tokens = append(tokens, notify.Token{Unit: tc.Unit, Secret: tok})
-	}
-	d.auth = notify.NewAuth(tokens, e.cfg.Registry)
 	text := ""
 	if nc.ReportTemplate != "" {
 		b, err := os.ReadFile(e.cfg.Resolve(nc.ReportTemplate))

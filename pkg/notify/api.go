@@ -19,8 +19,12 @@ import (
 	"github.com/govwatch/govwatch/pkg/notify/silence"
 )
 
-// maxBody caps request bodies on the API.
+// maxBody caps the bodies of silences, and by default of posted alerts.
 const maxBody = 1 << 20
+
+// DefaultMaxAlerts is how many alerts one POST /api/v2/alerts may carry
+// unless APIOptions say otherwise.
+const DefaultMaxAlerts = 1000
 
 // State is what the API needs of the notifier: its alerts, their lifecycle
 // and silences. *Notifier is one; the API holds no state of its own.
@@ -30,8 +34,9 @@ type State interface {
 	Alerts(ctx context.Context, active bool) ([]Record, error)
 	// Record returns one alert's record, or ErrNoAlert.
 	Record(ctx context.Context, fp string) (*Record, error)
-	// Post takes an alert posted on the API.
-	Post(ctx context.Context, a *model.Alert) error
+	// Accept takes alerts posted on the API and returns once none of them
+	// can be lost; they are processed afterwards.
+	Accept(ctx context.Context, alerts []model.Alert) error
 	// Acknowledge and Resolve act on an incident (0: the current one).
 	Acknowledge(ctx context.Context, fp string, incident int, by, note string) (*Record, error)
 	Resolve(ctx context.Context, fp string, incident int, by, note string) (*Record, error)
@@ -60,6 +65,10 @@ type APIOptions struct {
 	// /api/v2/alerts/groups report of the notifier's set-up; nil reports a
 	// notifier with no routes or receivers known.
 	Status *Status
+	// MaxBody bounds the body of POST /api/v2/alerts (0: 1 MiB) and
+	// MaxAlerts the alerts in it (0: DefaultMaxAlerts); more gets 413.
+	MaxBody   int64
+	MaxAlerts int
 }
 
 // API serves the notifier's HTTP API: a subset of Alertmanager's v2 API
@@ -72,6 +81,9 @@ type API struct {
 	signer *ack.Signer
 	auth   *Auth
 	setup  Status
+	// maxBody and maxAlerts bound POST /api/v2/alerts.
+	maxBody   int64
+	maxAlerts int
 }
 
 // NewAPI returns the API over state.
@@ -79,7 +91,13 @@ func NewAPI(state State, o APIOptions) (*API, error) {
 	if state == nil || o.Clock == nil || o.Log == nil {
 		return nil, errors.New("notifier api: needs the notifier's state, a clock and a logger")
 	}
-	api := &API{state: state, clock: o.Clock, log: o.Log, signer: o.Signer, auth: o.Auth}
+	api := &API{state: state, clock: o.Clock, log: o.Log, signer: o.Signer, auth: o.Auth, maxBody: o.MaxBody, maxAlerts: o.MaxAlerts}
+	if api.maxBody <= 0 {
+		api.maxBody = maxBody
+	}
+	if api.maxAlerts <= 0 {
+		api.maxAlerts = DefaultMaxAlerts
+	}
 	if o.Status != nil {
 		api.setup = *o.Status
 	}
@@ -113,25 +131,42 @@ func NewAPI(state State, o APIOptions) (*API, error) {
 // Everything under /api is guarded by APIOptions.Auth; the links carry their
 // own signature.
 func (api *API) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/alerts", api.guard(api.listV1))
-	mux.HandleFunc("POST /api/v1/alerts/{fingerprint}/ack", api.guard(api.ackAPI))
-	mux.HandleFunc("POST /api/v1/alerts/{fingerprint}/resolve", api.guard(api.resolveAPI))
-	mux.HandleFunc("GET /api/v1/alerts/{fingerprint}/report", api.guard(api.reportAPI))
-	mux.HandleFunc("POST /api/v1/findings/allow", api.guard(api.postAllow))
-	mux.HandleFunc("GET /api/v1/findings/allow", api.guard(api.listAllow))
-	mux.HandleFunc("DELETE /api/v1/findings/allow/{id}", api.guard(api.deleteAllow))
-	mux.HandleFunc("POST /api/v2/alerts", api.guard(api.postV2))
-	mux.HandleFunc("GET /api/v2/alerts", api.guard(api.listV2))
-	mux.HandleFunc("POST /api/v2/silences", api.guard(api.postSilence))
-	mux.HandleFunc("GET /api/v2/silences", api.guard(api.listSilences))
-	mux.HandleFunc("GET /api/v2/silence/{id}", api.guard(api.getSilence))
-	mux.HandleFunc("DELETE /api/v2/silence/{id}", api.guard(api.deleteSilence))
-	mux.HandleFunc("DELETE /api/v2/silences/{id}", api.guard(api.deleteSilence))
-	mux.HandleFunc("GET /api/v2/alerts/groups", api.guard(api.groupsV2))
-	mux.HandleFunc("GET /api/v2/status", api.guard(api.statusV2))
-	mux.HandleFunc("GET /api/v2/receivers", api.guard(api.receiversV2))
-	mux.HandleFunc("GET /ack/{token}", api.linkPage)
-	mux.HandleFunc("POST /ack/{token}", api.linkAction)
+	for _, rt := range api.routes() {
+		mux.HandleFunc(rt.pattern, rt.handler)
+	}
+}
+
+// apiRoute is one route of the API; guarded ones take a bearer token.
+type apiRoute struct {
+	pattern string
+	handler http.HandlerFunc
+	guarded bool
+}
+
+// routes are the API's routes, which Routes registers and the access tests
+// walk, so that no route escapes them.
+func (api *API) routes() []apiRoute {
+	return []apiRoute{
+		{"GET /api/v1/alerts", api.guard(api.listV1), true},
+		{"POST /api/v1/alerts/{fingerprint}/ack", api.guard(api.ackAPI), true},
+		{"POST /api/v1/alerts/{fingerprint}/resolve", api.guard(api.resolveAPI), true},
+		{"GET /api/v1/alerts/{fingerprint}/report", api.guard(api.reportAPI), true},
+		{"POST /api/v1/findings/allow", api.guard(api.postAllow), true},
+		{"GET /api/v1/findings/allow", api.guard(api.listAllow), true},
+		{"DELETE /api/v1/findings/allow/{id}", api.guard(api.deleteAllow), true},
+		{"POST /api/v2/alerts", api.guard(api.postV2), true},
+		{"GET /api/v2/alerts", api.guard(api.listV2), true},
+		{"POST /api/v2/silences", api.guard(api.postSilence), true},
+		{"GET /api/v2/silences", api.guard(api.listSilences), true},
+		{"GET /api/v2/silence/{id}", api.guard(api.getSilence), true},
+		{"DELETE /api/v2/silence/{id}", api.guard(api.deleteSilence), true},
+		{"DELETE /api/v2/silences/{id}", api.guard(api.deleteSilence), true},
+		{"GET /api/v2/alerts/groups", api.guard(api.groupsV2), true},
+		{"GET /api/v2/status", api.guard(api.statusV2), true},
+		{"GET /api/v2/receivers", api.guard(api.receiversV2), true},
+		{"GET /ack/{token}", api.linkPage, false},
+		{"POST /ack/{token}", api.linkAction, false},
+	}
 }
 
 // alertView is one alert in /api/v1/alerts.
@@ -180,10 +215,8 @@ type postableAlert struct {
 }
 
 func (api *API) postV2(w http.ResponseWriter, r *http.Request, sc scope) {
-	var in []postableAlert
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	if err := dec.Decode(&in); err != nil {
-		httpError(w, http.StatusBadRequest, "body must be a JSON array of alerts (at most %d bytes): %v", maxBody, err)
+	in, ok := api.readPostables(w, r)
+	if !ok {
 		return
 	}
 	var problems []string
@@ -205,14 +238,51 @@ func (api *API) postV2(w http.ResponseWriter, r *http.Request, sc scope) {
 		httpError(w, http.StatusBadRequest, "%s", strings.Join(problems, "; "))
 		return
 	}
-	for i := range alerts {
-		if err := api.state.Post(r.Context(), &alerts[i]); err != nil {
-			api.log.Warn("api alert", zap.String("fingerprint", alerts[i].Fingerprint()), zap.Error(err))
-			httpError(w, http.StatusServiceUnavailable, "alerts[%d]: %v", i, err)
-			return
-		}
+	if err := api.state.Accept(r.Context(), alerts); err != nil {
+		api.log.Warn("api alerts", zap.Int("alerts", len(alerts)), zap.Error(err))
+		httpError(w, http.StatusServiceUnavailable, "alerts not taken, send them again: %v", err)
+		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// readPostables decodes the JSON array of a POST /api/v2/alerts, element by
+// element, and refuses with 413 a body over maxBody bytes or an array of
+// more than maxAlerts alerts before reading further.
+func (api *API) readPostables(w http.ResponseWriter, r *http.Request) ([]postableAlert, bool) {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, api.maxBody))
+	fail := func(err error) ([]postableAlert, bool) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			httpError(w, http.StatusRequestEntityTooLarge, "body larger than %d bytes (notifier.api.max_body): send fewer alerts at a time", api.maxBody)
+		} else {
+			httpError(w, http.StatusBadRequest, "body must be a JSON array of alerts (at most %d bytes): %v", api.maxBody, err)
+		}
+		return nil, false
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return fail(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fail(fmt.Errorf("got %v, want [", tok))
+	}
+	var in []postableAlert
+	for dec.More() {
+		if len(in) == api.maxAlerts {
+			httpError(w, http.StatusRequestEntityTooLarge, "more than %d alerts in one request (notifier.api.max_alerts): send them in batches", api.maxAlerts)
+			return nil, false
+		}
+		var p postableAlert
+		if err := dec.Decode(&p); err != nil {
+			return fail(fmt.Errorf("alerts[%d]: %w", len(in), err))
+		}
+		in = append(in, p)
+	}
+	if _, err := dec.Token(); err != nil {
+		return fail(err)
+	}
+	return in, true
 }
 
 func validatePostable(p *postableAlert) error {

@@ -52,7 +52,14 @@ func newAPIFixture(t *testing.T) *apiFixture {
 
 func (f *apiFixture) post(t *testing.T, body string) (int, string) {
 	t.Helper()
-	resp, err := http.Post(f.srv.URL+"/api/v2/alerts", "application/json", strings.NewReader(body))
+	return postAlerts(t, f.srv.URL, body)
+}
+
+// postAlerts posts body to /api/v2/alerts of the server at base and
+// returns the status and the answer.
+func postAlerts(t *testing.T, base, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(base+"/api/v2/alerts", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatalf("POST /api/v2/alerts: %v", err)
 	}
@@ -208,7 +215,6 @@ func TestAPIPostV2FillsTimes(t *testing.T) {
 
 func TestAPIPostV2Rejects(t *testing.T) {
 	f := newAPIFixture(t)
-	big := `[{"labels": {"alertname": "x"}, "annotations": {"d": "` + strings.Repeat("长", maxBody/3+10) + `"}}]`
 	tests := []struct {
 		name string
 		body string
@@ -222,7 +228,6 @@ func TestAPIPostV2Rejects(t *testing.T) {
 		{"empty label value", `[{"labels": {"alertname": "x", "unit": ""}}]`, []string{"alerts[0]", `label "unit" is empty`}},
 		{"endsAt before startsAt", `[{"labels": {"alertname": "x"}}, {"labels": {"alertname": "y"}}, {"labels": {"alertname": "x"}, "startsAt": "2026-11-26T10:00:00Z", "endsAt": "2026-11-26T09:00:00Z"}]`,
 			[]string{"alerts[2]", "endsAt 2026-11-26T09:00:00Z is before startsAt 2026-11-26T10:00:00Z"}},
-		{"body over 1 MiB", big, []string{"at most 1048576 bytes", "too large"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,8 +14,10 @@ import (
 
 // Auth guards the API with bearer tokens. A unit's token sees and acts on
 // the alerts of its unit and of the units below it in the registry; an
-// admin token sees all and alone manages silences. The one-click links
-// (/ack/{token}) carry their own signature and need no bearer token.
+// admin token sees all and alone manages silences; an editor's check token
+// may only check drafts (POST /api/v1/check, see Auth.Checker) and is
+// refused everywhere else. The one-click links (/ack/{token}) carry their
+// own signature and need no bearer token.
 //
 // With no tokens configured the notifier builds no Auth and the API is open:
 // that suits the one-machine demo on loopback, not a shared network.
@@ -25,13 +27,15 @@ type Auth struct {
 }
 
 type authToken struct {
-	sum  [32]byte // SHA-256 of the token: compared in constant time
-	unit string   // "" for admin
+	sum   [32]byte // SHA-256 of the token: compared in constant time
+	unit  string   // "" for admin
+	check bool     // an editor's token: checks drafts only
 }
 
 // Token is one configured bearer token.
 type Token struct {
 	Unit   string // "" for an admin token
+	Check  bool   // an editor's token, which may only check drafts (Unit is ignored)
 	Secret []byte
 }
 
@@ -42,16 +46,21 @@ func NewAuth(tokens []Token, reg *registry.Registry) *Auth {
 	}
 	a := &Auth{reg: reg}
 	for _, t := range tokens {
-		a.tokens = append(a.tokens, authToken{sum: sha256.Sum256(t.Secret), unit: t.Unit})
+		at := authToken{sum: sha256.Sum256(t.Secret), unit: t.Unit, check: t.Check}
+		if t.Check {
+			at.unit = ""
+		}
+		a.tokens = append(a.tokens, at)
 	}
 	return a
 }
 
-// scope is what a request may see.
+// scope is what a request may see. A check-only scope sees nothing.
 type scope struct {
-	admin bool
-	unit  string
-	reg   *registry.Registry
+	admin     bool
+	checkOnly bool
+	unit      string
+	reg       *registry.Registry
 }
 
 var adminScope = scope{admin: true}
@@ -76,6 +85,9 @@ func (s scope) sees(unit string) bool {
 	if s.admin {
 		return true
 	}
+	if s.checkOnly || s.unit == "" {
+		return false
+	}
 	if s.reg == nil {
 		return unit == s.unit
 	}
@@ -97,16 +109,38 @@ func (a *Auth) check(r *http.Request) (scope, bool) {
 		return scope{}, false
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	found, unit := 0, ""
-	for _, t := range a.tokens {
-		if subtle.ConstantTimeCompare(sum[:], t.sum[:]) == 1 {
-			found, unit = 1, t.unit
+	var hit *authToken
+	for i := range a.tokens {
+		// Every token is compared, so the time taken tells nothing.
+		if subtle.ConstantTimeCompare(sum[:], a.tokens[i].sum[:]) == 1 {
+			hit = &a.tokens[i]
 		}
 	}
-	if found == 0 {
+	if hit == nil {
 		return scope{}, false
 	}
-	return scope{admin: unit == "", unit: unit, reg: a.reg}, true
+	if hit.check {
+		return scope{checkOnly: true}, true
+	}
+	return scope{admin: hit.unit == "", unit: hit.unit, reg: a.reg}, true
+}
+
+// Checker guards the draft check (POST /api/v1/check): every known token
+// may call it, an editor's check token included; none, or an unknown one,
+// gets 401. A nil Auth leaves it open, as it leaves the API.
+func (a *Auth) Checker(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := a.check(r); !ok {
+			unauthorized(w)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="govwatch"`)
+	httpError(w, http.StatusUnauthorized, "missing or unknown bearer token")
 }
 
 // guard wraps an API handler with the bearer-token check.
@@ -114,8 +148,11 @@ func (api *API) guard(h func(http.ResponseWriter, *http.Request, scope)) http.Ha
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, ok := api.auth.check(r)
 		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="govwatch"`)
-			httpError(w, http.StatusUnauthorized, "missing or unknown bearer token")
+			unauthorized(w)
+			return
+		}
+		if s.checkOnly {
+			httpError(w, http.StatusForbidden, "this token may only check drafts (POST /api/v1/check)")
 			return
 		}
 		if !jsonBody(r) {

@@ -59,8 +59,9 @@ func (l *lifecycle) Exec(ctx context.Context, d *delivery) (*delivery, error) {
 	return d, nil
 }
 
-// stamp gives an alert posted on the API its missing times: it starts now
-// and, unless posted again, ends after the resolve timeout.
+// stamp gives an alert posted on the API its missing times as it is
+// received: it starts now and, unless posted again, ends the resolve
+// timeout after now or after its own start, whichever is later.
 func (l *lifecycle) stamp(a *model.Alert) {
 	now := l.clock.Now()
 	if a.Annotations == nil {
@@ -70,7 +71,11 @@ func (l *lifecycle) stamp(a *model.Alert) {
 		a.StartsAt = now
 	}
 	if a.EndsAt.IsZero() {
-		a.EndsAt = now.Add(l.resolveTimeout)
+		from := now
+		if a.StartsAt.After(now) {
+			from = a.StartsAt
+		}
+		a.EndsAt = from.Add(l.resolveTimeout)
 	}
 }
 

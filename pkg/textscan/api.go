@@ -3,13 +3,19 @@ package textscan
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/govwatch/govwatch/pkg/model"
 )
 
-// MaxCheckBody bounds a POST /api/v1/check request.
-const MaxCheckBody = 8 << 20
+// MaxCheckBody bounds a POST /api/v1/check request: a draft of a post,
+// not a book.
+const MaxCheckBody = 1 << 20
+
+// MaxCheckFindings bounds the findings in one answer, and so its size: a
+// body of nothing but phone numbers finds one per 11 characters.
+const MaxCheckFindings = 1000
 
 // CheckRequest is the body of POST /api/v1/check.
 type CheckRequest struct {
@@ -21,11 +27,16 @@ type CheckRequest struct {
 type CheckResponse struct {
 	Findings       []Finding `json:"findings"`
 	LexiconVersion string    `json:"lexicon_version"`
+	// Capped says the text had more findings than the answer holds
+	// (MaxCheckFindings): fix those and check again.
+	Capped bool `json:"capped,omitempty"`
 }
 
 // CheckHandler serves POST /api/v1/check with the engine engine returns:
 // {"text": "…"} in, {"findings": […], "lexicon_version": "…"} out. Bad
-// requests get 400 with {"error": "…"}.
+// requests get 400 with {"error": "…"}, a body over MaxCheckBody 413; an
+// answer holds at most MaxCheckFindings findings and says "capped": true
+// when there were more.
 func CheckHandler(engine func() *Engine) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req CheckRequest
@@ -34,7 +45,7 @@ func CheckHandler(engine func() *Engine) http.Handler {
 		if err := dec.Decode(&req); err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				checkError(w, http.StatusRequestEntityTooLarge, "body larger than 8 MiB")
+				checkError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", MaxCheckBody))
 				return
 			}
 			checkError(w, http.StatusBadRequest, "bad JSON: "+err.Error()+` (want {"text": "…"})`)
@@ -48,9 +59,14 @@ func CheckHandler(engine func() *Engine) http.Handler {
 		e := engine()
 		resp := CheckResponse{Findings: []Finding{}, LexiconVersion: e.Version()}
 		for _, f := range e.Scan(req.Text) {
-			if model.SeverityRank(f.Severity) >= min {
-				resp.Findings = append(resp.Findings, f)
+			if model.SeverityRank(f.Severity) < min {
+				continue
 			}
+			if len(resp.Findings) == MaxCheckFindings {
+				resp.Capped = true
+				break
+			}
+			resp.Findings = append(resp.Findings, f)
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		json.NewEncoder(w).Encode(resp) //nolint:errcheck // the client went away

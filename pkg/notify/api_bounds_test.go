@@ -1,0 +1,145 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/govwatch/govwatch/pkg/bus"
+)
+
+// manyAlerts is a POST /api/v2/alerts body of n distinct alerts, as
+// amtool sends them (no times).
+func manyAlerts(n int) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"labels":{"alertname":"load.test","unit":"fz-gov","n":"%d"}}`, i)
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// busAPI is an API over a notifier that takes posted alerts through the
+// bus, with the given limits.
+type busAPI struct {
+	*fixture
+	bus *bus.Bus
+	srv *httptest.Server
+}
+
+func newBusAPI(t *testing.T, o APIOptions) *busAPI {
+	t.Helper()
+	b := testBus(t)
+	clock := clockwork.NewFakeClockAt(apiNow)
+	f := newFixture(t, fixtureOptions{store: embeddedStores.realTime(t), clock: clock, bus: b, resolveTimeout: 10 * time.Minute})
+	o.Clock, o.Log = clock, f.n.log
+	api, err := NewAPI(f.n.Notifier, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	api.Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &busAPI{fixture: f, bus: b, srv: srv}
+}
+
+func (f *busAPI) post(t *testing.T, body string) (int, string) {
+	t.Helper()
+	code, answer := postAlerts(t, f.srv.URL, body)
+	var e struct{ Error string }
+	_ = json.Unmarshal([]byte(answer), &e)
+	return code, e.Error
+}
+
+// TestAPIPostV2Bounds: a request over the body or count limit is refused
+// whole with 413 naming the limit, and nothing of it is kept.
+func TestAPIPostV2Bounds(t *testing.T) {
+	tests := []struct {
+		name string
+		o    APIOptions
+		body string
+		want string
+	}{
+		{"17,000 alerts over the default count", APIOptions{MaxBody: 4 << 20}, manyAlerts(17000), "more than 1000 alerts in one request (notifier.api.max_alerts)"},
+		{"17,000 alerts over the default 1 MiB", APIOptions{MaxAlerts: 20000}, manyAlerts(17000), "body larger than 1048576 bytes (notifier.api.max_body)"},
+		{"one alert over a small count", APIOptions{MaxAlerts: 1}, manyAlerts(2), "more than 1 alerts"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newBusAPI(t, tc.o)
+			code, msg := f.post(t, tc.body)
+			if code != http.StatusRequestEntityTooLarge || !strings.Contains(msg, tc.want) {
+				t.Fatalf("got %d %q, want 413 with %q", code, msg, tc.want)
+			}
+			info, err := f.bus.JetStream().Stream(t.Context(), f.bus.Stream(bus.KindAlert))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := info.CachedInfo().State.Msgs; n != 0 {
+				t.Errorf("alert stream holds %d messages after a refused request, want 0", n)
+			}
+		})
+	}
+}
+
+// TestAPIPostV2ManyAlertsAllKept: 17,000 alerts in one request within
+// raised limits are answered once every one is on the durable alert stream,
+// before any is processed; the consumer then makes a record of each with
+// its own stamped times. The consumer's pace is not this test's: with one
+// worker it drains 17,000 in minutes, so processing is shown on the first
+// 500 of a second, equally taken request.
+func TestAPIPostV2ManyAlertsAllKept(t *testing.T) {
+	const n, processed = 17000, 500
+	f := newBusAPI(t, APIOptions{MaxBody: 4 << 20, MaxAlerts: 20000})
+	if code, msg := f.post(t, manyAlerts(n)); code != http.StatusOK {
+		t.Fatalf("POST: got %d %q, want 200", code, msg)
+	}
+	info, err := f.bus.JetStream().Stream(t.Context(), f.bus.Stream(bus.KindAlert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.CachedInfo().State.Msgs; got != n {
+		t.Fatalf("alert stream holds %d messages, want %d", got, n)
+	}
+	if recs, _ := f.n.Alerts(t.Context(), false); len(recs) != 0 {
+		t.Fatalf("records before the consumer ran: %d, want 0 (the request must not deliver)", len(recs))
+	}
+
+	g := newBusAPI(t, APIOptions{})
+	if code, msg := g.post(t, manyAlerts(processed)); code != http.StatusOK {
+		t.Fatalf("POST: got %d %q, want 200", code, msg)
+	}
+	ctx := testCtx(t)
+	stop := runInBackground(t, ctx, g.n.Notifier)
+	defer stop()
+	deadline := time.Now().Add(25 * time.Second)
+	for {
+		recs, err := g.n.Alerts(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == processed {
+			for _, r := range recs {
+				if !r.Alert.StartsAt.Equal(apiNow) || !r.Alert.EndsAt.Equal(apiNow.Add(10*time.Minute)) {
+					t.Fatalf("alert %s: startsAt %s endsAt %s, want %s and 10m later", r.Fingerprint, r.Alert.StartsAt, r.Alert.EndsAt, apiNow)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d posted alerts have a record", len(recs), processed)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
