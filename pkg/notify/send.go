@@ -26,6 +26,7 @@ type sender struct {
 
 func (s *sender) Exec(ctx context.Context, d *delivery) (*delivery, error) {
 	d.note = s.notes.forReceiver(d.recv.Name, d.rec)
+	d.note.ID = notificationID(d.key, d.recv.Name)
 	d.err = s.send(ctx, d.recv, d.note)
 	return d, nil
 }
