@@ -101,7 +101,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, series := range []string{
 		`govwatch_collector_polls_total{platform="weibo",result="ok"}`,
 		`govwatch_analyzer_alerts_published_total{category="privacy.phone",status="firing"}`,
-		`govwatch_notifier_notifications_total{channel="webhook",result="ok"}`,
+		`govwatch_notifier_notifications_total{channel="webhook",receiver="ops",result="ok"}`,
 		`govwatch_notifier_active_alerts{category="account.stale",severity="critical"} 1`,
 		`govwatch_analyzer_lexicon_info{version=`,
 	} {

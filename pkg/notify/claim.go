@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/govwatch/govwatch/pkg/store"
 )
@@ -14,10 +16,53 @@ import (
 // dying mid-send does not block it for good; then sent or failed, for
 // nflogTTL. The stage claims the entry or ends the delivery when the
 // notification went out already. Claim, send, record: a crash between send
-// and record leaves a pending claim that expires, and the notification is
-// sent again rather than lost.
+// and record leaves a pending claim, and the notification is sent again
+// rather than lost, with the same idempotency key (notificationID) so a
+// receiver that keeps the keys drops the copy.
+//
+// A pending claim names the replica holding it, and every replica keeps a
+// liveness entry alive in the store (renewed on each claim and each tick):
+// once the owner's entry has run out, another replica resumes the claim at
+// once instead of waiting out ClaimTTL.
 type claims struct {
 	store store.Store
+	// replica names this replica in the claims it holds; lease is how long
+	// its liveness entry lasts unrenewed. Empty: claims name nobody and are
+	// taken over only when ClaimTTL runs out.
+	replica string
+	lease   time.Duration
+}
+
+func replicaKey(id string) string { return "notifier/replica/" + id }
+
+// pending is the value of a claim this replica holds.
+func (c *claims) pending() string {
+	if c.replica == "" {
+		return logPending
+	}
+	return logPending + " " + c.replica
+}
+
+// alive renews this replica's liveness entry.
+func (c *claims) alive(ctx context.Context) error {
+	if c.replica == "" {
+		return nil
+	}
+	return c.store.Set(ctx, replicaKey(c.replica), []byte("1"), c.lease)
+}
+
+// orphaned reports whether the pending claim value v names another replica
+// whose liveness entry has run out: it died mid-send.
+func (c *claims) orphaned(ctx context.Context, v string) (bool, error) {
+	owner, ok := strings.CutPrefix(v, logPending+" ")
+	if !ok || c.replica == "" || owner == c.replica {
+		return false, nil
+	}
+	_, err := c.store.Get(ctx, replicaKey(owner))
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	return false, err
 }
 
 const (
@@ -63,7 +108,10 @@ func (c *claims) claim(ctx context.Context, key string) (bool, error) {
 	if v, err := c.store.Get(ctx, key); err == nil && (string(v) == logSent || string(v) == logFailed) {
 		return false, nil
 	}
-	won, err := c.store.SetNX(ctx, key, []byte(logPending), ClaimTTL)
+	if err := c.alive(ctx); err != nil {
+		return false, err
+	}
+	won, err := c.store.SetNX(ctx, key, []byte(c.pending()), ClaimTTL)
 	if err != nil || won {
 		return won, err
 	}
@@ -73,9 +121,16 @@ func (c *claims) claim(ctx context.Context, key string) (bool, error) {
 		return false, errors.New("notification claim vanished; will retry")
 	case err != nil:
 		return false, err
-	case string(v) == logPending:
-		// Another replica is sending, or died sending: look again
-		// after the bus's backoff; the claim expires after ClaimTTL.
+	case strings.HasPrefix(string(v), logPending):
+		// Another replica is sending, or died sending: resume the claim
+		// of a dead one; else look again after the bus's backoff (the
+		// claim expires after ClaimTTL).
+		if dead, err := c.orphaned(ctx, string(v)); err != nil || dead {
+			if err != nil {
+				return false, err
+			}
+			return c.store.CompareAndSwap(ctx, key, v, []byte(c.pending()), ClaimTTL)
+		}
 		return false, fmt.Errorf("notification %s is %w", key, errSendingElsewhere)
 	}
 	return false, nil // sent or given up on already

@@ -69,3 +69,44 @@ func TestClaimOfADeadReplicaExpires(t *testing.T) {
 		t.Errorf("after ClaimTTL: got %v, %v, want it claimed", got, err)
 	}
 }
+
+// TestClaimResumedFromDeadReplica: a replica that died holding a claim
+// (its liveness entry ran out) has the claim resumed by another at once;
+// a live one's claim is left alone.
+func TestClaimResumedFromDeadReplica(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		_, st := stores.at(t, t2)
+		ctx := testCtx(t)
+		a := &claims{store: st, replica: "a", lease: time.Hour}
+		b := &claims{store: st, replica: "b", lease: time.Hour}
+		key := nflogKey("oncall", "fp", 1, StatusFiring)
+		if won, err := a.claim(ctx, key); err != nil || !won {
+			t.Fatalf("a's claim: got %v, %v, want won", won, err)
+		}
+		if v, _ := st.Get(ctx, key); string(v) != logPending+" a" {
+			t.Errorf("claim entry: got %q, want it to name replica a", v)
+		}
+		if _, err := b.claim(ctx, key); !errors.Is(err, errSendingElsewhere) {
+			t.Errorf("while a is alive: got %v, want errSendingElsewhere", err)
+		}
+		// a dies: its liveness entry runs out.
+		if err := st.Delete(ctx, replicaKey("a")); err != nil {
+			t.Fatal(err)
+		}
+		if won, err := b.claim(ctx, key); err != nil || !won {
+			t.Fatalf("after a died: got %v, %v, want b to resume the claim", won, err)
+		}
+		if v, _ := st.Get(ctx, key); string(v) != logPending+" b" {
+			t.Errorf("resumed claim entry: got %q, want it to name replica b", v)
+		}
+		if won, err := a.claim(ctx, key); err == nil || won {
+			t.Errorf("a back with the same name while b holds it: got %v, %v, want refused", won, err)
+		}
+		if err := b.settle(ctx, key, logSent); err != nil {
+			t.Fatal(err)
+		}
+		if won, err := a.claim(ctx, key); err != nil || won {
+			t.Errorf("once sent: got %v, %v, want the delivery ended", won, err)
+		}
+	})
+}

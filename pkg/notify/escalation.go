@@ -145,7 +145,7 @@ func (e *escalator) claimAndPage(ctx context.Context, r *Record, step escalate.S
 		}
 		return nil, nil, true, nil
 	}
-	page, superiors, err = e.page(ctx, r, step, now)
+	page, superiors, err = e.page(ctx, r, step, now, key)
 	switch {
 	case err == nil:
 		// The claim keeps what was paged, so a replica that finds it
@@ -189,7 +189,7 @@ func (e *escalator) advance(ctx context.Context, r *Record, p *escalate.Policy, 
 
 // page sends one escalation step and returns what was paged and the
 // superior units it reached.
-func (e *escalator) page(ctx context.Context, r *Record, step escalate.Step, now time.Time) (*Page, []string, error) {
+func (e *escalator) page(ctx context.Context, r *Record, step escalate.Step, now time.Time, key string) (*Page, []string, error) {
 	people, level, superiors := e.dir.Page(r.Alert.Labels[model.LabelUnit], step.Targets, r.Escalation.Level, now)
 	mins := int(now.Sub(r.FirstSeen).Minutes())
 	why := fmt.Sprintf("%d 分钟未确认", mins)
@@ -214,6 +214,7 @@ func (e *escalator) page(ctx context.Context, r *Record, step escalate.Step, now
 			continue
 		}
 		note := e.notes.one(name, r)
+		note.ID = notificationID(key, name)
 		note.Recipients = people
 		if len(superiors) > 0 {
 			tmp := *r

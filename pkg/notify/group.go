@@ -241,6 +241,7 @@ func (gr *grouper) flush(ctx context.Context, key string) error {
 	send := changed || firing && !g.LastFlush.IsZero() && !now.Before(g.LastFlush.Add(repeat))
 	if send && len(recs) > 0 {
 		note := gr.notes.group(&g, recs)
+		note.ID = notificationID(claim, g.Receiver)
 		err := gr.sender.send(ctx, recv, note)
 		if err != nil && channel.Retryable(err) {
 			return errors.Join(fmt.Errorf("group %s: %w", key, err), gr.store.Delete(context.WithoutCancel(ctx), claim))

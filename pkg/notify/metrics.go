@@ -33,9 +33,9 @@ func newMetrics(r prometheus.Registerer, active func(ctx context.Context, active
 		received: metric.CounterVec(r, "govwatch_notifier_alerts_received_total",
 			"Alert messages received, by category and status (firing, resolved), repeats included.", "category", "status"),
 		notifications: metric.CounterVec(r, "govwatch_notifier_notifications_total",
-			"Notifications delivered per channel, by result (ok, error), after retries.", "channel", "result"),
+			"Notifications delivered per channel and receiver, by result (ok, error), after retries.", "channel", "receiver", "result"),
 		retries: metric.CounterVec(r, "govwatch_notifier_notification_retries_total",
-			"Delivery attempts repeated after a retryable failure, by channel.", "channel"),
+			"Delivery attempts repeated after a retryable failure, by channel and receiver.", "channel", "receiver"),
 		ackDuration: metric.HistogramVec(r, "govwatch_notifier_ack_duration_seconds",
 			"Time from an incident opening to its acknowledgement, by severity.", durationBuckets, "severity"),
 		resolveDuration: metric.HistogramVec(r, "govwatch_notifier_resolve_duration_seconds",
@@ -56,7 +56,7 @@ func newMetrics(r prometheus.Registerer, active func(ctx context.Context, active
 }
 
 // zero creates every series whose labels are known at start — each
-// category by status, each channel by result, each escalation level — at 0,
+// category by status, each receiver's channels by result, each escalation level — at 0,
 // so the first alert of a kind is an increase a rate() sees, not a series
 // that appears already at 1.
 func (m *metrics) zero(receivers map[string]Receiver) {
@@ -72,9 +72,9 @@ func (m *metrics) zero(receivers map[string]Receiver) {
 	}
 	for _, r := range receivers {
 		for _, ch := range r.Channels {
-			m.notifications.WithLabelValues(ch.Name(), "ok")
-			m.notifications.WithLabelValues(ch.Name(), "error")
-			m.retries.WithLabelValues(ch.Name())
+			m.notifications.WithLabelValues(ch.Name(), r.Name, "ok")
+			m.notifications.WithLabelValues(ch.Name(), r.Name, "error")
+			m.retries.WithLabelValues(ch.Name(), r.Name)
 		}
 	}
 	for _, level := range []string{"duty", "head", "parent", "upper"} {

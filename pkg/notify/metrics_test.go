@@ -34,4 +34,14 @@ func TestSeriesStartAtZero(t *testing.T) {
 	if v := testutil.ToFloat64(m.received.WithLabelValues(model.Categories()[0].ID, StatusFiring)); v != 0 {
 		t.Errorf("received starts at %v", v)
 	}
+	// The channel series name their receiver, so an alert on failures
+	// says whose pages are not going out.
+	for _, result := range []string{"ok", "error"} {
+		if v := testutil.ToFloat64(m.notifications.WithLabelValues("webhook", "duty", result)); v != 0 {
+			t.Errorf("notifications{webhook, duty, %s} starts at %v", result, v)
+		}
+	}
+	if got := testutil.CollectAndCount(reg, "govwatch_notifier_notification_retries_total"); got != 1 {
+		t.Errorf("retries: %d series, want 1 (webhook of duty)", got)
+	}
 }

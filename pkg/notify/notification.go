@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -101,4 +103,13 @@ func (c *composer) group(g *group, recs []*Record) *channel.Notification {
 		}
 	}
 	return note
+}
+
+// notificationID is the idempotency key of the notification sent to
+// receiver under the notification log entry key: stable across every copy
+// (retries, a replica resuming a dead one's send), distinct for every other
+// notification, and short and ASCII whatever the receiver's name.
+func notificationID(key, receiver string) string {
+	sum := sha256.Sum256([]byte(key + "\x00" + receiver))
+	return "gw-" + hex.EncodeToString(sum[:16])
 }

@@ -24,6 +24,8 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -118,6 +120,18 @@ type RetryPolicy struct {
 // ClaimTTL is how long a replica owns the sending of one notification
 // before another may take over, should it have died mid-send.
 const ClaimTTL = 2 * time.Minute
+
+// replicaLease is how long a replica's liveness entry lasts unrenewed:
+// three ticks, so one slow tick does not make a live replica look dead.
+func replicaLease(tick time.Duration) time.Duration { return 3 * tick }
+
+// replicaID names this replica in the claims it holds: random, so a
+// restarted process is a new replica and its old claims can be resumed.
+func replicaID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail
+	return hex.EncodeToString(b)
+}
 
 // nflogTTL is how long the notification log remembers a sent notification.
 const nflogTTL = 90 * 24 * time.Hour
@@ -260,7 +274,7 @@ func assemble(o Options, receivers map[string]Receiver, policies map[string]*esc
 	failures := &failureRuns{store: o.Store, log: o.Log}
 	n.sender = &sender{retry: o.Retry, clock: o.Clock, failures: failures, notes: notes, m: n.m}
 	n.fallback = &fallback{receivers: receivers, failures: failures, sender: n.sender, log: o.Log}
-	n.claims = &claims{store: o.Store}
+	n.claims = &claims{store: o.Store, replica: replicaID(), lease: replicaLease(o.Tick)}
 	n.recorder = &recordStage{claims: n.claims, records: n.records, log: o.Log}
 	n.grouper = &grouper{store: o.Store, clock: o.Clock, log: o.Log, receivers: receivers, route: o.Route,
 		records: n.records, inhibitor: n.inhibitor, silencer: n.silencer, sender: n.sender, notes: notes}

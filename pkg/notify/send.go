@@ -26,6 +26,7 @@ type sender struct {
 
 func (s *sender) Exec(ctx context.Context, d *delivery) (*delivery, error) {
 	d.note = s.notes.forReceiver(d.recv.Name, d.rec)
+	d.note.ID = notificationID(d.key, d.recv.Name)
 	d.err = s.send(ctx, d.recv, d.note)
 	return d, nil
 }
@@ -35,27 +36,27 @@ func (s *sender) Exec(ctx context.Context, d *delivery) (*delivery, error) {
 func (s *sender) send(ctx context.Context, recv Receiver, note *channel.Notification) error {
 	var failed []error
 	for _, ch := range recv.Channels {
-		err := s.attempts(ctx, ch, note)
+		err := s.attempts(ctx, recv.Name, ch, note)
 		result := "ok"
 		if err != nil {
 			result = "error"
 			failed = append(failed, fmt.Errorf("%s: %w", ch.Name(), err))
 		}
-		s.m.notifications.WithLabelValues(ch.Name(), result).Inc()
+		s.m.notifications.WithLabelValues(ch.Name(), recv.Name, result).Inc()
 	}
 	err := errors.Join(failed...)
 	return errors.Join(err, s.failures.observe(ctx, recv.Name, err))
 }
 
 // attempts repeats retryable failures of ch with exponential backoff.
-func (s *sender) attempts(ctx context.Context, ch channel.Channel, note *channel.Notification) error {
+func (s *sender) attempts(ctx context.Context, receiver string, ch channel.Channel, note *channel.Notification) error {
 	delay := s.retry.Initial
 	var err error
 	for attempt := 1; ; attempt++ {
 		if err = ch.Notify(ctx, note); err == nil || !channel.Retryable(err) || attempt >= s.retry.Attempts {
 			return err
 		}
-		s.m.retries.WithLabelValues(ch.Name()).Inc()
+		s.m.retries.WithLabelValues(ch.Name(), receiver).Inc()
 		select {
 		case <-ctx.Done():
 			return errors.Join(err, ctx.Err())

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"errors"
+	"regexp"
 	"testing"
 	"time"
 
@@ -82,4 +83,28 @@ func TestSenderCountsRunsOfFailures(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestNotificationIDStable: every copy of one notification carries the same
+// idempotency key, and no two notifications share one.
+func TestNotificationIDStable(t *testing.T) {
+	firing := nflogKey("ops", "fp1", 1, StatusFiring)
+	id := notificationID(firing, "ops")
+	if again := notificationID(firing, "ops"); again != id {
+		t.Errorf("a second copy got key %q, the first %q", again, id)
+	}
+	if ok, _ := regexp.MatchString(`^gw-[0-9a-f]{32}$`, id); !ok {
+		t.Errorf("key %q is not gw- and 32 hex digits", id)
+	}
+	others := map[string]string{
+		"resolution":     notificationID(nflogKey("ops", "fp1", 1, StatusResolved), "ops"),
+		"next incident":  notificationID(nflogKey("ops", "fp1", 2, StatusFiring), "ops"),
+		"other alert":    notificationID(nflogKey("ops", "fp2", 1, StatusFiring), "ops"),
+		"other receiver": notificationID(firing, "backup"),
+	}
+	for what, other := range others {
+		if other == id {
+			t.Errorf("the %s got the same key %q", what, id)
+		}
+	}
 }

@@ -42,6 +42,9 @@ func (t *ticker) loop(ctx context.Context) {
 // due. Every replica may run it; claims in the store keep them from doing
 // anything twice.
 func (n *Notifier) Tick(ctx context.Context) error {
+	if err := n.claims.alive(ctx); err != nil {
+		return err
+	}
 	recs, err := n.Alerts(ctx, true)
 	if err != nil {
 		return err

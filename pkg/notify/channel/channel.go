@@ -20,6 +20,12 @@ const (
 // their state. Status is StatusFiring when any alert in the group fires and
 // StatusResolved when all have resolved.
 type Notification struct {
+	// ID identifies this notification for good: the same ID every time the
+	// notifier sends it again (a retry, a replica resuming a dead one's
+	// send), a new one for anything else. Channels pass it to the platform
+	// where it has a field that de-duplicates (webhook's
+	// X-Govwatch-Notification-Id), so a receiver can drop a second copy.
+	ID                string
 	Receiver          string
 	GroupKey          string
 	Status            string

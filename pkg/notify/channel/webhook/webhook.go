@@ -46,6 +46,11 @@ var (
 	ErrStale        = errors.New("webhook timestamp outside the accepted skew")
 )
 
+// HeaderNotificationID carries the notification's idempotency key on every
+// request: the same for every copy of one notification, so a receiver that
+// keeps the keys it has seen drops a second copy.
+const HeaderNotificationID = "X-Govwatch-Notification-Id"
+
 // DefaultTimeout bounds one delivery attempt when the configuration sets none.
 const DefaultTimeout = 10 * time.Second
 
@@ -193,6 +198,9 @@ func (w *Webhook) Notify(ctx context.Context, n *channel.Notification) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "govwatch-notifier")
+	if n.ID != "" {
+		req.Header.Set(HeaderNotificationID, n.ID)
+	}
 	if len(w.secret) > 0 {
 		ts := strconv.FormatInt(w.now().Unix(), 10)
 		req.Header.Set(HeaderTimestamp, ts)

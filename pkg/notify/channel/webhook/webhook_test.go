@@ -281,3 +281,27 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{Name: "negative timeout", Config: Config{URL: "https://example.com", Timeout: conf.Duration(-time.Second)}},
 	})
 }
+
+// TestNotifyIdempotencyHeader: every request carries the notification's ID,
+// the same on a second copy, so the receiver can drop the copy.
+func TestNotifyIdempotencyHeader(t *testing.T) {
+	ids := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ids <- r.Header.Get(HeaderNotificationID)
+	}))
+	t.Cleanup(srv.Close)
+	w, err := New(Config{URL: srv.URL}, Options{})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	n := notification(1)
+	n.ID = "gw-0123456789abcdef"
+	for range 2 {
+		if err := w.Notify(context.Background(), n); err != nil {
+			t.Fatalf("Notify: %v", err)
+		}
+		if got := <-ids; got != n.ID {
+			t.Errorf("%s: got %q, want %q", HeaderNotificationID, got, n.ID)
+		}
+	}
+}
