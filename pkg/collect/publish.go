@@ -66,10 +66,22 @@ func metricsGap(age time.Duration) time.Duration {
 }
 
 // watched is one post inside the window: its last version and when its
-// counts were last published.
+// counts were last published. The version is kept without its text (see
+// keep): what a re-poll needs is the hash, the counts and enough of the
+// post to report it deleted, and the text is most of a post's bytes.
 type watched struct {
 	Post      model.Post `json:"post"`
 	MetricsAt time.Time  `json:"metrics_at,omitzero"`
+}
+
+// keep is what the window holds of p: p without its text. The analyzer
+// already has the text from the version's own message, and a deletion
+// resolves by post id, so a window of an account that posts often costs
+// a few hundred bytes per post instead of the whole article.
+func keep(p *model.Post) model.Post {
+	k := *p
+	k.Text = ""
+	return k
 }
 
 // window is the account's posts inside Window, by post id.
@@ -162,7 +174,7 @@ func (c *Collector) publishPost(ctx context.Context, p *model.Post, win window, 
 		}
 		c.trackLinks(ctx, p)
 		if inWindow {
-			win[p.ID] = &watched{Post: *p, MetricsAt: now}
+			win[p.ID] = &watched{Post: keep(p), MetricsAt: now}
 		}
 		return 1, nil
 	}
@@ -172,7 +184,7 @@ func (c *Collector) publishPost(ctx context.Context, p *model.Post, win window, 
 	if w == nil {
 		// Seen before the window record existed (or by an older
 		// version of the collector): start watching from here.
-		win[p.ID] = &watched{Post: *p, MetricsAt: now}
+		win[p.ID] = &watched{Post: keep(p), MetricsAt: now}
 		return 0, nil
 	}
 	mp, ok := c.o.Publisher.(MetricsPublisher)
@@ -186,7 +198,7 @@ func (c *Collector) publishPost(ctx context.Context, p *model.Post, win window, 
 	if _, err := mp.PublishPostMetrics(ctx, p, msgID); err != nil {
 		return 0, fmt.Errorf("publish metrics of %s: %w", p.ID, err)
 	}
-	w.Post, w.MetricsAt = *p, now
+	w.Post, w.MetricsAt = keep(p), now
 	return 1, nil
 }
 

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -189,8 +190,11 @@ func TestRepollMetricsEditsAndDeletion(t *testing.T) {
 			if strings.HasSuffix(m.id, "@deleted") != m.post.Deleted {
 				t.Errorf("%s: got %s with deleted=%v", s.name, m.id, m.post.Deleted)
 			}
-			if m.post.Deleted && (m.post.Text != "台风预警" || !m.post.CollectedAt.Equal(r.clock.Now())) {
-				t.Errorf("%s: got deleted post %q collected %v, want its last text and now", s.name, m.post.Text, m.post.CollectedAt)
+			// A deletion repeats the last version but its text, which
+			// the window does not keep, and says when it was found gone.
+			if m.post.Deleted && (m.post.Text != "" || m.post.URL == "" || m.post.ContentHash == "" || !m.post.CollectedAt.Equal(r.clock.Now())) {
+				t.Errorf("%s: got deleted post text %q, url %q, hash %q, collected %v; want no text, the last url and hash, and now",
+					s.name, m.post.Text, m.post.URL, m.post.ContentHash, m.post.CollectedAt)
 			}
 			if strings.Contains(m.id, "@m") && m.post.Metrics.Likes == 0 {
 				t.Errorf("%s: got a metrics update without counts", s.name)
@@ -297,4 +301,32 @@ func TestSnapshotsAndProbesPublished(t *testing.T) {
 			t.Errorf("stream %s: got %d messages, want 1", r.bus.Stream(k), info.State.Msgs)
 		}
 	}
+}
+
+// TestWindowKeepsNoText holds the window record's size to the post's
+// header: an account that publishes long articles costs no more to watch
+// than one that publishes a line each.
+func TestWindowKeepsNoText(t *testing.T) {
+	r := newBusRig(t)
+	article := strings.Repeat("全省各级政务新媒体要坚持正确政治方向，", 400) // about 23 KB
+	var posts []model.Post
+	for i := range 20 {
+		posts = append(posts, post(r.clock, fmt.Sprint(5100000+i), time.Duration(i)*time.Hour, fmt.Sprintf("%s%d", article, i), 10))
+	}
+	r.src.set(true, posts...)
+	if got := r.poll(t); len(got) != 20 {
+		t.Fatalf("got %d messages, want the 20 posts", len(got))
+	}
+	raw, err := r.c.o.State.Get(t.Context(), windowKey("fj-gov-weibo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "全省各级") {
+		t.Fatalf("the window record holds post text")
+	}
+	// What is left per post is ids, the URL, the hash, counts and times.
+	if perPost := len(raw) / 20; perPost > 1024 {
+		t.Fatalf("the window holds %d bytes per post, want at most 1 KiB", perPost)
+	}
+	t.Logf("window: %d bytes for 20 posts of %d bytes of text each", len(raw), len(posts[0].Text))
 }
