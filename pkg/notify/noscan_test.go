@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -47,7 +46,7 @@ func TestNoKeyspaceWalkOnHotPaths(t *testing.T) {
 	if err := n.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fill(t, raw, "noscan:collector/seen/", 20000)
+	redistest.Fill(t, raw, "noscan:collector/seen/", 20000)
 	walks := func() int64 {
 		info, err := raw.Info(ctx, "commandstats").Result()
 		if err != nil {
@@ -67,21 +66,5 @@ func TestNoKeyspaceWalkOnHotPaths(t *testing.T) {
 	}
 	if got := walks() - before; got != 0 {
 		t.Fatalf("20 alerts and ticks sent %d SCAN/KEYS commands, want 0", got)
-	}
-}
-
-// fill writes n keys under prefix in pipelines of 1000.
-func fill(t *testing.T, c *goredis.Client, prefix string, n int) {
-	t.Helper()
-	for i := 0; i < n; i += 1000 {
-		_, err := c.Pipelined(context.Background(), func(p goredis.Pipeliner) error {
-			for j := i; j < i+1000 && j < n; j++ {
-				p.Set(context.Background(), fmt.Sprint(prefix, j), "x", 0)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 }

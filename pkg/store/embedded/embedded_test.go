@@ -198,3 +198,38 @@ func rawCount(t *testing.T, s *Store) int {
 	}
 	return n
 }
+
+func TestFill(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, filepath.Join(t.TempDir(), "state.db"), WithoutSync())
+	if err := s.Set(ctx, "other/a", []byte("kept"), 0); err != nil {
+		t.Fatal(err)
+	}
+	// More than one transaction's worth, ending inside the last one.
+	const n = fillBatch + 2345
+	if err := s.Fill("fill/", n, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	err := s.Scan(ctx, "fill/", func(key string, val []byte) error {
+		if string(val) != "x" {
+			return fmt.Errorf("%s holds %q, want x", key, val)
+		}
+		got++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != n {
+		t.Fatalf("Fill wrote %d keys, want %d", got, n)
+	}
+	for _, k := range []string{"fill/0", fmt.Sprint("fill/", n-1)} {
+		if v, err := s.Get(ctx, k); err != nil || string(v) != "x" {
+			t.Fatalf("Get(%s) = %q, %v; want x", k, v, err)
+		}
+	}
+	if v, err := s.Get(ctx, "other/a"); err != nil || string(v) != "kept" {
+		t.Fatalf("Fill touched other keys: other/a = %q, %v", v, err)
+	}
+}

@@ -1,0 +1,61 @@
+package redistest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Fill writes n keys named prefix0 … prefix(n-1), each holding "x", in
+// pipelines of 1000: the keys of no concern to a component that a test or
+// benchmark puts beside its own to show its cost does not grow with them.
+func Fill(tb testing.TB, c *goredis.Client, prefix string, n int) {
+	tb.Helper()
+	ctx := tb.Context()
+	for i := 0; i < n; i += 1000 {
+		_, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for j := i; j < i+1000 && j < n; j++ {
+				p.Set(ctx, prefix+strconv.Itoa(j), "x", 0)
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatalf("fill %s: %v", prefix, err)
+		}
+	}
+}
+
+// Commands is the number of commands the server has executed
+// (total_commands_processed of INFO stats, the INFO itself included).
+func Commands(tb testing.TB, c *goredis.Client) int64 {
+	tb.Helper()
+	info, err := c.Info(tb.Context(), "stats").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.SplitSeq(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "total_commands_processed:"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				tb.Fatalf("INFO stats: total_commands_processed %q: %v", v, err)
+			}
+			return n
+		}
+	}
+	tb.Fatal("INFO stats has no total_commands_processed")
+	return 0
+}
+
+// Short writes a key count the way benchmark names carry it: 50k, 1M.
+func Short(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return fmt.Sprint(n/1_000_000, "M")
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprint(n/1000, "k")
+	}
+	return fmt.Sprint(n)
+}
