@@ -92,6 +92,12 @@ func New(o Options) *Analyzer {
 			}
 			a.m.alerts.WithLabelValues(al.Name(), status).Inc()
 		},
+		Forgot: func(detector string, keys int) {
+			a.m.forgotten.WithLabelValues(detector).Add(float64(keys))
+		},
+	}
+	for _, s := range o.Sweepers {
+		a.m.forgotten.WithLabelValues(s.Name())
 	}
 	return a
 }
@@ -251,6 +257,7 @@ type metrics struct {
 	alerts        *prometheus.CounterVec
 	sweeps        prometheus.Counter
 	sweepDuration prometheus.Histogram
+	forgotten     *prometheus.CounterVec
 }
 
 func newMetrics(r prometheus.Registerer) *metrics {
@@ -262,6 +269,8 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		sweeps: metric.Counter(r, "govwatch_analyzer_sweeps_total", "Scheduled sweeps over all accounts."),
 		sweepDuration: metric.Histogram(r, "govwatch_analyzer_sweep_duration_seconds",
 			"Time one sweep over all accounts took.", prometheus.ExponentialBuckets(0.001, 4, 10)),
+		forgotten: metric.CounterVec(r, "govwatch_analyzer_forgotten_keys_total",
+			"Keys of accounts no longer in the registry that a sweep deleted, by detector.", "detector"),
 	}
 	// Every series whose labels are known at start exists at 0, so the
 	// first alert of a category is an increase rate() sees.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
@@ -40,7 +41,8 @@ type hotPaths struct {
 	accounts int
 }
 
-func newHotPaths(tb testing.TB, st detect.Store, accounts int) *hotPaths {
+// metrics, when given, receives the analyzer's metrics.
+func newHotPaths(tb testing.TB, st detect.Store, accounts int, metrics ...prometheus.Registerer) *hotPaths {
 	tb.Helper()
 	p := filepath.Join(tb.TempDir(), "govwatch.yaml")
 	if err := os.WriteFile(p, []byte("analyzer: {}\n"), 0o600); err != nil {
@@ -69,11 +71,15 @@ func newHotPaths(tb testing.TB, st detect.Store, accounts int) *hotPaths {
 		tb.Fatal(probs)
 	}
 	pub := &countingPublisher{}
-	an := analyze.New(analyze.Options{
+	o := analyze.Options{
 		Registry: reg, Publisher: pub, Store: st,
 		Posts: ds.Posts, Snapshots: ds.Snapshots, Probes: ds.Probes, Sweepers: ds.Sweepers,
 		Clock: clock, Log: zap.NewNop(),
-	})
+	}
+	if len(metrics) > 0 {
+		o.Metrics = metrics[0]
+	}
+	an := analyze.New(o)
 	return &hotPaths{an: an, clock: clock, pub: pub, accounts: accounts}
 }
 

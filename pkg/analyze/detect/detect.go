@@ -32,6 +32,36 @@ type Env struct {
 	GeneratorURL string
 	// Published, when set, is told of every alert sent.
 	Published func(a *model.Alert)
+	// Forgot, when set, is told of every key Forget deleted, by detector.
+	Forgot func(detector string, keys int)
+}
+
+// Known reports whether the registry has the account id, active or not.
+// The state of an account it no longer has is forgotten (Forget) where a
+// sweep meets it, so a removed account's keys do not outlive it.
+func (env *Env) Known(id string) bool {
+	_, ok := env.Registry.Account(id)
+	return ok
+}
+
+// Forget deletes keys, the state of accounts the registry no longer has
+// that detector met while it swept its kinds. Deleting is safe on several
+// replicas at once; a replica whose registry still has the account writes
+// the state again when it next needs it.
+func (env *Env) Forget(ctx context.Context, detector string, keys []string) error {
+	var errs []error
+	n := 0
+	for _, k := range keys {
+		if err := env.Store.Delete(ctx, k); err != nil {
+			errs = append(errs, fmt.Errorf("forget %s: %w", k, err))
+			continue
+		}
+		n++
+	}
+	if n > 0 && env.Forgot != nil {
+		env.Forgot(detector, n)
+	}
+	return errors.Join(errs...)
 }
 
 // PostDetector judges each collected item.

@@ -165,14 +165,21 @@ func (d *Detector) Snapshot(ctx context.Context, env *detect.Env, s *model.Accou
 // and resolves alerts of accounts no longer watched.
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	now := env.Now()
-	var reported []string
+	var reported, gone []string
 	err := detect.ScanJSON(ctx, env.Store, keyPrefix, func(key string, r *record) error {
-		if !r.Since.IsZero() {
-			reported = append(reported, strings.TrimPrefix(key, keyPrefix))
+		id := strings.TrimPrefix(key, keyPrefix)
+		switch {
+		case !env.Known(id):
+			gone = append(gone, key)
+		case !r.Since.IsZero():
+			reported = append(reported, id)
 		}
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := env.Forget(ctx, d.Name(), gone); err != nil {
 		return err
 	}
 	var errs []error

@@ -298,7 +298,12 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 // post alert open.
 func (d *Detector) due(ctx context.Context, env *detect.Env, hour int64) (map[string]bool, error) {
 	due := map[string]bool{}
+	var gone []string
 	err := env.Store.List(ctx, acctPrefix, func(key string, val []byte) error {
+		if !env.Known(strings.TrimPrefix(key, acctPrefix)) {
+			gone = append(gone, key)
+			return nil
+		}
 		var s struct {
 			Hour int64    `json:"hour"`
 			Open []string `json:"open"`
@@ -311,7 +316,10 @@ func (d *Detector) due(ctx context.Context, env *detect.Env, hour int64) (map[st
 		}
 		return nil
 	})
-	return due, err
+	if err != nil {
+		return nil, err
+	}
+	return due, env.Forget(ctx, d.Name(), gone)
 }
 
 func (d *Detector) sweepAccount(ctx context.Context, env *detect.Env, a *registry.Account, now time.Time) error {

@@ -204,6 +204,7 @@ type state struct {
 	since  time.Time          // first watched, when no post was seen
 	firing map[string]*firing // by category
 	raw    map[string][]byte  // firing records as stored, for compare-and-swap
+	keys   []string           // the keys the sweep's listing found
 }
 
 // firing is what is remembered of a firing alert: its start and the day count
@@ -288,6 +289,15 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	if err != nil {
 		return err
 	}
+	var gone []string
+	for id, st := range states {
+		if !env.Known(id) {
+			gone = append(gone, st.keys...)
+		}
+	}
+	if err := env.Forget(ctx, d.Name(), gone); err != nil {
+		return err
+	}
 	return detect.EachAccount(ctx, env, func(a *registry.Account) error {
 		st := states[a.ID]
 		if st == nil {
@@ -313,6 +323,7 @@ func (d *Detector) scan(ctx context.Context, env *detect.Env) (map[string]*state
 		if !ok {
 			return nil
 		}
+		get(id).keys = append(get(id).keys, key)
 		var err error
 		switch kind {
 		case "last":

@@ -248,8 +248,13 @@ func (d *Detector) reply(ctx context.Context, env *detect.Env, p *model.Post, a 
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	now := env.Now()
 	pending := map[string][]comment{}
+	var gone []string
 	err := detect.ScanJSON(ctx, env.Store, pendingKind, func(key string, c *comment) error {
 		if account, _, ok := strings.Cut(strings.TrimPrefix(key, keyPrefix+"pending/"), "/"); ok {
+			if !env.Known(account) {
+				gone = append(gone, key)
+				return nil
+			}
 			pending[account] = append(pending[account], *c)
 		}
 		return nil
@@ -259,10 +264,18 @@ func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
 	}
 	firings := map[string][]byte{}
 	err = env.Store.List(ctx, firingKind, func(key string, val []byte) error {
-		firings[strings.TrimPrefix(key, keyPrefix+"firing/")] = val
+		account := strings.TrimPrefix(key, keyPrefix+"firing/")
+		if !env.Known(account) {
+			gone = append(gone, key)
+			return nil
+		}
+		firings[account] = val
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := env.Forget(ctx, d.Name(), gone); err != nil {
 		return err
 	}
 	ids := make([]string, 0, len(pending)+len(firings))

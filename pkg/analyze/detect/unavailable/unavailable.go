@@ -217,14 +217,21 @@ func (d *Detector) outage(r *record) (time.Time, bool) {
 
 // Sweep resolves the alerts of accounts that are no longer watched.
 func (d *Detector) Sweep(ctx context.Context, env *detect.Env) error {
-	var firing []string
+	var firing, gone []string
 	err := detect.ScanJSON(ctx, env.Store, keyPrefix, func(k string, r *record) error {
-		if !r.Since.IsZero() {
+		id, _, _ := strings.Cut(strings.TrimPrefix(k, keyPrefix), "/")
+		switch {
+		case !env.Known(id):
+			gone = append(gone, k)
+		case !r.Since.IsZero():
 			firing = append(firing, k)
 		}
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := env.Forget(ctx, d.Name(), gone); err != nil {
 		return err
 	}
 	var errs []error
