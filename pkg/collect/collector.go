@@ -336,6 +336,11 @@ func (c *Collector) slot(ctx context.Context, id string, due time.Time) time.Tim
 // accounts removed from the registry leave nothing behind.
 const PaceTTL = 30 * 24 * time.Hour
 
+// StateTTL is how long an account's source state (the feed's validators
+// and cursors) outlives its last poll, for the same reason. An account
+// polled again after that only fetches in full once.
+const StateTTL = 30 * 24 * time.Hour
+
 // Health of an account as this replica last saw it, for the gauges.
 const (
 	healthy    uint8 = 0
@@ -389,7 +394,7 @@ func (c *Collector) poll(ctx context.Context, a *registry.Account) (published in
 		return 0, "error", err
 	}
 	if b.NotModified {
-		return 0, "not_modified", c.o.State.Set(ctx, stateKey, b.State, 0)
+		return 0, "not_modified", c.o.State.Set(ctx, stateKey, b.State, StateTTL)
 	}
 	published, err = c.publish(ctx, a, b)
 	if err != nil {
@@ -397,7 +402,7 @@ func (c *Collector) poll(ctx context.Context, a *registry.Account) (published in
 	}
 	// The validators are saved last: a poll that failed half-way is
 	// repeated in full next time instead of being answered 304.
-	return published, "ok", c.o.State.Set(ctx, stateKey, b.State, 0)
+	return published, "ok", c.o.State.Set(ctx, stateKey, b.State, StateTTL)
 }
 
 type metrics struct {

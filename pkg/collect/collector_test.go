@@ -73,14 +73,16 @@ func (r *recorder) take() []string {
 
 // rig is a collector over the simulated platform with a real embedded store.
 type rig struct {
-	clock   *clockwork.FakeClock
-	sim     *simulate.Server
-	down    atomic.Bool // the platform answers 503
-	pub     *recorder
-	state   store.Store
-	metrics *prometheus.Registry
-	reg     *registry.Registry
-	c       *Collector
+	clock *clockwork.FakeClock
+	// stateClock is the clock of the store's expiries.
+	stateClock *clockwork.FakeClock
+	sim        *simulate.Server
+	down       atomic.Bool // the platform answers 503
+	pub        *recorder
+	state      store.Store
+	metrics    *prometheus.Registry
+	reg        *registry.Registry
+	c          *Collector
 }
 
 func newRig(t *testing.T, interval map[string]time.Duration) *rig {
@@ -99,7 +101,10 @@ func newRig(t *testing.T, interval map[string]time.Duration) *rig {
 		h.ServeHTTP(w, req)
 	}))
 	t.Cleanup(ts.Close)
-	st := openState(t)
+	// The store's expiries follow their own clock: its janitor's ticker
+	// on r.clock would count among the sleepers tests wait for.
+	r.stateClock = clockwork.NewFakeClockAt(t0)
+	st := openStateAt(t, r.stateClock)
 	r.state = st
 	var accounts []registry.Account
 	for _, a := range scenario.Accounts {
@@ -209,6 +214,36 @@ func TestPollPublishesNewPostsOnce(t *testing.T) {
 	}
 	if got := r.polls(t, "wechat", "ok"); got != 2 {
 		t.Errorf("polls_total{wechat,ok} = %v, want 2", got)
+	}
+}
+
+// TestStateOutlivesItsLastPollBoundedly: every poll keeps an account's
+// source state for StateTTL more, so a polled account never loses it and
+// an account no longer polled (removed from the registry) leaves none.
+func TestStateOutlivesItsLastPollBoundedly(t *testing.T) {
+	r := newRig(t, nil)
+	const id = "fj-gov-weibo"
+	if err := r.poll(t, id); err != nil {
+		t.Fatal(err)
+	}
+	if r.savedState(t, id) == nil {
+		t.Fatal("no source state saved after a good poll")
+	}
+	advance := func(d time.Duration) {
+		r.clock.Advance(d)
+		r.stateClock.Advance(d)
+	}
+	advance(StateTTL - time.Hour)
+	if err := r.poll(t, id); err != nil { // answered 304: the state is kept again
+		t.Fatal(err)
+	}
+	advance(StateTTL - time.Hour)
+	if r.savedState(t, id) == nil {
+		t.Fatalf("the source state expired %s after a poll, want it kept for %s", StateTTL-time.Hour, StateTTL)
+	}
+	advance(2 * time.Hour)
+	if got := r.savedState(t, id); got != nil {
+		t.Fatalf("the source state outlived its last poll by %s: %s", StateTTL+time.Hour, got)
 	}
 }
 

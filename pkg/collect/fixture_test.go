@@ -21,7 +21,13 @@ import (
 // timers a test waits for on the collector's clock.
 func openState(t testing.TB) store.Store {
 	t.Helper()
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clockwork.NewFakeClockAt(t0)))
+	return openStateAt(t, clockwork.NewFakeClockAt(t0))
+}
+
+// openStateAt is openState whose expiries follow clock.
+func openStateAt(t testing.TB, clock clockwork.Clock) store.Store {
+	t.Helper()
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "state.db"), embedded.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
