@@ -18,24 +18,6 @@ import (
 	"github.com/govwatch/govwatch/pkg/store/redis/redistest"
 )
 
-// redisPID asks the test's own redis-server for its process id.
-func redisPID(t *testing.T, rdb *goredis.Client) int {
-	t.Helper()
-	info, err := rdb.Info(context.Background(), "server").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
-			var pid int
-			fmt.Sscan(v, &pid)
-			return pid
-		}
-	}
-	t.Fatal("no process_id in INFO server")
-	return 0
-}
-
 // TestRedisPauseSpendsNoDelivery stops the real redis-server (SIGSTOP) the
 // handler writes to, under traffic, for many times what five deliveries of
 // the shortened ack wait would take, then resumes it (SIGCONT): every
@@ -45,7 +27,7 @@ func TestRedisPauseSpendsNoDelivery(t *testing.T) {
 	addr := redistest.Start(t)
 	rdb := goredis.NewClient(&goredis.Options{Addr: addr, ReadTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	defer rdb.Close()
-	pid := redisPID(t, rdb)
+	pid := redistest.PID(t, rdb)
 	reg := prometheus.NewRegistry()
 	b := openEmbedded(t, Options{Metrics: reg})
 	var checks atomic.Int64

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/simulate"
@@ -25,6 +28,7 @@ import (
 // proc is a daemon started as its own process from a built binary.
 type proc struct {
 	name string
+	http string // the address it serves HTTP on
 	cmd  *exec.Cmd
 	addr chan string
 	done chan error
@@ -64,7 +68,7 @@ func startProc(t *testing.T, bin, name, cfg string) *proc {
 		p.done <- p.cmd.Wait()
 	}()
 	select {
-	case <-p.addr:
+	case p.http = <-p.addr:
 	case err := <-p.done:
 		t.Fatalf("%s exited before it was ready: %v\n%s", name, err, p.logs())
 	case <-time.After(30 * time.Second):
@@ -110,40 +114,58 @@ func buildDaemons(t *testing.T) string {
 	return dir
 }
 
-// TestDistributed starts the three daemons as separate processes against
-// one NATS server and a real redis-server, kills the analyzer with SIGKILL
-// while it is working through the posts, starts it again, and checks that
-// every alert reached the receiver exactly once.
-func TestDistributed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the daemons as processes")
-	}
-	redisAddr := redistest.Start(t)
-	bins := buildDaemons(t)
+// distributed is the three daemons as separate processes against one NATS
+// server, a real redis-server, a simulated platform of 30 Weibo accounts of
+// one unit (5 leak personal data, 2 fell silent) and a webhook receiver.
+type distributed struct {
+	b     *bus.Bus
+	bins  string
+	cfg   string
+	redis string // redis-server's address
+	hook  *receiver
+	total uint64 // posts on the bus before the analyzer starts
+}
+
+const distAccounts, distLeaks, distSilent = 30, 5, 2
+
+// startDistributed starts the platform, the collector and the notifier on
+// the NATS servers at urls, whose streams keep replicas copies (nil: one
+// embedded server the test runs), and waits until every account's posts
+// are on the bus, so the analyzer started next has a long stream to work
+// through.
+func startDistributed(t *testing.T, urls []string, replicas int) *distributed {
+	t.Helper()
+	d := &distributed{redis: redistest.Start(t), bins: buildDaemons(t)}
 	dir := t.TempDir()
 	ctx := context.Background()
 
-	// One NATS server for all processes, and a connection to watch it.
-	b, err := bus.Open(ctx, bus.Options{Embedded: true, StoreDir: filepath.Join(dir, "nats"), Listen: "127.0.0.1:0"})
+	o := bus.Options{URLs: urls, Replicas: replicas, Name: "test"}
+	if urls == nil {
+		o = bus.Options{Embedded: true, StoreDir: filepath.Join(dir, "nats"), Listen: "127.0.0.1:0"}
+	}
+	b, err := bus.Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { b.Close() })
+	d.b = b
+	nats := fmt.Sprintf("{embedded: false, urls: [%q]}", b.ClientURL())
+	if urls != nil {
+		nats = fmt.Sprintf("{embedded: false, urls: [%s], stream_replicas: %d}", quoted(urls), replicas)
+	}
 
-	// A platform with many posts, so the analyzer is killed mid-stream.
-	const accounts, leaks, silent = 30, 5, 2
 	var sc strings.Builder
 	sc.WriteString("seed: 7\naccounts:\n")
 	var reg strings.Builder
 	reg.WriteString("units:\n  - {id: fz-gov, name: 福州市人民政府办公厅, region: \"350100\"}\naccounts:\n")
 	sim := httptest.NewUnstartedServer(nil)
-	for i := range accounts {
+	for i := range distAccounts {
 		id := fmt.Sprintf("acct-%02d", i)
 		fmt.Fprintf(&sc, "  - {id: %s, format: rss, title: 账号%d, posts_per_day: 10, history_days: 20", id, i)
 		switch {
-		case i < leaks:
+		case i < distLeaks:
 			fmt.Fprintf(&sc, ", incidents: {privacy_leak: {days_ago: %d}}", 1+i%5)
-		case i < leaks+silent:
+		case i < distLeaks+distSilent:
 			sc.WriteString(", incidents: {silent_days: 16}")
 		}
 		sc.WriteString("}\n")
@@ -159,38 +181,49 @@ func TestDistributed(t *testing.T) {
 	}
 	sim.Config.Handler = simulate.New(scenario, clockwork.NewRealClock()).Handler()
 	sim.Start()
-	defer sim.Close()
+	t.Cleanup(sim.Close)
 
-	hook := newReceiver(t, "distributed")
-	cfg := writeConfig(t, dir, map[string]string{
+	d.hook = newReceiver(t, "distributed")
+	d.cfg = writeConfig(t, dir, map[string]string{
 		"registry.yaml": reg.String(),
 		"govwatch.yaml": `data_dir: ` + filepath.Join(dir, "data") + `
-nats: {embedded: false, urls: ["` + b.ClientURL() + `"]}
-store: {backend: redis, redis: {addrs: ["` + redisAddr + `"]}}
+nats: ` + nats + `
+store: {backend: redis, redis: {addrs: ["` + d.redis + `"]}}
 registry: {file: registry.yaml}
 collector: {interval: 1s, workers: 8}
 analyzer: {sweep: "@every 1s"}
-` + hook.notifier(),
+` + d.hook.notifier(),
 	})
 
 	// The collector first, so the posts are waiting for the analyzer.
-	startProc(t, filepath.Join(bins, "collector"), "collector", cfg)
-	startProc(t, filepath.Join(bins, "notifier"), "notifier", cfg)
+	startProc(t, filepath.Join(d.bins, "collector"), "collector", d.cfg)
+	startProc(t, filepath.Join(d.bins, "notifier"), "notifier", d.cfg)
 	posts := b.Stream(bus.KindPost)
-	total := uint64(0)
 	waitFor(t, 60*time.Second, "every account's posts on the bus", func() bool {
 		s, err := b.JetStream().Stream(ctx, posts)
 		if err != nil {
 			return false
 		}
-		total = s.CachedInfo().State.Msgs
-		return total >= accounts*190
+		d.total = s.CachedInfo().State.Msgs
+		return d.total >= distAccounts*190
 	})
+	return d
+}
 
-	analyzer := startProc(t, filepath.Join(bins, "analyzer"), "analyzer", cfg)
+func (d *distributed) startAnalyzer(t *testing.T) *proc {
+	t.Helper()
+	return startProc(t, filepath.Join(d.bins, "analyzer"), "analyzer", d.cfg)
+}
+
+// underWay waits until the analyzer has acknowledged at least n posts and
+// fails when it had finished them all: whatever is done to it next would
+// prove nothing.
+func (d *distributed) underWay(t *testing.T, n uint64) uint64 {
+	t.Helper()
+	ctx := context.Background()
 	var acked uint64
 	waitFor(t, 60*time.Second, "the analyzer under way", func() bool {
-		c, err := b.JetStream().Consumer(ctx, posts, "analyzer")
+		c, err := d.b.JetStream().Consumer(ctx, d.b.Stream(bus.KindPost), "analyzer")
 		if err != nil {
 			return false
 		}
@@ -199,24 +232,27 @@ analyzer: {sweep: "@every 1s"}
 			return false
 		}
 		acked = info.AckFloor.Stream
-		return acked >= 50
+		return acked >= n
 	})
-	analyzer.stop(syscall.SIGKILL)
-	if acked >= total {
-		t.Fatalf("the analyzer had finished (%d of %d posts) before it was killed; the test proves nothing", acked, total)
+	if acked >= d.total {
+		t.Fatalf("the analyzer had finished (%d of %d posts); the test proves nothing", acked, d.total)
 	}
-	t.Logf("analyzer killed after %d of %d posts; %d alerts delivered so far", acked, total, len(hook.firing()))
+	return acked
+}
 
-	startProc(t, filepath.Join(bins, "analyzer"), "analyzer", cfg)
+// everyAlertOnce waits for the scenario's alerts at the receiver, watches a
+// few more poll and sweep cycles, and checks that each arrived exactly once.
+func (d *distributed) everyAlertOnce(t *testing.T, within time.Duration) {
+	t.Helper()
 	// Every account is a Weibo account of fz-gov: one account.duplicate too.
-	want := leaks*2 + silent + 1
-	waitFor(t, 90*time.Second, fmt.Sprintf("%d alerts at the receiver", want), func() bool { return len(hook.firing()) >= want })
+	want := distLeaks*2 + distSilent + 1
+	waitFor(t, within, fmt.Sprintf("%d alerts at the receiver", want), func() bool { return len(d.hook.firing()) >= want })
 	// Watch a few more poll and sweep cycles for anything paged twice.
 	deadline := time.Now().Add(4 * time.Second)
 	for time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	got := hook.firing()
+	got := d.hook.firing()
 	if len(got) != want {
 		t.Errorf("got %d distinct alerts, want %d: %v", len(got), want, keys(got))
 	}
@@ -225,14 +261,14 @@ analyzer: {sweep: "@every 1s"}
 			t.Errorf("%s paged %d times, want once", k, len(as))
 		}
 	}
-	for i := range leaks {
+	for i := range distLeaks {
 		for _, cat := range []string{"privacy.phone", "privacy.id_number"} {
 			if k := fmt.Sprintf("%s/acct-%02d", cat, i); len(got[k]) == 0 {
 				t.Errorf("lost %s", k)
 			}
 		}
 	}
-	for i := leaks; i < leaks+silent; i++ {
+	for i := distLeaks; i < distLeaks+distSilent; i++ {
 		if k := fmt.Sprintf("account.stale/acct-%02d", i); len(got[k]) == 0 {
 			t.Errorf("lost %s", k)
 		}
@@ -240,11 +276,108 @@ analyzer: {sweep: "@every 1s"}
 	if len(got["account.duplicate/"]) == 0 {
 		t.Error("lost account.duplicate of fz-gov on weibo")
 	}
-	hook.mu.Lock()
-	if len(hook.bad) > 0 {
-		t.Errorf("bad webhook requests: %v", hook.bad)
+	d.hook.mu.Lock()
+	if len(d.hook.bad) > 0 {
+		t.Errorf("bad webhook requests: %v", d.hook.bad)
 	}
-	hook.mu.Unlock()
+	d.hook.mu.Unlock()
+}
+
+// TestDistributed kills the analyzer with SIGKILL while it is working
+// through the posts, starts it again, and checks that every alert reached
+// the receiver exactly once.
+func TestDistributed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemons as processes")
+	}
+	d := startDistributed(t, nil, 1)
+	analyzer := d.startAnalyzer(t)
+	acked := d.underWay(t, 50)
+	analyzer.stop(syscall.SIGKILL)
+	t.Logf("analyzer killed after %d of %d posts; %d alerts delivered so far", acked, d.total, len(d.hook.firing()))
+	d.startAnalyzer(t)
+	d.everyAlertOnce(t, 90*time.Second)
+}
+
+// TestDistributedRedisPause stops redis-server (SIGSTOP) while the analyzer
+// works through the posts (GOVWATCH_REDIS_PAUSE, default 30s; docs/
+// performance.md has a 10-minute run), resumes it (SIGCONT), and checks that
+// the analyzer said it was not ready throughout, held the post it was on
+// instead of spending its deliveries (no retry, nothing dead-lettered: five
+// deliveries with the default backoff take under three minutes, after which
+// a post would be gone), and that every alert reached the receiver exactly
+// once.
+func TestDistributedRedisPause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemons as processes, and stops Redis for minutes")
+	}
+	pause := 30 * time.Second
+	if v := os.Getenv("GOVWATCH_REDIS_PAUSE"); v != "" {
+		var err error
+		if pause, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("GOVWATCH_REDIS_PAUSE=%q: %v", v, err)
+		}
+	}
+	d := startDistributed(t, nil, 1)
+	rdb := goredis.NewClient(&goredis.Options{Addr: d.redis})
+	t.Cleanup(func() { rdb.Close() })
+	pid := redistest.PID(t, rdb)
+	analyzer := d.startAnalyzer(t)
+	acked := d.underWay(t, 50)
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}()
+	stopped := time.Now()
+	t.Logf("redis-server stopped after %d of %d posts, for %s", acked, d.total, pause)
+	ready := func() bool {
+		c := http.Client{Timeout: 5 * time.Second}
+		resp, err := c.Get("http://" + analyzer.http + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	waitFor(t, 30*time.Second, "the analyzer not ready", func() bool { return !ready() })
+	for time.Since(stopped) < pause {
+		if ready() {
+			t.Fatalf("the analyzer said it was ready %s into the outage", time.Since(stopped).Round(time.Second))
+		}
+		time.Sleep(time.Second)
+	}
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	waitFor(t, 60*time.Second, "the analyzer ready again", ready)
+	d.everyAlertOnce(t, 3*time.Minute)
+	if dl, err := d.b.DeadLetters(context.Background()); err != nil || len(dl) != 0 {
+		t.Errorf("dead letters %v (%v), want none", dl, err)
+	}
+	log := analyzer.logs()
+	if !strings.Contains(log, "consumer paused") {
+		t.Errorf("the analyzer never paused its consumer: the outage did not reach it\n%s", tail(log, 20))
+	}
+	for _, spent := range []string{"message failed, will retry", "message dead-lettered"} {
+		if n := strings.Count(log, spent); n > 0 {
+			t.Errorf("%d times %q during the outage: posts spent deliveries on it", n, spent)
+		}
+	}
+}
+
+// quoted writes ss as a YAML flow sequence's items.
+func quoted(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
 }
 
 func tail(s string, n int) string {

@@ -59,3 +59,24 @@ func Short(n int) string {
 	}
 	return fmt.Sprint(n)
 }
+
+// PID asks the server behind c for its process id, so a test can stop
+// (SIGSTOP) and resume (SIGCONT) it to play an outage.
+func PID(tb testing.TB, c *goredis.Client) int {
+	tb.Helper()
+	info, err := c.Info(tb.Context(), "server").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.SplitSeq(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			pid, err := strconv.Atoi(v)
+			if err != nil {
+				tb.Fatalf("INFO server: process_id %q: %v", v, err)
+			}
+			return pid
+		}
+	}
+	tb.Fatal("INFO server has no process_id")
+	return 0
+}
