@@ -17,7 +17,7 @@ build: ## build govwatch and the three daemons into bin/
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 test: vet ## go vet, then every test with the race detector
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 vet: ## go vet and a gofmt check
 	$(GO) vet $(PKGS)
