@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,8 +28,12 @@ type receiver struct {
 	url    string
 	mu     sync.Mutex
 	msgs   []webhook.Message
+	ids    []string // each message's notification id
 	secret []byte
 	bad    []string
+	// delay is how long the receiver takes to answer: a slow receiver
+	// widens the window in which a notifier dies between send and record.
+	delay atomic.Int64 // nanoseconds
 }
 
 // newReceiver serves a receiver until the test ends. Requests must be
@@ -56,6 +61,7 @@ func (r *receiver) notifier() string {
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
+	time.Sleep(time.Duration(r.delay.Load()))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if got, want := req.Header.Get(webhook.HeaderSignature), webhook.Sign(r.secret, req.Header.Get(webhook.HeaderTimestamp), body); got != want {
@@ -68,6 +74,29 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.msgs = append(r.msgs, m)
+	r.ids = append(r.ids, req.Header.Get(webhook.HeaderNotificationID))
+}
+
+// deliveries counts the firing deliveries of each alert (alertname/account)
+// by notification id: a second id for one alert is a double page; the same
+// id twice is a resend the receiver can drop.
+func (r *receiver) deliveries() map[string]map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]map[string]int{}
+	for i, m := range r.msgs {
+		for _, a := range m.Alerts {
+			if a.Status != "firing" {
+				continue
+			}
+			k := a.Labels["alertname"] + "/" + a.Labels["account_id"]
+			if out[k] == nil {
+				out[k] = map[string]int{}
+			}
+			out[k][r.ids[i]]++
+		}
+	}
+	return out
 }
 
 // firing returns the firing alerts received, by alertname+account.

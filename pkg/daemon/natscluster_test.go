@@ -154,7 +154,7 @@ func TestDistributedNATSNodeKill(t *testing.T) {
 		t.Skip("builds and runs nats-server and the daemons as processes")
 	}
 	nc := startNATSCluster(t, 3)
-	d := startDistributed(t, nc.URLs(), 3)
+	d := startDistributed(t, nc.URLs(), 3, distSize)
 	d.startAnalyzer(t)
 	acked := d.underWay(t, 50)
 	s, err := d.b.JetStream().Stream(context.Background(), d.b.Stream(bus.KindPost))
