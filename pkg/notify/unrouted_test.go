@@ -329,3 +329,24 @@ func TestUnroutedRaisedAfterFailure(t *testing.T) {
 		}
 	})
 }
+
+// TestUnroutedTexts: a deployment rewords system.unrouted by template
+// name; a name it does not have, or a body that does not parse, is refused.
+func TestUnroutedTexts(t *testing.T) {
+	clock, st := embeddedStores.at(t, escStart)
+	f := newUnroutedNotifier(t, st, clock, newRecorder("robot"), func(o *Options) {
+		o.UnroutedTexts = map[string]string{"summary": `无人值守：{{.Unit}}`}
+	})
+	ctx := testCtx(t)
+	if err := f.n.Handle(ctx, unitAlert("fz-edu")); err != nil {
+		t.Fatal(err)
+	}
+	if got := unroutedRecords(t, ctx, f.n); len(got) != 1 || got[0].Alert.Annotations["summary"] != "无人值守：福州市教育局" {
+		t.Errorf("system.unrouted: %+v, want one with the deployment's summary", got)
+	}
+	for _, bad := range []map[string]string{{"title": "x"}, {"summary": "{{.Unit"}} {
+		if _, err := New(withRequired(t, Options{Store: st, UnroutedTexts: bad})); err == nil || !strings.Contains(err.Error(), "unrouted texts") {
+			t.Errorf("New with unrouted texts %v: got %v, want an unrouted texts error", bad, err)
+		}
+	}
+}
