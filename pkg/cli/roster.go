@@ -89,12 +89,12 @@ func rosterCmd(args []string, io IO, now func() time.Time) int {
 		}
 	}
 	var d roster.Duty
-	ok = false
+	onDuty := false
 	if ro != nil {
-		d, ok = ro.Who(*unit, t)
+		d, onDuty = ro.Who(*unit, t)
 	}
 	when := t.In(loc).Format("2006-01-02 15:04 MST")
-	if !ok {
+	if !onDuty {
 		if !escalate.HeadReachable(u) {
 			fmt.Fprintf(io.Stdout, "%s %s: nobody on duty, and the registry names no head to page instead\n", u.Name, when)
 		} else {

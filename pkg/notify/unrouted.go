@@ -136,8 +136,10 @@ func (u *unrouter) Exec(ctx context.Context, d *delivery) (*delivery, error) {
 		// Another replica raises it; the source's own notifications
 		// need not wait for that.
 		return d, nil
-	case err != nil || !won:
-		return d, err
+	case err != nil:
+		return nil, err
+	case !won:
+		return d, nil // raised already
 	}
 	if err := u.handle(ctx, u.alert(r, status)); err != nil {
 		if rerr := u.claims.release(ctx, key); rerr != nil {
