@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/govwatch/govwatch/pkg/calendar"
 	"github.com/govwatch/govwatch/pkg/config"
 	"github.com/govwatch/govwatch/pkg/daemon"
 	"github.com/govwatch/govwatch/pkg/notify/escalate"
@@ -39,19 +40,25 @@ func rosterCmd(args []string, io IO, now func() time.Time) int {
 		fmt.Fprintln(io.Stderr, err)
 		return ExitProblem
 	}
-	if cfg.Notifier.Roster == "" {
-		fmt.Fprintf(io.Stderr, "%s names no roster (notifier.roster)\n", *cfgPath)
-		return ExitProblem
+	// Without a roster nobody is on duty anywhere: every unit's head is
+	// paged, and a unit without a head a page can reach is paged to nobody.
+	var ro *roster.Roster
+	loc := calendar.Shanghai
+	if cfg.Notifier.Roster != "" {
+		if ro, err = daemon.LoadRoster(cfg); err != nil {
+			fmt.Fprintln(io.Stderr, err)
+			return ExitProblem
+		}
+		loc = ro.Location()
 	}
-	ro, err := daemon.LoadRoster(cfg)
-	if err != nil {
-		fmt.Fprintln(io.Stderr, err)
-		return ExitProblem
-	}
-	loc := ro.Location()
 	if args[0] == "gaps" {
-		from := now()
-		gaps := ro.Gaps(from, from.Add(time.Duration(*days)*24*time.Hour))
+		var gaps []roster.Gap
+		if ro == nil {
+			fmt.Fprintf(io.Stdout, "%s names no roster (notifier.roster): nobody is on duty, each unit's head is paged\n", *cfgPath)
+		} else {
+			from := now()
+			gaps = ro.Gaps(from, from.Add(time.Duration(*days)*24*time.Hour))
+		}
 		for _, g := range gaps {
 			fmt.Fprintf(io.Stdout, "%s\t%s – %s\n", g.Unit, g.From.In(loc).Format("2006-01-02 15:04"), g.To.In(loc).Format("2006-01-02 15:04"))
 		}
@@ -81,10 +88,14 @@ func rosterCmd(args []string, io IO, now func() time.Time) int {
 			return ExitUsage
 		}
 	}
-	d, ok := ro.Who(*unit, t)
+	var d roster.Duty
+	onDuty := false
+	if ro != nil {
+		d, onDuty = ro.Who(*unit, t)
+	}
 	when := t.In(loc).Format("2006-01-02 15:04 MST")
-	if !ok {
-		if u.Head.Name == "" && u.Head.Mobile == "" {
+	if !onDuty {
+		if !escalate.HeadReachable(u) {
 			fmt.Fprintf(io.Stdout, "%s %s: nobody on duty, and the registry names no head to page instead\n", u.Name, when)
 		} else {
 			fmt.Fprintf(io.Stdout, "%s %s: nobody on duty; the head (第一责任人) is paged: %s %s\n", u.Name, when, u.Head.Name, u.Head.Mobile)

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +38,71 @@ func TestRosterWho(t *testing.T) {
 			code := rosterCmd(args, IO{Stdout: &out, Stderr: &errOut}, now)
 			if code != tc.wantCode || !strings.Contains(out.String()+errOut.String(), tc.want) {
 				t.Fatalf("exit %d, output %q %q; want exit %d and %q", code, out.String(), errOut.String(), tc.wantCode, tc.want)
+			}
+		})
+	}
+}
+
+// TestRosterGaps: what gaps prints and how it exits, with the demo's
+// roster, with no roster at all (every unit without a head a page can
+// reach is paged to nobody) and with every unit answered for.
+func TestRosterGaps(t *testing.T) {
+	now := func() time.Time { return time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC) }
+	registry := func(heads string) string {
+		return `units:
+  - {id: fz-gov, name: 福州市人民政府办公厅` + heads + `}
+  - {id: fz-edu, name: 福州市教育局, parent: fz-gov, head: {name: 局长}}
+  - {id: fz-health, name: 福州市卫生健康委员会, parent: fz-gov, head: {name: 主任, mobile: "13900000001"}}
+accounts:
+  - {id: fz-gov-wechat, name: 中国福州, platform: wechat, unit: fz-gov, source: {type: rss, url: "http://127.0.0.1/a.rss"}}
+  - {id: fz-edu-weibo, name: 福州教育, platform: weibo, unit: fz-edu, source: {type: rss, url: "http://127.0.0.1/b.rss"}}
+  - {id: fz-health-toutiao, name: 福州卫健, platform: toutiao, unit: fz-health, source: {type: rss, url: "http://127.0.0.1/c.rss"}}
+`
+	}
+	noRoster := func(t *testing.T, reg string) string {
+		dir := t.TempDir()
+		write := func(name, body string) {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write("registry.yaml", reg)
+		write("govwatch.yaml", "registry: {file: registry.yaml}\n")
+		return filepath.Join(dir, "govwatch.yaml")
+	}
+	tests := []struct {
+		name     string
+		config   func(t *testing.T) string
+		wantCode int
+		want     []string // lines, in order
+	}{
+		{"demo roster", func(*testing.T) string { return "../../configs/govwatch.yaml" }, ExitProblem,
+			[]string{
+				"fz-edu\tno duty team in the roster and no head in the registry to page: its alerts page nobody",
+				"fz-health\tno duty team in the roster and no head in the registry to page: its alerts page nobody",
+				"np-culture\tno duty team in the roster and no head in the registry to page: its alerts page nobody",
+			}},
+		{"no roster: heads without a number page nobody", func(t *testing.T) string { return noRoster(t, registry("")) }, ExitProblem, []string{
+			"names no roster (notifier.roster): nobody is on duty, each unit's head is paged",
+			"fz-edu\tno duty team in the roster and no head in the registry to page: its alerts page nobody",
+			"fz-gov\tno duty team in the roster and no head in the registry to page: its alerts page nobody",
+		}},
+		{"no roster, every head reachable but one with an email", func(t *testing.T) string {
+			reg := strings.Replace(registry(`, head: {name: 主任, email: zr@fz.gov.cn}`), "head: {name: 局长}", `head: {name: 局长, mobile: "13900000002"}`, 1)
+			return noRoster(t, reg)
+		}, ExitOK, []string{"names no roster", "no gaps"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := rosterCmd([]string{"gaps", "-config", tc.config(t)}, IO{Stdout: &out, Stderr: &errOut}, now)
+			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			ok := code == tc.wantCode && len(lines) == len(tc.want)
+			for i := 0; ok && i < len(lines); i++ {
+				ok = strings.Contains(lines[i], tc.want[i])
+			}
+			if !ok {
+				t.Fatalf("exit %d, output %q %q; want exit %d and lines %q", code, out.String(), errOut.String(), tc.wantCode, tc.want)
 			}
 		})
 	}

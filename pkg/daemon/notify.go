@@ -51,22 +51,8 @@ func (e *env) notifyDuty() (*notifyDuty, error) {
 		for _, g := range ro.Gaps(now, now.Add(RosterGapHorizon)) {
 			e.log.Warn("roster coverage gap", zap.String("unit", g.Unit), zap.Time("from", g.From), zap.Time("to", g.To))
 		}
-		teams := map[string]bool{}
-		for _, u := range ro.Units() {
-			teams[u] = true
-		}
-		uncovered := map[string]bool{}
-		for _, u := range d.dir.Uncovered() {
-			uncovered[u] = true
-			e.log.Warn("unit has no duty team and no head to page: its alerts page nobody", zap.String("unit", u))
-		}
-		for _, a := range e.cfg.Registry.Accounts() {
-			if !teams[a.Unit] && !uncovered[a.Unit] {
-				teams[a.Unit] = true // report each unit once
-				e.log.Info("unit has no duty team; its head is paged instead", zap.String("unit", a.Unit))
-			}
-		}
 	}
+	logCoverage(e.log, d.dir)
 	for _, pc := range nc.Escalation {
 		ms, err := config.Matchers(pc.Match, pc.Matchers)
 		if err != nil {
@@ -108,6 +94,35 @@ func (e *env) notifyDuty() (*notifyDuty, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// logCoverage says, once per unit that owns an active account and has no
+// duty team (every unit, without a roster), who its alerts page: its head,
+// when a page can reach the head, or nobody, in which case they raise
+// system.unrouted to the supervising unit.
+func logCoverage(log *zap.Logger, dir *escalate.Directory) {
+	if dir.Registry == nil {
+		return
+	}
+	teams := map[string]bool{}
+	if dir.Roster != nil {
+		for _, u := range dir.Roster.Units() {
+			teams[u] = true
+		}
+	}
+	for _, u := range dir.Uncovered() {
+		teams[u] = true
+		log.Warn("unit has no duty team and no head to page: its alerts page nobody and raise system.unrouted", zap.String("unit", u))
+	}
+	for _, a := range dir.Registry.Accounts() {
+		if !a.Active() || teams[a.Unit] {
+			continue
+		}
+		teams[a.Unit] = true // report each unit once
+		if u, ok := dir.Registry.Unit(a.Unit); ok && escalate.HeadReachable(u) {
+			log.Info("unit has no duty team; its head is paged instead", zap.String("unit", a.Unit))
+		}
+	}
 }
 
 // ackSigner builds the link signer: from the configured key (and the

@@ -38,6 +38,7 @@ const (
 	CategoryContentIllegalLink        = "content.illegal_link"
 	CategoryContentDeadLink           = "content.dead_link"
 	CategorySystemSourceDown          = "system.source_down"
+	CategorySystemUnrouted            = "system.unrouted"
 )
 
 // Category describes one category: what people call it, how severe it is
@@ -60,11 +61,13 @@ type Category struct {
 
 // ComponentCategories are raised by the components themselves, not by a
 // plugin, and declared here: the collector's system.source_down and
-// content.dead_link (its link checker, pkg/collect/linkcheck).
-var ComponentCategories = []string{CategorySystemSourceDown, CategoryContentDeadLink}
+// content.dead_link (its link checker, pkg/collect/linkcheck), and the
+// notifier's system.unrouted (an alert that paged nobody).
+var ComponentCategories = []string{CategorySystemSourceDown, CategoryContentDeadLink, CategorySystemUnrouted}
 
 func init() {
 	RegisterCategory(Category{ID: CategorySystemSourceDown, Name: "系统：采集源持续失败", Severity: SeverityMinor})
+	RegisterCategory(Category{ID: CategorySystemUnrouted, Name: "系统：无人接收告警", Severity: SeverityMajor})
 	RegisterCategory(Category{ID: CategoryContentDeadLink, Name: "内容链接：链接失效", Severity: SeverityMinor})
 }
 

@@ -249,6 +249,7 @@ func TestCategories(t *testing.T) {
 		{"content.illegal_link", "非法外链、暗链", SeverityCritical},
 		{"content.dead_link", "链接失效", SeverityMinor},
 		{"system.source_down", "采集源持续失败", SeverityMinor},
+		{"system.unrouted", "无人接收告警", SeverityMajor},
 	}
 	if got, want := len(categories), len(tests); got != want {
 		t.Errorf("categories in the table: got %d, want %d as in DESIGN.md", got, want)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,7 +43,8 @@ type escalator struct {
 
 // start decides who the first notification pages: the steps due at once,
 // and for veto-level categories under a policy that says so, every superior
-// unit's duty too.
+// unit's duty too. When those steps name targets but reach nobody a page
+// can reach, it marks the incident unrouted (unrouted.go).
 func (e *escalator) start(r *Record) {
 	p, ok := escalate.Select(e.policies, r.Alert.Labels)
 	if !ok {
@@ -67,6 +69,9 @@ func (e *escalator) start(r *Record) {
 	if len(people) > 0 {
 		r.Pages = append(r.Pages, Page{At: r.FirstSeen, People: people, Level: level, Why: why})
 		r.event(Event{At: r.FirstSeen, What: EventPaged, Incident: r.Incident, Detail: names(people)})
+	}
+	if len(targets) > 0 && !slices.ContainsFunc(people, escalate.Reachable) {
+		r.Unrouted = unroutedLabels(e.dir, r)
 	}
 }
 

@@ -303,6 +303,10 @@ type Record struct {
 	Pages []Page `json:"pages,omitempty"`
 	// Superiors are the superior units the incident has reached.
 	Superiors []string `json:"superiors,omitempty"`
+	// Unrouted, when the first notification of an incident of a unit's
+	// alert reached no person, holds the labels of the system.unrouted
+	// alert the incident raises (unrouted.go); nil when somebody was paged.
+	Unrouted model.LabelSet `json:"unrouted,omitempty"`
 }
 
 // Action is a person's acknowledgement or resolution.
@@ -396,7 +400,7 @@ func (r *Record) open(in *model.Alert, now time.Time) {
 	r.UpdatedAt = now
 	r.ResolvedAt = time.Time{}
 	r.Ack, r.Resolution, r.Escalation = nil, nil, nil
-	r.Veto, r.Recipients, r.Pages, r.Superiors = false, nil, nil, nil
+	r.Veto, r.Recipients, r.Pages, r.Superiors, r.Unrouted = false, nil, nil, nil, nil
 	r.event(Event{At: now, What: StatusFiring, Incident: r.Incident})
 }
 

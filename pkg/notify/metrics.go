@@ -21,6 +21,7 @@ type metrics struct {
 	veto            *prometheus.CounterVec
 	silenced        *prometheus.CounterVec
 	inhibited       *prometheus.CounterVec
+	unrouted        *prometheus.CounterVec
 }
 
 // durationBuckets run from a minute to two days: how long people take.
@@ -48,6 +49,8 @@ func newMetrics(r prometheus.Registerer, active func(ctx context.Context, active
 			"Alert lifecycle moves whose notifications a silence held back, by category.", "category"),
 		inhibited: metric.CounterVec(r, "govwatch_notifier_inhibited_total",
 			"Alert lifecycle moves whose notifications an inhibiting alert held back, by category.", "category"),
+		unrouted: metric.CounterVec(r, "govwatch_notifier_unrouted_total",
+			"Incidents whose first notification paged no person, each raising one system.unrouted alert, by category of the alert that paged nobody.", "category"),
 	}
 	if r != nil {
 		r.MustRegister(&activeCollector{active: active})
@@ -56,7 +59,7 @@ func newMetrics(r prometheus.Registerer, active func(ctx context.Context, active
 }
 
 // zero creates every series whose labels are known at start — each
-// category by status, each receiver's channels by result, each escalation level — at 0,
+// category by status and as the category of an alert that paged nobody, each receiver's channels by result, each escalation level — at 0,
 // so the first alert of a kind is an increase a rate() sees, not a series
 // that appears already at 1.
 func (m *metrics) zero(receivers map[string]Receiver) {
@@ -68,6 +71,9 @@ func (m *metrics) zero(receivers map[string]Receiver) {
 		m.inhibited.WithLabelValues(c.ID)
 		if c.Veto {
 			m.veto.WithLabelValues(c.ID)
+		}
+		if c.ID != model.CategorySystemUnrouted { // raises no other
+			m.unrouted.WithLabelValues(c.ID)
 		}
 	}
 	for _, r := range receivers {

@@ -26,6 +26,8 @@ func TestSeriesStartAtZero(t *testing.T) {
 		"govwatch_notifier_notifications_total":   2,
 		"govwatch_notifier_escalations_total":     4,
 		"govwatch_notifier_silenced_total":        cats,
+		// Every category but system.unrouted, which raises no other.
+		"govwatch_notifier_unrouted_total": cats - 1,
 	} {
 		if got := testutil.CollectAndCount(reg, name); got != want {
 			t.Errorf("%s: %d series, want %d", name, got, want)

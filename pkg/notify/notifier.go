@@ -9,6 +9,7 @@
 //	lifecycle (dedup by fingerprint, firing → acknowledged → resolved, incidents;
 //	           a new incident is routed and its escalation started in the same write)
 //	→ silence → inhibit
+//	→ unrouted (an incident that paged nobody raises system.unrouted)
 //	→ per routed receiver: group | notification log claim → send with retry
 //	  → fallback → record (log and timeline)
 //
@@ -37,6 +38,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/govwatch/govwatch/pkg/alerttext"
 	"github.com/govwatch/govwatch/pkg/allow"
 	"github.com/govwatch/govwatch/pkg/bus"
 	"github.com/govwatch/govwatch/pkg/model"
@@ -106,6 +108,10 @@ type Options struct {
 	// required.
 	Signer  *ack.Signer
 	LinkTTL time.Duration
+	// UnroutedTexts replace templates of the system.unrouted alert
+	// (summary, description, suggestion, resolved; text/template, Chinese)
+	// by name; nil keeps the built-in wording.
+	UnroutedTexts map[string]string
 }
 
 // RetryPolicy is the send stage's: attempts within one handling of an
@@ -150,6 +156,7 @@ type Notifier struct {
 	router    *router
 	inhibitor *inhibitor
 	silencer  *silencer
+	unrouter  *unrouter
 	allows    *allow.Entries
 	grouper   *grouper
 	claims    *claims
@@ -180,7 +187,11 @@ func New(o Options) (*Notifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return assemble(o, receivers, policies), nil
+	texts, err := unroutedTexts(o.UnroutedTexts)
+	if err != nil {
+		return nil, err
+	}
+	return assemble(o, receivers, policies, texts), nil
 }
 
 // checkOptions reports the required settings o lacks.
@@ -255,7 +266,7 @@ func policiesOf(ps []escalate.Policy, receivers map[string]Receiver) (map[string
 }
 
 // assemble builds the stages from checked options and wires them together.
-func assemble(o Options, receivers map[string]Receiver, policies map[string]*escalate.Policy) *Notifier {
+func assemble(o Options, receivers map[string]Receiver, policies map[string]*escalate.Policy, unrouted *alerttext.Texts) *Notifier {
 	dir := o.Directory
 	if dir == nil {
 		dir = &escalate.Directory{} // pages nobody in particular
@@ -276,6 +287,7 @@ func assemble(o Options, receivers map[string]Receiver, policies map[string]*esc
 	n.fallback = &fallback{receivers: receivers, failures: failures, sender: n.sender, log: o.Log}
 	n.claims = &claims{store: o.Store, replica: replicaID(), lease: replicaLease(o.Tick)}
 	n.recorder = &recordStage{claims: n.claims, records: n.records, log: o.Log}
+	n.unrouter = &unrouter{claims: n.claims, texts: unrouted, reporter: n.reporter, clock: o.Clock, log: o.Log, m: n.m, handle: n.Handle}
 	n.grouper = &grouper{store: o.Store, clock: o.Clock, log: o.Log, receivers: receivers, route: o.Route,
 		records: n.records, inhibitor: n.inhibitor, silencer: n.silencer, sender: n.sender, notes: notes}
 	n.escalator.records, n.escalator.claims, n.escalator.sender, n.escalator.notes = n.records, n.claims, n.sender, notes

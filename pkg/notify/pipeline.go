@@ -25,6 +25,7 @@ func (n *Notifier) pipeline() stage {
 		n.records,                     // lifecycle: fold the alert into its record (firing → acknowledged → resolved)
 		n.silencer,                    // a silence mutes it (and counts as silenced when an inhibition would too)
 		n.inhibitor,                   // an inhibiting alert mutes it
+		n.unrouter,                    // an incident that paged nobody raises system.unrouted, once
 		fanout(n.router, perReceiver), // once per receiver the incident was routed to
 	)
 }

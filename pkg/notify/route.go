@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"slices"
 	"time"
 
 	"github.com/govwatch/govwatch/pkg/model"
@@ -125,9 +126,15 @@ type router struct {
 	receivers map[string]Receiver
 }
 
-// assign routes a new incident; it runs in the lifecycle's write.
+// assign routes a new incident; it runs in the lifecycle's write. A
+// system.unrouted alert goes to the root's receiver too, wherever the tree
+// sends it: the people who keep the roster and the registry must hear that
+// an alert reached nobody.
 func (rt *router) assign(r *Record) {
 	r.Receivers = rt.route.Receivers(r.Alert.Labels)
+	if root := rt.route.Receiver; r.Alert.Name() == model.CategorySystemUnrouted && root != "" && !slices.Contains(r.Receivers, root) {
+		r.Receivers = append(r.Receivers, root)
+	}
 }
 
 func (rt *router) split(d *delivery) []*delivery {

@@ -312,11 +312,18 @@ func (d *Directory) Uncovered() []string {
 			continue
 		}
 		seen[a.Unit] = true
-		u, ok := d.Registry.Unit(a.Unit)
-		if !ok || u.Head.Mobile == "" && u.Head.Email == "" && len(u.Head.IDs) == 0 {
+		if u, ok := d.Registry.Unit(a.Unit); !ok || !HeadReachable(u) {
 			out = append(out, a.Unit)
 		}
 	}
 	sort.Strings(out)
 	return out
 }
+
+// Reachable reports whether a page can reach p: it has a mobile, an email
+// or an account on another system to send to. A name alone is shown in a
+// message but reaches nobody.
+func Reachable(p channel.Person) bool { return p.Mobile != "" || p.Email != "" || len(p.IDs) > 0 }
+
+// HeadReachable reports whether a page can reach unit u's head.
+func HeadReachable(u *registry.Unit) bool { return Reachable(person(u.Head, RoleHead, u.ID)) }
