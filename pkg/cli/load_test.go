@@ -48,6 +48,9 @@ func TestCollectorLoadRefusesBadArguments(t *testing.T) {
 		{"no registry", []string{"collector-load"}, ExitUsage, "usage: govwatch collector-load -registry FILE"},
 		{"bad registry", []string{"collector-load", "-registry", bad}, ExitProblem, bad + ":3: accounts[0].unit: unknown unit \"nope\""},
 		{"no store", []string{"collector-load", "-registry", good}, ExitUsage, "give -redis ADDR or -dir DIR"},
-		{"registry-out without generate", []string{"simulate", "-registry-out", filepath.Join(dir, "r.yaml")}, ExitUsage, "-registry-out needs -generate"},
+		{"registry-out without generate", []string{"simulate", "-registry-out", filepath.Join(dir, "r.yaml")}, ExitUsage, "-leak-every need -generate"},
+		{"incidents without generate", []string{"simulate", "-leak-every", "100"}, ExitUsage, "-leak-every need -generate"},
+		{"bad anchor", []string{"simulate", "-generate", "10", "-anchor", "yesterday"}, ExitUsage, `-anchor "yesterday": want now or RFC 3339`},
+		{"negative rate", []string{"simulate", "-generate", "10", "-silent-every", "-3"}, ExitUsage, "must not be negative"},
 	})
 }

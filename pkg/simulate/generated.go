@@ -27,6 +27,7 @@ import (
 type Generated struct {
 	n    int
 	seed uint64
+	in   GeneratedIncidents
 
 	fetches     atomic.Uint64 // 200 answers
 	notModified atomic.Uint64 // 304 answers
@@ -38,6 +39,34 @@ const GeneratedPrefix = "gen-"
 // NewGenerated returns the generator of n accounts.
 func NewGenerated(n int, seed uint64) *Generated {
 	return &Generated{n: max(n, 0), seed: seed}
+}
+
+// GeneratedIncidents make some generated accounts less quiet, for runs that load
+// the analyzer and the notifier too. The zero value: every account quiet,
+// its posts dated before a fixed day in 2026.
+type GeneratedIncidents struct {
+	// Anchor is when the newest posts are published, within two days
+	// before it (zero: a fixed day in 2026, so every account is months
+	// silent by now). A feed stays the same for one Anchor, so a run
+	// keeps getting 304s.
+	Anchor time.Time
+	// SilentEvery makes every n-th account (from account 1) silent: its
+	// newest post is 20 to 22 days older than Anchor. Zero: none.
+	SilentEvery int
+	// LeakEvery gives every n-th account's newest post (from account 2)
+	// a person's mobile and ID number. Zero: none.
+	LeakEvery int
+}
+
+// SetIncidents sets what makes accounts less quiet; call it before serving.
+func (g *Generated) SetIncidents(in GeneratedIncidents) { g.in = in }
+
+// silent and leaks say whether account i has that incident.
+func (g *Generated) silent(i int) bool {
+	return g.in.SilentEvery > 0 && i%g.in.SilentEvery == 1%g.in.SilentEvery
+}
+func (g *Generated) leaks(i int) bool {
+	return g.in.LeakEvery > 0 && i%g.in.LeakEvery == 2%g.in.LeakEvery
 }
 
 // N is the number of accounts.
@@ -73,7 +102,13 @@ func (g *Generated) key(i int) uint64 {
 }
 
 // ETag is the entity tag of account i's feed.
-func (g *Generated) ETag(i int) string { return `"g` + strconv.FormatUint(g.key(i), 36) + `"` }
+func (g *Generated) ETag(i int) string {
+	tag := "g" + strconv.FormatUint(g.key(i), 36)
+	if !g.in.Anchor.IsZero() {
+		tag += "-" + strconv.FormatInt(g.in.Anchor.Unix(), 36)
+	}
+	return `"` + tag + `"`
+}
 
 // anchor dates the generated posts: they lie in the days before it.
 var anchor = time.Date(2026, 8, 3, 0, 0, 0, 0, calendar.Shanghai)
@@ -87,10 +122,20 @@ func (g *Generated) Feed(i int) []byte {
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	b.WriteString(`<rss version="2.0"><channel><title>生成账号 ` + id + `</title><link>https://simulate.govwatch.test/` + id + `</link><description>generated</description>` + "\n")
 	posts := 3 + r.IntN(3)
-	at := anchor.Add(-time.Duration(r.IntN(48*60)) * time.Minute)
+	newest := anchor
+	if !g.in.Anchor.IsZero() {
+		newest = g.in.Anchor
+	}
+	if g.silent(i) {
+		newest = newest.Add(-20 * 24 * time.Hour)
+	}
+	at := newest.Add(-time.Duration(r.IntN(48*60)) * time.Minute)
 	for p := range posts {
 		title := titlePrefixes[r.IntN(len(titlePrefixes))] + titleSubjects[r.IntN(len(titleSubjects))]
 		body := bodySentences[r.IntN(len(bodySentences))] + bodySentences[r.IntN(len(bodySentences))]
+		if p == 0 && g.leaks(i) {
+			body += "经审核，以下人员符合领取条件：王某某，联系电话" + fakePhone(r) + "，身份证号" + fakeIDNumber(r) + "。"
+		}
 		guid := fmt.Sprintf("%s-%d-%x", id, p, k>>uint(p*8)&0xffff)
 		fmt.Fprintf(&b, "<item><guid isPermaLink=\"false\">%s</guid><title>%s</title><link>https://simulate.govwatch.test/%s/%d</link><description>%s</description><pubDate>%s</pubDate></item>\n",
 			guid, html.EscapeString(title), id, p, html.EscapeString("<p>"+body+"</p>"), at.Format(time.RFC1123Z))
@@ -138,11 +183,16 @@ func (g *Generated) WriteRegistry(w io.Writer, base string) error {
 	base = strings.TrimSuffix(base, "/")
 	bw := bufio.NewWriterSize(w, 1<<16)
 	fmt.Fprintf(bw, "# %d generated accounts served by govwatch simulate --generate %d --seed %d\n", g.n, g.n, g.seed)
-	bw.WriteString("units:\n  - {id: gen, name: 生成单位, region: \"350100\"}\naccounts:\n")
+	bw.WriteString("units:\n  - {id: gen, name: 生成单位, region: \"350100\", head: {name: 生成单位负责人, mobile: \"13800000000\"}}\n")
+	for u := 0; u < g.n; u += len(generatedPlatforms) {
+		fmt.Fprintf(bw, "  - {id: %s, name: 生成单位%d, region: \"350100\", parent: gen, head: {name: 负责人%d, mobile: \"139%08d\"}}\n",
+			g.unit(u), u/len(generatedPlatforms), u/len(generatedPlatforms), u/len(generatedPlatforms))
+	}
+	bw.WriteString("accounts:\n")
 	for i := range g.n {
 		id := g.ID(i)
-		fmt.Fprintf(bw, "  - {id: %s, name: %s, platform: %s, unit: gen, status: active, source: {type: rss, url: \"%s%s\"}}\n",
-			id, id, GeneratedPlatform(id), base, g.FeedPath(i))
+		fmt.Fprintf(bw, "  - {id: %s, name: %s, platform: %s, unit: %s, status: active, source: {type: rss, url: \"%s%s\"}}\n",
+			id, id, GeneratedPlatform(id), g.unit(i), base, g.FeedPath(i))
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write registry: %w", err)
@@ -153,11 +203,17 @@ func (g *Generated) WriteRegistry(w io.Writer, base string) error {
 // generatedPlatforms are the platforms generated accounts are spread over.
 var generatedPlatforms = []string{"weibo", "wechat", "douyin", "toutiao", "website"}
 
-// GeneratedPlatform is the platform of generated account id.
+// unit is the unit of account i: one per run of accounts on different
+// platforms, as a unit keeps one main account per platform.
+func (g *Generated) unit(i int) string {
+	return fmt.Sprintf("gen-u%05d", i/len(generatedPlatforms))
+}
+
+// GeneratedPlatform is the platform of generated account id: the accounts
+// of one unit are one per platform.
 func GeneratedPlatform(id string) string {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return generatedPlatforms[h.Sum32()%uint32(len(generatedPlatforms))]
+	i, _ := strconv.Atoi(strings.TrimPrefix(id, GeneratedPrefix))
+	return generatedPlatforms[i%len(generatedPlatforms)]
 }
 
 // RunGenerated serves g on addr until ctx is done. ready, when set, is

@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmcdole/gofeed"
 	"go.uber.org/zap/zaptest"
@@ -174,5 +176,83 @@ func TestRunGeneratedServesUntilCanceled(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + addr + g.FeedPath(3)); err == nil {
 		t.Fatalf("%s still answers after RunGenerated returned", addr)
+	}
+}
+
+// TestGeneratedIncidents: with an anchor, every account's newest post is
+// within two days before it, every SilentEvery-th account's is 20 days
+// older, and every LeakEvery-th account's newest post carries a mobile and
+// an ID number; the registry gives each unit one account per platform and
+// a head with a number.
+func TestGeneratedIncidents(t *testing.T) {
+	anchor := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+	g := NewGenerated(40, 1)
+	g.SetIncidents(GeneratedIncidents{Anchor: anchor, SilentEvery: 10, LeakEvery: 20})
+	mobile := regexp.MustCompile(`联系电话1[3-9]\d{9}，身份证号\d{17}[\dX]`)
+	silent, leaks := 0, 0
+	for i := range 40 {
+		f, err := gofeed.NewParser().ParseString(string(g.Feed(i)))
+		if err != nil {
+			t.Fatalf("account %d: %v", i, err)
+		}
+		age := anchor.Sub(*f.Items[0].PublishedParsed)
+		switch {
+		case i%10 == 1:
+			silent++
+			if age < 20*24*time.Hour || age > 22*24*time.Hour {
+				t.Errorf("silent account %d: newest post %s before the anchor, want 20 to 22 days", i, age)
+			}
+		case age < 0 || age > 48*time.Hour:
+			t.Errorf("account %d: newest post %s before the anchor, want within 2 days", i, age)
+		}
+		leaked := mobile.MatchString(f.Items[0].Description)
+		if leaked != (i%20 == 2) {
+			t.Errorf("account %d: newest post leaks %v, want %v: %s", i, leaked, i%20 == 2, f.Items[0].Description)
+		}
+		if leaked {
+			leaks++
+		}
+		for _, it := range f.Items[1:] {
+			if mobile.MatchString(it.Description) {
+				t.Errorf("account %d: an older post leaks too", i)
+			}
+		}
+	}
+	if silent != 4 || leaks != 2 {
+		t.Errorf("%d silent and %d leaking accounts, want 4 and 2", silent, leaks)
+	}
+	quiet := NewGenerated(40, 1)
+	if quiet.ETag(5) == g.ETag(5) {
+		t.Error("an anchored feed has the ETag of the fixed day's")
+	}
+
+	var b strings.Builder
+	if err := g.WriteRegistry(&b, "http://127.0.0.1:8091"); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/registry.yaml"
+	if err := writeFile(path, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := config.LoadRegistry(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	platforms := map[string]map[string]bool{}
+	for _, a := range reg.Accounts() {
+		if platforms[a.Unit] == nil {
+			platforms[a.Unit] = map[string]bool{}
+		}
+		if platforms[a.Unit][a.Platform] {
+			t.Errorf("unit %s has two %s accounts", a.Unit, a.Platform)
+		}
+		platforms[a.Unit][a.Platform] = true
+		u, ok := reg.Unit(a.Unit)
+		if !ok || u.Head.Mobile == "" || u.Parent != "gen" {
+			t.Errorf("account %s: unit %+v, want one under gen with a head's mobile", a.ID, u)
+		}
+	}
+	if len(platforms) != 8 {
+		t.Errorf("%d units for 40 accounts, want 8", len(platforms))
 	}
 }
