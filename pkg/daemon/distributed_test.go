@@ -34,11 +34,21 @@ type proc struct {
 	done chan error
 	mu   sync.Mutex
 	log  strings.Builder
+
+	// What the scale-out check last read of it.
+	lastCPU, lastPeak, finalPublished float64
 }
 
 var httpAddr = regexp.MustCompile(`"http": ?"([^"]+)"`)
 
 func startProc(t *testing.T, bin, name, cfg string) *proc {
+	t.Helper()
+	return startProcWithin(t, bin, name, cfg, 30*time.Second)
+}
+
+// startProcWithin is startProc for a daemon that may take up to ready to
+// start, such as one loading a registry of hundreds of thousands.
+func startProcWithin(t *testing.T, bin, name, cfg string, ready time.Duration) *proc {
 	t.Helper()
 	p := &proc{name: name, addr: make(chan string, 1), done: make(chan error, 1)}
 	p.cmd = exec.Command(bin, "-config", cfg, "-listen", "127.0.0.1:0", "-dev")
@@ -71,8 +81,8 @@ func startProc(t *testing.T, bin, name, cfg string) *proc {
 	case p.http = <-p.addr:
 	case err := <-p.done:
 		t.Fatalf("%s exited before it was ready: %v\n%s", name, err, p.logs())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s not ready within 30s:\n%s", name, p.logs())
+	case <-time.After(ready):
+		t.Fatalf("%s not ready within %s:\n%s", name, ready, p.logs())
 	}
 	t.Cleanup(func() {
 		p.stop(syscall.SIGTERM)
