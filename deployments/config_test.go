@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/govwatch/govwatch/pkg/bus"
 	_ "github.com/govwatch/govwatch/pkg/collect/source/all"
 	"github.com/govwatch/govwatch/pkg/config"
 )
@@ -72,6 +73,17 @@ func TestNATSClusterConfig(t *testing.T) {
 	}
 	if o.Cluster.Name != "govwatch" || len(o.Routes) != 3 {
 		t.Errorf("got cluster %q with %d routes, want govwatch with 3", o.Cluster.Name, len(o.Routes))
+	}
+	// Every server holds every stream (replicas 3 on 3 servers): their
+	// caps together must fit its file store, or a full store refuses
+	// every publish before any stream drops its oldest messages.
+	cfg, err := config.Load(withSecrets(t, "kubernetes/config/govwatch.yaml", []string{"/run/secrets/govwatch/redis-password", "/run/secrets/govwatch/admin-token"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := int64(len(bus.Kinds()) + 1) // and the dead-letter stream
+	if per := int64(cfg.NATS.MaxBytes); per <= 0 || streams*per > o.JetStreamMaxStore {
+		t.Errorf("%d streams of nats.max_bytes %s on a file store of %d bytes: want a cap that fits", streams, cfg.NATS.MaxBytes, o.JetStreamMaxStore)
 	}
 }
 

@@ -54,6 +54,10 @@ type Options struct {
 	Replicas int
 	// MaxAge is each stream's retention, default 7 days.
 	MaxAge time.Duration
+	// MaxBytes caps each stream's size: past it the oldest messages go,
+	// so that a server's full file store does not refuse every publish.
+	// Zero: bounded by MaxAge only.
+	MaxBytes int64
 	// DuplicateWindow is how long a Nats-Msg-Id is remembered, default 1h.
 	DuplicateWindow time.Duration
 	// Name is the connection name shown by the server, e.g. "collector".
@@ -119,6 +123,9 @@ func (o *Options) validate() error {
 	}
 	if o.Replicas < 1 || o.Replicas > 5 {
 		errs = append(errs, fmt.Errorf("stream replicas %d: want 1..5", o.Replicas))
+	}
+	if o.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("max bytes %d: must not be negative", o.MaxBytes))
 	}
 	if o.MaxAge < 0 || o.DuplicateWindow < 0 {
 		errs = append(errs, errors.New("negative max age or duplicate window"))

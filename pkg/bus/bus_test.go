@@ -26,6 +26,7 @@ func TestOpenValidation(t *testing.T) {
 		{"embedded replicas", Options{Embedded: true, StoreDir: "x", Replicas: 3}, "1 replica"},
 		{"bad prefix", Options{URLs: []string{"nats://h:4222"}, Prefix: "gov.watch"}, "prefix"},
 		{"window over age", Options{URLs: []string{"nats://h:4222"}, MaxAge: time.Minute, DuplicateWindow: time.Hour}, "duplicate window"},
+		{"negative size", Options{URLs: []string{"nats://h:4222"}, MaxBytes: -1}, "max bytes -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,6 +44,40 @@ func TestOpenUnreachableHonoursContext(t *testing.T) {
 	_, err := Open(ctx, Options{URLs: []string{"nats://127.0.0.1:1"}, Logger: testLogger(t)})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want deadline exceeded", err)
+	}
+}
+
+// TestMaxBytesDropsTheOldest: a stream capped in size keeps taking posts
+// past its cap, dropping the oldest, instead of refusing the publish as a
+// full file store would.
+func TestMaxBytesDropsTheOldest(t *testing.T) {
+	const capBytes = 64 << 10
+	b := openEmbedded(t, Options{MaxBytes: capBytes})
+	ctx := t.Context()
+	publishPosts(t, b, 200) // about 1 KiB of JSON each
+	s, err := b.JetStream().Stream(ctx, b.Stream(KindPost))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.MaxBytes != capBytes || info.Config.Discard != jetstream.DiscardOld {
+		t.Fatalf("posts stream: max bytes %d, discard %v; want %d, old", info.Config.MaxBytes, info.Config.Discard, capBytes)
+	}
+	if info.State.Bytes > capBytes || info.State.LastSeq != 200 || info.State.FirstSeq <= 1 {
+		t.Fatalf("posts stream holds %d bytes, sequences %d to %d; want at most %d bytes ending at 200, the first gone",
+			info.State.Bytes, info.State.FirstSeq, info.State.LastSeq, capBytes)
+	}
+	// Unset, a stream is bounded by age only.
+	other := openEmbedded(t, Options{})
+	s, err = other.JetStream().Stream(ctx, other.Stream(KindPost))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.CachedInfo().Config.MaxBytes; got != -1 {
+		t.Errorf("max bytes unset: stream capped at %d, want -1 (no limit)", got)
 	}
 }
 

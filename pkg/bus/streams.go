@@ -17,6 +17,10 @@ func (b *Bus) StreamConfig(k Kind) jetstream.StreamConfig {
 
 // streamConfig is the settings every govwatch stream shares.
 func (b *Bus) streamConfig(name, description, subjects string) jetstream.StreamConfig {
+	maxBytes := b.opts.MaxBytes
+	if maxBytes == 0 {
+		maxBytes = -1 // JetStream's "no limit"
+	}
 	return jetstream.StreamConfig{
 		Name:        name,
 		Description: description,
@@ -26,6 +30,7 @@ func (b *Bus) streamConfig(name, description, subjects string) jetstream.StreamC
 		Discard:     jetstream.DiscardOld,
 		Replicas:    b.opts.Replicas,
 		MaxAge:      b.opts.MaxAge,
+		MaxBytes:    maxBytes,
 		Duplicates:  b.opts.DuplicateWindow,
 	}
 }

@@ -55,6 +55,7 @@ type NATSConfig struct {
 	NKeyFile        string        `yaml:"nkey_file" doc:"NATS NKey seed file."`
 	StreamReplicas  int           `yaml:"stream_replicas" doc:"Replicas of each JetStream stream (1 to 5; 3 on a cluster)."`
 	MaxAge          conf.Duration `yaml:"max_age" doc:"How long the streams keep messages."`
+	MaxBytes        conf.ByteSize `yaml:"max_bytes" doc:"Cap on each of the five streams' size; past it the oldest messages go first. Keep five times it under each NATS server's max_file_store, or a full store refuses every publish. 0: bounded by max_age only." example:"1400MiB"`
 }
 
 // StoreConfig chooses the state backend.

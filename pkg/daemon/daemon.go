@@ -252,7 +252,7 @@ func openBus(ctx context.Context, cfg *config.Loaded, log *zap.Logger, reg prome
 	n := cfg.NATS
 	o := bus.Options{
 		Prefix: n.SubjectPrefix, CredentialsFile: cfg.Resolve(n.CredentialsFile), NKeyFile: cfg.Resolve(n.NKeyFile),
-		Replicas: n.StreamReplicas, MaxAge: n.MaxAge.D(), Name: connName, Logger: log, Metrics: reg,
+		Replicas: n.StreamReplicas, MaxAge: n.MaxAge.D(), MaxBytes: int64(n.MaxBytes), Name: connName, Logger: log, Metrics: reg,
 	}
 	if n.Embedded && len(n.URLs) == 0 {
 		o.Embedded = true
