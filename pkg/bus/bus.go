@@ -248,7 +248,16 @@ func (b *Bus) connect(ctx context.Context) error {
 		return fmt.Errorf("jetstream: %w", err)
 	}
 	b.nc, b.js = nc, js
-	log.Info("nats connected", zap.String("url", nc.ConnectedUrlRedacted()), zap.String("name", o.Name), zap.Bool("embedded", b.ns != nil))
+	// An in-process connection reports the server's default client URL,
+	// which nothing listens on unless Listen opened one.
+	connected := nc.ConnectedUrlRedacted()
+	if b.ns != nil {
+		connected = "in-process"
+		if o.Listen != "" {
+			connected += ", clients on " + b.ns.ClientURL()
+		}
+	}
+	log.Info("nats connected", zap.String("url", connected), zap.String("name", o.Name), zap.Bool("embedded", b.ns != nil))
 	return nil
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/govwatch/govwatch/pkg/model"
 )
@@ -381,5 +383,27 @@ func TestEmbeddedRestartKeepsMessages(t *testing.T) {
 	}
 	if !dup {
 		t.Errorf("republish after restart: got duplicate false, want true")
+	}
+}
+
+// TestConnectedLogNamesWhereClientsConnect: an embedded server without a
+// client port logs an in-process connection, not the default client URL
+// nothing listens on; with a port it names that port.
+func TestConnectedLogNamesWhereClientsConnect(t *testing.T) {
+	for _, listen := range []string{"", "127.0.0.1:0"} {
+		core, logs := observer.New(zap.InfoLevel)
+		b := openEmbedded(t, Options{Listen: listen, Logger: zap.New(core)})
+		entries := logs.FilterMessage("nats connected").All()
+		if len(entries) != 1 {
+			t.Fatalf("listen %q: %d \"nats connected\" entries, want 1", listen, len(entries))
+		}
+		got := entries[0].ContextMap()["url"]
+		want := "in-process"
+		if listen != "" {
+			want = "in-process, clients on " + b.ClientURL()
+		}
+		if got != want {
+			t.Errorf("listen %q: logged url %q, want %q", listen, got, want)
+		}
 	}
 }
