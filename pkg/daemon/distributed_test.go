@@ -138,6 +138,9 @@ type distributed struct {
 	// notifiers are the notifier processes running, the first started
 	// with the collector.
 	notifiers []*proc
+	// extra are alerts (alertname/account) a test posted on the API,
+	// expected besides the scenario's.
+	extra []string
 }
 
 // size is the simulated platform: accounts Weibo accounts of one unit, of
@@ -274,7 +277,7 @@ func (d *distributed) underWay(t *testing.T, n uint64) uint64 {
 func (d *distributed) everyAlertOnce(t *testing.T, within time.Duration) {
 	t.Helper()
 	// Every account is a Weibo account of fz-gov: one account.duplicate too.
-	want := d.leaks*2 + d.silent + 1
+	want := d.leaks*2 + d.silent + 1 + len(d.extra)
 	waitFor(t, within, fmt.Sprintf("%d alerts at the receiver", want), func() bool { return len(d.hook.firing()) >= want })
 	// Watch a few more poll and sweep cycles for anything paged twice.
 	deadline := time.Now().Add(4 * time.Second)
@@ -314,6 +317,11 @@ func (d *distributed) everyAlertOnce(t *testing.T, within time.Duration) {
 	if len(got["account.duplicate/"]) == 0 {
 		t.Error("lost account.duplicate of fz-gov on weibo")
 	}
+	for _, k := range d.extra {
+		if len(got[k]) == 0 {
+			t.Errorf("lost %s, posted on the API", k)
+		}
+	}
 	d.hook.mu.Lock()
 	if len(d.hook.bad) > 0 {
 		t.Errorf("bad webhook requests: %v", d.hook.bad)
@@ -340,8 +348,10 @@ func TestDistributed(t *testing.T) {
 // TestDistributedNotifierKillLoop runs two notifier replicas against a
 // receiver that takes half a second to answer, and kills one of them with
 // SIGKILL every few seconds and starts it again while the analyzer raises
-// alerts (GOVWATCH_KILL_LOOP, default 40s; docs/performance.md has a
-// 10-minute run): every alert arrives, none under two notification ids.
+// alerts and more arrive on the API, posted to both replicas as Prometheus
+// does (GOVWATCH_KILL_LOOP, default 40s; docs/performance.md has a
+// 10-minute run): every alert a replica accepted arrives, none under two
+// notification ids.
 func TestDistributedNotifierKillLoop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemons as processes")
@@ -358,6 +368,45 @@ func TestDistributedNotifierKillLoop(t *testing.T) {
 	d.startNotifier(t)
 	d.startAnalyzer(t)
 	d.underWay(t, 50)
+	// Alerts keep arriving on the API throughout, as Prometheus sends
+	// them: to every replica, each one answered by any that is up.
+	var mu sync.Mutex
+	addrs := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, p := range d.notifiers {
+			out = append(out, p.http)
+		}
+		return out
+	}
+	stop := make(chan struct{})
+	posted := make(chan []string, 1)
+	go func() {
+		var accepted []string
+		client := http.Client{Timeout: 5 * time.Second}
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				posted <- accepted
+				return
+			case <-time.After(700 * time.Millisecond):
+			}
+			acct := fmt.Sprintf("api-%04d", n)
+			body := `[{"labels": {"alertname": "content.illegal_link", "severity": "critical", "unit": "fz-gov", "account_id": "` + acct + `"}}]`
+			ok := false
+			for _, a := range addrs() {
+				resp, err := client.Post("http://"+a+"/api/v2/alerts", "application/json", strings.NewReader(body))
+				if err == nil {
+					ok = ok || resp.StatusCode == http.StatusOK
+					resp.Body.Close()
+				}
+			}
+			if ok {
+				accepted = append(accepted, "content.illegal_link/"+acct)
+			}
+		}
+	}()
 	kills := 0
 	start := time.Now()
 	for time.Since(start) < loop {
@@ -367,9 +416,15 @@ func TestDistributedNotifierKillLoop(t *testing.T) {
 		i := kills % len(d.notifiers)
 		d.notifiers[i].stop(syscall.SIGKILL)
 		kills++
-		d.notifiers[i] = startProc(t, filepath.Join(d.bins, "notifier"), "notifier", d.cfg)
+		p := startProc(t, filepath.Join(d.bins, "notifier"), "notifier", d.cfg)
+		mu.Lock()
+		d.notifiers[i] = p
+		mu.Unlock()
 	}
-	t.Logf("%d notifier kills in %s; %d alerts delivered by then", kills, loop, len(d.hook.firing()))
+	close(stop)
+	d.extra = <-posted
+	t.Logf("%d notifier kills in %s; %d alerts posted on the API and accepted; %d alerts delivered by then",
+		kills, loop, len(d.extra), len(d.hook.firing()))
 	d.everyAlertOnce(t, 3*time.Minute)
 }
 
