@@ -21,7 +21,7 @@ import (
 
 // collectHTTPClient is the one hardened client every collector source
 // shares, its hosts limited through the store across replicas.
-func collectHTTPClient(cc config.CollectorConfig, st store.Store, clock clockwork.Clock, reg prometheus.Registerer) *http.Client {
+func collectHTTPClient(cc config.CollectorConfig, st store.Store, clock clockwork.Clock, reg prometheus.Registerer, aliases map[string]string) *http.Client {
 	hosts := map[string]hostlimit.Limit{}
 	for h, l := range cc.Hosts.Limits {
 		hosts[h] = hostlimit.Limit{Rate: l.Rate, Concurrency: l.Concurrency}
@@ -38,7 +38,7 @@ func collectHTTPClient(cc config.CollectorConfig, st store.Store, clock clockwor
 		DialTimeout: cc.HTTP.DialTimeout.D(), TLSTimeout: cc.HTTP.TLSTimeout.D(),
 		HeaderTimeout: cc.HTTP.HeaderTimeout.D(), Timeout: cc.Timeout.D(),
 		MaxRedirects: redirects(cc.HTTP.MaxRedirects), MaxBody: int64(cc.MaxBody),
-		UserAgent: cc.UserAgent, Limiter: lim, Clock: clock,
+		UserAgent: cc.UserAgent, Limiter: lim, Clock: clock, Aliases: aliases,
 	})
 }
 

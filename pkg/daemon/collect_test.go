@@ -43,7 +43,7 @@ func TestSourcesSendTheUserAgent(t *testing.T) {
 	cfg.Collector.UserAgent = "govwatch-test/1.0"
 	clock := clockwork.NewRealClock()
 	e := &env{cfg: &config.Loaded{Config: cfg}, log: zaptest.NewLogger(t), reg: prometheus.NewRegistry(), store: st, clock: clock, mux: http.NewServeMux()}
-	srcs, err := e.collectSources(collectHTTPClient(cfg.Collector, st, clock, e.reg), &lateIngester{})
+	srcs, err := e.collectSources(collectHTTPClient(cfg.Collector, st, clock, e.reg, nil), &lateIngester{})
 	if err != nil {
 		t.Fatal(err)
 	}

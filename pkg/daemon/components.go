@@ -37,6 +37,8 @@ type env struct {
 	clock    clockwork.Clock
 	stdout   io.Writer
 	mux      *http.ServeMux
+	// aliases are the collector's dial aliases (httpclient.Options).
+	aliases map[string]string
 }
 
 func (e *env) build(component string) (runner, error) {
@@ -53,7 +55,7 @@ func (e *env) build(component string) (runner, error) {
 
 func (e *env) collector() (runner, error) {
 	cc := e.cfg.Collector
-	client := collectHTTPClient(cc, e.store, e.clock, e.reg)
+	client := collectHTTPClient(cc, e.store, e.clock, e.reg, e.aliases)
 	ingest := &lateIngester{}
 	sources, err := e.collectSources(client, ingest)
 	if err != nil {

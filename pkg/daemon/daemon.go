@@ -123,6 +123,13 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	env := &env{external: external, cfg: cfg, log: o.Log, reg: reg, store: st, bus: b, clock: o.Clock, stdout: o.Stdout, mux: mux}
+	if cfg.Simulate.Enabled && len(o.Components) == len(All) && cfg.HTTP.Listen != "" && ln.Addr().String() != cfg.HTTP.Listen {
+		// The demo's registry names the simulator at http.listen; this
+		// process serves it where -listen said.
+		env.aliases = map[string]string{cfg.HTTP.Listen: ln.Addr().String()}
+		o.Log.Info("the simulator is served here, not at http.listen: polls of it are sent here",
+			zap.String("http_listen", cfg.HTTP.Listen), zap.String("serving", ln.Addr().String()))
+	}
 	var runners []runner
 	for _, c := range o.Components {
 		r, err := env.build(c)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -170,4 +172,39 @@ func TestRestartPagesNoneTwice(t *testing.T) {
 			t.Logf("%s first raised after the restart", k)
 		}
 	}
+}
+
+// TestDemoOnAnotherPortCollects runs the demo's registry, which names the
+// simulator at http.listen (127.0.0.1:8080), on another port as -listen
+// does: the collector polls the simulator where this process serves it,
+// and the demo's alerts arrive.
+func TestDemoOnAnotherPortCollects(t *testing.T) {
+	reg, err := os.ReadFile("../../configs/registry.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(reg), "http://127.0.0.1:8080/simulate/") {
+		t.Fatal("the demo registry no longer names the simulator at 127.0.0.1:8080; the test proves nothing")
+	}
+	scenario, err := filepath.Abs("../../configs/scenarios/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := newReceiver(t, "demo-port")
+	dir := t.TempDir()
+	cfg := loadConfig(t, dir, map[string]string{
+		"registry.yaml": string(reg),
+		"govwatch.yaml": `data_dir: ` + filepath.Join(dir, "data") + `
+http: {listen: "127.0.0.1:8080"}
+registry: {file: registry.yaml}
+collector: {interval: 1s, workers: 4}
+analyzer: {sweep: "@every 1s"}
+simulate: {enabled: true, scenario: ` + scenario + `}
+` + hook.notifier(),
+	})
+	addr, _ := startAll(t, cfg)
+	if addr == "127.0.0.1:8080" {
+		t.Fatal("served on the configured port; the test proves nothing")
+	}
+	hook.awaitFiring(t, 60*time.Second, demoAlerts)
 }

@@ -37,6 +37,11 @@ type Options struct {
 	Clock   clockwork.Clock // reads Retry-After dates; default real
 	// Base is the transport underneath (tests); default a new http.Transport.
 	Base http.RoundTripper
+	// Aliases dial the address on the right for the host:port on the left
+	// (the default transport only): the demo's registry names its
+	// simulator at the configured listen address, which the process may
+	// have been told to serve elsewhere.
+	Aliases map[string]string
 }
 
 // ErrBodyTooLarge is returned by the body's Read past MaxBody.
@@ -76,9 +81,19 @@ func New(o Options) *http.Client {
 	}
 	base := o.Base
 	if base == nil {
+		dial := (&net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}).DialContext
+		if len(o.Aliases) > 0 {
+			next := dial
+			dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if to, ok := o.Aliases[addr]; ok {
+					addr = to
+				}
+				return next(ctx, network, addr)
+			}
+		}
 		base = &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:           dial,
 			TLSHandshakeTimeout:   o.TLSTimeout,
 			ResponseHeaderTimeout: o.HeaderTimeout,
 			ExpectContinueTimeout: time.Second,
