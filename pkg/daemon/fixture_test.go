@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,26 +78,36 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.ids = append(r.ids, req.Header.Get(webhook.HeaderNotificationID))
 }
 
-// deliveries counts the firing deliveries of each alert (alertname/account)
-// by notification id: a second id for one alert is a double page; the same
-// id twice is a resend the receiver can drop.
-func (r *receiver) deliveries() map[string]map[string]int {
+// doubles lists the firing alerts delivered under more than one
+// notification id (a double page), and counts the deliveries that repeated
+// an id (a resend the receiver can drop by its id).
+func (r *receiver) doubles() (doubled []string, resent int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := map[string]map[string]int{}
+	byAlert := map[string]map[string]int{} // fingerprint → id → deliveries
+	names := map[string]string{}
 	for i, m := range r.msgs {
 		for _, a := range m.Alerts {
 			if a.Status != "firing" {
 				continue
 			}
-			k := a.Labels["alertname"] + "/" + a.Labels["account_id"]
-			if out[k] == nil {
-				out[k] = map[string]int{}
+			if byAlert[a.Fingerprint] == nil {
+				byAlert[a.Fingerprint] = map[string]int{}
+				names[a.Fingerprint] = a.Labels["alertname"] + "/" + a.Labels["account_id"]
 			}
-			out[k][r.ids[i]]++
+			byAlert[a.Fingerprint][r.ids[i]]++
 		}
 	}
-	return out
+	for fp, ids := range byAlert {
+		if len(ids) > 1 {
+			doubled = append(doubled, fmt.Sprintf("%s (%s) under ids %v", names[fp], fp, ids))
+		}
+		for _, n := range ids {
+			resent += n - 1
+		}
+	}
+	sort.Strings(doubled)
+	return doubled, resent
 }
 
 // firing returns the firing alerts received, by alertname+account.
