@@ -78,32 +78,7 @@ notifier:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addrCh := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- daemon.Run(ctx, daemon.Options{Config: cfg, Components: daemon.All, Listen: "127.0.0.1:0",
-			Log: zaptest.NewLogger(t), Stdout: io.Discard, Ready: func(a string) { addrCh <- a }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("govwatch run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("govwatch run did not stop within 20s")
-		}
-	})
-	var addr string
-	select {
-	case addr = <-addrCh:
-	case err := <-done:
-		t.Fatalf("govwatch run: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("govwatch run not ready within 30s")
-	}
+	addr := runGovwatch(t, cfg)
 
 	prom := startPrometheus(t, bin, dir, addr)
 	// Before anything happened: every series is there at 0, scraped at
@@ -139,6 +114,39 @@ notifier:
 		return false
 	})
 	awaitQuery(t, prom, noPosts, 30*time.Second, func(r []sample) bool { return len(r) == 0 })
+}
+
+// runGovwatch runs every component of cfg in-process, as govwatch run does,
+// until the test ends, and returns the address it serves HTTP on.
+func runGovwatch(t *testing.T, cfg *config.Loaded) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrCh := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, daemon.Options{Config: cfg, Components: daemon.All, Listen: "127.0.0.1:0",
+			Log: zaptest.NewLogger(t), Stdout: io.Discard, Ready: func(a string) { addrCh <- a }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("govwatch run: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("govwatch run did not stop within 20s")
+		}
+	})
+	select {
+	case addr := <-addrCh:
+		return addr
+	case err := <-done:
+		t.Fatalf("govwatch run: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("govwatch run not ready within 30s")
+	}
+	return ""
 }
 
 // findQuery returns the expression of the one query whose place or text

@@ -6,7 +6,6 @@ package deployments
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -28,11 +27,9 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"go.uber.org/zap/zaptest"
 	"gopkg.in/yaml.v3"
 
 	"github.com/govwatch/govwatch/pkg/config"
-	"github.com/govwatch/govwatch/pkg/daemon"
 	"github.com/govwatch/govwatch/pkg/simulate"
 )
 
@@ -346,32 +343,7 @@ notifier:
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	addrCh := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- daemon.Run(ctx, daemon.Options{Config: cfg, Components: daemon.All, Listen: "127.0.0.1:0",
-			Log: zaptest.NewLogger(t), Stdout: io.Discard, Ready: func(a string) { addrCh <- a }})
-	}()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("govwatch run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("govwatch run did not stop within 20s")
-		}
-	}()
-	var addr string
-	select {
-	case addr = <-addrCh:
-	case err := <-done:
-		t.Fatalf("govwatch run: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("govwatch run not ready within 30s")
-	}
+	addr := runGovwatch(t, cfg)
 
 	// The pipeline has run once every stage has counted something: polls,
 	// analysed posts, a sweep, a delivered notification, a firing alert.

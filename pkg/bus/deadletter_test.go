@@ -27,7 +27,6 @@ func TestRedisPauseSpendsNoDelivery(t *testing.T) {
 	addr := redistest.Start(t)
 	rdb := goredis.NewClient(&goredis.Options{Addr: addr, ReadTimeout: 100 * time.Millisecond, WriteTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	defer rdb.Close()
-	pid := redistest.PID(t, rdb)
 	reg := prometheus.NewRegistry()
 	b := openEmbedded(t, Options{Metrics: reg})
 	var checks atomic.Int64
@@ -40,15 +39,7 @@ func TestRedisPauseSpendsNoDelivery(t *testing.T) {
 	handled := map[uint64][]uint64{} // stream seq → NumDelivered of each successful handling
 	const before, during = 20, 10
 	publishPosts(t, b, before)
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	resumed := false
-	defer func() {
-		if !resumed {
-			syscall.Kill(pid, syscall.SIGCONT)
-		}
-	}()
+	resume := redistest.Stop(t, rdb)
 	const ackWait = 500 * time.Millisecond
 	consumeInBackground(t, b, ConsumerConfig{
 		Stream: StreamPosts, Durable: "paused", AckWait: ackWait, MaxDeliver: 5,
@@ -78,10 +69,7 @@ func TestRedisPauseSpendsNoDelivery(t *testing.T) {
 	// Five deliveries would take 5 × (ack wait or read timeout) ≈ 2.5 s;
 	// stay stopped for 150 failed checks (≥ 3 s of probing at 20 ms).
 	eventually(t, 60*time.Second, "150 failed dependency checks", func() bool { return checks.Load() >= 150 })
-	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	resumed = true
+	resume()
 	eventually(t, 30*time.Second, "every message handled", func() bool {
 		mu.Lock()
 		defer mu.Unlock()

@@ -351,13 +351,7 @@ func TestDistributedNotifierKillLoop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemons as processes")
 	}
-	loop := 40 * time.Second
-	if v := os.Getenv("GOVWATCH_KILL_LOOP"); v != "" {
-		var err error
-		if loop, err = time.ParseDuration(v); err != nil {
-			t.Fatalf("GOVWATCH_KILL_LOOP=%q: %v", v, err)
-		}
-	}
+	loop := envDuration(t, "GOVWATCH_KILL_LOOP", 40*time.Second)
 	d := startDistributed(t, nil, 1, size{accounts: 60, leaks: 40, silent: 5})
 	d.hook.delay.Store(int64(500 * time.Millisecond))
 	d.startNotifier(t)
@@ -435,28 +429,13 @@ func TestDistributedRedisPause(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemons as processes, and stops Redis for minutes")
 	}
-	pause := 30 * time.Second
-	if v := os.Getenv("GOVWATCH_REDIS_PAUSE"); v != "" {
-		var err error
-		if pause, err = time.ParseDuration(v); err != nil {
-			t.Fatalf("GOVWATCH_REDIS_PAUSE=%q: %v", v, err)
-		}
-	}
+	pause := envDuration(t, "GOVWATCH_REDIS_PAUSE", 30*time.Second)
 	d := startDistributed(t, nil, 1, distSize)
 	rdb := goredis.NewClient(&goredis.Options{Addr: d.redis})
 	t.Cleanup(func() { rdb.Close() })
-	pid := redistest.PID(t, rdb)
 	analyzer := d.startAnalyzer(t)
 	acked := d.underWay(t, 50)
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	resumed := false
-	defer func() {
-		if !resumed {
-			syscall.Kill(pid, syscall.SIGCONT)
-		}
-	}()
+	resume := redistest.Stop(t, rdb)
 	stopped := time.Now()
 	t.Logf("redis-server stopped after %d of %d posts, for %s", acked, d.total, pause)
 	ready := func() bool {
@@ -475,10 +454,7 @@ func TestDistributedRedisPause(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
-	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	resumed = true
+	resume()
 	waitFor(t, 60*time.Second, "the analyzer ready again", ready)
 	d.everyAlertOnce(t, 3*time.Minute)
 	if dl, err := d.b.DeadLetters(context.Background()); err != nil || len(dl) != 0 {
@@ -493,6 +469,21 @@ func TestDistributedRedisPause(t *testing.T) {
 			t.Errorf("%d times %q during the outage: posts spent deliveries on it", n, spent)
 		}
 	}
+}
+
+// envDuration is the duration the environment variable name sets, def when
+// it is unset: how long a fault test runs, longer by hand than in make test.
+func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		t.Fatalf("%s=%q: want a positive duration such as 10m", name, v)
+	}
+	return d
 }
 
 // quoted writes ss as a YAML flow sequence's items.

@@ -38,16 +38,13 @@ import (
 // had published was lost and that every alert the notifiers took reached
 // the receiver under one notification id.
 func TestScaleOut(t *testing.T) {
-	v := os.Getenv("GOVWATCH_SCALEOUT")
-	if v == "" {
+	if os.Getenv("GOVWATCH_SCALEOUT") == "" {
 		t.Skip("the scale-out check runs for minutes on hundreds of thousands of accounts: set GOVWATCH_SCALEOUT=10m")
 	}
-	dur, err := time.ParseDuration(v)
-	if err != nil {
-		t.Fatalf("GOVWATCH_SCALEOUT=%q: %v", v, err)
-	}
+	dur := envDuration(t, "GOVWATCH_SCALEOUT", 0)
 	accounts := 300_000
 	if v := os.Getenv("GOVWATCH_SCALEOUT_ACCOUNTS"); v != "" {
+		var err error
 		if accounts, err = strconv.Atoi(v); err != nil || accounts < 1 {
 			t.Fatalf("GOVWATCH_SCALEOUT_ACCOUNTS=%q: want a positive number", v)
 		}

@@ -47,13 +47,7 @@ func TestNoKeyspaceWalkOnHotPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	redistest.Fill(t, raw, "noscan:collector/seen/", 20000)
-	walks := func() int64 {
-		info, err := raw.Info(ctx, "commandstats").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return redis.CommandCalls(info, "scan") + redis.CommandCalls(info, "keys")
-	}
+	walks := func() int64 { return redistest.Walks(t, raw) }
 	before := walks()
 	for i := 1; i <= 20; i++ {
 		if err := n.Handle(ctx, alert(i)); err != nil {

@@ -18,6 +18,7 @@ import (
 	_ "github.com/govwatch/govwatch/pkg/collect/source/all"
 	"github.com/govwatch/govwatch/pkg/collect/source/rss"
 	"github.com/govwatch/govwatch/pkg/config"
+	"github.com/govwatch/govwatch/pkg/registry"
 )
 
 func TestGeneratedFeedsAreDeterministic(t *testing.T) {
@@ -120,18 +121,7 @@ func TestGeneratedKeepsNothingPerAccount(t *testing.T) {
 
 func TestGeneratedRegistryLoads(t *testing.T) {
 	g := NewGenerated(50, 3)
-	var b strings.Builder
-	if err := g.WriteRegistry(&b, "http://127.0.0.1:8091/"); err != nil {
-		t.Fatal(err)
-	}
-	path := t.TempDir() + "/registry.yaml"
-	if err := writeFile(path, b.String()); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := config.LoadRegistry(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := loadGeneratedRegistry(t, g, "http://127.0.0.1:8091/")
 	accts := reg.Accounts()
 	if len(accts) != 50 {
 		t.Fatalf("got %d accounts, want 50", len(accts))
@@ -148,6 +138,25 @@ func TestGeneratedRegistryLoads(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+// loadGeneratedRegistry writes g's registry for a simulator at base and
+// loads it as govwatch would.
+func loadGeneratedRegistry(t *testing.T, g *Generated, base string) *registry.Registry {
+	t.Helper()
+	var b strings.Builder
+	if err := g.WriteRegistry(&b, base); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/registry.yaml"
+	if err := writeFile(path, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := config.LoadRegistry(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
 
 // TestRunGeneratedServesUntilCanceled runs the simulator as `govwatch
 // simulate --generate` does: it answers on the address it hands to ready and
@@ -226,18 +235,7 @@ func TestGeneratedIncidents(t *testing.T) {
 		t.Error("an anchored feed has the ETag of the fixed day's")
 	}
 
-	var b strings.Builder
-	if err := g.WriteRegistry(&b, "http://127.0.0.1:8091"); err != nil {
-		t.Fatal(err)
-	}
-	path := t.TempDir() + "/registry.yaml"
-	if err := writeFile(path, b.String()); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := config.LoadRegistry(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := loadGeneratedRegistry(t, g, "http://127.0.0.1:8091")
 	platforms := map[string]map[string]bool{}
 	for _, a := range reg.Accounts() {
 		if platforms[a.Unit] == nil {

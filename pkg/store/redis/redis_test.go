@@ -220,7 +220,7 @@ func TestIndexBuiltFromKeyspaceOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return CommandCalls(info, "scan")
+		return redistest.CommandCalls(info, "scan")
 	}
 	before := scans()
 	if n := list(s); n != 10 {

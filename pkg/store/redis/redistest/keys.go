@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -79,4 +81,53 @@ func PID(tb testing.TB, c *goredis.Client) int {
 	}
 	tb.Fatal("INFO server has no process_id")
 	return 0
+}
+
+// CommandCalls reads the number of calls of cmd from INFO commandstats
+// output (lines "cmdstat_scan:calls=3,usec=…"), 0 when cmd never ran.
+func CommandCalls(info, cmd string) int64 {
+	for line := range strings.SplitSeq(info, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+strings.ToLower(cmd)+":calls=")
+		if !ok {
+			continue
+		}
+		n, _, _ := strings.Cut(rest, ",")
+		if v, err := strconv.ParseInt(n, 10, 64); err == nil {
+			return v
+		}
+	}
+	return 0
+}
+
+// Walks is how many SCAN and KEYS commands the server behind c has
+// executed: the commands whose cost grows with the whole keyspace, which a
+// test compares before and after a hot path.
+func Walks(tb testing.TB, c *goredis.Client) int64 {
+	tb.Helper()
+	info, err := c.Info(tb.Context(), "commandstats").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return CommandCalls(info, "scan") + CommandCalls(info, "keys")
+}
+
+// Stop stops the server behind c (SIGSTOP), as an outage, and returns
+// resume (SIGCONT); the test's cleanup resumes it too, so a failing test
+// leaves no stopped server behind.
+func Stop(tb testing.TB, c *goredis.Client) (resume func()) {
+	tb.Helper()
+	pid := PID(tb, c)
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		tb.Fatal(err)
+	}
+	var once sync.Once
+	resume = func() {
+		once.Do(func() {
+			if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+				tb.Errorf("resume redis-server %d: %v", pid, err)
+			}
+		})
+	}
+	tb.Cleanup(resume)
+	return resume
 }
