@@ -109,7 +109,7 @@ func (s *streamed) line(path string) (int, bool) {
 	b := &seq.batches[i-1]
 	if s.cached != b {
 		d := conf.NewDecoder(s.file, "")
-		if _, err := readBatch(s.data, b, key, seq.elem, d); err != nil {
+		if _, err := readBatch(s.data, b, key, seq.elem, d, nil); err != nil {
 			return 0, false
 		}
 		s.cached, s.cache = b, d.Pos
@@ -118,9 +118,12 @@ func (s *streamed) line(path string) (int, bool) {
 }
 
 // readBatch parses the items of b as one sequence placed at their lines in
-// the file, expands their environment references, and checks their keys
-// into d under key[index]. An error means the batch is not YAML on its own.
-func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, d *conf.Decoder) (*yaml.Node, error) {
+// the file, checks their aliases with al (nil when they were checked
+// before), expands their environment references, and checks their keys
+// into d under key[index]. An error means the batch is not YAML on its
+// own, except a conf.Problems: what al found, at the batch's lines in the
+// file.
+func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, d *conf.Decoder, al *conf.Aliases) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data[b.start:b.end], &doc); err != nil {
 		return nil, err
@@ -130,6 +133,11 @@ func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, d *conf.
 	}
 	root := doc.Content[0]
 	shiftLines(root, b.line-1)
+	if al != nil {
+		if err := al.Check(root); err != nil {
+			return nil, err
+		}
+	}
 	d.Expand(root)
 	for i, c := range root.Content {
 		d.Check(c, elem, itemPath(key, b.first+i))
@@ -149,8 +157,9 @@ func shiftLines(n *yaml.Node, by int) {
 // decodeItems decodes the sequence key, cut into batches, into items of
 // type T, and tells st where to find their lines again; each, when set, is
 // given every batch as it is decoded. ok is false when a batch is not YAML
-// on its own.
-func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, probs *conf.Problems, each func(d *conf.Decoder, first int, items []T)) (items []T, ok bool) {
+// on its own. A batch whose aliases al refuses ends the decoding with that
+// problem in probs.
+func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, al *conf.Aliases, probs *conf.Problems, each func(d *conf.Decoder, first int, items []T)) (items []T, ok bool) {
 	if len(batches) == 0 {
 		return nil, true
 	}
@@ -162,7 +171,11 @@ func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, probs
 		// Lines are only kept for the batch being decoded; Positions
 		// finds them again through st when a problem needs them.
 		d := conf.NewDecoder(st.file, dir)
-		root, err := readBatch(st.data, &batches[i], key, elem, d)
+		root, err := readBatch(st.data, &batches[i], key, elem, d, al)
+		if ps, bad := err.(conf.Problems); bad {
+			*probs = append(*probs, ps...)
+			return items, true
+		}
 		if err != nil {
 			return nil, false
 		}
@@ -192,14 +205,19 @@ func decodeRegistryStream(name, dir string, data []byte, out *RegistryFile, each
 	if yaml.Unmarshal(rest, &doc) != nil {
 		return nil, nil, false // let the whole document's decoder name it
 	}
+	// One count of aliases for the whole file, however it is cut.
+	al := &conf.Aliases{File: name}
+	if err := al.Check(&doc); err != nil {
+		return conf.NewPositions(name), err, true
+	}
 	d := conf.NewDecoder(name, dir)
 	d.Root(&doc, out)
 	probs := d.Problems()
 	st := &streamed{file: name, data: data, seqs: map[string]streamSeq{}}
-	if out.Units, ok = decodeItems[UnitConfig](st, dir, "units", seqs["units"], &probs, nil); !ok {
+	if out.Units, ok = decodeItems[UnitConfig](st, dir, "units", seqs["units"], al, &probs, nil); !ok {
 		return nil, nil, false
 	}
-	if out.Accounts, ok = decodeItems(st, dir, "accounts", seqs["accounts"], &probs, each); !ok {
+	if out.Accounts, ok = decodeItems(st, dir, "accounts", seqs["accounts"], al, &probs, each); !ok {
 		return nil, nil, false
 	}
 	d.Pos.Lookup = st.line
