@@ -176,6 +176,7 @@ func TestParseProblems(t *testing.T) {
 		{"overlapping holidays", "year: 2026\nholidays:\n  - {name: a, from: 2026-10-01, to: 2026-10-07}\n  - {name: b, from: 2026-10-07, to: 2026-10-08}\n", "2026-10-07 is already in a"},
 		{"far year", "year: 2026\nholidays:\n  - {name: a, from: 2028-10-01, to: 2028-10-02}\n", "is not in or next to 2026"},
 		{"no year", "holidays: []\n", "year 0 out of range"},
+		{"alias cycle", "year: 2026\nworkdays: &w [2026-10-10, *w]\n", "x.yaml:2: alias *w at line 2 column 27 refers to its own anchor: a cycle"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
