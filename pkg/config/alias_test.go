@@ -1,6 +1,8 @@
 package config
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -78,5 +80,29 @@ func TestLoadRefusesAliasBombs(t *testing.T) {
 				t.Fatalf("got %v, want a problem %s…%s", err, want, tc.want)
 			}
 		})
+	}
+}
+
+// TestLoadContextStopsBetweenBatches: a registry file is read a batch at a
+// time, and a done context stops the reading at the next batch with a
+// problem there instead of reading on.
+func TestLoadContextStopsBetweenBatches(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("units:\n  - {id: u1, name: 单位}\naccounts:\n")
+	for i := range 2000 {
+		fmt.Fprintf(&b, "  - {id: a%d, unit: u1, platform: weibo, source: {type: rss, url: \"http://x/%d\"}}\n", i, i)
+	}
+	write(t, dir, "registry.yaml", b.String())
+	p := write(t, dir, "govwatch.yaml", "registry: {file: registry.yaml}\n")
+	if _, err := LoadContext(context.Background(), p); err != nil {
+		t.Fatalf("LoadContext: %v", err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("stop"))
+	_, err := LoadContext(ctx, p)
+	want := filepath.Join(dir, "registry.yaml") + ":2: units[0]: not read from here on: stop"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("got %v, want %s", err, want)
 	}
 }

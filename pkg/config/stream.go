@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
@@ -40,11 +41,17 @@ var (
 // dir; each, when set, is called with every batch of accounts decoded, and
 // the decoder that read them, before the next batch is read.
 func DecodeRegistryFile(path, dir string, out *RegistryFile, each func(d *conf.Decoder, first int, accounts []AccountConfig)) (*conf.Positions, error) {
+	return decodeRegistryFile(context.Background(), path, dir, out, each)
+}
+
+// decodeRegistryFile is DecodeRegistryFile that stops between batches once
+// ctx is done, with a problem saying the file was not read to its end.
+func decodeRegistryFile(ctx context.Context, path, dir string, out *RegistryFile, each func(d *conf.Decoder, first int, accounts []AccountConfig)) (*conf.Positions, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return conf.NewPositions(path), conf.Problems{{File: path, Msg: err.Error()}}
 	}
-	pos, err, ok := decodeRegistryStream(path, dir, data, out, each)
+	pos, err, ok := decodeRegistryStream(ctx, path, dir, data, out, each)
 	if !ok {
 		*out = RegistryFile{}
 		d := conf.NewDecoder(path, dir)
@@ -69,6 +76,7 @@ type seqBatch struct {
 // reading their batch again; problems are rare, and come in item order, so
 // the lines of the last batch read are kept.
 type streamed struct {
+	ctx  context.Context
 	file string
 	data []byte
 	seqs map[string]streamSeq
@@ -168,6 +176,11 @@ func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, al *c
 	last := batches[len(batches)-1]
 	items = make([]T, 0, last.first+last.n)
 	for i := range batches {
+		if err := st.ctx.Err(); err != nil {
+			*probs = append(*probs, conf.Problem{File: st.file, Line: batches[i].line, Path: itemPath(key, batches[i].first),
+				Msg: fmt.Sprintf("not read from here on: %v", context.Cause(st.ctx))})
+			return items, true
+		}
 		// Lines are only kept for the batch being decoded; Positions
 		// finds them again through st when a problem needs them.
 		d := conf.NewDecoder(st.file, dir)
@@ -196,7 +209,7 @@ func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, al *c
 // decodeRegistryStream is DecodeRegistryFile's streaming path. ok is false
 // when the file's shape is not one it splits, or a batch is not YAML on its
 // own; the caller then decodes the document whole.
-func decodeRegistryStream(name, dir string, data []byte, out *RegistryFile, each func(d *conf.Decoder, first int, accounts []AccountConfig)) (pos *conf.Positions, err error, ok bool) {
+func decodeRegistryStream(ctx context.Context, name, dir string, data []byte, out *RegistryFile, each func(d *conf.Decoder, first int, accounts []AccountConfig)) (pos *conf.Positions, err error, ok bool) {
 	rest, seqs, ok := splitSequences(data, "units", "accounts")
 	if !ok {
 		return nil, nil, false
@@ -213,7 +226,7 @@ func decodeRegistryStream(name, dir string, data []byte, out *RegistryFile, each
 	d := conf.NewDecoder(name, dir)
 	d.Root(&doc, out)
 	probs := d.Problems()
-	st := &streamed{file: name, data: data, seqs: map[string]streamSeq{}}
+	st := &streamed{ctx: ctx, file: name, data: data, seqs: map[string]streamSeq{}}
 	if out.Units, ok = decodeItems[UnitConfig](st, dir, "units", seqs["units"], al, &probs, nil); !ok {
 		return nil, nil, false
 	}
