@@ -2,9 +2,7 @@ package conf
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 
 	"gopkg.in/yaml.v3"
 )
@@ -81,26 +79,18 @@ func Parse(file string, data []byte) (*yaml.Node, error) {
 	return &doc, nil
 }
 
-// CheckAliases checks the aliases of every document in data, for a reader
-// that decodes data itself (yaml.NewDecoder with KnownFields): call it
-// first, and decode only when it returns nil. YAML that does not parse is
-// left to that reader to report, in its own words; the error is a Problems.
+// CheckAliases checks the aliases of the first document in data, the one
+// a reader that decodes data itself (yaml.NewDecoder with KnownFields, one
+// Decode) reads: call it first, and decode only when it returns nil. YAML
+// that does not parse is left to that reader to report, in its own words;
+// the error is a Problems.
 func CheckAliases(file string, data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	a := Aliases{File: file}
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return nil
-		}
-		if err := a.Check(&doc); err != nil {
-			return err
-		}
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		return nil
 	}
+	a := Aliases{File: file}
+	return a.Check(&doc)
 }
 
 // countOwn is the number of nodes below and including n, an alias

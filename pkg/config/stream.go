@@ -129,8 +129,7 @@ func (s *streamed) line(path string) (int, bool) {
 // the file, checks their aliases with al (nil when they were checked
 // before), expands their environment references, and checks their keys
 // into d under key[index]. An error means the batch is not YAML on its
-// own, except a conf.Problems: what al found, at the batch's lines in the
-// file.
+// own, or its aliases are refused.
 func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, d *conf.Decoder, al *conf.Aliases) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data[b.start:b.end], &doc); err != nil {
@@ -165,8 +164,8 @@ func shiftLines(n *yaml.Node, by int) {
 // decodeItems decodes the sequence key, cut into batches, into items of
 // type T, and tells st where to find their lines again; each, when set, is
 // given every batch as it is decoded. ok is false when a batch is not YAML
-// on its own. A batch whose aliases al refuses ends the decoding with that
-// problem in probs.
+// on its own, or when al refuses its aliases: the whole document's decoder
+// then names the alias as it would have without the batches.
 func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, al *conf.Aliases, probs *conf.Problems, each func(d *conf.Decoder, first int, items []T)) (items []T, ok bool) {
 	if len(batches) == 0 {
 		return nil, true
@@ -185,10 +184,6 @@ func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, al *c
 		// finds them again through st when a problem needs them.
 		d := conf.NewDecoder(st.file, dir)
 		root, err := readBatch(st.data, &batches[i], key, elem, d, al)
-		if ps, bad := err.(conf.Problems); bad {
-			*probs = append(*probs, ps...)
-			return items, true
-		}
 		if err != nil {
 			return nil, false
 		}
@@ -218,10 +213,11 @@ func decodeRegistryStream(ctx context.Context, name, dir string, data []byte, ou
 	if yaml.Unmarshal(rest, &doc) != nil {
 		return nil, nil, false // let the whole document's decoder name it
 	}
-	// One count of aliases for the whole file, however it is cut.
+	// One count of aliases for the whole file, however it is cut. What
+	// it refuses, the whole document's decoder reports.
 	al := &conf.Aliases{File: name}
-	if err := al.Check(&doc); err != nil {
-		return conf.NewPositions(name), err, true
+	if al.Check(&doc) != nil {
+		return nil, nil, false
 	}
 	d := conf.NewDecoder(name, dir)
 	d.Root(&doc, out)
