@@ -28,9 +28,12 @@ type Aliases struct {
 	own, added int
 }
 
-// Check counts doc's values and what its aliases expand to. The error is a
-// Problems naming the alias, by line and column, that closes a cycle or
-// goes past the bound; doc must not be walked through its aliases then.
+// Check counts doc's values and what its aliases expand to, and refuses
+// mapping keys that are mappings or lists, which no config has and which
+// make yaml.v3 panic when the mapping also merges (<<). The error is a
+// Problems naming the alias or key, by line and column, that closes a
+// cycle, goes past the bound or is not plain; doc must not be walked
+// through its aliases or decoded then.
 func (a *Aliases) Check(doc *yaml.Node) error {
 	w := aliasWalk{sizes: map[*yaml.Node]int{}}
 	a.own += countOwn(doc)
@@ -38,6 +41,14 @@ func (a *Aliases) Check(doc *yaml.Node) error {
 	var bad *Problem
 	var walk func(n *yaml.Node) bool
 	walk = func(n *yaml.Node) bool {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i < len(n.Content); i += 2 {
+				if k := n.Content[i]; !plainKey(k) {
+					bad = &Problem{File: a.File, Line: k.Line, Msg: fmt.Sprintf("key at line %d column %d is a mapping or a list: keys must be plain values", k.Line, k.Column)}
+					return false
+				}
+			}
+		}
 		if n.Kind == yaml.AliasNode {
 			s, cycle := w.size(n)
 			if cycle != nil {
@@ -91,6 +102,15 @@ func CheckAliases(file string, data []byte) error {
 	}
 	a := Aliases{File: file}
 	return a.Check(&doc)
+}
+
+// plainKey reports whether k, a mapping key, is a scalar, itself or
+// through its alias.
+func plainKey(k *yaml.Node) bool {
+	for k.Kind == yaml.AliasNode && k.Alias != nil {
+		k = k.Alias
+	}
+	return k.Kind != yaml.MappingNode && k.Kind != yaml.SequenceNode
 }
 
 // countOwn is the number of nodes below and including n, an alias

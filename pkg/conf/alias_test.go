@@ -36,7 +36,8 @@ type aliasDoc struct {
 
 // TestAliasesRefused: an alias inside the node it refers to, and aliases
 // that expand past the bound, are problems at the alias, and decoding them
-// returns at once instead of walking them for ever.
+// returns at once instead of walking them for ever; a key that is not a
+// plain value is a problem at the key.
 func TestAliasesRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name, doc string
@@ -57,6 +58,18 @@ func TestAliasesRefused(t *testing.T) {
 			name: "cycle in a sequence",
 			doc:  "a: &s [x, [y, *s]]\n",
 			line: 1, want: "alias *s at line 1 column 15 refers to its own anchor: a cycle",
+		},
+		{
+			// yaml.v3 hashes the keys of a mapping it merges into, and
+			// panics on a key that decodes to a map.
+			name: "mapping key beside a merge",
+			doc:  "name: x\nplugins:\n  web: &w {url: u}\n  merged: {<<, *w, 0}\n",
+			line: 4, want: "key at line 4 column 16 is a mapping or a list: keys must be plain values",
+		},
+		{
+			name: "list key",
+			doc:  "name: x\n[a, b]: 1\n",
+			line: 2, want: "key at line 2 column 1 is a mapping or a list: keys must be plain values",
 		},
 		{
 			name: "billion laughs",
