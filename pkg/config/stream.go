@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -320,6 +321,12 @@ func splitSequences(data []byte, keys ...string) (rest []byte, batches map[strin
 			}
 			rest = append(rest, '\n')
 		case header:
+			// A comment between the key and its first item is in no
+			// batch and blanked out of rest: YAML refuses some
+			// characters even there, so let the whole document judge it.
+			if !yamlText(line) {
+				return nil, nil, false
+			}
 			rest = append(rest, '\n')
 		default: // top
 			if !blank && indent == 0 && !isItem {
@@ -366,4 +373,22 @@ func topKey(body []byte) (keyLine, bool) {
 		return keyLine{}, false
 	}
 	return keyLine{name: string(body[:i]), empty: len(after) == 0 || after[0] == '#'}, true
+}
+
+// yamlText reports whether line holds only characters YAML allows in a
+// document: tab, the printable ones and no invalid UTF-8 (the
+// yaml.v3 reader's check).
+func yamlText(line []byte) bool {
+	for len(line) > 0 {
+		r, n := utf8.DecodeRune(line)
+		line = line[n:]
+		switch {
+		case r == utf8.RuneError && n == 1:
+			return false
+		case r == '\t' || r >= 0x20 && r <= 0x7e || r == 0x85 || r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff:
+		default:
+			return false
+		}
+	}
+	return true
 }
