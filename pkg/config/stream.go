@@ -214,6 +214,9 @@ func decodeRegistryStream(ctx context.Context, name, dir string, data []byte, ou
 	if yaml.Unmarshal(rest, &doc) != nil {
 		return nil, nil, false // let the whole document's decoder name it
 	}
+	if len(doc.Content) == 1 && doc.Content[0].Kind != yaml.MappingNode {
+		return nil, nil, false // not the block mapping the lines looked like
+	}
 	// One count of aliases for the whole file, however it is cut. What
 	// it refuses, the whole document's decoder reports.
 	al := &conf.Aliases{File: name}
@@ -342,8 +345,8 @@ func splitSequences(data []byte, keys ...string) (rest []byte, batches map[strin
 					seen[k.name] = true
 					state, key, count = header, k.name, 0
 				}
-			} else if !blank && indent == 0 && !anyKey {
-				return nil, nil, false // a sequence at the root
+			} else if !blank && !anyKey {
+				return nil, nil, false // a sequence or a scalar at the root
 			}
 			rest = append(rest, data[off:next]...)
 		}
