@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,8 +55,10 @@ func FuzzLoad(f *testing.F) {
 
 // FuzzRegistryFile reads fuzzed registry files streamed, a batch of two
 // items at a time, and whole, seeded with configs/registry.yaml and the
-// shapes the line splitter knows: both must give the same accounts, the
-// same problems and the same lines.
+// shapes the line splitter knows: both must give the same problems, and a
+// file without problems the same accounts and the same lines. What a
+// refused file decodes to is never used (yaml.v3 stops at a duplicate key,
+// the batches after it do not), so it is not compared.
 func FuzzRegistryFile(f *testing.F) {
 	b, err := os.ReadFile("../../configs/registry.yaml")
 	if err != nil {
@@ -69,8 +72,19 @@ func FuzzRegistryFile(f *testing.F) {
 	batchItems = 2
 	f.Cleanup(func() { batchItems = old })
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		var probe RegistryFile
 		path := filepath.Join(t.TempDir(), "registry.yaml")
+		if err := os.WriteFile(path, doc, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var whole RegistryFile
+		if _, werr := conf.Decode(path, doc, &whole); werr != nil {
+			var got RegistryFile
+			if _, serr := DecodeRegistryFile(path, filepath.Dir(path), &got, nil); fmt.Sprint(serr) != fmt.Sprint(werr) {
+				t.Fatalf("problems differ\nstreamed:\n%v\nwhole:\n%v", serr, werr)
+			}
+			return
+		}
+		var probe RegistryFile
 		_, _, streams := decodeRegistryStream(t.Context(), path, filepath.Dir(path), doc, &probe, nil)
 		compareDecoders(t, doc, streams)
 	})
