@@ -276,7 +276,10 @@ func splitSequences(data []byte, keys ...string) (rest []byte, batches map[strin
 		if nl >= 0 {
 			next = off + nl + 1
 		}
-		line := bytes.TrimRight(data[off:next], "\r\n")
+		line := bytes.TrimSuffix(bytes.TrimSuffix(data[off:next], []byte("\n")), []byte("\r"))
+		if breaksLine(line) {
+			return nil, nil, false // YAML counts lines this splitter does not
+		}
 		indent := 0
 		for indent < len(line) && line[indent] == ' ' {
 			indent++
@@ -394,4 +397,11 @@ func yamlText(line []byte) bool {
 		}
 	}
 	return true
+}
+
+// breaksLine reports whether line, without its \n or \r\n, holds another
+// character YAML takes for a line break: a lone CR, NEL, LS or PS.
+func breaksLine(line []byte) bool {
+	return bytes.IndexByte(line, '\r') >= 0 || bytes.Contains(line, []byte("\u0085")) ||
+		bytes.Contains(line, []byte("\u2028")) || bytes.Contains(line, []byte("\u2029"))
 }
