@@ -26,6 +26,8 @@ import (
 	_ "time/tzdata" // Asia/Shanghai on machines without zoneinfo
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/govwatch/govwatch/pkg/conf"
 )
 
 // Shanghai (Beijing time) is the zone days are counted in and people read
@@ -115,6 +117,9 @@ func (d *day) UnmarshalYAML(n *yaml.Node) error {
 // carry name:line.
 func Parse(name string, data []byte) (*File, error) {
 	var f File
+	if err := conf.CheckAliases(name, data); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {

@@ -176,6 +176,8 @@ func TestParseProblems(t *testing.T) {
 		{"overlapping holidays", "year: 2026\nholidays:\n  - {name: a, from: 2026-10-01, to: 2026-10-07}\n  - {name: b, from: 2026-10-07, to: 2026-10-08}\n", "2026-10-07 is already in a"},
 		{"far year", "year: 2026\nholidays:\n  - {name: a, from: 2028-10-01, to: 2028-10-02}\n", "is not in or next to 2026"},
 		{"no year", "holidays: []\n", "year 0 out of range"},
+		{"mapping key beside a merge", "{w: &w {a: 1}, <<, *w, year: 2026}\n", "x.yaml:1: key at line 1 column 20 is a mapping or a list: keys must be plain values"},
+		{"alias cycle", "year: 2026\nworkdays: &w [2026-10-10, *w]\n", "x.yaml:2: alias *w at line 2 column 27 refers to its own anchor: a cycle"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,7 +71,7 @@ func Main(ctx context.Context, args []string, io IO) int {
 	case "run":
 		return Daemon(ctx, daemon.All, args[1:], io)
 	case "config":
-		return configCmd(args[1:], io)
+		return configCmd(ctx, args[1:], io)
 	case "simulate":
 		return simulateCmd(ctx, args[1:], io)
 	case "collector-load":
@@ -117,7 +117,7 @@ func Daemon(ctx context.Context, components []string, args []string, io IO) int 
 		fmt.Fprintf(io.Stderr, "%s: unexpected arguments %v\n", name, fs.Args())
 		return ExitUsage
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(ctx, *cfgPath)
 	if err != nil {
 		fmt.Fprintln(io.Stderr, err)
 		return ExitProblem
@@ -141,7 +141,7 @@ const configUsage = `usage: govwatch config check FILE      report every problem
        govwatch config reference       print the reference of every key (docs/config-reference.md)
 `
 
-func configCmd(args []string, io IO) int {
+func configCmd(ctx context.Context, args []string, io IO) int {
 	if len(args) == 1 && args[0] == "reference" {
 		if err := config.Reference(io.Stdout); err != nil {
 			fmt.Fprintln(io.Stderr, err)
@@ -153,7 +153,7 @@ func configCmd(args []string, io IO) int {
 		fmt.Fprint(io.Stderr, configUsage)
 		return ExitUsage
 	}
-	if _, err := loadConfig(args[1]); err != nil {
+	if _, err := loadConfig(ctx, args[1]); err != nil {
 		fmt.Fprintln(io.Stderr, err)
 		return ExitProblem
 	}
@@ -162,14 +162,40 @@ func configCmd(args []string, io IO) int {
 }
 
 // loadConfig is config.Load and the checks that need the packages
-// pkg/config cannot import (daemon.Check).
-func loadConfig(path string) (*config.Loaded, error) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, err
+// pkg/config cannot import (daemon.Check), given up when ctx is done (a
+// signal) and the load has not finished stopGrace later: reading a large
+// registry stops between batches, and a read that blocks (a registry file
+// on a FIFO or a hung network mount) is left to end with the process.
+func loadConfig(ctx context.Context, path string) (*config.Loaded, error) {
+	type loaded struct {
+		cfg *config.Loaded
+		err error
 	}
-	if err := daemon.Check(cfg); err != nil {
-		return nil, err
+	done := make(chan loaded, 1)
+	go func() {
+		cfg, err := config.LoadContext(ctx, path)
+		if err == nil {
+			err = daemon.Check(cfg)
+		}
+		done <- loaded{cfg, err}
+	}()
+	var l loaded
+	select {
+	case l = <-done:
+	case <-ctx.Done():
+		// A load about to finish gives its own answer: a bad config is
+		// reported as such even to a daemon told to stop.
+		select {
+		case l = <-done:
+		case <-time.After(stopGrace):
+			return nil, fmt.Errorf("%s: not checked, stopped: %v", path, context.Cause(ctx))
+		}
 	}
-	return cfg, nil
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.cfg, nil
 }
+
+// stopGrace is how long a signal waits for a config load to finish.
+const stopGrace = time.Second

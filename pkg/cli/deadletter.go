@@ -40,7 +40,7 @@ func deadletterCmd(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintln(io.Stderr, "govwatch deadletter replay: give exactly one of --id N or --all")
 		return ExitUsage
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(ctx, *cfgPath)
 	if err != nil {
 		fmt.Fprintln(io.Stderr, err)
 		return ExitProblem

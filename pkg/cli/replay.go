@@ -36,7 +36,7 @@ func replayCmd(ctx context.Context, args []string, io IO) int {
 	}
 	o := replay.Options{Accounts: *accounts, Days: *days, Seed: *seed, RestartEvery: *restart}
 	if *cfgPath != "" {
-		cfg, err := loadConfig(*cfgPath)
+		cfg, err := loadConfig(ctx, *cfgPath)
 		if err != nil {
 			fmt.Fprintln(io.Stderr, err)
 			return ExitProblem

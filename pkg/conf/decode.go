@@ -65,16 +65,16 @@ func (d *Decoder) Document(data []byte, out any) {
 		defer debug.SetGCPercent(debug.SetGCPercent(25))
 		defer debug.FreeOSMemory()
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		d.probs = append(d.probs, yamlProblem(d.Pos.File, err))
+	doc, err := Parse(d.Pos.File, data)
+	if err != nil {
+		d.probs = append(d.probs, err.(Problems)...)
 		return
 	}
-	d.Root(&doc, out)
+	d.Root(doc, out)
 }
 
-// Root decodes a parsed document (as yaml.Unmarshal into a yaml.Node gives
-// it) into out, expanding its environment references first.
+// Root decodes a parsed document (as Parse gives it: its aliases checked)
+// into out, expanding its environment references first.
 func (d *Decoder) Root(doc *yaml.Node, out any) {
 	if len(doc.Content) == 0 {
 		return // empty file: all defaults

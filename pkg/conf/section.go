@@ -97,8 +97,8 @@ func (s Section) filter(keep bool, keys []string) Section {
 // SectionOf parses data as a section, for tests and samples; name and
 // lines are as in a file.
 func SectionOf(data []byte) (Section, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	doc, err := Parse("", data)
+	if err != nil {
 		return Section{}, err
 	}
 	if len(doc.Content) == 0 {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"fmt"
 	"github.com/govwatch/govwatch/pkg/conf"
 	"net/url"
@@ -46,16 +47,27 @@ type Loaded struct {
 // registry file it names. The error, when not nil, is a Problems listing every
 // problem found, each with file:line.
 func Load(path string) (*Loaded, error) {
+	return LoadContext(context.Background(), path)
+}
+
+// LoadContext is Load that stops reading the registry file, between one
+// batch of accounts and the next, once ctx is done: a registry of 300,000
+// accounts takes seconds. What was not read is then a problem of its own.
+func LoadContext(ctx context.Context, path string) (*Loaded, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, conf.Problems{{File: path, Msg: err.Error()}}
 	}
-	return LoadBytes(path, data, filepath.Dir(path))
+	return loadBytes(ctx, path, data, filepath.Dir(path))
 }
 
 // LoadBytes is Load on a file already read: name is used in problems, and
 // relative paths inside it are resolved against dir.
 func LoadBytes(name string, data []byte, dir string) (*Loaded, error) {
+	return loadBytes(context.Background(), name, data, dir)
+}
+
+func loadBytes(ctx context.Context, name string, data []byte, dir string) (*Loaded, error) {
 	cfg := Default()
 	cfg.Path = filepath.Join(dir, filepath.Base(name))
 	d := conf.NewDecoder(name, dir)
@@ -65,7 +77,7 @@ func LoadBytes(name string, data []byte, dir string) (*Loaded, error) {
 	pos := d.Pos
 	cfg.decodeReceivers(d)
 	cfg.Collector.SourceSettings = decodeSettings(d, plugin.Source, "collector.sources", cfg.Collector.Sources)
-	reg, used, rprobs := cfg.buildRegistry(d)
+	reg, used, rprobs := cfg.buildRegistry(ctx, d)
 	validateSettings(d, plugin.Source, "collector.sources", cfg.Collector.SourceSettings, reg, used)
 	cfg.validateReceivers(d, reg)
 	validateDetectors(d, detectorsPath, dets, reg)
@@ -105,7 +117,7 @@ type origin struct {
 // names: those of the config with d, those of the file a batch at a time as
 // they are read. used tells the sources accounts name. Problems of the
 // config's own accounts go to d, the others are returned.
-func (c *Config) buildRegistry(d *conf.Decoder) (*registry.Registry, map[string]bool, conf.Problems) {
+func (c *Config) buildRegistry(ctx context.Context, d *conf.Decoder) (*registry.Registry, map[string]bool, conf.Problems) {
 	pos := d.Pos
 	before := len(d.Problems())
 	used := map[string]bool{}
@@ -131,7 +143,7 @@ func (c *Config) buildRegistry(d *conf.Decoder) (*registry.Registry, map[string]
 	if c.Registry.File != "" {
 		var f RegistryFile
 		file := c.Resolve(c.Registry.File)
-		fpos, err := DecodeRegistryFile(file, c.dir(), &f, func(d *conf.Decoder, first int, accounts []AccountConfig) {
+		fpos, err := decodeRegistryFile(ctx, file, c.dir(), &f, func(d *conf.Decoder, first int, accounts []AccountConfig) {
 			decodeSources(d, "accounts", first, accounts)
 		})
 		if err != nil {

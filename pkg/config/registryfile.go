@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"path/filepath"
 
 	"github.com/govwatch/govwatch/pkg/conf"
@@ -16,7 +17,7 @@ func LoadRegistry(path string) (*registry.Registry, error) {
 	cfg.Registry.File = path
 	d := conf.NewDecoder(path, filepath.Dir(path))
 	cfg.Collector.SourceSettings = decodeSettings(d, plugin.Source, "collector.sources", nil)
-	reg, used, rprobs := cfg.buildRegistry(d)
+	reg, used, rprobs := cfg.buildRegistry(context.Background(), d)
 	validateSettings(d, plugin.Source, "collector.sources", cfg.Collector.SourceSettings, reg, used)
 	probs := append(d.Problems(), rprobs...)
 	if len(probs) > 0 {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -40,11 +42,17 @@ var (
 // dir; each, when set, is called with every batch of accounts decoded, and
 // the decoder that read them, before the next batch is read.
 func DecodeRegistryFile(path, dir string, out *RegistryFile, each func(d *conf.Decoder, first int, accounts []AccountConfig)) (*conf.Positions, error) {
+	return decodeRegistryFile(context.Background(), path, dir, out, each)
+}
+
+// decodeRegistryFile is DecodeRegistryFile that stops between batches once
+// ctx is done, with a problem saying the file was not read to its end.
+func decodeRegistryFile(ctx context.Context, path, dir string, out *RegistryFile, each func(d *conf.Decoder, first int, accounts []AccountConfig)) (*conf.Positions, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return conf.NewPositions(path), conf.Problems{{File: path, Msg: err.Error()}}
 	}
-	pos, err, ok := decodeRegistryStream(path, dir, data, out, each)
+	pos, err, ok := decodeRegistryStream(ctx, path, dir, data, out, each)
 	if !ok {
 		*out = RegistryFile{}
 		d := conf.NewDecoder(path, dir)
@@ -69,6 +77,7 @@ type seqBatch struct {
 // reading their batch again; problems are rare, and come in item order, so
 // the lines of the last batch read are kept.
 type streamed struct {
+	ctx  context.Context
 	file string
 	data []byte
 	seqs map[string]streamSeq
@@ -109,7 +118,7 @@ func (s *streamed) line(path string) (int, bool) {
 	b := &seq.batches[i-1]
 	if s.cached != b {
 		d := conf.NewDecoder(s.file, "")
-		if _, err := readBatch(s.data, b, key, seq.elem, d); err != nil {
+		if _, err := readBatch(s.data, b, key, seq.elem, d, nil); err != nil {
 			return 0, false
 		}
 		s.cached, s.cache = b, d.Pos
@@ -118,9 +127,11 @@ func (s *streamed) line(path string) (int, bool) {
 }
 
 // readBatch parses the items of b as one sequence placed at their lines in
-// the file, expands their environment references, and checks their keys
-// into d under key[index]. An error means the batch is not YAML on its own.
-func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, d *conf.Decoder) (*yaml.Node, error) {
+// the file, checks their aliases with al (nil when they were checked
+// before), expands their environment references, and checks their keys
+// into d under key[index]. An error means the batch is not YAML on its
+// own, or its aliases are refused.
+func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, d *conf.Decoder, al *conf.Aliases) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data[b.start:b.end], &doc); err != nil {
 		return nil, err
@@ -130,6 +141,11 @@ func readBatch(data []byte, b *seqBatch, key string, elem reflect.Type, d *conf.
 	}
 	root := doc.Content[0]
 	shiftLines(root, b.line-1)
+	if al != nil {
+		if err := al.Check(root); err != nil {
+			return nil, err
+		}
+	}
 	d.Expand(root)
 	for i, c := range root.Content {
 		d.Check(c, elem, itemPath(key, b.first+i))
@@ -149,8 +165,9 @@ func shiftLines(n *yaml.Node, by int) {
 // decodeItems decodes the sequence key, cut into batches, into items of
 // type T, and tells st where to find their lines again; each, when set, is
 // given every batch as it is decoded. ok is false when a batch is not YAML
-// on its own.
-func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, probs *conf.Problems, each func(d *conf.Decoder, first int, items []T)) (items []T, ok bool) {
+// on its own, or when al refuses its aliases: the whole document's decoder
+// then names the alias as it would have without the batches.
+func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, al *conf.Aliases, probs *conf.Problems, each func(d *conf.Decoder, first int, items []T)) (items []T, ok bool) {
 	if len(batches) == 0 {
 		return nil, true
 	}
@@ -159,10 +176,15 @@ func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, probs
 	last := batches[len(batches)-1]
 	items = make([]T, 0, last.first+last.n)
 	for i := range batches {
+		if err := st.ctx.Err(); err != nil {
+			*probs = append(*probs, conf.Problem{File: st.file, Line: batches[i].line, Path: itemPath(key, batches[i].first),
+				Msg: fmt.Sprintf("not read from here on: %v", context.Cause(st.ctx))})
+			return items, true
+		}
 		// Lines are only kept for the batch being decoded; Positions
 		// finds them again through st when a problem needs them.
 		d := conf.NewDecoder(st.file, dir)
-		root, err := readBatch(st.data, &batches[i], key, elem, d)
+		root, err := readBatch(st.data, &batches[i], key, elem, d, al)
 		if err != nil {
 			return nil, false
 		}
@@ -183,7 +205,7 @@ func decodeItems[T any](st *streamed, dir, key string, batches []seqBatch, probs
 // decodeRegistryStream is DecodeRegistryFile's streaming path. ok is false
 // when the file's shape is not one it splits, or a batch is not YAML on its
 // own; the caller then decodes the document whole.
-func decodeRegistryStream(name, dir string, data []byte, out *RegistryFile, each func(d *conf.Decoder, first int, accounts []AccountConfig)) (pos *conf.Positions, err error, ok bool) {
+func decodeRegistryStream(ctx context.Context, name, dir string, data []byte, out *RegistryFile, each func(d *conf.Decoder, first int, accounts []AccountConfig)) (pos *conf.Positions, err error, ok bool) {
 	rest, seqs, ok := splitSequences(data, "units", "accounts")
 	if !ok {
 		return nil, nil, false
@@ -192,14 +214,23 @@ func decodeRegistryStream(name, dir string, data []byte, out *RegistryFile, each
 	if yaml.Unmarshal(rest, &doc) != nil {
 		return nil, nil, false // let the whole document's decoder name it
 	}
+	if len(doc.Content) == 1 && doc.Content[0].Kind != yaml.MappingNode {
+		return nil, nil, false // not the block mapping the lines looked like
+	}
+	// One count of aliases for the whole file, however it is cut. What
+	// it refuses, the whole document's decoder reports.
+	al := &conf.Aliases{File: name}
+	if al.Check(&doc) != nil {
+		return nil, nil, false
+	}
 	d := conf.NewDecoder(name, dir)
 	d.Root(&doc, out)
 	probs := d.Problems()
-	st := &streamed{file: name, data: data, seqs: map[string]streamSeq{}}
-	if out.Units, ok = decodeItems[UnitConfig](st, dir, "units", seqs["units"], &probs, nil); !ok {
+	st := &streamed{ctx: ctx, file: name, data: data, seqs: map[string]streamSeq{}}
+	if out.Units, ok = decodeItems[UnitConfig](st, dir, "units", seqs["units"], al, &probs, nil); !ok {
 		return nil, nil, false
 	}
-	if out.Accounts, ok = decodeItems(st, dir, "accounts", seqs["accounts"], &probs, each); !ok {
+	if out.Accounts, ok = decodeItems(st, dir, "accounts", seqs["accounts"], al, &probs, each); !ok {
 		return nil, nil, false
 	}
 	d.Pos.Lookup = st.line
@@ -245,7 +276,10 @@ func splitSequences(data []byte, keys ...string) (rest []byte, batches map[strin
 		if nl >= 0 {
 			next = off + nl + 1
 		}
-		line := bytes.TrimRight(data[off:next], "\r\n")
+		line := bytes.TrimSuffix(bytes.TrimSuffix(data[off:next], []byte("\n")), []byte("\r"))
+		if breaksLine(line) {
+			return nil, nil, false // YAML counts lines this splitter does not
+		}
 		indent := 0
 		for indent < len(line) && line[indent] == ' ' {
 			indent++
@@ -293,6 +327,12 @@ func splitSequences(data []byte, keys ...string) (rest []byte, batches map[strin
 			}
 			rest = append(rest, '\n')
 		case header:
+			// A comment between the key and its first item is in no
+			// batch and blanked out of rest: YAML refuses some
+			// characters even there, so let the whole document judge it.
+			if !yamlText(line) {
+				return nil, nil, false
+			}
 			rest = append(rest, '\n')
 		default: // top
 			if !blank && indent == 0 && !isItem {
@@ -308,8 +348,8 @@ func splitSequences(data []byte, keys ...string) (rest []byte, batches map[strin
 					seen[k.name] = true
 					state, key, count = header, k.name, 0
 				}
-			} else if !blank && indent == 0 && !anyKey {
-				return nil, nil, false // a sequence at the root
+			} else if !blank && !anyKey {
+				return nil, nil, false // a sequence or a scalar at the root
 			}
 			rest = append(rest, data[off:next]...)
 		}
@@ -339,4 +379,29 @@ func topKey(body []byte) (keyLine, bool) {
 		return keyLine{}, false
 	}
 	return keyLine{name: string(body[:i]), empty: len(after) == 0 || after[0] == '#'}, true
+}
+
+// yamlText reports whether line holds only characters YAML allows in a
+// document: tab, the printable ones and no invalid UTF-8 (the
+// yaml.v3 reader's check).
+func yamlText(line []byte) bool {
+	for len(line) > 0 {
+		r, n := utf8.DecodeRune(line)
+		line = line[n:]
+		switch {
+		case r == utf8.RuneError && n == 1:
+			return false
+		case r == '\t' || r >= 0x20 && r <= 0x7e || r == 0x85 || r >= 0xa0 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// breaksLine reports whether line, without its \n or \r\n, holds another
+// character YAML takes for a line break: a lone CR, NEL, LS or PS.
+func breaksLine(line []byte) bool {
+	return bytes.IndexByte(line, '\r') >= 0 || bytes.Contains(line, []byte("\u0085")) ||
+		bytes.Contains(line, []byte("\u2028")) || bytes.Contains(line, []byte("\u2029"))
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"fmt"
 	"github.com/govwatch/govwatch/pkg/conf"
 	"os"
@@ -154,7 +155,7 @@ func compareDecoders(t *testing.T, doc []byte, wantStream bool) RegistryFile {
 	wpos, werr := conf.Decode(path, doc, &whole)
 
 	var probe RegistryFile
-	_, _, streamed := decodeRegistryStream(path, filepath.Dir(path), doc, &probe, nil)
+	_, _, streamed := decodeRegistryStream(context.Background(), path, filepath.Dir(path), doc, &probe, nil)
 	if streamed != wantStream {
 		t.Errorf("streamed = %v, want %v", streamed, wantStream)
 	}

@@ -8,6 +8,8 @@ import (
 	"regexp"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/govwatch/govwatch/pkg/conf"
 )
 
 // Feed formats an account can be served in.
@@ -92,6 +94,9 @@ type Injection struct {
 func LoadScenario(path string) (*Scenario, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
+		return nil, fmt.Errorf("load scenario: %w", err)
+	}
+	if err := conf.CheckAliases(path, b); err != nil {
 		return nil, fmt.Errorf("load scenario: %w", err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))

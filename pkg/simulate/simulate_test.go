@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -81,6 +82,11 @@ func TestLoadDemo(t *testing.T) {
 }
 
 func TestLoadScenarioRejects(t *testing.T) {
+	laughs := "x0: &x0 [x, x, x, x, x, x, x, x, x]\n"
+	for i := 1; i < 9; i++ {
+		ref := fmt.Sprintf("*x%d", i-1)
+		laughs += fmt.Sprintf("x%d: &x%d [%s]\n", i, i, strings.Repeat(ref+", ", 8)+ref)
+	}
 	tests := []struct {
 		name, yaml, want string
 	}{
@@ -91,6 +97,8 @@ func TestLoadScenarioRejects(t *testing.T) {
 		{"gbk json", "accounts:\n  - id: a\n    format: json\n    encoding: gbk\n", "utf-8 only"},
 		{"no accounts", "seed: 1\n", "none given"},
 		{"injection outside window", "accounts:\n  - id: a\n    format: rss\n    history_days: 5\n    incidents:\n      privacy_leak: {days_ago: 9}\n", "days_ago 9: want 0 to 4"},
+		{"alias cycle", "accounts:\n  - &a {id: a, format: rss, incidents: *a}\n", "s.yaml:2: alias *a at line 2 column 40 refers to its own anchor: a cycle"},
+		{"billion laughs", laughs, "aliases expand to more than 1000000 values"},
 		{"injection in the silence", "accounts:\n  - id: a\n    format: rss\n    incidents:\n      silent_days: 15\n      gambling_spam: {days_ago: 15}\n", "days_ago 15: want 16 to 34"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/govwatch/govwatch/pkg/model"
@@ -42,7 +43,18 @@ func CheckHandler(engine func() *Engine) http.Handler {
 		var req CheckRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxCheckBody))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		err := dec.Decode(&req)
+		if err == nil {
+			// One object and nothing after it: a second one would go
+			// unchecked while the answer says the draft is clean.
+			if _, after := dec.Token(); !errors.Is(after, io.EOF) {
+				err = after
+				if err == nil {
+					err = errors.New("more than one JSON value")
+				}
+			}
+		}
+		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				checkError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", MaxCheckBody))

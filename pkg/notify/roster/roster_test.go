@@ -1,6 +1,8 @@
 package roster
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -192,5 +194,29 @@ func TestLoadReportsProblems(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q; got:\n%v", want, err)
 		}
+	}
+}
+
+// TestLoadRefusesAliasCycle: a roster whose layer lists itself among its
+// members is a problem at the alias, not a walk without end.
+func TestLoadRefusesAliasCycle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.yaml")
+	doc := "timezone: Asia/Shanghai\nteams:\n  - unit: a\n    layers:\n      - &l {name: x, rotation: daily, members: [*l]}\n"
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Load(path, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		want := path + ":5: alias *l at line 5 column 49 refers to its own anchor: a cycle"
+		if err == nil || err.Error() != want {
+			t.Errorf("got %v, want %s", err, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Load still running after 10s")
 	}
 }

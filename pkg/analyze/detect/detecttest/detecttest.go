@@ -227,6 +227,9 @@ func Load(dir string) (*Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := conf.CheckAliases(filepath.Join(dir, "config.yaml"), b); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c.Config); err != nil {

@@ -78,6 +78,9 @@ func ReadmeSample(t *testing.T, name string) config.DetectorConfig {
 			} `yaml:"detectors"`
 		} `yaml:"analyzer"`
 	}
+	if err := conf.CheckAliases(path, []byte(text)); err != nil {
+		t.Fatal(err)
+	}
 	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
 		t.Fatal(err)
 	}

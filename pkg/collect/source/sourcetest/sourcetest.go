@@ -36,6 +36,9 @@ func Sample(t testing.TB, out any) {
 	if !bytes.Contains(readme, sample) {
 		t.Errorf("got a README without sample.yaml verbatim, want it shown")
 	}
+	if err := conf.CheckAliases("sample.yaml", sample); err != nil {
+		t.Fatal(err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(sample))
 	dec.KnownFields(true)
 	if err := dec.Decode(out); err != nil {
