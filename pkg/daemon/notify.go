@@ -101,27 +101,12 @@ func (e *env) notifyDuty() (*notifyDuty, error) {
 // when a page can reach the head, or nobody, in which case they raise
 // system.unrouted to the supervising unit.
 func logCoverage(log *zap.Logger, dir *escalate.Directory) {
-	if dir.Registry == nil {
-		return
-	}
-	teams := map[string]bool{}
-	if dir.Roster != nil {
-		for _, u := range dir.Roster.Units() {
-			teams[u] = true
-		}
-	}
-	for _, u := range dir.Uncovered() {
-		teams[u] = true
+	head, nobody := dir.Teamless()
+	for _, u := range nobody {
 		log.Warn("unit has no duty team and no head to page: its alerts page nobody and raise system.unrouted", zap.String("unit", u))
 	}
-	for _, a := range dir.Registry.Accounts() {
-		if !a.Active() || teams[a.Unit] {
-			continue
-		}
-		teams[a.Unit] = true // report each unit once
-		if u, ok := dir.Registry.Unit(a.Unit); ok && escalate.HeadReachable(u) {
-			log.Info("unit has no duty team; its head is paged instead", zap.String("unit", a.Unit))
-		}
+	for _, u := range head {
+		log.Info("unit has no duty team; its head is paged instead", zap.String("unit", u))
 	}
 }
 

@@ -296,28 +296,37 @@ func (p *Policy) Validate(receiver func(string) bool) error {
 // nobody answers for: no team in the roster and no head in the registry
 // that a page could reach. Their alerts page nobody.
 func (d *Directory) Uncovered() []string {
+	_, nobody := d.Teamless()
+	return nobody
+}
+
+// Teamless lists, sorted, the units that own an active account and have no
+// team in the roster (every such unit without a roster), split by who
+// their alerts page: their head, when a page can reach it, or nobody.
+func (d *Directory) Teamless() (head, nobody []string) {
 	if d.Registry == nil {
-		return nil
-	}
-	teams := map[string]bool{}
-	if d.Roster != nil {
-		for _, u := range d.Roster.Units() {
-			teams[u] = true
-		}
+		return nil, nil
 	}
 	seen := map[string]bool{}
-	var out []string
+	if d.Roster != nil {
+		for _, u := range d.Roster.Units() {
+			seen[u] = true
+		}
+	}
 	for _, a := range d.Registry.Accounts() {
-		if !a.Active() || seen[a.Unit] || teams[a.Unit] {
+		if !a.Active() || seen[a.Unit] {
 			continue
 		}
 		seen[a.Unit] = true
-		if u, ok := d.Registry.Unit(a.Unit); !ok || !HeadReachable(u) {
-			out = append(out, a.Unit)
+		if u, ok := d.Registry.Unit(a.Unit); ok && HeadReachable(u) {
+			head = append(head, a.Unit)
+		} else {
+			nobody = append(nobody, a.Unit)
 		}
 	}
-	sort.Strings(out)
-	return out
+	sort.Strings(head)
+	sort.Strings(nobody)
+	return head, nobody
 }
 
 // Reachable reports whether a page can reach p: it has a mobile, an email
