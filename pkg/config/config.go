@@ -194,6 +194,11 @@ type ReceiverConfig struct {
 	// FallbackAfter times in a row (default 1).
 	Fallback      string `yaml:"fallback" doc:"Another receiver that takes the notifications once this one has failed fallback_after times in a row."`
 	FallbackAfter int    `yaml:"fallback_after" doc:"Failed sends in a row before the fallback takes over; 0: 1."`
+	// BreakerAfter opens the receiver's breaker after that many failed
+	// sends in a row: it is then not tried, but for one probe every
+	// notifier.breaker_probe, and its notifications go to the fallback at
+	// once or stay owed.
+	BreakerAfter int `yaml:"breaker_after" doc:"Failed sends in a row that open the receiver's breaker: it is then tried once per notifier.breaker_probe, its notifications going to the fallback at once or staying owed; 0: 5, -1: never."`
 	// Sections are the channel keys as written, by channel name.
 	Sections map[string]conf.Section `yaml:",inline" doc:"A channel's section, under the channel's name (see Channels)."`
 	// Channels are the sections decoded by their channels, by name.
@@ -201,7 +206,7 @@ type ReceiverConfig struct {
 }
 
 // receiverKeys are a receiver's own keys, for problems naming what is known.
-const receiverKeys = "name, fallback or fallback_after"
+const receiverKeys = "name, fallback, fallback_after or breaker_after"
 
 // RouteConfig is a node of the routing tree: alerts whose labels match go to
 // Receiver, then to the first matching child (all matching children while

@@ -34,7 +34,12 @@ type NotifyCoreConfig struct {
 	// upstream report (pkg/report/upstream.tmpl).
 	ReportTemplate string `yaml:"report_template" doc:"A text/template file replacing the built-in upward report (pkg/report/upstream.tmpl)."`
 	// Retry is the send stage's retry policy.
-	Retry RetryConfig `yaml:"retry" doc:"How a notification is retried on a retryable failure before the alert message is redelivered later."`
+	Retry RetryConfig `yaml:"retry" doc:"How a notification is retried on a retryable failure before it is owed to the next ticks."`
+	// OwedFor bounds how long a notification that keeps failing is tried
+	// again on every tick.
+	OwedFor conf.Duration `yaml:"owed_for" doc:"How long a notification that keeps failing (firing or resolved) is delivered again on every tick before it is given up on, logged and counted."`
+	// BreakerProbe is how often a receiver whose breaker is open is tried.
+	BreakerProbe conf.Duration `yaml:"breaker_probe" doc:"How often a receiver whose breaker is open is tried for real, across all replicas."`
 }
 
 // RetryConfig repeats a channel's retryable failures with exponential
@@ -49,10 +54,12 @@ type RetryConfig struct {
 // delivery; notify.New takes every one of them explicitly.
 func defaultNotifyCore() NotifyCoreConfig {
 	return NotifyCoreConfig{
-		Tick:  conf.Duration(15 * time.Second),
-		Ack:   AckConfig{LinkTTL: conf.Duration(72 * time.Hour)},
-		API:   NotifierAPIConfig{MaxBody: 1 << 20, MaxAlerts: 1000},
-		Retry: RetryConfig{Attempts: 3, Initial: conf.Duration(time.Second), Max: conf.Duration(30 * time.Second)},
+		Tick:         conf.Duration(15 * time.Second),
+		Ack:          AckConfig{LinkTTL: conf.Duration(72 * time.Hour)},
+		API:          NotifierAPIConfig{MaxBody: 1 << 20, MaxAlerts: 1000},
+		Retry:        RetryConfig{Attempts: 3, Initial: conf.Duration(time.Second), Max: conf.Duration(30 * time.Second)},
+		OwedFor:      conf.Duration(24 * time.Hour),
+		BreakerProbe: conf.Duration(30 * time.Second),
 	}
 }
 
@@ -183,6 +190,9 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 		if r.FallbackAfter < 0 {
 			bad(p+".fallback_after", "must not be negative, not %d", r.FallbackAfter)
 		}
+		if r.BreakerAfter < -1 {
+			bad(p+".breaker_after", "must be -1 (never), 0 (5) or positive, not %d", r.BreakerAfter)
+		}
 	}
 	if len(n.Receivers) > 0 && n.Route.Receiver == "" {
 		bad("notifier.route.receiver", "the root route needs a receiver")
@@ -213,6 +223,12 @@ func (c *Config) validateNotify(pos *conf.Positions) conf.Problems {
 	}
 	if n.ResolveTimeout < conf.Duration(time.Second) {
 		bad("notifier.resolve_timeout", "must be at least 1s, not %s", n.ResolveTimeout)
+	}
+	if n.OwedFor < n.Tick {
+		bad("notifier.owed_for", "must be at least the tick (%s), not %s", n.Tick, n.OwedFor)
+	}
+	if n.BreakerProbe < conf.Duration(time.Second) {
+		bad("notifier.breaker_probe", "must be at least 1s, not %s", n.BreakerProbe)
 	}
 	if n.Retry.Attempts < 1 {
 		bad("notifier.retry.attempts", "must be at least 1, not %d", n.Retry.Attempts)

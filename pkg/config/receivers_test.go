@@ -74,20 +74,26 @@ func TestReceiverAndRouteProblems(t *testing.T) {
       webhook: {url: "ftp://x"}
     - name: empty
     - console: {}
+    - {name: flaky, console: {}, breaker_after: -2}
   route:
     routes:
       - receiver: duty
         routes:
           - {receiver: nobody, matchers: ["severity=~["]}
+  owed_for: 10s
+  breaker_probe: 500ms
 `)
 	out := loadProblems(t, p,
 		`c.yaml:5: notifier.receivers[1].name: duplicate receiver "duty"`,
 		`c.yaml:6: notifier.receivers[1].webhook.url: bad url "ftp://x"`,
 		`c.yaml:7: notifier.receivers[2]: receiver "empty" has no channel`,
 		`c.yaml:8: notifier.receivers[3].name: receiver has no name`,
-		`c.yaml:9: notifier.route.receiver: the root route needs a receiver`,
-		`c.yaml:13: notifier.route.routes[0].routes[0].receiver: unknown receiver "nobody"`,
-		`c.yaml:13: notifier.route.routes[0].routes[0].matchers[0]:`,
+		`c.yaml:9: notifier.receivers[4].breaker_after: must be -1 (never), 0 (5) or positive, not -2`,
+		`c.yaml:10: notifier.route.receiver: the root route needs a receiver`,
+		`c.yaml:14: notifier.route.routes[0].routes[0].receiver: unknown receiver "nobody"`,
+		`c.yaml:14: notifier.route.routes[0].routes[0].matchers[0]:`,
+		`c.yaml:15: notifier.owed_for: must be at least the tick (15s), not 10s`,
+		`c.yaml:16: notifier.breaker_probe: must be at least 1s, not 500ms`,
 	)
 	if n := strings.Count(out, `unknown receiver "nobody"`); n != 1 {
 		t.Errorf("the unknown receiver was reported %d times, want once:\n%s", n, out)

@@ -151,7 +151,8 @@ func (e *env) notifier() (runner, error) {
 		if err != nil {
 			return nil, err
 		}
-		receivers = append(receivers, notify.Receiver{Name: rc.Name, Channels: chans, Fallback: rc.Fallback, FallbackAfter: rc.FallbackAfter})
+		receivers = append(receivers, notify.Receiver{Name: rc.Name, Channels: chans, Fallback: rc.Fallback, FallbackAfter: rc.FallbackAfter,
+			BreakerAfter: breakerAfter(rc.BreakerAfter)})
 		info := notify.ReceiverInfo{Name: rc.Name, Fallback: rc.Fallback}
 		for _, c := range rc.Channels {
 			info.Channels = append(info.Channels, c.Name)
@@ -170,7 +171,8 @@ func (e *env) notifier() (runner, error) {
 	o := notify.Options{
 		Bus: e.bus, Consumer: "notifier", Workers: nc.Workers, Store: e.store, Receivers: receivers, Route: rt,
 		ExternalURL: e.external, ResolveTimeout: nc.ResolveTimeout.D(),
-		Retry: notify.RetryPolicy{Attempts: nc.Retry.Attempts, Initial: nc.Retry.Initial.D(), Max: nc.Retry.Max.D()},
+		Retry:   notify.RetryPolicy{Attempts: nc.Retry.Attempts, Initial: nc.Retry.Initial.D(), Max: nc.Retry.Max.D()},
+		OwedFor: nc.OwedFor.D(), BreakerProbe: nc.BreakerProbe.D(),
 		Clock: e.clock, Log: log, Metrics: e.reg,
 	}
 	duty.apply(&o)
@@ -186,6 +188,22 @@ func (e *env) notifier() (runner, error) {
 	}
 	api.Routes(e.mux)
 	return n.Run, nil
+}
+
+// DefaultBreakerAfter is the run of failures that opens a receiver's
+// breaker when its config says 0.
+const DefaultBreakerAfter = 5
+
+// breakerAfter maps a receiver's breaker_after (0: the default, -1: never)
+// to notify.Receiver's (0: never).
+func breakerAfter(n int) int {
+	switch {
+	case n == 0:
+		return DefaultBreakerAfter
+	case n < 0:
+		return 0
+	}
+	return n
 }
 
 func route(rc config.RouteConfig) (*notify.Route, error) {

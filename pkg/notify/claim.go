@@ -83,13 +83,24 @@ func (c *claims) Exec(ctx context.Context, d *delivery) (*delivery, error) {
 	r := d.rec
 	status := r.notifyStatus()
 	if status == StatusResolved {
-		// Only those told of the firing hear of the resolution.
+		// Only those told of the firing hear of the resolution, and those
+		// still owed the firing: the resolution tells them the incident.
 		if _, err := c.store.Get(ctx, nflogKey(d.recv.Name, r.Fingerprint, r.Incident, StatusFiring)); errors.Is(err, store.ErrNotFound) {
+			if d.owesFiring() {
+				return c.claimed(ctx, d, status)
+			}
 			return nil, nil
 		} else if err != nil {
 			return nil, err
 		}
 	}
+	return c.claimed(ctx, d, status)
+}
+
+// claimed claims d's notification of status and puts its key on d, or ends
+// the delivery.
+func (c *claims) claimed(ctx context.Context, d *delivery, status string) (*delivery, error) {
+	r := d.rec
 	key := nflogKey(d.recv.Name, r.Fingerprint, r.Incident, status)
 	won, err := c.claim(ctx, key)
 	if err != nil || !won {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
-	"github.com/govwatch/govwatch/pkg/store"
 )
 
 // fallback is the fallback stage: when the send stage failed with a
@@ -55,33 +53,4 @@ func (f *fallback) due(ctx context.Context, recv Receiver) (Receiver, bool) {
 		return Receiver{}, false
 	}
 	return fb, true
-}
-
-// failureRuns counts each receiver's retryable failures in a row, in the
-// store, so every replica sees the same run; a day without failure forgets it.
-type failureRuns struct {
-	store store.Store
-	log   *zap.Logger
-}
-
-func failKey(receiver string) string { return "notifier/failures/" + receiver }
-
-// observe counts a send's outcome: a success ends the run, a retryable
-// failure adds to it, a permanent one leaves it.
-func (f *failureRuns) observe(ctx context.Context, receiver string, err error) error {
-	switch {
-	case err == nil:
-		if derr := f.store.Delete(ctx, failKey(receiver)); derr != nil {
-			f.log.Warn("clear failure count", zap.String("receiver", receiver), zap.Error(derr))
-		}
-	case channel.Retryable(err):
-		if _, ierr := f.store.Incr(context.WithoutCancel(ctx), failKey(receiver), 1, 24*time.Hour); ierr != nil {
-			return ierr
-		}
-	}
-	return nil
-}
-
-func (f *failureRuns) count(ctx context.Context, receiver string) (int64, error) {
-	return f.store.Incr(ctx, failKey(receiver), 0, 24*time.Hour)
 }

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestFallbackAfterRepeatedFailures(t *testing.T) {
 			wantPrimary int // attempts so far
 			wantBackup  int // deliveries so far
 		}{
-			{"first failure: no fallback yet, retried later", true, 1, 0},
+			{"first failure: no fallback yet, owed", false, 1, 0},
 			{"second failure in a row: the fallback takes it", false, 2, 1},
 			{"delivered: nothing more", false, 2, 1},
 		}
@@ -49,6 +50,7 @@ func TestFallbackAfterRepeatedFailures(t *testing.T) {
 			if got := len(backup.delivered()); got != s.wantBackup {
 				t.Fatalf("%s: fallback deliveries %d, want %d", s.name, got, s.wantBackup)
 			}
+			clock.Advance(runFresh) // the next handling reads the run again
 		}
 		// The channel recovers: a success resets the run of failures.
 		primary.setFailAlways(nil)
@@ -89,6 +91,7 @@ func TestFallbackStage(t *testing.T) {
 			{"at fallback_after the fallback takes it", 2, retryable, nil, 1},
 		}
 		for _, s2 := range steps {
+			clock.Advance(runFresh) // the run set below is read, not this replica's last view
 			if err := st.Delete(ctx, failKey("robot")); err != nil {
 				t.Fatal(err)
 			}
@@ -109,6 +112,60 @@ func TestFallbackStage(t *testing.T) {
 		}
 		if got := backup.got[0].Receiver; got != "sms" {
 			t.Errorf("the fallback's note names receiver %q, want sms", got)
+		}
+	})
+}
+
+// TestBreakerSendsToFallbackAtOnce: once the primary has failed
+// breaker_after times in a row, notifications go to the fallback without
+// trying the primary first, but for one probe per interval; the probe's
+// success closes the breaker.
+func TestBreakerSendsToFallbackAtOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, stores backend) {
+		clock, st := stores.at(t, t2)
+		primary, backup := newRecorder("robot"), newRecorder("sms")
+		primary.setFailAlways(errors.New("errcode 130101: send too fast"))
+		n := newTestNotifier(t, Options{
+			Store: st,
+			Receivers: []Receiver{
+				{Name: "robot", Channels: []channel.Channel{primary}, Fallback: "sms", FallbackAfter: 1, BreakerAfter: 3},
+				{Name: "sms", Channels: []channel.Channel{backup}},
+			},
+			Route:        &Route{Receiver: "robot"},
+			Retry:        RetryPolicy{Attempts: 1, Initial: time.Second, Max: time.Second},
+			BreakerProbe: time.Minute,
+			Clock:        clock, Log: zap.NewNop(),
+		})
+		ctx := testCtx(t)
+		for i := range 20 {
+			if err := n.Handle(ctx, accountAlert(firing(t2, "x"), fmt.Sprint("acct-", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 3 failures open it; the first send after is its first probe.
+		if got := primary.callCount(); got != 4 {
+			t.Errorf("primary attempts for 20 alerts: %d, want 4 (3 opening the breaker, 1 probe)", got)
+		}
+		if got := len(backup.delivered()); got != 20 {
+			t.Errorf("fallback deliveries: %d, want all 20", got)
+		}
+		if got := metricValue(t, n.reg, "govwatch_notifier_breaker_skipped_total", map[string]string{"receiver": "robot"}); got != 16 {
+			t.Errorf("breaker_skipped_total: %v, want 16", got)
+		}
+
+		// It recovers: the next probe, a minute on, closes the breaker.
+		primary.setFailAlways(nil)
+		clock.Advance(time.Minute)
+		for i := range 3 {
+			if err := n.Handle(ctx, accountAlert(firing(t2, "y"), fmt.Sprint("after-", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := len(primary.delivered()); got != 3 {
+			t.Errorf("primary deliveries after the probe: %d, want 3", got)
+		}
+		if got := metricValue(t, n.reg, "govwatch_notifier_breaker_open", map[string]string{"receiver": "robot"}); got != 0 {
+			t.Errorf("breaker_open after recovery: %v, want 0", got)
 		}
 	})
 }

@@ -185,6 +185,12 @@ func withRequired(t testing.TB, o Options) Options {
 	if o.Tick == 0 {
 		o.Tick = 15 * time.Second
 	}
+	if o.OwedFor == 0 {
+		o.OwedFor = 24 * time.Hour
+	}
+	if o.BreakerProbe == 0 {
+		o.BreakerProbe = 30 * time.Second
+	}
 	if o.Retry == (RetryPolicy{}) {
 		o.Retry = RetryPolicy{Attempts: 3, Initial: time.Second, Max: 30 * time.Second}
 	}
@@ -270,7 +276,8 @@ func stored(t *testing.T, ctx context.Context, l *lifecycle, a *model.Alert) *Re
 func testSender(t *testing.T, st store.Store, clock clockwork.Clock, retry RetryPolicy) (*sender, *prometheus.Registry) {
 	t.Helper()
 	m, reg := testMetrics(t)
-	return &sender{retry: retry, clock: clock, failures: &failureRuns{store: st, log: testLog(t)},
+	failures := &failureRuns{store: st, clock: clock}
+	return &sender{retry: retry, clock: clock, failures: failures, breaker: &breaker{failures: failures, store: st, probe: 30 * time.Second, m: m},
 		notes: &composer{clock: clock, reporter: &reporter{log: testLog(t)}}, m: m}, reg
 }
 

@@ -22,6 +22,11 @@ type metrics struct {
 	silenced        *prometheus.CounterVec
 	inhibited       *prometheus.CounterVec
 	unrouted        *prometheus.CounterVec
+
+	owed           *prometheus.GaugeVec
+	owedExpired    *prometheus.CounterVec
+	breakerOpen    *prometheus.GaugeVec
+	breakerSkipped *prometheus.CounterVec
 }
 
 // durationBuckets run from a minute to two days: how long people take.
@@ -51,6 +56,14 @@ func newMetrics(r prometheus.Registerer, active func(ctx context.Context, active
 			"Alert lifecycle moves whose notifications an inhibiting alert held back, by category.", "category"),
 		unrouted: metric.CounterVec(r, "govwatch_notifier_unrouted_total",
 			"Incidents whose first notification paged no person, each raising one system.unrouted alert, by category of the alert that paged nobody.", "category"),
+		owed: metric.GaugeVec(r, "govwatch_notifier_owed_notifications",
+			"Alerts whose notification failed with a retryable error and is delivered again on every tick, by receiver, as the last tick found them.", "receiver"),
+		owedExpired: metric.CounterVec(r, "govwatch_notifier_owed_expired_total",
+			"Owed notifications given up on after notifier.owed_for without delivery, by receiver.", "receiver"),
+		breakerOpen: metric.GaugeVec(r, "govwatch_notifier_breaker_open",
+			"1 while the receiver's breaker is open (breaker_after failures in a row): its notifications go to the fallback or stay owed without being tried, but for one probe every notifier.breaker_probe.", "receiver"),
+		breakerSkipped: metric.CounterVec(r, "govwatch_notifier_breaker_skipped_total",
+			"Sends not tried because the receiver's breaker was open, by receiver.", "receiver"),
 	}
 	if r != nil {
 		r.MustRegister(&activeCollector{active: active})
@@ -82,6 +95,10 @@ func (m *metrics) zero(receivers map[string]Receiver) {
 			m.notifications.WithLabelValues(ch.Name(), r.Name, "error")
 			m.retries.WithLabelValues(ch.Name(), r.Name)
 		}
+		m.owed.WithLabelValues(r.Name)
+		m.owedExpired.WithLabelValues(r.Name)
+		m.breakerOpen.WithLabelValues(r.Name)
+		m.breakerSkipped.WithLabelValues(r.Name)
 	}
 	for _, level := range []string{"duty", "head", "parent", "upper"} {
 		m.escalations.WithLabelValues(level)

@@ -67,6 +67,10 @@ type Receiver struct {
 	// has failed FallbackAfter times in a row (retries used up each time).
 	Fallback      string
 	FallbackAfter int
+	// BreakerAfter is the run of failures in a row that opens the
+	// receiver's breaker: its sends are then not tried, but for one probe
+	// every Options.BreakerProbe; 0: it never opens.
+	BreakerAfter int
 }
 
 // Options build a Notifier. New fills in nothing: every setting marked
@@ -84,6 +88,12 @@ type Options struct {
 	Retry          RetryPolicy // required: every field positive
 	// Tick is how often the loop expires, escalates and flushes; required, positive.
 	Tick time.Duration
+	// OwedFor is how long a notification that keeps failing is delivered
+	// again on every tick before it is given up on; required, positive.
+	OwedFor time.Duration
+	// BreakerProbe is how often a receiver whose breaker is open is tried
+	// for real; required, positive.
+	BreakerProbe time.Duration
 	// Report renders upstream reports; required.
 	Report *report.Upstream
 
@@ -163,6 +173,7 @@ type Notifier struct {
 	sender    *sender
 	fallback  *fallback
 	recorder  *recordStage
+	owed      *owedLog
 	escalator *escalator
 	reporter  *reporter
 	ticker    *ticker
@@ -209,6 +220,8 @@ func checkOptions(o *Options) error {
 	missing(o.Report != nil, "no upstream report template")
 	missing(o.ResolveTimeout > 0, "resolve timeout must be positive, not %s", o.ResolveTimeout)
 	missing(o.Tick > 0, "tick must be positive, not %s", o.Tick)
+	missing(o.OwedFor > 0, "owed-for must be positive, not %s", o.OwedFor)
+	missing(o.BreakerProbe > 0, "breaker probe interval must be positive, not %s", o.BreakerProbe)
 	missing(o.Retry.Attempts > 0, "retry attempts must be positive, not %d", o.Retry.Attempts)
 	missing(o.Retry.Initial > 0, "retry initial backoff must be positive, not %s", o.Retry.Initial)
 	missing(o.Retry.Max >= o.Retry.Initial, "retry maximum backoff %s is below the initial %s", o.Retry.Max, o.Retry.Initial)
@@ -282,11 +295,13 @@ func assemble(o Options, receivers map[string]Receiver, policies map[string]*esc
 	n.inhibitor = &inhibitor{rules: o.Inhibit, records: n.records, m: n.m}
 	n.silencer = &silencer{silences: silence.New(o.Store, o.Clock), clock: o.Clock, m: n.m}
 	n.allows = allow.New(o.Store)
-	failures := &failureRuns{store: o.Store, log: o.Log}
-	n.sender = &sender{retry: o.Retry, clock: o.Clock, failures: failures, notes: notes, m: n.m}
+	failures := &failureRuns{store: o.Store, clock: o.Clock}
+	brk := &breaker{failures: failures, store: o.Store, probe: o.BreakerProbe, m: n.m}
+	n.sender = &sender{retry: o.Retry, clock: o.Clock, failures: failures, breaker: brk, notes: notes, m: n.m}
 	n.fallback = &fallback{receivers: receivers, failures: failures, sender: n.sender, log: o.Log}
 	n.claims = &claims{store: o.Store, replica: replicaID(), lease: replicaLease(o.Tick)}
-	n.recorder = &recordStage{claims: n.claims, records: n.records, log: o.Log}
+	n.owed = &owedLog{store: o.Store, clock: o.Clock, keep: o.OwedFor, log: o.Log, m: n.m}
+	n.recorder = &recordStage{claims: n.claims, records: n.records, owed: n.owed, log: o.Log}
 	n.unrouter = &unrouter{claims: n.claims, texts: unrouted, reporter: n.reporter, clock: o.Clock, log: o.Log, m: n.m, handle: n.Handle}
 	n.grouper = &grouper{store: o.Store, clock: o.Clock, log: o.Log, receivers: receivers, route: o.Route,
 		records: n.records, inhibitor: n.inhibitor, silencer: n.silencer, sender: n.sender, notes: notes}
@@ -349,9 +364,9 @@ func (n *Notifier) Post(ctx context.Context, a *model.Alert) error {
 
 // redeliver runs a stored record through the pipeline again, past the
 // lifecycle: whatever a silence, an inhibition or a failure held back goes
-// out. Mutes are not counted again.
-func (n *Notifier) redeliver(ctx context.Context, r *Record, pre *premuted) error {
-	d := &delivery{rec: r}
+// out, owed the notifications of owed. Mutes are not counted again.
+func (n *Notifier) redeliver(ctx context.Context, r *Record, pre *premuted, owed []owedEntry) error {
+	d := &delivery{rec: r, owed: owed}
 	if pre != nil {
 		d.silences, d.inhibitor = pre.silences, pre.inhibitor
 	}
@@ -373,7 +388,7 @@ func (n *Notifier) Resolve(ctx context.Context, fp string, incident int, by, not
 	if err != nil {
 		return rec, err
 	}
-	return rec, n.redeliver(ctx, rec, nil)
+	return rec, n.redeliver(ctx, rec, nil, nil)
 }
 
 // Record returns the record of fp.
@@ -385,6 +400,12 @@ func (n *Notifier) Record(ctx context.Context, fp string) (*Record, error) {
 // They are sorted by severity, then newest first.
 func (n *Notifier) Alerts(ctx context.Context, active bool) ([]Record, error) {
 	out, err := n.records.list(ctx, active)
+	sortRecords(out)
+	return out, err
+}
+
+// sortRecords sorts by severity, then newest first.
+func sortRecords(out []Record) {
 	sort.Slice(out, func(i, j int) bool {
 		si, sj := model.SeverityRank(out[i].Alert.Labels[model.LabelSeverity]), model.SeverityRank(out[j].Alert.Labels[model.LabelSeverity])
 		if si != sj {
@@ -392,7 +413,6 @@ func (n *Notifier) Alerts(ctx context.Context, active bool) ([]Record, error) {
 		}
 		return out[i].Alert.StartsAt.After(out[j].Alert.StartsAt)
 	})
-	return out, err
 }
 
 // Report renders the upstream report of fp's current incident.

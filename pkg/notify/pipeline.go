@@ -52,6 +52,9 @@ type delivery struct {
 	// nil: the stages read them when they need them.
 	silences  *silence.Set
 	inhibitor *inhibit.Index
+	// owed are the notifications of the record owed from earlier
+	// attempts, as a tick read them; nil outside a tick.
+	owed []owedEntry
 
 	// Per receiver, set by the router's fanout and the stages after it.
 	recv Receiver

@@ -11,12 +11,15 @@ import (
 
 // recordStage is the last stage: it writes what sending came to in the
 // notification log and in the incident's timeline. Sent and failed for good
-// are settled; a retryable failure releases the claim and returns the error,
-// so the bus redelivers the alert message and the next attempt may claim
-// the notification at once.
+// are settled; a retryable failure releases the claim, so the next attempt
+// may claim the notification at once, and is written in the owed log: the
+// alert message is then acknowledged and the ticks deliver it, however long
+// the receiver stays down (up to the policy) and whether or not the alert
+// is still firing.
 type recordStage struct {
 	claims  *claims
 	records *lifecycle
+	owed    *owedLog
 	log     *zap.Logger
 }
 
@@ -36,9 +39,13 @@ func (s *recordStage) Exec(ctx context.Context, d *delivery) (*delivery, error) 
 		}
 		return d, s.records.timeline(ctx, r, Event{What: EventNotifyFailed, Detail: d.recv.Name + " " + status})
 	default:
-		if rerr := s.claims.release(ctx, d.key); rerr != nil {
-			err = errors.Join(err, rerr)
+		// Owed first: released without an owed entry, a crash here would
+		// leave the notification to the bus's last deliveries.
+		if oerr := s.owed.owe(ctx, d); oerr != nil {
+			return nil, errors.Join(err, oerr, s.claims.release(ctx, d.key))
 		}
-		return nil, err
+		s.log.Warn("notification failed; owed until delivered", zap.String("fingerprint", r.Fingerprint), zap.String("receiver", d.recv.Name),
+			zap.String("status", status), zap.Int("incident", r.Incident), zap.Error(err))
+		return nil, s.claims.release(ctx, d.key)
 	}
 }

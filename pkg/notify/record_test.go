@@ -3,6 +3,7 @@ package notify
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 )
@@ -12,7 +13,9 @@ func TestRecordStage(t *testing.T) {
 		clock, st := stores.at(t, t2)
 		l := testLifecycle(t, st, clock)
 		c := &claims{store: st}
-		rs := &recordStage{claims: c, records: l, log: testLog(t)}
+		m, _ := testMetrics(t)
+		owed := &owedLog{store: st, clock: clock, keep: 24 * time.Hour, log: testLog(t), m: m}
+		rs := &recordStage{claims: c, records: l, owed: owed, log: testLog(t)}
 		ctx := testCtx(t)
 		rec := stored(t, ctx, l, firing(t0, "x"))
 		tests := []struct {
@@ -21,10 +24,11 @@ func TestRecordStage(t *testing.T) {
 			wantErr   bool
 			wantEntry string // "" : released
 			wantEvent string // event added to the timeline; "": none
+			wantOwed  bool
 		}{
-			{"sent: the log says sent, the timeline notified", nil, false, logSent, EventNotified},
-			{"failed for good: the log says failed, the timeline notify_failed", channel.Permanent(errors.New("400")), false, logFailed, EventNotifyFailed},
-			{"a retryable failure releases the claim and returns the error", errors.New("timeout"), true, "", ""},
+			{"sent: the log says sent, the timeline notified", nil, false, logSent, EventNotified, false},
+			{"failed for good: the log says failed, the timeline notify_failed", channel.Permanent(errors.New("400")), false, logFailed, EventNotifyFailed, false},
+			{"a retryable failure releases the claim and is owed", errors.New("timeout"), false, "", "", true},
 		}
 		events := len(rec.Timeline)
 		for i, tc := range tests {
@@ -52,6 +56,10 @@ func TestRecordStage(t *testing.T) {
 			events = len(cur.Timeline)
 			if added != tc.wantEvent {
 				t.Errorf("%s: timeline event added %q, want %q", tc.name, added, tc.wantEvent)
+			}
+			_, err = st.Get(ctx, owedKey(rec.Fingerprint, recv.Name, rec.Incident, StatusFiring))
+			if owed := err == nil; owed != tc.wantOwed {
+				t.Errorf("%s: owed %v (%v), want %v", tc.name, owed, err, tc.wantOwed)
 			}
 		}
 	})

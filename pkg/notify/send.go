@@ -20,6 +20,7 @@ type sender struct {
 	retry    RetryPolicy
 	clock    clockwork.Clock
 	failures *failureRuns
+	breaker  *breaker
 	notes    *composer
 	m        *metrics
 }
@@ -31,9 +32,15 @@ func (s *sender) Exec(ctx context.Context, d *delivery) (*delivery, error) {
 	return d, nil
 }
 
-// send passes note to every channel of recv, each with retries. A success
-// clears the receiver's run of failures; a retryable failure adds to it.
+// send passes note to every channel of recv, each with retries, unless
+// recv's breaker is open. A success clears the receiver's run of failures;
+// a retryable failure adds to it.
 func (s *sender) send(ctx context.Context, recv Receiver, note *channel.Notification) error {
+	if ok, err := s.breaker.allow(ctx, recv); err != nil {
+		return err
+	} else if !ok {
+		return errBreakerOpen
+	}
 	var failed []error
 	for _, ch := range recv.Channels {
 		err := s.attempts(ctx, recv.Name, ch, note)

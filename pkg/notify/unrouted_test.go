@@ -295,8 +295,8 @@ func TestUnroutedToRootReceiver(t *testing.T) {
 }
 
 // TestUnroutedRaisedAfterFailure: when the system.unrouted cannot be
-// delivered, the source's handling fails and the bus brings it again; the
-// next handling (or a tick) raises it, once.
+// delivered it is raised all the same and owed: a tick after the receiver
+// recovers delivers it, once.
 func TestUnroutedRaisedAfterFailure(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, stores backend) {
 		clock, st := stores.at(t, escStart)
@@ -308,11 +308,18 @@ func TestUnroutedRaisedAfterFailure(t *testing.T) {
 			o.Retry = RetryPolicy{Attempts: 1, Initial: time.Millisecond, Max: time.Millisecond}
 		})
 		ctx := testCtx(t)
-		if err := f.n.Handle(ctx, unitAlert("fz-edu")); err == nil {
-			t.Fatal("Handle: got no error while the system.unrouted could not go out, want one")
+		if err := f.n.Handle(ctx, unitAlert("fz-edu")); err != nil {
+			t.Fatalf("Handle: %v, want nil with the system.unrouted owed", err)
 		}
-		if got := unroutedCount(t, f.n, model.CategoryPrivacyIDNumber); got != 0 {
-			t.Errorf("unrouted_total before it went out: got %v, want 0", got)
+		if got := admin.pages(); len(got) != 0 {
+			t.Errorf("admin: pages %q while it fails, want none", got)
+		}
+		un := unroutedRecords(t, ctx, f.n)
+		if len(un) != 1 {
+			t.Fatalf("system.unrouted records: got %d, want 1", len(un))
+		}
+		if _, err := st.Get(ctx, owedKey(un[0].Fingerprint, "admin", un[0].Incident, StatusFiring)); err != nil {
+			t.Fatalf("the system.unrouted is not owed to admin: %v", err)
 		}
 		admin.setFailAlways(nil)
 		if err := f.n.Tick(ctx); err != nil {
