@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -62,6 +63,11 @@ type ConsumerConfig struct {
 	// Concurrency is the number of handlers running at once in this
 	// process, default 1, which keeps per-consumer order.
 	Concurrency int
+	// Key, when set, keeps order per key with Concurrency above 1: the
+	// messages of one key (an alert's fingerprint, say) are handled one
+	// after the other, in stream order, by the same handler, while other
+	// keys' run beside them. Nil: any handler takes the next message.
+	Key func(subject string, h nats.Header) string
 	// Prefetch is how many messages are buffered ahead of the handlers,
 	// default 8 per handler. Keep Prefetch × handler time well below AckWait.
 	Prefetch int
@@ -226,17 +232,68 @@ func (b *Bus) Consume(ctx context.Context, c ConsumerConfig, h Handler) error {
 	b.metrics.deadLetteredInit(c.Stream)
 	work := make(chan jetstream.Msg)
 	var wg sync.WaitGroup
-	for range c.Concurrency {
-		wg.Go(func() {
-			for m := range work {
-				b.handle(ctx, &c, g, log, h, m)
-			}
-		})
+	if c.Key == nil {
+		for range c.Concurrency {
+			wg.Go(func() {
+				for m := range work {
+					b.handle(ctx, &c, g, log, h, m)
+				}
+			})
+		}
+	} else {
+		wg.Go(func() { b.lanes(ctx, &c, g, log, h, work) })
 	}
 	err = b.pull(ctx, &c, g, log, cons, work)
 	close(work)
 	wg.Wait()
 	return err
+}
+
+// laneDepth is how many messages wait in a lane behind the one handled.
+const laneDepth = 2
+
+// lanes hands each message of work to the lane of its key, one handler per
+// lane, until work is closed. A message still waiting in its lane at
+// shutdown is given back.
+func (b *Bus) lanes(ctx context.Context, c *ConsumerConfig, g *gate, log *zap.Logger, h Handler, work <-chan jetstream.Msg) {
+	lanes := make([]chan jetstream.Msg, c.Concurrency)
+	var wg sync.WaitGroup
+	for i := range lanes {
+		lanes[i] = make(chan jetstream.Msg, laneDepth)
+		wg.Go(func() {
+			for m := range lanes[i] {
+				if ctx.Err() != nil {
+					b.giveBack(c, log, m)
+					continue
+				}
+				b.handle(ctx, c, g, log, h, m)
+			}
+		})
+	}
+	for m := range work {
+		lanes[laneOf(c.Key(m.Subject(), m.Headers()), len(lanes))] <- m
+	}
+	for _, l := range lanes {
+		close(l)
+	}
+	wg.Wait()
+}
+
+// laneOf is key's lane among n: FNV-1a, modulo n.
+func laneOf(key string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % uint32(n))
+}
+
+// AlertKey is the fingerprint an alert message's Nats-Msg-Id starts with
+// (AlertMsgID, PostedMsgID, a replayed dead letter's), else its subject:
+// ConsumerConfig.Key for consumers of alerts that keep each alert's order.
+func AlertKey(subject string, h nats.Header) string {
+	if fp, _, ok := strings.Cut(h.Get(jetstream.MsgIDHeader), "@"); ok && fp != "" {
+		return fp
+	}
+	return subject
 }
 
 // pull feeds work from the consumer until ctx is done or the connection

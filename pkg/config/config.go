@@ -180,7 +180,7 @@ type NotifierConfig struct {
 	// ResolveTimeout ends an alert that came without endsAt and was not
 	// repeated, as Alertmanager does for alerts on its API.
 	ResolveTimeout conf.Duration `yaml:"resolve_timeout" doc:"Ends an alert that came without endsAt and was not repeated for this long, as Alertmanager does."`
-	Workers        int           `yaml:"workers" doc:"Alerts handled at once."`
+	Workers        int           `yaml:"workers" doc:"Alerts handled at once; one alert's messages are always handled in order, one at a time."`
 
 	NotifyCoreConfig `yaml:",inline"` // roster, escalation, inhibition, ack links, API tokens (notify.go)
 }
@@ -262,7 +262,7 @@ func Default() Config {
 		Notifier: NotifierConfig{
 			Listen:           "127.0.0.1:9103",
 			ResolveTimeout:   conf.Duration(5 * time.Minute),
-			Workers:          1,
+			Workers:          8,
 			NotifyCoreConfig: defaultNotifyCore(),
 		},
 	}

@@ -329,6 +329,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 		Durable:        n.consumer,
 		FilterSubjects: []string{bus.StreamSubjects(n.bus.Prefix(), bus.KindAlert)},
 		Concurrency:    n.workers,
+		// Each alert's messages one after the other, in order (its
+		// resolution after its firing); different alerts in parallel.
+		Key: bus.AlertKey,
 		// Delivery with retries may take a while; the claim in the
 		// notification log, not AckWait, keeps replicas from doubling.
 		AckWait: 2 * time.Minute,

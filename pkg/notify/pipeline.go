@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
@@ -84,8 +85,9 @@ type splitter interface {
 	split(d *delivery) []*delivery
 }
 
-// fanned runs next once per delivery split makes of d and joins their
-// errors, each named by its receiver.
+// fanned runs next once per delivery split makes of d, all at once, so a
+// slow or failing receiver holds up no other, and joins their errors, each
+// named by its receiver.
 type fanned struct {
 	split splitter
 	next  stage
@@ -94,12 +96,22 @@ type fanned struct {
 func fanout(s splitter, next stage) stage { return &fanned{split: s, next: next} }
 
 func (f *fanned) Exec(ctx context.Context, d *delivery) (*delivery, error) {
-	var errs []error
-	for _, one := range f.split.split(d) {
-		if _, err := f.next.Exec(ctx, one); err != nil {
-			errs = append(errs, fmt.Errorf("receiver %s: %w", one.recv.Name, err))
+	ds := f.split.split(d)
+	errs := make([]error, len(ds))
+	run := func(i int) {
+		if _, err := f.next.Exec(ctx, ds[i]); err != nil {
+			errs[i] = fmt.Errorf("receiver %s: %w", ds[i].recv.Name, err)
 		}
 	}
+	if len(ds) == 1 {
+		run(0)
+		return nil, errs[0]
+	}
+	var wg sync.WaitGroup
+	for i := range ds {
+		wg.Go(func() { run(i) })
+	}
+	wg.Wait()
 	return nil, errors.Join(errs...)
 }
 

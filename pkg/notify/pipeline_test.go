@@ -5,7 +5,9 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // stageFunc makes a function a stage, for tests of the plumbing.
@@ -67,15 +69,29 @@ func TestFanoutRunsEveryReceiverAndNamesItsErrors(t *testing.T) {
 		}
 		return out
 	})
+	var mu sync.Mutex
 	var ran []string
+	bStarted := make(chan struct{})
 	next := stageFunc(func(_ context.Context, d *delivery) (*delivery, error) {
+		mu.Lock()
 		ran = append(ran, d.recv.Name)
-		if d.recv.Name == "a" || d.recv.Name == "c" {
+		mu.Unlock()
+		switch d.recv.Name {
+		case "a": // a slow receiver: the others go on meanwhile
+			select {
+			case <-bStarted:
+			case <-time.After(10 * time.Second):
+				t.Error("receiver b did not start while a was still sending")
+			}
 			return nil, errors.New("down")
+		case "b":
+			close(bStarted)
+			return d, nil
 		}
-		return d, nil
+		return nil, errors.New("down")
 	})
 	_, err := fanout(split, next).Exec(context.Background(), &delivery{})
+	slices.Sort(ran)
 	if want := []string{"a", "b", "c"}; !slices.Equal(ran, want) {
 		t.Errorf("receivers run: got %q, want %q (a failure must not stop the others)", ran, want)
 	}
