@@ -40,8 +40,9 @@ var scopeLabels = map[string]string{
 
 // postAllow writes an allow entry for the finding of an alert and resolves
 // the alert with the reason in its timeline. A unit's token allows for
-// alerts of its units, on a post, an account or a unit; only an admin
-// token allows everywhere.
+// alerts of its units, on a post, an account or a unit (another unit's
+// alert answers 404, as an unknown one); only an admin token allows
+// everywhere.
 func (api *API) postAllow(w http.ResponseWriter, r *http.Request, sc scope) {
 	var body allowBody
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
@@ -71,7 +72,9 @@ func (api *API) postAllow(w http.ResponseWriter, r *http.Request, sc scope) {
 	fp := body.Fingerprint
 	rec, err := api.state.Record(r.Context(), fp)
 	switch {
-	case errors.Is(err, ErrNoAlert):
+	case errors.Is(err, ErrNoAlert) || err == nil && !sc.sees(rec.Alert.Labels[model.LabelUnit]):
+		// Another unit's alert is as absent as one that never was: a
+		// refusal naming its unit would tell that it is there.
 		httpError(w, http.StatusNotFound, "no alert %s", fp)
 		return
 	case err != nil:
@@ -80,10 +83,6 @@ func (api *API) postAllow(w http.ResponseWriter, r *http.Request, sc scope) {
 	}
 	labels := rec.Alert.Labels
 	unit := labels[model.LabelUnit]
-	if !sc.sees(unit) {
-		httpError(w, http.StatusForbidden, "alert %s is of unit %q, outside this token's units", fp, unit)
-		return
-	}
 	if labels[model.LabelPostID] == "" {
 		httpError(w, http.StatusBadRequest, "alert %s (%s) is not a finding in a post: allow entries are for content findings", fp, rec.Alert.Name())
 		return
@@ -143,14 +142,15 @@ func (api *API) listAllow(w http.ResponseWriter, r *http.Request, sc scope) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": out})
 }
 
-// deleteAllow removes an entry of the token's units; an entry everywhere
-// only with an admin token.
+// deleteAllow removes an entry of the token's units (another unit's answers
+// 404, as an unknown one); an entry everywhere only with an admin token.
 func (api *API) deleteAllow(w http.ResponseWriter, r *http.Request, sc scope) {
 	id := r.PathValue("id")
 	es := api.state.Allows()
 	e, err := es.Get(r.Context(), id)
 	switch {
-	case errors.Is(err, allow.ErrNotFound):
+	case errors.Is(err, allow.ErrNotFound) || err == nil && !sc.sees(e.Unit):
+		// Another unit's entry is as absent as one that never was.
 		httpError(w, http.StatusNotFound, "no allow entry %s", id)
 		return
 	case err != nil:
@@ -158,9 +158,6 @@ func (api *API) deleteAllow(w http.ResponseWriter, r *http.Request, sc scope) {
 		return
 	case e.Scope == allow.ScopeEverywhere && !sc.admin:
 		httpError(w, http.StatusForbidden, "allow entry %s applies everywhere: only an admin token removes it", id)
-		return
-	case !sc.sees(e.Unit):
-		httpError(w, http.StatusForbidden, "allow entry %s is of unit %q, outside this token's units", id, e.Unit)
 		return
 	}
 	if err := es.Remove(r.Context(), id); err != nil && !errors.Is(err, allow.ErrNotFound) {

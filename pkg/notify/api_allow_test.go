@@ -109,7 +109,7 @@ func TestAllowFindingAPI(t *testing.T) {
 			{"whole category for a unit", "edu-token", `{"fingerprint": "` + fp + `", "scope": "unit", "reason": "r", "by": "b"}`, 400, "too broad"},
 			{"unknown field", "edu-token", `{"fingerprint": "` + fp + `", "scope": "post", "reason": "r", "by": "b", "unit": "fz-edu"}`, 400, "unknown field"},
 			{"not a post finding", "edu-token", `{"fingerprint": "` + stale.Fingerprint() + `", "scope": "post", "reason": "r", "by": "b"}`, 400, "not a finding in a post"},
-			{"another unit's token", "xm-token", `{"fingerprint": "` + fp + `", "scope": "post", "reason": "r", "by": "b"}`, 403, "outside this token's units"},
+			{"another unit's token", "xm-token", `{"fingerprint": "` + fp + `", "scope": "post", "reason": "r", "by": "b"}`, 404, "no alert " + fp},
 			{"everywhere with the unit's token", "edu-token", `{"fingerprint": "` + fp + `", "scope": "everywhere", "rule": "再接再励", "reason": "r", "by": "b"}`, 403, "only an admin token"},
 			{"everywhere with a parent unit's token", "fz-token", `{"fingerprint": "` + fp + `", "scope": "everywhere", "rule": "再接再励", "reason": "r", "by": "b"}`, 403, "only an admin token"},
 			{"no token", "", `{"fingerprint": "` + fp + `", "scope": "post", "reason": "r", "by": "b"}`, 401, "bearer token"},
@@ -124,6 +124,13 @@ func TestAllowFindingAPI(t *testing.T) {
 		}
 		if got := status(typo).Status; got != StatusFiring {
 			t.Errorf("after refused allows the typo alert is %s, want firing", got)
+		}
+		// Another unit's alert answers as one that does not exist, so that
+		// the refusal tells nothing of it.
+		_, other := f.do(t, "POST", "/api/v1/findings/allow", "xm-token", "application/json", `{"fingerprint": "`+fp+`", "scope": "post", "reason": "r", "by": "b"}`)
+		_, unknown := f.do(t, "POST", "/api/v1/findings/allow", "xm-token", "application/json", `{"fingerprint": "0000000000000000", "scope": "post", "reason": "r", "by": "b"}`)
+		if strings.ReplaceAll(other, fp, "0000000000000000") != unknown {
+			t.Errorf("another unit's alert answers %s, an unknown one %s: want them alike", other, unknown)
 		}
 		if got := f.entries(t, "admin-token"); len(got) != 1 {
 			t.Errorf("after refused allows %d entries are stored, want 1", len(got))
@@ -158,7 +165,7 @@ func TestAllowFindingAPI(t *testing.T) {
 		}{
 			{"unknown id", "admin-token", "nope", 404, "no allow entry nope"},
 			{"everywhere with the unit's token", "edu-token", everywhere.ID, 403, "only an admin token"},
-			{"another unit's token", "xm-token", e.ID, 403, "outside this token's units"},
+			{"another unit's token", "xm-token", e.ID, 404, "no allow entry " + e.ID},
 		}
 		for _, tc := range del {
 			t.Run("delete "+tc.name, func(t *testing.T) {
@@ -167,6 +174,11 @@ func TestAllowFindingAPI(t *testing.T) {
 					t.Errorf("got %d %s, want %d with %q", code, body, tc.code, tc.want)
 				}
 			})
+		}
+		_, other = f.do(t, "DELETE", "/api/v1/findings/allow/"+e.ID, "xm-token", "", "")
+		_, unknown = f.do(t, "DELETE", "/api/v1/findings/allow/nope", "xm-token", "", "")
+		if strings.ReplaceAll(other, e.ID, "nope") != unknown {
+			t.Errorf("removing another unit's entry answers %s, an unknown one %s: want them alike", other, unknown)
 		}
 		for _, d := range []struct{ token, id string }{{"edu-token", e.ID}, {"admin-token", everywhere.ID}} {
 			if code, body := f.do(t, "DELETE", "/api/v1/findings/allow/"+d.id, d.token, "", ""); code != http.StatusOK {
