@@ -35,6 +35,10 @@ type receiver struct {
 	// delay is how long the receiver takes to answer: a slow receiver
 	// widens the window in which a notifier dies between send and record.
 	delay atomic.Int64 // nanoseconds
+	// down makes it answer 503 and keep nothing: a channel outage.
+	down atomic.Bool
+	// refused counts the requests answered 503 while down.
+	refused atomic.Int64
 }
 
 // newReceiver serves a receiver until the test ends. Requests must be
@@ -63,6 +67,11 @@ func (r *receiver) notifier() string {
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	time.Sleep(time.Duration(r.delay.Load()))
+	if r.down.Load() {
+		r.refused.Add(1)
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if got, want := req.Header.Get(webhook.HeaderSignature), webhook.Sign(r.secret, req.Header.Get(webhook.HeaderTimestamp), body); got != want {
@@ -81,14 +90,17 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // doubles lists the firing alerts delivered under more than one
 // notification id (a double page), and counts the deliveries that repeated
 // an id (a resend the receiver can drop by its id).
-func (r *receiver) doubles() (doubled []string, resent int) {
+func (r *receiver) doubles() (doubled []string, resent int) { return r.doublesOf("firing") }
+
+// doublesOf is doubles for the alerts delivered with status.
+func (r *receiver) doublesOf(status string) (doubled []string, resent int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	byAlert := map[string]map[string]int{} // fingerprint → id → deliveries
 	names := map[string]string{}
 	for i, m := range r.msgs {
 		for _, a := range m.Alerts {
-			if a.Status != "firing" {
+			if a.Status != status {
 				continue
 			}
 			if byAlert[a.Fingerprint] == nil {
@@ -111,13 +123,16 @@ func (r *receiver) doubles() (doubled []string, resent int) {
 }
 
 // firing returns the firing alerts received, by alertname+account.
-func (r *receiver) firing() map[string][]webhook.Alert {
+func (r *receiver) firing() map[string][]webhook.Alert { return r.received("firing") }
+
+// received returns the alerts received with status, by alertname+account.
+func (r *receiver) received(status string) map[string][]webhook.Alert {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := map[string][]webhook.Alert{}
 	for _, m := range r.msgs {
 		for _, a := range m.Alerts {
-			if a.Status == "firing" {
+			if a.Status == status {
 				k := a.Labels["alertname"] + "/" + a.Labels["account_id"]
 				out[k] = append(out[k], a)
 			}
