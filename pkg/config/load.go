@@ -264,6 +264,9 @@ func (c *Config) validate(pos *conf.Positions) conf.Problems {
 		// Without a timeout a slow body or an idle connection is held for ever.
 		atLeast(path, d, conf.Duration(100*time.Millisecond))
 	}
+	if c.HTTP.MaxConnsPerClient < 0 {
+		bad("http.max_conns_per_client", "must not be negative, not %d (0: no cap)", c.HTTP.MaxConnsPerClient)
+	}
 	c.validateCollect(bad)
 	c.validateContent(bad)
 	if c.Collector.MaxBody < 1024 {

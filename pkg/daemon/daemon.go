@@ -148,7 +148,8 @@ func Run(ctx context.Context, o Options) error {
 
 	srv := newHTTPServer(mux, serverTimeouts(cfg.HTTP))
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.Serve(ln) }()
+	served := limitConnsPerClient(ln, cfg.HTTP.MaxConnsPerClient, refusedConns(reg))
+	go func() { httpErr <- srv.Serve(served) }()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
