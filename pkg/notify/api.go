@@ -22,6 +22,10 @@ import (
 // maxBody caps the bodies of silences, and by default of posted alerts.
 const maxBody = 1 << 20
 
+// maxActionBody caps the bodies of a duty action (acknowledge, resolve, the
+// one-click link's form) and of an allow entry: a name and a note.
+const maxActionBody = 64 << 10
+
 // DefaultMaxAlerts is how many alerts one POST /api/v2/alerts may carry
 // unless APIOptions say otherwise.
 const DefaultMaxAlerts = 1000
@@ -413,6 +417,18 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// bodyError answers a request whose JSON body could not be read: 413 when
+// it was larger than limit bytes, otherwise 400 saying what it must be
+// (want).
+func bodyError(w http.ResponseWriter, err error, limit int64, want string) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		httpError(w, http.StatusRequestEntityTooLarge, "body larger than %d bytes: it must be %s", limit, want)
+		return
+	}
+	httpError(w, http.StatusBadRequest, "body must be %s: %v", want, err)
 }
 
 func httpError(w http.ResponseWriter, code int, format string, args ...any) {

@@ -143,3 +143,26 @@ func TestAPIPostV2ManyAlertsAllKept(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestAPIOversizedBodies: a silence, a duty action or an allow entry over
+// its limit is refused with 413 naming the limit, as posted alerts are,
+// not with a 400 that reads as malformed JSON.
+func TestAPIOversizedBodies(t *testing.T) {
+	f := newEscAPI(t, nil)
+	pad := strings.Repeat("a", 2<<20)
+	for _, tc := range []struct{ path, body, want string }{
+		{"/api/v2/silences", `{"matchers": [{"name": "alertname", "value": "` + pad + `"}]}`, "body larger than 1048576 bytes: it must be a silence as JSON"},
+		{"/api/v1/alerts/0123456789abcdef/ack", `{"by": "x", "note": "` + pad + `"}`, "body larger than 65536 bytes"},
+		{"/api/v1/alerts/0123456789abcdef/resolve", `{"by": "x", "note": "` + pad + `"}`, "body larger than 65536 bytes"},
+		{"/api/v1/findings/allow", `{"fingerprint": "0123456789abcdef", "reason": "` + pad + `"}`, "body larger than 65536 bytes"},
+	} {
+		code, body := f.do(t, "POST", tc.path, "", "application/json", tc.body)
+		if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, tc.want) {
+			t.Errorf("POST %s with 2 MiB: %d %s, want 413 saying %q", tc.path, code, body, tc.want)
+		}
+	}
+	// Malformed JSON within the limit is still 400.
+	if code, body := f.do(t, "POST", "/api/v2/silences", "", "application/json", `{"matchers": [`); code != http.StatusBadRequest {
+		t.Errorf("a truncated silence: %d %s, want 400", code, body)
+	}
+}
