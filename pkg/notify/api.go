@@ -295,10 +295,10 @@ func validatePostable(p *postableAlert) error {
 	}
 	for k, v := range p.Labels {
 		if !match.ValidLabelName(k) {
-			return fmt.Errorf("invalid label name %q", k)
+			return fmt.Errorf("invalid label name %q", match.Clip(k))
 		}
 		if v == "" {
-			return fmt.Errorf("label %q is empty", k)
+			return fmt.Errorf("label %q is empty", match.Clip(k))
 		}
 	}
 	if p.Labels[model.LabelAlertname] == "" {
@@ -339,7 +339,8 @@ func filters(r *http.Request) (match.Matchers, error) {
 	for _, f := range r.URL.Query()["filter"] {
 		m, err := match.Parse(f)
 		if err != nil {
-			return nil, fmt.Errorf("filter %q: %v", f, err)
+			// The error names the matcher, clipped: f may be a megabyte.
+			return nil, fmt.Errorf("filter: %v", err)
 		}
 		ms = append(ms, m)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,18 @@ func TestAPIOversizedBodies(t *testing.T) {
 	// Malformed JSON within the limit is still 400.
 	if code, body := f.do(t, "POST", "/api/v2/silences", "", "application/json", `{"matchers": [`); code != http.StatusBadRequest {
 		t.Errorf("a truncated silence: %d %s, want 400", code, body)
+	}
+}
+
+// TestAPIFilterAnswersAreShort: a filter= of 900 KB is refused with a
+// message that names it clipped, not with the filter sent back twice.
+func TestAPIFilterAnswersAreShort(t *testing.T) {
+	f := newEscAPI(t, nil)
+	filter := url.QueryEscape(`alertname=~"` + strings.Repeat("a", 900<<10) + `"`)
+	for _, path := range []string{"/api/v2/alerts", "/api/v2/silences"} {
+		code, body := f.do(t, "GET", path+"?filter="+filter, "", "", "")
+		if code != http.StatusBadRequest || !strings.Contains(body, "at most 1024") || len(body) > 1<<10 {
+			t.Errorf("GET %s with a 900 KB filter: %d, %d bytes: %.300s", path, code, len(body), body)
+		}
 	}
 }
