@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -259,6 +260,8 @@ func (api *API) readPostables(w http.ResponseWriter, r *http.Request) ([]postabl
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			httpError(w, http.StatusRequestEntityTooLarge, "body larger than %d bytes (notifier.api.max_body): send fewer alerts at a time", api.maxBody)
+		} else if errors.Is(err, os.ErrDeadlineExceeded) {
+			httpError(w, http.StatusRequestTimeout, "%s", bodyTimeout)
 		} else {
 			httpError(w, http.StatusBadRequest, "body must be a JSON array of alerts (at most %d bytes): %v", api.maxBody, err)
 		}
@@ -420,13 +423,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
+// bodyTimeout is the answer to a body the server's read timeout cut off.
+const bodyTimeout = "the body did not arrive within the server's read timeout (http.read_timeout)"
+
 // bodyError answers a request whose JSON body could not be read: 413 when
-// it was larger than limit bytes, otherwise 400 saying what it must be
-// (want).
+// it was larger than limit bytes, 408 when it came too slowly for the
+// server's read timeout, otherwise 400 saying what it must be (want).
 func bodyError(w http.ResponseWriter, err error, limit int64, want string) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		httpError(w, http.StatusRequestEntityTooLarge, "body larger than %d bytes: it must be %s", limit, want)
+		return
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		httpError(w, http.StatusRequestTimeout, "%s", bodyTimeout)
 		return
 	}
 	httpError(w, http.StatusBadRequest, "body must be %s: %v", want, err)

@@ -3,11 +3,15 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -177,6 +181,33 @@ func TestAPIFilterAnswersAreShort(t *testing.T) {
 		code, body := f.do(t, "GET", path+"?filter="+filter, "", "", "")
 		if code != http.StatusBadRequest || !strings.Contains(body, "at most 1024") || len(body) > 1<<10 {
 			t.Errorf("GET %s with a 900 KB filter: %d, %d bytes: %.300s", path, code, len(body), body)
+		}
+	}
+}
+
+// cutOff is a body whose first bytes arrive and whose rest the server's
+// read timeout cuts off, as a slow client's does.
+func cutOff(first string) io.Reader {
+	return io.MultiReader(strings.NewReader(first), iotest.ErrReader(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}))
+}
+
+// TestAPIBodyCutOffGets408: a body the read timeout cut off is answered
+// 408, not as malformed or too large.
+func TestAPIBodyCutOffGets408(t *testing.T) {
+	f := newEscAPI(t, nil)
+	for path, first := range map[string]string{
+		"/api/v2/alerts":                          `[{"labels": {"alertname": "x"`,
+		"/api/v2/silences":                        `{"matchers": [`,
+		"/api/v1/alerts/0123456789abcdef/ack":     `{"by": "x`,
+		"/api/v1/findings/allow":                  `{"fingerprint": "`,
+		"/api/v1/alerts/0123456789abcdef/resolve": `{`,
+	} {
+		req := httptest.NewRequest("POST", path, cutOff(first))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		f.srv.Config.Handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusRequestTimeout || !strings.Contains(rec.Body.String(), "http.read_timeout") {
+			t.Errorf("POST %s cut off: %d %s, want 408 naming http.read_timeout", path, rec.Code, rec.Body)
 		}
 	}
 }
