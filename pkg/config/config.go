@@ -15,7 +15,7 @@ type Config struct {
 	// DataDir holds the embedded store and the embedded NATS server's files.
 	DataDir   string          `yaml:"data_dir" doc:"Folder of the embedded store and the embedded NATS server's files."`
 	Log       LogConfig       `yaml:"log" doc:"Logging (zap)."`
-	HTTP      HTTPConfig      `yaml:"http" doc:"The all-in-one process's HTTP endpoint: metrics, health, APIs, acknowledgement links."`
+	HTTP      HTTPConfig      `yaml:"http" doc:"The all-in-one process's HTTP endpoint: metrics, health, APIs, acknowledgement links. Its timeouts and connection cap hold for every daemon's endpoint."`
 	NATS      NATSConfig      `yaml:"nats" doc:"The bus: an embedded NATS server or external ones."`
 	Store     StoreConfig     `yaml:"store" doc:"Where state shared by replicas lives."`
 	Registry  RegistryConfig  `yaml:"registry" doc:"The units and accounts watched."`
@@ -43,6 +43,14 @@ type HTTPConfig struct {
 	// InsecureOpenAPI lets the notifier's API run without tokens on an
 	// address other hosts reach.
 	InsecureOpenAPI bool `yaml:"insecure_open_api" doc:"Serve the notifier's API without any token on an address other hosts reach (anyone there can post, silence and resolve alerts). Without it, an API with no notifier.api token must listen on a loopback address."`
+
+	// The limits of every daemon's HTTP server, so that slow bodies, idle
+	// keep-alives and one client's many connections cannot hold it.
+	HeaderTimeout     conf.Duration `yaml:"header_timeout" doc:"How long a client has to send a request's headers; a connection that sends nothing is closed after it."`
+	ReadTimeout       conf.Duration `yaml:"read_timeout" doc:"How long a client has to send a whole request, body included: a body trickled in slowly is cut off after it. A pushed batch of collector.sources.push.max_body must arrive within it."`
+	WriteTimeout      conf.Duration `yaml:"write_timeout" doc:"How long a request may take from the end of its headers to the last byte of the answer (reading the body included): the largest alert list or scrape must be written within it."`
+	IdleTimeout       conf.Duration `yaml:"idle_timeout" doc:"How long a keep-alive connection may sit idle between requests before it is closed."`
+	MaxConnsPerClient int           `yaml:"max_conns_per_client" doc:"Connections one client address (an IPv6 client: its /64) may hold open at once; more are closed as they are accepted and counted in govwatch_http_connections_refused_total. Behind a reverse proxy or an Ingress every connection comes from the proxy: raise it above the proxy's connection pool there. 0: no cap."`
 }
 
 // NATSConfig chooses an embedded server or external ones.
@@ -237,7 +245,14 @@ func Default() Config {
 	c := Config{
 		DataDir: "data",
 		Log:     LogConfig{Level: "info", Format: "json"},
-		HTTP:    HTTPConfig{Listen: "127.0.0.1:8080"},
+		HTTP: HTTPConfig{
+			Listen: "127.0.0.1:8080",
+			// A pushed batch of 4 MiB has a minute to arrive, the largest
+			// alert list or scrape two to be written.
+			HeaderTimeout: conf.Duration(10 * time.Second), ReadTimeout: conf.Duration(time.Minute),
+			WriteTimeout: conf.Duration(2 * time.Minute), IdleTimeout: conf.Duration(2 * time.Minute),
+			MaxConnsPerClient: 64,
+		},
 		NATS: NATSConfig{
 			Embedded:       true,
 			SubjectPrefix:  "govwatch",

@@ -257,6 +257,16 @@ func (c *Config) validate(pos *conf.Positions) conf.Problems {
 	if _, err := ParseSchedule(c.Analyzer.Sweep); err != nil {
 		bad("analyzer.sweep", "bad cron schedule %q: %v", c.Analyzer.Sweep, err)
 	}
+	for path, d := range map[string]conf.Duration{
+		"http.header_timeout": c.HTTP.HeaderTimeout, "http.read_timeout": c.HTTP.ReadTimeout,
+		"http.write_timeout": c.HTTP.WriteTimeout, "http.idle_timeout": c.HTTP.IdleTimeout,
+	} {
+		// Without a timeout a slow body or an idle connection is held for ever.
+		atLeast(path, d, conf.Duration(100*time.Millisecond))
+	}
+	if c.HTTP.MaxConnsPerClient < 0 {
+		bad("http.max_conns_per_client", "must not be negative, not %d (0: no cap)", c.HTTP.MaxConnsPerClient)
+	}
 	c.validateCollect(bad)
 	c.validateContent(bad)
 	if c.Collector.MaxBody < 1024 {

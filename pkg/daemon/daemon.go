@@ -146,9 +146,10 @@ func Run(ctx context.Context, o Options) error {
 		mux.Handle("/simulate/", http.StripPrefix("/simulate", simulate.New(sc, o.Clock).Handler()))
 	}
 
-	srv := newHTTPServer(mux, serverTimeouts)
+	srv := newHTTPServer(mux, serverTimeouts(cfg.HTTP))
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.Serve(ln) }()
+	served := limitConnsPerClient(ln, cfg.HTTP.MaxConnsPerClient, refusedConns(reg))
+	go func() { httpErr <- srv.Serve(served) }()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -330,9 +331,10 @@ type httpTimeouts struct {
 	header, read, write, idle time.Duration
 }
 
-// serverTimeouts are the daemons' limits: a pushed batch of 4 MiB has a
-// minute to arrive, the largest alert list or scrape two to be written.
-var serverTimeouts = httpTimeouts{header: 10 * time.Second, read: time.Minute, write: 2 * time.Minute, idle: 2 * time.Minute}
+// serverTimeouts are the daemons' limits, http.*_timeout of the config.
+func serverTimeouts(c config.HTTPConfig) httpTimeouts {
+	return httpTimeouts{header: c.HeaderTimeout.D(), read: c.ReadTimeout.D(), write: c.WriteTimeout.D(), idle: c.IdleTimeout.D()}
+}
 
 func newHTTPServer(h http.Handler, t httpTimeouts) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}

@@ -50,8 +50,15 @@ func startProc(t *testing.T, bin, name, cfg string) *proc {
 // start, such as one loading a registry of hundreds of thousands.
 func startProcWithin(t *testing.T, bin, name, cfg string, ready time.Duration) *proc {
 	t.Helper()
+	return startCmd(t, name, ready, bin, "-config", cfg, "-listen", "127.0.0.1:0", "-dev")
+}
+
+// startCmd starts bin with args as the process name, such as `govwatch
+// run`, and waits up to ready for it to say where it serves HTTP.
+func startCmd(t *testing.T, name string, ready time.Duration, bin string, args ...string) *proc {
+	t.Helper()
 	p := &proc{name: name, addr: make(chan string, 1), done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, "-config", cfg, "-listen", "127.0.0.1:0", "-dev")
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout = os.Stdout
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {

@@ -198,24 +198,9 @@ func newDemo(t *testing.T, s demoSetup) demo {
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 
-	var reg strings.Builder
-	reg.WriteString("units:\n")
-	for _, u := range demoUnits {
-		if s.heads {
-			fmt.Fprintf(&reg, "  - {%s, %s}\n", u.unit, u.head)
-		} else {
-			fmt.Fprintf(&reg, "  - {%s}\n", u.unit)
-		}
-	}
-	reg.WriteString(`accounts:
-  - {id: fz-wechat, name: 福州发布, platform: wechat, unit: fz-gov, source: {type: rss, url: "` + srv.URL + `/feeds/fz-wechat.atom"}}
-  - {id: fj-gov-weibo, name: 中国福建, platform: weibo, unit: fz-gov, source: {type: rss, url: "` + srv.URL + `/feeds/fj-gov-weibo.rss"}}
-  - {id: fz-edu-weibo, name: 福州教育, platform: weibo, unit: fz-edu, source: {type: rss, url: "` + srv.URL + `/feeds/fz-edu-weibo.atom"}}
-  - {id: np-culture-wechat, name: 南平文旅, platform: wechat, unit: np-culture, source: {type: rss, url: "` + srv.URL + `/feeds/np-culture-wechat.rss"}}
-`)
 	dir := t.TempDir()
 	cfg := loadConfig(t, dir, map[string]string{
-		"registry.yaml": reg.String(),
+		"registry.yaml": demoRegistry(srv.URL, s.heads),
 		"govwatch.yaml": `data_dir: ` + filepath.Join(dir, "data") + `
 registry: {file: registry.yaml}
 collector: {interval: 1s, workers: 4}
@@ -223,6 +208,28 @@ analyzer: {sweep: "@every 1s"}
 ` + s.notifier,
 	})
 	return demo{sim: sim, cfg: cfg}
+}
+
+// demoRegistry is the registry of the demo's units and accounts, their
+// feeds served at sim (the simulator's URL), each unit naming its head when
+// heads is set. Its accounts come last: a test may append more.
+func demoRegistry(sim string, heads bool) string {
+	var reg strings.Builder
+	reg.WriteString("units:\n")
+	for _, u := range demoUnits {
+		if heads {
+			fmt.Fprintf(&reg, "  - {%s, %s}\n", u.unit, u.head)
+		} else {
+			fmt.Fprintf(&reg, "  - {%s}\n", u.unit)
+		}
+	}
+	reg.WriteString(`accounts:
+  - {id: fz-wechat, name: 福州发布, platform: wechat, unit: fz-gov, source: {type: rss, url: "` + sim + `/feeds/fz-wechat.atom"}}
+  - {id: fj-gov-weibo, name: 中国福建, platform: weibo, unit: fz-gov, source: {type: rss, url: "` + sim + `/feeds/fj-gov-weibo.rss"}}
+  - {id: fz-edu-weibo, name: 福州教育, platform: weibo, unit: fz-edu, source: {type: rss, url: "` + sim + `/feeds/fz-edu-weibo.atom"}}
+  - {id: np-culture-wechat, name: 南平文旅, platform: wechat, unit: np-culture, source: {type: rss, url: "` + sim + `/feeds/np-culture-wechat.rss"}}
+`)
+	return reg.String()
 }
 
 // writeConfig writes files (name → text) into dir and returns the path of

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -21,6 +22,10 @@ import (
 
 // maxBody caps the bodies of silences, and by default of posted alerts.
 const maxBody = 1 << 20
+
+// maxActionBody caps the bodies of a duty action (acknowledge, resolve, the
+// one-click link's form) and of an allow entry: a name and a note.
+const maxActionBody = 64 << 10
 
 // DefaultMaxAlerts is how many alerts one POST /api/v2/alerts may carry
 // unless APIOptions say otherwise.
@@ -255,6 +260,8 @@ func (api *API) readPostables(w http.ResponseWriter, r *http.Request) ([]postabl
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			httpError(w, http.StatusRequestEntityTooLarge, "body larger than %d bytes (notifier.api.max_body): send fewer alerts at a time", api.maxBody)
+		} else if errors.Is(err, os.ErrDeadlineExceeded) {
+			httpError(w, http.StatusRequestTimeout, "%s", bodyTimeout)
 		} else {
 			httpError(w, http.StatusBadRequest, "body must be a JSON array of alerts (at most %d bytes): %v", api.maxBody, err)
 		}
@@ -291,10 +298,10 @@ func validatePostable(p *postableAlert) error {
 	}
 	for k, v := range p.Labels {
 		if !match.ValidLabelName(k) {
-			return fmt.Errorf("invalid label name %q", k)
+			return fmt.Errorf("invalid label name %q", match.Clip(k))
 		}
 		if v == "" {
-			return fmt.Errorf("label %q is empty", k)
+			return fmt.Errorf("label %q is empty", match.Clip(k))
 		}
 	}
 	if p.Labels[model.LabelAlertname] == "" {
@@ -335,7 +342,8 @@ func filters(r *http.Request) (match.Matchers, error) {
 	for _, f := range r.URL.Query()["filter"] {
 		m, err := match.Parse(f)
 		if err != nil {
-			return nil, fmt.Errorf("filter %q: %v", f, err)
+			// The error names the matcher, clipped: f may be a megabyte.
+			return nil, fmt.Errorf("filter: %v", err)
 		}
 		ms = append(ms, m)
 	}
@@ -413,6 +421,25 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// bodyTimeout is the answer to a body the server's read timeout cut off.
+const bodyTimeout = "the body did not arrive within the server's read timeout (http.read_timeout)"
+
+// bodyError answers a request whose JSON body could not be read: 413 when
+// it was larger than limit bytes, 408 when it came too slowly for the
+// server's read timeout, otherwise 400 saying what it must be (want).
+func bodyError(w http.ResponseWriter, err error, limit int64, want string) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		httpError(w, http.StatusRequestEntityTooLarge, "body larger than %d bytes: it must be %s", limit, want)
+		return
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		httpError(w, http.StatusRequestTimeout, "%s", bodyTimeout)
+		return
+	}
+	httpError(w, http.StatusBadRequest, "body must be %s: %v", want, err)
 }
 
 func httpError(w http.ResponseWriter, code int, format string, args ...any) {

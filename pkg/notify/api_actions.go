@@ -36,8 +36,8 @@ type actionFunc func(ctx context.Context, fp string, incident int, by, note stri
 func (api *API) actionAPI(w http.ResponseWriter, r *http.Request, sc scope, do actionFunc) {
 	fp := r.PathValue("fingerprint")
 	var body actionBody
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil {
-		httpError(w, http.StatusBadRequest, "body must be JSON {\"by\": \"name\", \"note\": \"…\"}: %v", err)
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody)).Decode(&body); err != nil {
+		bodyError(w, err, maxActionBody, `JSON {"by": "name", "note": "…"}`)
 		return
 	}
 	if strings.TrimSpace(body.By) == "" {
@@ -142,7 +142,7 @@ func (api *API) linkAction(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
 	by := strings.TrimSpace(r.FormValue("by"))
 	if by == "" {
 		by = "一键链接"
@@ -267,7 +267,7 @@ func (api *API) postSilence(w http.ResponseWriter, r *http.Request, sc scope) {
 	}
 	var s silence.Silence
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&s); err != nil {
-		httpError(w, http.StatusBadRequest, "body must be a silence as JSON: %v", err)
+		bodyError(w, err, maxBody, "a silence as JSON")
 		return
 	}
 	id, err := api.state.Silences().Set(r.Context(), s)

@@ -464,3 +464,33 @@ func TestAPITakesOnlyJSONBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckTakesOnlyJSONBodies: the draft check refuses the bodies another
+// site's page can send without asking, with a token and without one.
+func TestCheckTakesOnlyJSONBodies(t *testing.T) {
+	for _, auth := range []*Auth{nil, NewAuth([]Token{{Secret: []byte("admin-token-0123456")}}, nil)} {
+		checked := 0
+		check := auth.Checker(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { checked++ }))
+		for ctype, want := range map[string]int{
+			"text/plain":                        415,
+			"application/x-www-form-urlencoded": 415,
+			"multipart/form-data; boundary=x":   415,
+			"":                                  415,
+			"application/json; charset=utf-8":   200,
+		} {
+			req := httptest.NewRequest("POST", "/api/v1/check", strings.NewReader(`{"text": "澳门新葡京"}`))
+			if ctype != "" {
+				req.Header.Set("Content-Type", ctype)
+			}
+			req.Header.Set("Authorization", "Bearer admin-token-0123456")
+			rec := httptest.NewRecorder()
+			check.ServeHTTP(rec, req)
+			if rec.Code != want {
+				t.Errorf("auth %v: POST /api/v1/check as %q: %d %s, want %d", auth != nil, ctype, rec.Code, rec.Body, want)
+			}
+		}
+		if checked != 1 {
+			t.Errorf("auth %v: the check ran %d times, want once (for the JSON body)", auth != nil, checked)
+		}
+	}
+}

@@ -45,10 +45,10 @@ var scopeLabels = map[string]string{
 // everywhere.
 func (api *API) postAllow(w http.ResponseWriter, r *http.Request, sc scope) {
 	var body allowBody
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		httpError(w, http.StatusBadRequest, `body must be JSON {"fingerprint", "scope", "reason", "by", "rule"?, "match"?}: %v`, err)
+		bodyError(w, err, maxActionBody, `JSON {"fingerprint", "scope", "reason", "by", "rule"?, "match"?}`)
 		return
 	}
 	by, reason := strings.TrimSpace(body.By), strings.TrimSpace(body.Reason)

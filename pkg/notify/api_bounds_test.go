@@ -3,10 +3,15 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -141,5 +146,68 @@ func TestAPIPostV2ManyAlertsAllKept(t *testing.T) {
 			t.Fatalf("%d of %d posted alerts have a record", len(recs), processed)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAPIOversizedBodies: a silence, a duty action or an allow entry over
+// its limit is refused with 413 naming the limit, as posted alerts are,
+// not with a 400 that reads as malformed JSON.
+func TestAPIOversizedBodies(t *testing.T) {
+	f := newEscAPI(t, nil)
+	pad := strings.Repeat("a", 2<<20)
+	for _, tc := range []struct{ path, body, want string }{
+		{"/api/v2/silences", `{"matchers": [{"name": "alertname", "value": "` + pad + `"}]}`, "body larger than 1048576 bytes: it must be a silence as JSON"},
+		{"/api/v1/alerts/0123456789abcdef/ack", `{"by": "x", "note": "` + pad + `"}`, "body larger than 65536 bytes"},
+		{"/api/v1/alerts/0123456789abcdef/resolve", `{"by": "x", "note": "` + pad + `"}`, "body larger than 65536 bytes"},
+		{"/api/v1/findings/allow", `{"fingerprint": "0123456789abcdef", "reason": "` + pad + `"}`, "body larger than 65536 bytes"},
+	} {
+		code, body := f.do(t, "POST", tc.path, "", "application/json", tc.body)
+		if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, tc.want) {
+			t.Errorf("POST %s with 2 MiB: %d %s, want 413 saying %q", tc.path, code, body, tc.want)
+		}
+	}
+	// Malformed JSON within the limit is still 400.
+	if code, body := f.do(t, "POST", "/api/v2/silences", "", "application/json", `{"matchers": [`); code != http.StatusBadRequest {
+		t.Errorf("a truncated silence: %d %s, want 400", code, body)
+	}
+}
+
+// TestAPIFilterAnswersAreShort: a filter= of 900 KB is refused with a
+// message that names it clipped, not with the filter sent back twice.
+func TestAPIFilterAnswersAreShort(t *testing.T) {
+	f := newEscAPI(t, nil)
+	filter := url.QueryEscape(`alertname=~"` + strings.Repeat("a", 900<<10) + `"`)
+	for _, path := range []string{"/api/v2/alerts", "/api/v2/silences"} {
+		code, body := f.do(t, "GET", path+"?filter="+filter, "", "", "")
+		if code != http.StatusBadRequest || !strings.Contains(body, "at most 1024") || len(body) > 1<<10 {
+			t.Errorf("GET %s with a 900 KB filter: %d, %d bytes: %.300s", path, code, len(body), body)
+		}
+	}
+}
+
+// cutOff is a body whose first bytes arrive and whose rest the server's
+// read timeout cuts off, as a slow client's does.
+func cutOff(first string) io.Reader {
+	return io.MultiReader(strings.NewReader(first), iotest.ErrReader(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}))
+}
+
+// TestAPIBodyCutOffGets408: a body the read timeout cut off is answered
+// 408, not as malformed or too large.
+func TestAPIBodyCutOffGets408(t *testing.T) {
+	f := newEscAPI(t, nil)
+	for path, first := range map[string]string{
+		"/api/v2/alerts":                          `[{"labels": {"alertname": "x"`,
+		"/api/v2/silences":                        `{"matchers": [`,
+		"/api/v1/alerts/0123456789abcdef/ack":     `{"by": "x`,
+		"/api/v1/findings/allow":                  `{"fingerprint": "`,
+		"/api/v1/alerts/0123456789abcdef/resolve": `{`,
+	} {
+		req := httptest.NewRequest("POST", path, cutOff(first))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		f.srv.Config.Handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusRequestTimeout || !strings.Contains(rec.Body.String(), "http.read_timeout") {
+			t.Errorf("POST %s cut off: %d %s, want 408 naming http.read_timeout", path, rec.Code, rec.Body)
+		}
 	}
 }

@@ -127,11 +127,18 @@ func (a *Auth) check(r *http.Request) (scope, bool) {
 
 // Checker guards the draft check (POST /api/v1/check): every known token
 // may call it, an editor's check token included; none, or an unknown one,
-// gets 401. A nil Auth leaves it open, as it leaves the API.
+// gets 401, and a body that is not JSON 415. A nil Auth leaves it open to
+// every JSON body, as it leaves the API.
 func (a *Auth) Checker(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := a.check(r); !ok {
 			unauthorized(w)
+			return
+		}
+		if !jsonBody(r) {
+			// As on the API: another site's page may send text/plain or a
+			// form here without asking, JSON it may not.
+			httpError(w, http.StatusUnsupportedMediaType, "send the body as application/json, not %q", r.Header.Get("Content-Type"))
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -55,6 +55,7 @@ func TestTokensOutsideTheirScope(t *testing.T) {
 		want       int
 	}{{"no token", "", 401}, {"a wrong token", "not-a-token-0123456", 401}, {"the check token", "editor-token-0123", 200}, {"a unit token", "fz-token-0123456", 200}, {"the admin token", "admin-token-0123456", 200}} {
 		req := httptest.NewRequest("POST", "/api/v1/check", strings.NewReader(`{"text": "x"}`))
+		req.Header.Set("Content-Type", "application/json")
 		if tc.token != "" {
 			req.Header.Set("Authorization", "Bearer "+tc.token)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 
 	"github.com/govwatch/govwatch/pkg/model"
 )
@@ -35,7 +36,8 @@ type CheckResponse struct {
 
 // CheckHandler serves POST /api/v1/check with the engine engine returns:
 // {"text": "…"} in, {"findings": […], "lexicon_version": "…"} out. Bad
-// requests get 400 with {"error": "…"}, a body over MaxCheckBody 413; an
+// requests get 400 with {"error": "…"}, a body over MaxCheckBody 413, one
+// the server's read timeout cut off 408; an
 // answer holds at most MaxCheckFindings findings and says "capped": true
 // when there were more.
 func CheckHandler(engine func() *Engine) http.Handler {
@@ -58,6 +60,10 @@ func CheckHandler(engine func() *Engine) http.Handler {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				checkError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", MaxCheckBody))
+				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				checkError(w, http.StatusRequestTimeout, "the body did not arrive within the server's read timeout (http.read_timeout)")
 				return
 			}
 			checkError(w, http.StatusBadRequest, "bad JSON: "+err.Error()+` (want {"text": "…"})`)

@@ -2,10 +2,14 @@ package textscan
 
 import (
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func postCheck(t *testing.T, h http.Handler, body string) *httptest.ResponseRecorder {
@@ -47,5 +51,18 @@ func TestCheckHandlerBounds(t *testing.T) {
 	rec = postCheck(t, h, `{"text": "`+strings.Repeat("a", MaxCheckBody)+`"}`)
 	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "body larger than 1048576 bytes") {
 		t.Errorf("oversized body: got %d %s, want 413 naming the limit", rec.Code, rec.Body)
+	}
+}
+
+// TestCheckHandlerBodyCutOff: a draft the server's read timeout cut off is
+// answered 408, not as bad JSON.
+func TestCheckHandlerBodyCutOff(t *testing.T) {
+	e := testEngine(t)
+	h := CheckHandler(func() *Engine { return e })
+	rec := httptest.NewRecorder()
+	body := io.MultiReader(strings.NewReader(`{"text": "澳门`), iotest.ErrReader(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}))
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/check", body))
+	if rec.Code != http.StatusRequestTimeout || !strings.Contains(rec.Body.String(), "read timeout") {
+		t.Errorf("got %d %s, want 408 naming the read timeout", rec.Code, rec.Body)
 	}
 }

@@ -4,6 +4,7 @@
 package match
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
@@ -37,7 +38,7 @@ type Matcher struct {
 // New builds a matcher, compiling the value when op is a regex operator.
 func New(name, op, value string) (*Matcher, error) {
 	if !labelName.MatchString(name) {
-		return nil, fmt.Errorf("invalid label name %q", name)
+		return nil, fmt.Errorf("invalid label name %q", Clip(name))
 	}
 	m := &Matcher{Name: name, Op: op, Value: value}
 	switch op {
@@ -68,18 +69,26 @@ func compile(value string) (*regexp.Regexp, error) {
 	}
 	expr := "^(?:" + value + ")$"
 	tree, err := syntax.Parse(expr, syntax.Perl)
+	if se := (*syntax.Error)(nil); errors.As(err, &se) {
+		// The parser quotes the culprit, which may be all of the pattern.
+		err = &syntax.Error{Code: se.Code, Expr: Clip(se.Expr)}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("bad regex %q: %w", value, err)
+		return nil, fmt.Errorf("bad regex %q: %w", Clip(value), err)
 	}
 	prog, err := syntax.Compile(tree.Simplify())
 	if err != nil {
-		return nil, fmt.Errorf("bad regex %q: %w", value, err)
+		return nil, fmt.Errorf("bad regex %q: %w", Clip(value), err)
 	}
 	if n := len(prog.Inst); n > maxRegexInsts {
-		return nil, fmt.Errorf("regex %q is too complex: %d instructions, at most %d", truncate(value, 40), n, maxRegexInsts)
+		return nil, fmt.Errorf("regex %q is too complex: %d instructions, at most %d", Clip(value), n, maxRegexInsts)
 	}
 	return regexp.Compile(expr)
 }
+
+// Clip shortens what a client sent to quote it in an error: an answer says
+// what is wrong, it does not send back a request of a megabyte.
+func Clip(s string) string { return truncate(s, 64) }
 
 func truncate(s string, n int) string {
 	for i := range s {
@@ -98,7 +107,7 @@ func Parse(s string) (*Matcher, error) {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"))
 	i := strings.IndexAny(s, "=!")
 	if i <= 0 {
-		return nil, fmt.Errorf("matcher %q: want name=value, name!=value, name=~re or name!~re", s)
+		return nil, fmt.Errorf("matcher %q: want name=value, name!=value, name=~re or name!~re", Clip(s))
 	}
 	name := strings.TrimSpace(s[:i])
 	rest := s[i:]
@@ -110,19 +119,19 @@ func Parse(s string) (*Matcher, error) {
 		}
 	}
 	if op == "" {
-		return nil, fmt.Errorf("matcher %q: want name=value, name!=value, name=~re or name!~re", s)
+		return nil, fmt.Errorf("matcher %q: want name=value, name!=value, name=~re or name!~re", Clip(s))
 	}
 	value := strings.TrimSpace(rest[len(op):])
 	if strings.HasPrefix(value, `"`) {
 		v, err := strconv.Unquote(value)
 		if err != nil {
-			return nil, fmt.Errorf("matcher %q: bad quoted value: %w", s, err)
+			return nil, fmt.Errorf("matcher %q: bad quoted value: %w", Clip(s), err)
 		}
 		value = v
 	}
 	m, err := New(name, op, value)
 	if err != nil {
-		return nil, fmt.Errorf("matcher %q: %w", s, err)
+		return nil, fmt.Errorf("matcher %q: %w", Clip(s), err)
 	}
 	return m, nil
 }

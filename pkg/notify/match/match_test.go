@@ -84,3 +84,28 @@ func TestRegexLimits(t *testing.T) {
 		t.Errorf("an ordinary regex refused: %v", err)
 	}
 }
+
+// TestErrorsQuoteLittle: an error quotes at most a clipped piece of what it
+// refuses, however large: a request of a megabyte gets a short answer.
+func TestErrorsQuoteLittle(t *testing.T) {
+	huge := strings.Repeat("a", 900<<10)
+	for name, s := range map[string]string{
+		"huge regex":      `unit=~"` + huge + `"`,
+		"huge label name": strings.Repeat("a-", 450<<10) + `="x"`,
+		"no operator":     huge,
+		"bad quoting":     `unit="` + huge,
+		"bad regex":       `unit=~"(` + strings.Repeat("a", 1000) + `"`,
+	} {
+		_, err := Parse(s)
+		if err == nil {
+			t.Errorf("%s: parsed", name)
+			continue
+		}
+		if n := len(err.Error()); n > 400 {
+			t.Errorf("%s: an error of %d bytes: %.200s…", name, n, err)
+		}
+	}
+	if _, err := New(strings.Repeat("a-", 450<<10), Equal, "x"); err == nil || len(err.Error()) > 200 {
+		t.Errorf("a huge label name: %.200v", err)
+	}
+}

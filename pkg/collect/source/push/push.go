@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -158,8 +159,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := readBody(r, h.o.MaxBody)
-	if err != nil {
-		fail(w, http.StatusRequestEntityTooLarge, "%v", err)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		fail(w, http.StatusRequestEntityTooLarge, "body is over the limit of %d bytes", h.o.MaxBody)
+		return
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// Not too large: too slow. Resending it as it was may pass.
+		fail(w, http.StatusRequestTimeout, "the body did not arrive within the server's read timeout (http.read_timeout)")
+		return
+	case err != nil:
+		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	now := h.o.Clock.Now()
@@ -247,13 +256,16 @@ func Verify(secret []byte, timestamp string, body []byte, sig string) bool {
 	return hmac.Equal([]byte(want), []byte(sig))
 }
 
+// errBodyTooLarge is readBody's error for a body over its limit.
+var errBodyTooLarge = errors.New("body over the limit")
+
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read body: %v", err)
+		return nil, fmt.Errorf("read body: %w", err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("body is over the limit of %d bytes", limit)
+		return nil, errBodyTooLarge
 	}
 	return b, nil
 }

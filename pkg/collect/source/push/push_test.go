@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -387,5 +391,31 @@ func TestReplayMarkerAfterPublish(t *testing.T) {
 	}
 	if n := r.got.count(); n != 6 {
 		t.Errorf("got %d posts ingested, want 6 (two published requests)", n)
+	}
+}
+
+// TestIngestBodyCutOff: a body the server's read timeout cut off is
+// answered 408, not 413 as if it were too large, and a body that broke off
+// otherwise 400; neither is published.
+func TestIngestBodyCutOff(t *testing.T) {
+	r := newRig(t, 60)
+	for _, tc := range []struct {
+		err    error
+		status int
+		want   string
+	}{
+		{&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, 408, "read timeout"},
+		{io.ErrUnexpectedEOF, 400, "read body: unexpected EOF"},
+	} {
+		hr := httptest.NewRequest(http.MethodPost, Path, io.MultiReader(strings.NewReader(`[{"account_id": "fj-gov-douyin",`), iotest.ErrReader(tc.err)))
+		hr.Header.Set(HeaderKey, "crawler-1")
+		w := httptest.NewRecorder()
+		r.h.ServeHTTP(w, hr)
+		if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.want) {
+			t.Errorf("a body broken off by %v: %d %s, want %d saying %q", tc.err, w.Code, w.Body, tc.status, tc.want)
+		}
+	}
+	if n := r.got.count(); n != 0 {
+		t.Errorf("%d posts published", n)
 	}
 }
