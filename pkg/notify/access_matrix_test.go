@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -674,16 +673,9 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	clock, st := embeddedStores.at(t, escStart)
 	esc := newEscNotifier(t, st, clock, newRecorder("robot"), func(o *Options) { o.Directory = dir })
-	api, err := NewAPI(esc.n.Notifier, APIOptions{Clock: clock, Log: esc.n.log, Signer: esc.signer, Auth: NewAuth(tokens, dir.Registry),
+	api, srv := serveAPI(t, esc.n.Notifier, APIOptions{Clock: clock, Log: esc.n.log, Signer: esc.signer, Auth: NewAuth(tokens, dir.Registry),
 		Status: &Status{Version: "matrix", Route: &Route{Receiver: "duty", GroupBy: []string{model.LabelUnit}},
 			Receivers: []ReceiverInfo{{Name: "duty", Channels: []string{"dingtalk"}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	api.Routes(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
 	m := &matrix{t: t, ctx: testCtx(t), f: &escAPI{escFixture: esc, srv: srv}, ids: map[string][]string{},
 		fps: map[string]string{}, silences: map[string]string{}, allows: map[string]string{}}
 

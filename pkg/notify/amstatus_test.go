@@ -2,7 +2,6 @@ package notify
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"slices"
@@ -24,17 +23,10 @@ func statusFixture(t *testing.T) *apiFixture {
 	}
 	rt := &Route{Receiver: "duty", GroupBy: []string{"unit"}, GroupWait: 30 * time.Second,
 		Routes: []*Route{{Receiver: "heads", Matchers: ms, Continue: true, GroupBy: []string{"unit", "alertname"}}}}
-	api, err := NewAPI(f.n.Notifier, APIOptions{Clock: f.n.clock, Log: f.n.log, Status: &Status{
+	_, f.srv = serveAPI(t, f.n.Notifier, APIOptions{Clock: f.n.clock, Log: f.n.log, Status: &Status{
 		Version: "1.2.3", Replica: "notifier-0", Route: rt, Started: apiNow.Add(-time.Hour),
 		Receivers: []ReceiverInfo{{Name: "duty", Channels: []string{"dingtalk", "sms"}, Fallback: "heads"}, {Name: "heads", Channels: []string{"email"}}},
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	api.Routes(mux)
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
 	return f
 }
 

@@ -48,14 +48,7 @@ func newBusAPI(t *testing.T, o APIOptions) *busAPI {
 	clock := clockwork.NewFakeClockAt(apiNow)
 	f := newFixture(t, fixtureOptions{store: embeddedStores.realTime(t), clock: clock, bus: b, resolveTimeout: 10 * time.Minute})
 	o.Clock, o.Log = clock, f.n.log
-	api, err := NewAPI(f.n.Notifier, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	api.Routes(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	_, srv := serveAPI(t, f.n.Notifier, o)
 	return &busAPI{fixture: f, bus: b, srv: srv}
 }
 

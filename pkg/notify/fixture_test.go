@@ -3,6 +3,8 @@ package notify
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -304,4 +306,19 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map
 	t.Helper()
 	v, _ := metrictest.Sum(t, reg, name, labels)
 	return v
+}
+
+// serveAPI builds the API over n with o and serves its routes until the
+// test ends.
+func serveAPI(t testing.TB, n *Notifier, o APIOptions) (*API, *httptest.Server) {
+	t.Helper()
+	api, err := NewAPI(n, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	api.Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return api, srv
 }
