@@ -3,7 +3,9 @@
 // escalated to it: what happened, on which account of which unit, the
 // evidence, when it was first seen, who was paged when, when it was
 // acknowledged and what was done — in Chinese, from a template a deployment
-// can replace.
+// can replace. The 通报 (notice.go) publishes an inspection check: overview,
+// problems by class, rectification requirements and the annex table, as
+// HTML from a replaceable template and as an XLSX workbook.
 package report
 
 import (
