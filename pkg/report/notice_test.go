@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -233,4 +236,50 @@ func atoi(t *testing.T, s string) int {
 		t.Fatalf("%q is not a number", s)
 	}
 	return v
+}
+
+// TestNoticePDF prints the 通报 with headless Chromium and reads its text
+// back with pdftotext: the Chinese headings and an account's name are
+// text in the PDF, in a font that has them. GOVWATCH_NOTICE_PNG=/tmp/x
+// keeps its first page as an image (pdftoppm) to look at. Skipped without
+// Chromium or poppler-utils unless GOVWATCH_REQUIRE_CHROMIUM=1.
+func TestNoticePDF(t *testing.T) {
+	browser, err := Chromium()
+	_, perr := exec.LookPath("pdftotext")
+	if err != nil || perr != nil {
+		if os.Getenv("GOVWATCH_REQUIRE_CHROMIUM") == "1" {
+			t.Fatalf("GOVWATCH_REQUIRE_CHROMIUM=1 but: %v %v", err, perr)
+		}
+		t.Skipf("no Chromium or pdftotext (apt-get install chromium fonts-noto-cjk poppler-utils): %v %v", err, perr)
+	}
+	h, err := NewNoticeHTML("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := h.Render(&buf, testNotice(t)); err != nil {
+		t.Fatal(err)
+	}
+	pdf, err := PDF(context.Background(), browser, buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "notice.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", path, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	for _, want := range []string{"关于2026年第四季度政务新媒体检查情况的通报", "一、总体情况", "二、存在问题", "三、整改要求", "附件", "账号0000", "合格率"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the PDF's text lacks %q", want)
+		}
+	}
+	if png := os.Getenv("GOVWATCH_NOTICE_PNG"); png != "" {
+		if out, err := exec.Command("pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", path, png).CombinedOutput(); err != nil {
+			t.Fatalf("pdftoppm: %v\n%s", err, out)
+		}
+	}
 }
