@@ -49,6 +49,10 @@ type Facts struct {
 	// Incidents are the account's incidents that fired in the period or
 	// were still firing at its start.
 	Incidents []Incident
+	// Posts are the posts published in the period, and Before the last
+	// one before it began (nil: none): what Analyze reads.
+	Posts  []PostStat
+	Before *PostRef
 }
 
 // Period is what a check judges: from From to the time point At.
