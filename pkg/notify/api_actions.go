@@ -125,6 +125,7 @@ type linkView struct {
 	Account, Unit      string
 	Status, FirstSeen  string
 	Ack                string
+	Missing            string // what the form lacked, shown above it
 }
 
 // linkPage shows what the link would do and a button to do it. GET changes
@@ -145,7 +146,11 @@ func (api *API) linkAction(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
 	by := strings.TrimSpace(r.FormValue("by"))
 	if by == "" {
-		by = "一键链接"
+		// The timeline and the report upward say who acted: a name is
+		// required, as the form says, also of a client that skips it.
+		v.Missing = "请填写姓名后再" + v.Verb + "。"
+		api.renderLink(w, http.StatusBadRequest, v)
+		return
 	}
 	note := strings.TrimSpace(r.FormValue("note"))
 	var err error

@@ -123,6 +123,17 @@ func TestAckLinks(t *testing.T) {
 		t.Fatalf("status after bad links: got %s, want firing", got)
 	}
 
+	// Without a name nothing happens: the form comes back asking for one.
+	for _, form := range []string{"note=x", "by=%20%20&note=x"} {
+		code, body = f.do(t, "POST", ackPath, "", "application/x-www-form-urlencoded", form)
+		if code != http.StatusBadRequest || !strings.Contains(body, "请填写姓名") || !strings.Contains(body, `method="post"`) {
+			t.Fatalf("POST ack link with %q: %d %s", form, code, body)
+		}
+	}
+	if got := status(); got != StatusFiring {
+		t.Fatalf("status after a nameless ack: got %s, want firing", got)
+	}
+
 	code, body = f.do(t, "POST", ackPath, "", "application/x-www-form-urlencoded", url.Values{"by": {"教育值班"}, "note": {"正在处理"}}.Encode())
 	if code != 200 || !strings.Contains(body, "已确认") {
 		t.Fatalf("POST ack link: %d %s", code, body)
@@ -130,6 +141,10 @@ func TestAckLinks(t *testing.T) {
 	rec, _ := f.n.Record(ctx, a.Fingerprint())
 	if rec.Status != StatusAcknowledged || rec.Ack.By != "教育值班" || rec.Ack.Note != "正在处理" {
 		t.Fatalf("after the ack link: %s %+v", rec.Status, rec.Ack)
+	}
+	// The next person to open the link sees who acknowledged, and when.
+	if code, body := f.do(t, "GET", ackPath, "", "", ""); code != 200 || !strings.Contains(body, "教育值班 于 ") || !strings.Contains(body, " 确认") {
+		t.Fatalf("GET ack link after the ack: %d %s", code, body)
 	}
 
 	// Links expire (72h by default).
