@@ -51,3 +51,48 @@ func BenchmarkTick(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHandleTargeted measures handling one alert an inhibition rule
+// targets (a repeat of an account.stale) while many other account.stale
+// alerts and a few source alerts are active: what deciding whether it is
+// inhibited costs. It reports the values read per handling.
+func BenchmarkHandleTargeted(b *testing.B) {
+	for _, stores := range backends {
+		for _, alerts := range []int{300, 3000} {
+			b.Run(fmt.Sprintf("store=%s/alerts=%d", stores.name, alerts), func(b *testing.B) {
+				clock, st0 := stores.at(b, escStart)
+				st := &countingStore{Store: st0}
+				ms, _ := match.ParseAll([]string{`alertname="system.source_down"`})
+				tg, _ := match.ParseAll([]string{`alertname="account.stale"`})
+				n := newTestNotifier(b, Options{
+					Store: st, Receivers: []Receiver{{Name: "r", Channels: []channel.Channel{newRecorder("c")}}},
+					Route: &Route{Receiver: "r"}, Clock: clock, Log: zap.NewNop(),
+					Inhibit: []inhibit.Rule{{Source: ms, Target: tg, Equal: []string{"account_id"}}},
+				})
+				ctx := b.Context()
+				alert := func(name string, i int) *model.Alert {
+					return &model.Alert{Labels: model.LabelSet{"alertname": name, "severity": "critical", "account_id": fmt.Sprint("acc-", i), "unit": "u"}, StartsAt: escStart}
+				}
+				for i := range alerts {
+					if err := n.Handle(ctx, alert("account.stale", i)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				for i := range 10 {
+					if err := n.Handle(ctx, alert("system.source_down", alerts+i)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				repeat := alert("account.stale", 0)
+				st.scanned.Store(0)
+				b.ResetTimer()
+				for b.Loop() {
+					if err := n.Handle(ctx, repeat); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(st.scanned.Load())/float64(b.N), "scanned/op")
+			})
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 type inhibitor struct {
 	rules   []inhibit.Rule
 	records *lifecycle
+	sources *sourceIndex
 	m       *metrics
 }
 
@@ -50,17 +51,17 @@ func (i *inhibitor) by(ctx context.Context, d *delivery) (string, error) {
 	return by, nil
 }
 
-// indexFor reads the active alerts when a rule targets one of recs, and
-// indexes them as inhibition sources.
+// indexFor reads the active inhibition sources when a rule targets one of
+// recs: the source index, not every record.
 func (i *inhibitor) indexFor(ctx context.Context, recs ...*Record) (*inhibit.Index, error) {
-	var active []Record
+	var sources []inhibit.Active
 	if slices.ContainsFunc(recs, func(r *Record) bool { return inhibit.Targeted(i.rules, r.Alert.Labels) }) {
 		var err error
-		if active, err = i.records.list(ctx, true); err != nil {
+		if sources, err = i.sources.active(ctx); err != nil {
 			return nil, err
 		}
 	}
-	return i.index(active), nil
+	return inhibit.NewIndex(i.rules, sources), nil
 }
 
 // index indexes active as inhibition sources.

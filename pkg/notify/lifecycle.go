@@ -29,6 +29,8 @@ type lifecycle struct {
 	m              *metrics
 	resolveTimeout time.Duration
 	openers        []func(*Record)
+	// sources, when set, is kept in step with every move of a record.
+	sources *sourceIndex
 }
 
 func newLifecycle(st store.Store, clock clockwork.Clock, log *zap.Logger, m *metrics, resolveTimeout time.Duration, openers ...func(*Record)) *lifecycle {
@@ -120,6 +122,12 @@ func (l *lifecycle) update(ctx context.Context, fp string, change func(*Record, 
 	}
 	if moved {
 		l.log.Info("alert "+r.Status, zap.String("fingerprint", fp), zap.String("alertname", r.Alert.Name()), zap.Int("incident", r.Incident))
+		if l.sources != nil {
+			if err := l.sources.observe(ctx, &r); err != nil {
+				// The record moved; the next tick repairs the index.
+				l.log.Warn("inhibition source index", zap.String("fingerprint", fp), zap.Error(err))
+			}
+		}
 	}
 	return &r, moved, nil
 }

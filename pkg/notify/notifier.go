@@ -292,7 +292,8 @@ func assemble(o Options, receivers map[string]Receiver, policies map[string]*esc
 	n.router = &router{route: o.Route, receivers: receivers}
 	n.escalator = &escalator{policies: o.Policies, byName: policies, dir: dir, clock: o.Clock, log: o.Log, m: n.m}
 	n.records = newLifecycle(o.Store, o.Clock, o.Log, n.m, o.ResolveTimeout, n.router.assign, n.escalator.start)
-	n.inhibitor = &inhibitor{rules: o.Inhibit, records: n.records, m: n.m}
+	n.records.sources = &sourceIndex{store: o.Store, rules: o.Inhibit}
+	n.inhibitor = &inhibitor{rules: o.Inhibit, records: n.records, sources: n.records.sources, m: n.m}
 	n.silencer = &silencer{silences: silence.New(o.Store, o.Clock), clock: o.Clock, m: n.m}
 	n.allows = allow.New(o.Store)
 	failures := &failureRuns{store: o.Store, clock: o.Clock}

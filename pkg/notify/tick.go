@@ -87,6 +87,7 @@ func (n *Notifier) Tick(ctx context.Context) error {
 		}
 	}
 	errs = append(errs, n.settleOwed(ctx, owed, all))
+	errs = append(errs, n.records.sources.repair(ctx, all, n.records))
 	errs = append(errs, n.grouper.flushDue(ctx))
 	return errors.Join(errs...)
 }

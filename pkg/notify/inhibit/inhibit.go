@@ -53,6 +53,12 @@ func NewIndex(rules []Rule, active []Active) *Index {
 	return x
 }
 
+// Sourced reports whether an alert with labels ls may inhibit others: a
+// rule's source matchers match it.
+func Sourced(rules []Rule, ls model.LabelSet) bool {
+	return slices.ContainsFunc(rules, func(r Rule) bool { return r.Source.Matches(ls) })
+}
+
 // Targeted reports whether a rule may inhibit an alert with labels ls: only
 // then does checking it need the active alerts.
 func Targeted(rules []Rule, ls model.LabelSet) bool {
