@@ -139,6 +139,9 @@ func (a *Analyzer) Run(ctx context.Context) error {
 				AckWait:        a.o.AckWait,
 				MaxDeliver:     a.o.MaxDeliver,
 				Concurrency:    a.o.Workers,
+				// Subjects name the account: one account's posts in
+				// order, other accounts' beside them.
+				Key: bus.SubjectKey,
 			}, c.handle)
 		}()
 	}

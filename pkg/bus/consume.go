@@ -286,6 +286,11 @@ func laneOf(key string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
+// SubjectKey keys a message by its subject: for posts, snapshots and
+// probes, whose subjects end in the platform and the account, one lane per
+// account.
+func SubjectKey(subject string, _ nats.Header) string { return subject }
+
 // AlertKey is the fingerprint an alert message's Nats-Msg-Id starts with
 // (AlertMsgID, PostedMsgID, a replayed dead letter's), else its subject:
 // ConsumerConfig.Key for consumers of alerts that keep each alert's order.

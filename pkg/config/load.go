@@ -245,7 +245,9 @@ func (c *Config) validate(pos *conf.Positions) conf.Problems {
 		}
 	}
 	positive("collector.workers", c.Collector.Workers)
-	positive("analyzer.workers", c.Analyzer.Workers)
+	if c.Analyzer.Workers < 0 {
+		bad("analyzer.workers", "must be 0 (twice the CPU cores) or more, not %d", c.Analyzer.Workers)
+	}
 	positive("notifier.workers", c.Notifier.Workers)
 	atLeast := func(path string, d conf.Duration, min conf.Duration) {
 		if d < min {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -129,7 +130,7 @@ func (e *env) analyzer() (runner, error) {
 	a := analyze.New(analyze.Options{
 		Registry: e.cfg.Registry, Bus: e.bus, Store: e.store,
 		Posts: ds.Posts, Snapshots: ds.Snapshots, Probes: ds.Probes, Sweepers: ds.Sweepers,
-		Sweep: sweep, Workers: ac.Workers,
+		Sweep: sweep, Workers: analyzerWorkers(ac.Workers),
 		Clock: e.clock, Log: e.log.Named("analyzer"), Metrics: e.reg,
 		SelfURL: e.external,
 	})
@@ -188,6 +189,15 @@ func (e *env) notifier() (runner, error) {
 	}
 	api.Routes(e.mux)
 	return n.Run, nil
+}
+
+// analyzerWorkers is analyzer.workers, 0 meaning twice the cores the
+// process may use: a worker waits on the store most of the time.
+func analyzerWorkers(n int) int {
+	if n > 0 {
+		return n
+	}
+	return 2 * runtime.GOMAXPROCS(0)
 }
 
 // DefaultBreakerAfter is the run of failures that opens a receiver's
