@@ -88,8 +88,10 @@ func (r *Result) OK() bool { return len(r.Mismatches) == 0 }
 func Run(ctx context.Context, o Options) (*Result, error) {
 	began := time.Now()
 	// A replay is a batch of short-lived JSON states: trade some memory
-	// (a few hundred MB at 1,000 accounts) for less collection.
+	// for less collection, up to a soft limit that keeps 10,000 accounts
+	// under a GiB (the stream itself holds about 30 KB per account).
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(768 << 20))
 	s, err := generate(o.Accounts, o.Days, o.Seed)
 	if err != nil {
 		return nil, err
@@ -147,7 +149,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		var err error
 		switch {
 		case e.post != nil:
-			err = an.a.HandlePost(ctx, e.post)
+			err = an.a.HandlePost(ctx, e.Post())
 		case e.snap != nil:
 			err = an.a.HandleSnapshot(ctx, e.snap)
 		case e.probe != nil:

@@ -26,9 +26,12 @@ const zombieDays = 92
 
 // event is one message the analyzer consumes, at the time it sees it.
 type event struct {
-	at    time.Time
-	seq   int // generation order, to keep the sort stable
-	post  *model.Post
+	at   time.Time
+	seq  int // generation order, to keep the sort stable
+	post *model.Post
+	// text, when set, is the post's text and content hash, written out
+	// when the post is handled (Post).
+	text  *phrase
 	snap  *model.AccountSnapshot
 	probe *model.ProbeResult
 }
@@ -76,20 +79,37 @@ var (
 	replies  = []string{"您好，周末正常办理。", "您好，可在官网报名。", "感谢您的关注与支持。", "您好，请携带身份证件。", "谢谢您的鼓励。", "您好，开放时间为上午九点。"}
 )
 
-func ordinaryText(r *rand.Rand) string {
+// phrase is an ordinary text as the indices it is made of: an opening,
+// eight topics and a closing. Ten bytes stand for some 150 characters, so
+// a replay of many accounts holds its stream in memory at a fraction of
+// the texts' size and writes each text out as its post is handled.
+type phrase [10]uint8
+
+func ordinaryPhrase(r *rand.Rand) phrase {
+	var p phrase
+	p[0] = uint8(r.IntN(len(openings)))
+	for i, w := range r.Perm(len(topics))[:8] {
+		p[1+i] = uint8(w)
+	}
+	p[9] = uint8(r.IntN(len(closings)))
+	return p
+}
+
+func (p phrase) String() string {
 	var b strings.Builder
-	b.WriteString(openings[r.IntN(len(openings))])
-	words := r.Perm(len(topics))[:8]
-	for i, w := range words {
+	b.WriteString(openings[p[0]])
+	for i, w := range p[1:9] {
 		if i > 0 {
 			b.WriteString("、")
 		}
 		b.WriteString(topics[w])
 	}
 	b.WriteString("等方面工作稳步推进，")
-	b.WriteString(closings[r.IntN(len(closings))])
+	b.WriteString(closings[p[9]])
 	return b.String()
 }
+
+func ordinaryText(r *rand.Rand) string { return ordinaryPhrase(r).String() }
 
 // generator builds a script.
 type generator struct {
@@ -134,26 +154,45 @@ func (g *generator) newPost(a *registry.Account, kind, parent, title, text strin
 
 // observe adds an observation of p collected at at with metrics m.
 func (g *generator) observe(p *model.Post, at time.Time, m model.Metrics) *model.Post {
+	return g.observeText(p, nil, at, m)
+}
+
+// observeText is observe for a post whose text is text, written out when
+// it is handled.
+func (g *generator) observeText(p *model.Post, text *phrase, at time.Time, m model.Metrics) *model.Post {
 	o := *p
 	o.CollectedAt = at.UTC()
 	o.Metrics = m
-	o.ContentHash = model.ContentHash(o.Title, o.Text, o.URL)
-	g.add(event{at: at, post: &o})
+	if text == nil {
+		o.ContentHash = model.ContentHash(o.Title, o.Text, o.URL)
+	}
+	g.add(event{at: at, post: &o, text: text})
 	return &o
+}
+
+// Post is the post e delivers, its text written out.
+func (e *event) Post() *model.Post {
+	if e.text == nil {
+		return e.post
+	}
+	p := *e.post
+	p.Text = e.text.String()
+	p.ContentHash = model.ContentHash(p.Title, p.Text, p.URL)
+	return &p
 }
 
 // publish adds an ordinary post of a at pub, collected an hour later; one
 // post in four is re-polled three hours after that, one in three gets a
 // comment that the account answers within a day.
-func (g *generator) publish(a *registry.Account, text string, pub time.Time) {
-	p := g.newPost(a, model.KindPost, "", "", text, pub)
+func (g *generator) publish(a *registry.Account, text phrase, pub time.Time) {
+	p := g.newPost(a, model.KindPost, "", "", "", pub)
 	m := model.Metrics{Likes: int64(2 + g.r.IntN(8)), Comments: int64(g.r.IntN(3)), Shares: int64(g.r.IntN(3)), Views: int64(50 + g.r.IntN(200))}
-	g.observe(p, pub.Add(time.Hour), m)
+	g.observeText(p, &text, pub.Add(time.Hour), m)
 	if g.r.IntN(4) == 0 {
 		m.Likes += int64(1 + g.r.IntN(4))
 		m.Shares += int64(g.r.IntN(2))
 		m.Views += int64(20 + g.r.IntN(100))
-		g.observe(p, pub.Add(4*time.Hour), m)
+		g.observeText(p, &text, pub.Add(4*time.Hour), m)
 	}
 	if g.r.IntN(3) == 0 {
 		c := g.newPost(a, model.KindComment, p.ID, "", comments[g.r.IntN(len(comments))], pub.Add(time.Duration(60+g.r.IntN(300))*time.Minute))
@@ -301,7 +340,7 @@ func (g *generator) ordinary(a *registry.Account, rl roles, days int) {
 			if pub.Add(24 * time.Hour).After(g.s.end) {
 				continue // leave the last day's posts out so every comment is answered in the window
 			}
-			g.publish(a, ordinaryText(g.r), pub)
+			g.publish(a, ordinaryPhrase(g.r), pub)
 		}
 	}
 	followers := int64(1000 + g.r.IntN(100000))
@@ -367,8 +406,8 @@ func (g *generator) incidents(rl roles, days int) {
 	g.expect("engagement.forced", rl.forced, "强制要求点赞转发", 1, 0)
 
 	// Fifteen silent days, then a post: reminder, veto, resolution.
-	g.publish(g.account(rl.stale), ordinaryText(g.r), day(staleLast, 10, 0))
-	g.publish(g.account(rl.stale), ordinaryText(g.r), day(staleBack, 10, 0))
+	g.publish(g.account(rl.stale), ordinaryPhrase(g.r), day(staleLast, 10, 0))
+	g.publish(g.account(rl.stale), ordinaryPhrase(g.r), day(staleBack, 10, 0))
 	g.expect("account.stale_warning", rl.stale, "停更 15 天：10 天提醒，14 天转为否决", 1, 1)
 	g.expect("account.stale", rl.stale, "停更 15 天后恢复更新", 1, 1)
 
