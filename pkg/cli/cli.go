@@ -54,6 +54,7 @@ Usage:
                                           send a test message through every channel of a receiver
   govwatch replay [--accounts N] [--days N] [--seed N] [--restart-every N] [--json]
                                           replay a scripted month through the analyzer
+  govwatch inspect rules [-rules FILE]   the indicators a check judges by (also: inspect report)
   govwatch health [-timeout 5s] URL      exit 0 when a daemon's URL (/readyz) answers 2xx: the image's health check
   govwatch deadletter list|replay [-config FILE] [--id N|--all] [--json]
                                           list or replay messages no handler could process
@@ -88,6 +89,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 		return deadletterCmd(ctx, args[1:], io)
 	case "replay":
 		return replayCmd(ctx, args[1:], io)
+	case "inspect":
+		return inspectCmd(ctx, args[1:], io)
 	case "health":
 		return healthCmd(ctx, args[1:], io)
 	case "version":

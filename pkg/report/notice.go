@@ -158,7 +158,9 @@ func deadline(o NoticeOptions) time.Time {
 		return time.Time{}
 	}
 	if o.Calendar != nil {
-		return o.Calendar.AddWorkdays(o.Issued, o.FixWithin)
+		// AddWorkdays is the moment the last working day ends: the date
+		// written is that day's.
+		return o.Calendar.AddWorkdays(o.Issued, o.FixWithin).Add(-time.Second)
 	}
 	d := o.Issued
 	for left := o.FixWithin; left > 0; {
