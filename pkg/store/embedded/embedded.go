@@ -20,6 +20,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -86,6 +87,10 @@ type Store struct {
 	path  string
 	clock clockwork.Clock
 
+	// writers counts the writes under way: a write alone commits at once,
+	// one among others joins a batch (see write).
+	writers atomic.Int64
+
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -128,6 +133,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open %s: create bucket: %w", path, err)
 	}
 
+	db.MaxBatchDelay = time.Millisecond
 	s := &Store{
 		db:    db,
 		path:  path,
@@ -193,9 +199,29 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	return val, nil
 }
 
+// write runs fn in a read-write transaction. bbolt has one writer and
+// each commit is an fsync, so many writers at once (the collector, the
+// analyzer and the notifier of one process) queue behind one another's
+// fsyncs. A write that finds batchFrom others under way joins bbolt's
+// Batch, which commits the writes that arrive within a millisecond
+// together; a write with fewer others commits at once, as before. fn may run more than once (a
+// batch that fails is retried one function at a time), so it sets its
+// results from the transaction, not by accumulating.
+func (s *Store) write(fn func(*bolt.Tx) error) error {
+	defer s.writers.Add(-1)
+	if s.writers.Add(1) <= batchFrom {
+		return s.db.Update(fn)
+	}
+	return s.db.Batch(fn)
+}
+
+// batchFrom is how many writes may be under way before the next joins a
+// batch: below it, waiting for others costs more than the fsyncs it saves.
+const batchFrom = 4
+
 // purge removes key if it is still expired.
 func (s *Store) purge(key string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketName)
 		if raw := b.Get([]byte(key)); raw != nil && isExpired(raw, s.clock.Now()) {
 			return b.Delete([]byte(key))
@@ -213,7 +239,7 @@ func (s *Store) Set(ctx context.Context, key string, val []byte, ttl time.Durati
 	if err := checkArgs(ctx, ttl); err != nil {
 		return fmt.Errorf("bbolt set %s: %w", key, err)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketName).Put([]byte(key), s.encode(val, ttl))
 	})
 	if err != nil {
@@ -228,7 +254,8 @@ func (s *Store) SetNX(ctx context.Context, key string, val []byte, ttl time.Dura
 		return false, fmt.Errorf("bbolt setnx %s: %w", key, err)
 	}
 	var stored bool
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
+		stored = false // a batch may run fn again
 		b := tx.Bucket(bucketName)
 		if raw := b.Get([]byte(key)); raw != nil && !isExpired(raw, s.clock.Now()) {
 			return nil
@@ -249,7 +276,8 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old, val []byte,
 		return false, fmt.Errorf("bbolt cas %s: %w", key, err)
 	}
 	var swapped bool
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
+		swapped = false // a batch may run fn again
 		b := tx.Bucket(bucketName)
 		raw := b.Get([]byte(key))
 		live := raw != nil && !isExpired(raw, s.clock.Now())
@@ -276,7 +304,7 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 		return 0, fmt.Errorf("bbolt incr %s: %w", key, err)
 	}
 	var n int64
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketName)
 		raw := b.Get([]byte(key))
 		if raw == nil || isExpired(raw, s.clock.Now()) {
@@ -306,7 +334,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bbolt delete %s: %w", key, err)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketName).Delete([]byte(key))
 	})
 	if err != nil {

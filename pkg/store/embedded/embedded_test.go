@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,7 +172,7 @@ func TestCloseTwice(t *testing.T) {
 }
 
 // openTest opens a store that is closed at the end of the test.
-func openTest(t *testing.T, path string, opts ...Option) *Store {
+func openTest(t testing.TB, path string, opts ...Option) *Store {
 	t.Helper()
 	s, err := Open(path, opts...)
 	if err != nil {
@@ -231,5 +232,32 @@ func TestFill(t *testing.T) {
 	}
 	if v, err := s.Get(ctx, "other/a"); err != nil || string(v) != "kept" {
 		t.Fatalf("Fill touched other keys: other/a = %q, %v", v, err)
+	}
+}
+
+// BenchmarkConcurrentWrites measures writes from many goroutines at once,
+// with fsync on, as the components of `govwatch run` write: a write among
+// others joins a batch instead of queuing for its own commit.
+func BenchmarkConcurrentWrites(b *testing.B) {
+	for _, writers := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			s := openTest(b, filepath.Join(b.TempDir(), "state.db"))
+			ctx := b.Context()
+			b.SetParallelism(writers) // × GOMAXPROCS goroutines; writers=1 runs one per core
+			var n atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					k := fmt.Sprintf("k/%d", n.Add(1)%4096)
+					if _, err := s.CompareAndSwap(ctx, k, nil, []byte("v"), time.Hour); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := s.Set(ctx, k, []byte("w"), time.Hour); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }
