@@ -5,13 +5,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 
 	"github.com/govwatch/govwatch/pkg/model"
 	"github.com/govwatch/govwatch/pkg/notify/channel"
+	"github.com/govwatch/govwatch/pkg/notify/escalate"
 	"github.com/govwatch/govwatch/pkg/notify/inhibit"
 	"github.com/govwatch/govwatch/pkg/notify/match"
 )
+
+// benchNotifier is the benchmarks' notifier: one receiver, the shipped
+// inhibition of account.stale by system.source_down, policies, and a store
+// that counts what it hands out.
+func benchNotifier(b *testing.B, stores backend, policies []escalate.Policy) (*clockwork.FakeClock, *countingStore, *testNotifier) {
+	b.Helper()
+	clock, st0 := stores.at(b, escStart)
+	st := &countingStore{Store: st0}
+	ms, _ := match.ParseAll([]string{`alertname="system.source_down"`})
+	tg, _ := match.ParseAll([]string{`alertname="account.stale"`})
+	n := newTestNotifier(b, Options{
+		Store: st, Receivers: []Receiver{{Name: "r", Channels: []channel.Channel{newRecorder("c")}}},
+		Route: &Route{Receiver: "r"}, Clock: clock, Log: zap.NewNop(),
+		Policies: policies, Inhibit: []inhibit.Rule{{Source: ms, Target: tg, Equal: []string{"account_id"}}},
+	})
+	return clock, st, n
+}
 
 // BenchmarkTick measures one tick over many active alerts with nothing due:
 // the cost every replica pays every notifier.tick. Besides the time it
@@ -20,15 +39,7 @@ func BenchmarkTick(b *testing.B) {
 	for _, stores := range backends {
 		for _, alerts := range []int{100, 1000} {
 			b.Run(fmt.Sprintf("store=%s/alerts=%d", stores.name, alerts), func(b *testing.B) {
-				clock, st0 := stores.at(b, escStart)
-				st := &countingStore{Store: st0}
-				ms, _ := match.ParseAll([]string{`alertname="system.source_down"`})
-				tg, _ := match.ParseAll([]string{`alertname="account.stale"`})
-				n := newTestNotifier(b, Options{
-					Store: st, Receivers: []Receiver{{Name: "r", Channels: []channel.Channel{newRecorder("c")}}},
-					Route: &Route{Receiver: "r"}, Clock: clock, Log: zap.NewNop(),
-					Policies: testPolicies(nil), Inhibit: []inhibit.Rule{{Source: ms, Target: tg, Equal: []string{"account_id"}}},
-				})
+				clock, st, n := benchNotifier(b, stores, testPolicies(nil))
 				ctx := b.Context()
 				for i := range alerts {
 					a := &model.Alert{Labels: model.LabelSet{"alertname": "account.stale", "severity": "critical", "account_id": fmt.Sprint("acc-", i), "unit": "u"}, StartsAt: escStart}
@@ -60,15 +71,7 @@ func BenchmarkHandleTargeted(b *testing.B) {
 	for _, stores := range backends {
 		for _, alerts := range []int{300, 3000} {
 			b.Run(fmt.Sprintf("store=%s/alerts=%d", stores.name, alerts), func(b *testing.B) {
-				clock, st0 := stores.at(b, escStart)
-				st := &countingStore{Store: st0}
-				ms, _ := match.ParseAll([]string{`alertname="system.source_down"`})
-				tg, _ := match.ParseAll([]string{`alertname="account.stale"`})
-				n := newTestNotifier(b, Options{
-					Store: st, Receivers: []Receiver{{Name: "r", Channels: []channel.Channel{newRecorder("c")}}},
-					Route: &Route{Receiver: "r"}, Clock: clock, Log: zap.NewNop(),
-					Inhibit: []inhibit.Rule{{Source: ms, Target: tg, Equal: []string{"account_id"}}},
-				})
+				_, st, n := benchNotifier(b, stores, nil)
 				ctx := b.Context()
 				alert := func(name string, i int) *model.Alert {
 					return &model.Alert{Labels: model.LabelSet{"alertname": name, "severity": "critical", "account_id": fmt.Sprint("acc-", i), "unit": "u"}, StartsAt: escStart}

@@ -7,27 +7,38 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/govwatch/govwatch/pkg/notify/channel"
 )
 
+// failingRobot is a notifier routing to receiver robot, whose one channel
+// fails with a rate-limit error until told otherwise, falling back to sms;
+// robot takes FallbackAfter and BreakerAfter from r, probe is the breaker's
+// probe interval (0: the default).
+func failingRobot(t *testing.T, stores backend, r Receiver, probe time.Duration) (*clockwork.FakeClock, *testNotifier, *recorder, *recorder) {
+	t.Helper()
+	clock, st := stores.at(t, t2)
+	primary, backup := newRecorder("robot"), newRecorder("sms")
+	primary.setFailAlways(errors.New("errcode 130101: send too fast"))
+	r.Name, r.Channels, r.Fallback = "robot", []channel.Channel{primary}, "sms"
+	n := newTestNotifier(t, Options{
+		Store:        st,
+		Receivers:    []Receiver{r, {Name: "sms", Channels: []channel.Channel{backup}}},
+		Route:        &Route{Receiver: "robot"},
+		Retry:        RetryPolicy{Attempts: 1, Initial: time.Second, Max: time.Second},
+		BreakerProbe: probe,
+		Clock:        clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)),
+	})
+	return clock, n, primary, backup
+}
+
 func TestFallbackAfterRepeatedFailures(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, stores backend) {
-		clock, st := stores.at(t, t2)
-		primary, backup := newRecorder("robot"), newRecorder("sms")
-		primary.setFailAlways(errors.New("errcode 130101: send too fast"))
-		n := newTestNotifier(t, Options{
-			Store: st,
-			Receivers: []Receiver{
-				{Name: "robot", Channels: []channel.Channel{primary}, Fallback: "sms", FallbackAfter: 2},
-				{Name: "sms", Channels: []channel.Channel{backup}},
-			},
-			Route: &Route{Receiver: "robot"},
-			Retry: RetryPolicy{Attempts: 1, Initial: time.Second, Max: time.Second},
-			Clock: clock, Log: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)),
-		})
+		clock, n, primary, backup := failingRobot(t, stores, Receiver{FallbackAfter: 2}, 0)
+		st := n.records.store
 		ctx := testCtx(t)
 		steps := []struct {
 			name        string
@@ -122,20 +133,7 @@ func TestFallbackStage(t *testing.T) {
 // success closes the breaker.
 func TestBreakerSendsToFallbackAtOnce(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, stores backend) {
-		clock, st := stores.at(t, t2)
-		primary, backup := newRecorder("robot"), newRecorder("sms")
-		primary.setFailAlways(errors.New("errcode 130101: send too fast"))
-		n := newTestNotifier(t, Options{
-			Store: st,
-			Receivers: []Receiver{
-				{Name: "robot", Channels: []channel.Channel{primary}, Fallback: "sms", FallbackAfter: 1, BreakerAfter: 3},
-				{Name: "sms", Channels: []channel.Channel{backup}},
-			},
-			Route:        &Route{Receiver: "robot"},
-			Retry:        RetryPolicy{Attempts: 1, Initial: time.Second, Max: time.Second},
-			BreakerProbe: time.Minute,
-			Clock:        clock, Log: zap.NewNop(),
-		})
+		clock, n, primary, backup := failingRobot(t, stores, Receiver{FallbackAfter: 1, BreakerAfter: 3}, time.Minute)
 		ctx := testCtx(t)
 		for i := range 20 {
 			if err := n.Handle(ctx, accountAlert(firing(t2, "x"), fmt.Sprint("acct-", i))); err != nil {
