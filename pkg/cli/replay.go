@@ -24,6 +24,7 @@ func replayCmd(ctx context.Context, args []string, io IO) int {
 	days := fs.Int("days", 30, fmt.Sprintf("days to simulate (at least %d; over 92 adds a zombie account)", replay.MinDays))
 	seed := fs.Uint64("seed", 1, "seed of the generated activity")
 	restart := fs.Int("restart-every", 0, "close the store and rebuild the analyzer after every N events (0: never)")
+	inspectEnd := fs.Bool("inspect", false, "check every account at the end against the national indicators and compare the failures with the script")
 	sweep := fs.String("sweep", "@every 12h", `sweep schedule in virtual time; "config" takes analyzer.sweep`)
 	cfgPath := fs.String("config", "", "config file whose analyzer settings to use (default: built-in defaults)")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
@@ -34,7 +35,7 @@ func replayCmd(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "govwatch replay: unexpected arguments %v\n", fs.Args())
 		return ExitUsage
 	}
-	o := replay.Options{Accounts: *accounts, Days: *days, Seed: *seed, RestartEvery: *restart}
+	o := replay.Options{Accounts: *accounts, Days: *days, Seed: *seed, RestartEvery: *restart, Inspect: *inspectEnd}
 	if *cfgPath != "" {
 		cfg, err := loadConfig(ctx, *cfgPath)
 		if err != nil {
@@ -97,7 +98,10 @@ func printReplay(w io.Writer, r *replay.Result) {
 			row.WantFired, row.GotFired, row.WantResolved, row.GotResolved, mark, model.CategoryName(row.Category))
 	}
 	tw.Flush()
-	if r.OK() {
+	if r.Inspection != nil {
+		fmt.Fprintf(w, "\n%s\n", r.Inspection)
+	}
+	if len(r.Mismatches) == 0 {
 		fmt.Fprintln(w, "\noutcome: exactly the scripted alerts and resolutions")
 		return
 	}

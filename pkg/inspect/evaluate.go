@@ -111,7 +111,7 @@ func Evaluate(rules *Rules, f *Facts, p Period) Result {
 	veto := false
 	for i := range rules.Items {
 		it := &rules.Items[i]
-		if !it.appliesTo(f.Account.Platform) {
+		if !it.AppliesTo(f.Account.Platform) {
 			continue
 		}
 		ev := evidence(it, f, p)

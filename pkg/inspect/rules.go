@@ -57,8 +57,8 @@ type Item struct {
 	Disabled        bool     `yaml:"disabled" doc:"Leaves the item out (a region's file disabling a national deduction)."`
 }
 
-// appliesTo reports whether the item judges accounts of platform.
-func (it *Item) appliesTo(platform string) bool {
+// AppliesTo reports whether the item judges accounts of platform.
+func (it *Item) AppliesTo(platform string) bool {
 	if it.Disabled || slices.Contains(it.ExceptPlatforms, platform) {
 		return false
 	}

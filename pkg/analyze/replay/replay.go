@@ -43,6 +43,9 @@ type Options struct {
 	RestartEvery int
 	// Dir holds the store file; it must exist and be empty or unused.
 	Dir string
+	// Inspect checks every account at the end against the national
+	// indicators and compares the failures with the script.
+	Inspect bool
 }
 
 // Row is one category of the outcome.
@@ -79,10 +82,13 @@ type Result struct {
 	Rows       []Row         `json:"categories"`
 	Mismatches []Mismatch    `json:"mismatches"`
 	Expected   []Expect      `json:"script"`
+	Inspection *Inspection   `json:"inspection,omitempty"`
 }
 
 // OK reports whether the alerts were exactly the scripted ones.
-func (r *Result) OK() bool { return len(r.Mismatches) == 0 }
+func (r *Result) OK() bool {
+	return len(r.Mismatches) == 0 && (r.Inspection == nil || len(r.Inspection.Mismatches) == 0)
+}
 
 // Run generates the replay and drives the analyzer through it.
 func Run(ctx context.Context, o Options) (*Result, error) {
@@ -117,6 +123,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	clock := clockwork.NewFakeClockAt(Start)
 	rec := newRecorder()
+	hist := newHistory()
+	rec.hist = hist
 	an := &instance{cfg: &lc, clock: clock, pub: rec, path: filepath.Join(o.Dir, "state.db")}
 	if err := an.start(); err != nil {
 		return nil, err
@@ -149,7 +157,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		var err error
 		switch {
 		case e.post != nil:
-			err = an.a.HandlePost(ctx, e.Post())
+			p := e.Post()
+			hist.post(p)
+			err = an.a.HandlePost(ctx, p)
 		case e.snap != nil:
 			err = an.a.HandleSnapshot(ctx, e.snap)
 		case e.probe != nil:
@@ -170,6 +180,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Rows, res.Mismatches = compare(s.expect, rec.outcome())
+	if o.Inspect {
+		if res.Inspection, err = inspectReplay(ctx, s, hist); err != nil {
+			return nil, err
+		}
+	}
 	res.Elapsed = time.Since(began)
 	return res, nil
 }
@@ -222,6 +237,7 @@ type recorder struct {
 	mu   sync.Mutex
 	seen map[string]bool
 	got  map[key]*Mismatch
+	hist *history // when set, keeps each episode for the inspection
 }
 
 type key struct{ category, account string }
@@ -245,6 +261,9 @@ func (r *recorder) PublishAlert(_ context.Context, a *model.Alert) (bool, error)
 		return true, nil
 	}
 	r.seen[id] = true
+	if r.hist != nil {
+		r.hist.alert(a)
+	}
 	k := key{a.Name(), a.Labels[model.LabelAccountID]}
 	m := r.got[k]
 	if m == nil {

@@ -206,3 +206,40 @@ func TestReplayZombie(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayInspection checks every replayed account at the end of the
+// month against the national indicators: each item failed on an incident
+// is one the script's incidents call for (a veto for the gambling link and
+// the forced likes, deductions for the leak), and the script's are all
+// there.
+func TestReplayInspection(t *testing.T) {
+	sweep, err := config.ParseSchedule("@every 12h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{Accounts: 100, Days: 30, Seed: 7, Sweep: sweep, Dir: t.TempDir(), Inspect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := res.Inspection
+	if in == nil || in.Checked != 100 {
+		t.Fatalf("inspection %+v, want 100 accounts checked", in)
+	}
+	for _, m := range in.Mismatches {
+		t.Error(m)
+	}
+	items := map[string]bool{}
+	for _, r := range in.Check.Results {
+		for _, f := range r.Findings {
+			items[f.Item] = true
+		}
+	}
+	for _, want := range []string{"veto.prohibited", "veto.engagement", "deduct.privacy"} {
+		if !items[want] {
+			t.Errorf("no account failed %s; items failed: %v", want, items)
+		}
+	}
+	if in.Failed == 0 || !res.OK() {
+		t.Errorf("failed %d, ok %v", in.Failed, res.OK())
+	}
+}
